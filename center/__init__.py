@@ -1,0 +1,1 @@
+"""The district center: voter registry, reserve responder, telemetry intake, closing-report store."""

@@ -1,0 +1,1 @@
+"""The terminal application: flow, runtime, center link, journal, slips, operator interface, CLI."""

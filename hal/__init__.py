@@ -1,0 +1,1 @@
+"""Device interfaces the application sees; status as values; backends chosen in one place."""

@@ -1,0 +1,80 @@
+"""A real mosquitto on a free loopback port with the project's own configuration."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from center.broker_config import BrokerSettings, render_mosquitto_conf
+from protocol.mqtt import BrokerAddress
+
+_MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
+
+
+class BrokerUnavailableError(RuntimeError):
+    pass
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or next((p for p in _MOSQUITTO_PATHS if Path(p).exists()), None)
+    if found is None:
+        raise BrokerUnavailableError("mosquitto is not installed; run `make test` or `make demo` to install it")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Broker:
+    """Start, stop and restart one mosquitto process; the port stays the same across restarts."""
+
+    def __init__(self, work_dir: Path, port: int | None = None) -> None:
+        self.work_dir = work_dir
+        self.address = BrokerAddress("127.0.0.1", port or free_port())
+        self._process: subprocess.Popen[bytes] | None = None
+        data_dir = work_dir / "broker-data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path = work_dir / "mosquitto.conf"
+        settings = BrokerSettings(self.address.host, self.address.port, data_dir)
+        self.config_path.write_text(render_mosquitto_conf(settings))
+        self.log_path = work_dir / "mosquitto.log"
+
+    def start(self, timeout: float = 10.0) -> None:
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.config_path)], stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise BrokerUnavailableError(f"mosquitto exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with socket.create_connection((self.address.host, self.address.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise BrokerUnavailableError("mosquitto did not start listening in time")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> Broker:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

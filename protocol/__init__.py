@@ -1,0 +1,1 @@
+"""Center protocol v1: the only module the terminal and the district center share."""

@@ -1,0 +1,257 @@
+"""Strict JSON encoding of protocol messages: exact fields, exact types, bounded sizes, typed errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from protocol.inquiry_code import is_valid_inquiry_code
+from protocol.messages import (
+    ANSWER_BODIES,
+    REQUEST_BODIES,
+    VERSION,
+    Answer,
+    AnswerBody,
+    AnswerHeader,
+    Request,
+    RequestHeader,
+    RequestKind,
+    ReserveAnswer,
+    ReserveOutcome,
+)
+
+MAX_MESSAGE_BYTES = 4096
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+T = TypeVar("T")
+
+
+class ProblemKind(enum.StrEnum):
+    """Why a message was refused."""
+
+    OVERSIZED = "oversized"
+    NOT_JSON = "not_json"
+    WRONG_VERSION = "wrong_version"
+    UNKNOWN_KIND = "unknown_kind"
+    MISSING_FIELD = "missing_field"
+    EXTRA_FIELD = "extra_field"
+    WRONG_TYPE = "wrong_type"
+    BAD_VALUE = "bad_value"
+    BAD_SIGNATURE = "bad_signature"
+    NOT_SEALED = "not_sealed"
+
+
+@dataclass(frozen=True)
+class ProtocolError:
+    """A refused message: the problem and where. Carries no payload, so it is safe to log."""
+
+    kind: ProblemKind
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} at {self.where}"
+
+
+class _RefusedError(Exception):
+    def __init__(self, kind: ProblemKind, where: str) -> None:
+        super().__init__(kind, where)
+        self.error = ProtocolError(kind, where)
+
+
+def format_time(moment: datetime) -> str:
+    """UTC, microseconds, trailing Z: the one time format on the wire."""
+    if moment.tzinfo is None:
+        raise ValueError("protocol times must be timezone-aware")
+    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def encode_request(request: Request) -> bytes:
+    return _dump({"v": VERSION, "kind": request.kind.value, **_to_json(request.header),
+                  "body": _to_json(request.body)})
+
+
+def encode_answer(answer: Answer) -> bytes:
+    return _dump({"v": VERSION, "kind": answer.kind.value, **_to_json(answer.header),
+                  "body": _to_json(answer.body)})
+
+
+def decode_request(data: bytes) -> Request | ProtocolError:
+    """Parse a request strictly; anything off is a ProtocolError and nothing else happens."""
+    try:
+        obj = _load(data)
+        kind = _envelope_kind(obj)
+        header_fields = {f.name for f in dataclasses.fields(RequestHeader)}
+        _exact_keys(obj, header_fields | {"v", "kind", "body"}, "")
+        header = _from_json(RequestHeader, {k: obj[k] for k in header_fields}, "")
+        body = _from_json(REQUEST_BODIES[kind], obj["body"], "body")
+        return Request(header, body)
+    except _RefusedError as refused:
+        return refused.error
+
+
+def decode_answer(data: bytes) -> Answer | ProtocolError:
+    """Parse an answer payload strictly, including the rules that tie outcome to fields."""
+    try:
+        obj = _load(data)
+        kind = _envelope_kind(obj)
+        header_fields = {f.name for f in dataclasses.fields(AnswerHeader)}
+        _exact_keys(obj, header_fields | {"v", "kind", "body"}, "")
+        header = _from_json(AnswerHeader, {k: obj[k] for k in header_fields}, "")
+        body: AnswerBody = _from_json(ANSWER_BODIES[kind], obj["body"], "body")
+        if isinstance(body, ReserveAnswer):
+            _check_reserve_answer(body)
+        return Answer(kind, header, body)
+    except _RefusedError as refused:
+        return refused.error
+
+
+def _check_reserve_answer(body: ReserveAnswer) -> None:
+    present = {
+        "inquiry_code": body.inquiry_code is not None,
+        "ineligible_reason": body.ineligible_reason is not None,
+        "first_branch": body.first_branch is not None,
+        "first_at": body.first_at is not None,
+    }
+    required = {
+        ReserveOutcome.ELIGIBLE: {"inquiry_code"},
+        ReserveOutcome.DUPLICATE: {"first_branch", "first_at"},
+        ReserveOutcome.INELIGIBLE: {"ineligible_reason"},
+        ReserveOutcome.VOIDED: set(),
+        ReserveOutcome.REJECTED: set(),
+    }[body.outcome]
+    for name, is_present in present.items():
+        if is_present != (name in required):
+            raise _RefusedError(ProblemKind.BAD_VALUE, f"body.{name}")
+    if body.inquiry_code is not None and not is_valid_inquiry_code(body.inquiry_code):
+        raise _RefusedError(ProblemKind.BAD_VALUE, "body.inquiry_code")
+
+
+def _dump(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _load(data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise _RefusedError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
+    try:
+        obj = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _RefusedError(ProblemKind.NOT_JSON, type(exc).__name__) from None
+    if not isinstance(obj, dict):
+        raise _RefusedError(ProblemKind.WRONG_TYPE, "message")
+    return obj
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _envelope_kind(obj: dict[str, Any]) -> RequestKind:
+    if "v" not in obj:
+        raise _RefusedError(ProblemKind.MISSING_FIELD, "v")
+    if type(obj["v"]) is not int or obj["v"] != VERSION:
+        raise _RefusedError(ProblemKind.WRONG_VERSION, "v")
+    if "kind" not in obj:
+        raise _RefusedError(ProblemKind.MISSING_FIELD, "kind")
+    try:
+        return RequestKind(obj["kind"])
+    except ValueError:
+        raise _RefusedError(ProblemKind.UNKNOWN_KIND, "kind") from None
+
+
+def _exact_keys(obj: dict[str, Any], expected: set[str], where: str) -> None:
+    for name in sorted(expected - obj.keys()):
+        raise _RefusedError(ProblemKind.MISSING_FIELD, _join(where, name))
+    for name in sorted(obj.keys() - expected):
+        raise _RefusedError(ProblemKind.EXTRA_FIELD, _join(where, str(name)[:40]))
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return format_time(value)
+    return value
+
+
+def _from_json(cls: type[T], obj: Any, where: str) -> T:
+    if not isinstance(obj, dict):
+        raise _RefusedError(ProblemKind.WRONG_TYPE, where or "message")
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    _exact_keys(obj, {f.name for f in fields}, where)
+    hints = typing.get_type_hints(cls)
+    values = {
+        f.name: _value(hints[f.name], obj[f.name], dict(f.metadata), _join(where, f.name)) for f in fields
+    }
+    return cls(**values)
+
+
+def _value(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> Any:
+    if isinstance(hint, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if raw is None:
+            return None
+        return _value(options[0], raw, rules, where)
+    if dataclasses.is_dataclass(hint):
+        return _from_json(hint, raw, where)  # type: ignore[arg-type]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(raw)
+        except ValueError:
+            raise _RefusedError(ProblemKind.BAD_VALUE, where) from None
+    if hint is datetime:
+        return _time(raw, where)
+    if hint is bool:
+        if type(raw) is not bool:
+            raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+        return raw
+    if hint is int:
+        return _int(raw, rules, where)
+    if hint is str:
+        return _str(raw, rules, where)
+    raise TypeError(f"protocol field type {hint!r} is not supported")
+
+
+def _int(raw: Any, rules: dict[str, Any], where: str) -> int:
+    if type(raw) is not int:
+        raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+    if raw < rules.get("min", -(2**31)) or raw > rules.get("max", 2**31):
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    return raw
+
+
+def _str(raw: Any, rules: dict[str, Any], where: str) -> str:
+    if type(raw) is not str:
+        raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+    pattern = rules.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, raw, flags=re.ASCII):
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    if len(raw) > rules.get("max_length", 256):
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    return raw
+
+
+def _time(raw: Any, where: str) -> datetime:
+    if type(raw) is not str:
+        raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+    if not _TIME_PATTERN.fullmatch(raw):
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    try:
+        return datetime.strptime(raw, _TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise _RefusedError(ProblemKind.BAD_VALUE, where) from None
+

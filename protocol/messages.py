@@ -1,0 +1,215 @@
+"""Typed protocol v1 messages: requests from terminals, answers from the center."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+VERSION = 1
+
+ID_PATTERN = r"[0-9a-f]{32}"
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]{0,31}"
+INQUIRY_PATTERN = r"[0-9]{9}"
+
+
+def _id() -> dict[str, str]:
+    return {"pattern": ID_PATTERN}
+
+
+def _name() -> dict[str, str]:
+    return {"pattern": NAME_PATTERN}
+
+
+class RequestKind(enum.StrEnum):
+    RESERVE = "reserve"
+    COMMIT = "commit"
+    VOID = "void"
+    OPEN = "open"
+    CLOSE = "close"
+
+
+class DocumentKind(enum.StrEnum):
+    """Which identity document the voter showed."""
+
+    SMART_CARD = "smart_card"
+    BIRTH_CERTIFICATE = "birth_certificate"
+    OLD_CARD = "old_card"
+
+
+class ReserveOutcome(enum.StrEnum):
+    ELIGIBLE = "ELIGIBLE"
+    DUPLICATE = "DUPLICATE"
+    INELIGIBLE = "INELIGIBLE"
+    VOIDED = "VOIDED"
+    REJECTED = "REJECTED"
+
+
+class IneligibleReason(enum.StrEnum):
+    NOT_ON_ROLL = "not_on_roll"
+    DECEASED = "deceased"
+    DISQUALIFIED = "disqualified"
+    UNDER_AGE = "under_age"
+
+
+class CommitOutcome(enum.StrEnum):
+    COMMITTED = "COMMITTED"
+    NOT_RESERVED = "NOT_RESERVED"
+
+
+class VoidOutcome(enum.StrEnum):
+    VOIDED = "VOIDED"
+    ALREADY_COMMITTED = "ALREADY_COMMITTED"
+
+
+class AckOutcome(enum.StrEnum):
+    ACK = "ACK"
+
+
+class VoidReason(enum.StrEnum):
+    OPERATOR_CANCELLED = "operator_cancelled"
+    NO_ANSWER = "no_answer"
+    PRINT_FAILED = "print_failed"
+    VOTER_LEFT = "voter_left"
+
+
+@dataclass(frozen=True)
+class RequestHeader:
+    """What every request carries; `tx_id` is chosen by the terminal and makes retries idempotent."""
+
+    request_id: str = field(metadata=_id())
+    tx_id: str = field(metadata=_id())
+    terminal: str = field(metadata=_name())
+    branch: str = field(metadata=_name())
+    district: str = field(metadata=_name())
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class ReserveBody:
+    """May this voter vote? The national code travels sealed to the center's key (JWE)."""
+
+    sealed_voter: str = field(metadata={"max_length": 1024})
+    document: DocumentKind
+    training: bool
+
+
+@dataclass(frozen=True)
+class CommitBody:
+    """The slip with this inquiry code was printed."""
+
+    inquiry_code: str = field(metadata={"pattern": INQUIRY_PATTERN})
+    reprints: int = field(metadata={"min": 0, "max": 100})
+
+
+@dataclass(frozen=True)
+class VoidBody:
+    """The reservation will not become a slip."""
+
+    reason: VoidReason
+
+
+@dataclass(frozen=True)
+class OpenBody:
+    """The polls opened on this terminal."""
+
+    software: str = field(metadata={"max_length": 64})
+    config_hash: str = field(metadata={"pattern": r"[0-9a-f]{64}"})
+
+
+@dataclass(frozen=True)
+class CloseCounts:
+    """The closing report's counts."""
+
+    issued: int = field(metadata={"min": 0})
+    reprinted: int = field(metadata={"min": 0})
+    voided: int = field(metadata={"min": 0})
+    duplicates_refused: int = field(metadata={"min": 0})
+    ineligible: int = field(metadata={"min": 0})
+    operator_rejected: int = field(metadata={"min": 0})
+    rejected_documents: int = field(metadata={"min": 0})
+
+
+@dataclass(frozen=True)
+class CloseBody:
+    """The polls closed on this terminal, with its counts."""
+
+    counts: CloseCounts
+
+
+RequestBody = ReserveBody | CommitBody | VoidBody | OpenBody | CloseBody
+
+REQUEST_BODIES: dict[RequestKind, type[RequestBody]] = {
+    RequestKind.RESERVE: ReserveBody,
+    RequestKind.COMMIT: CommitBody,
+    RequestKind.VOID: VoidBody,
+    RequestKind.OPEN: OpenBody,
+    RequestKind.CLOSE: CloseBody,
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    header: RequestHeader
+    body: RequestBody
+
+    @property
+    def kind(self) -> RequestKind:
+        return request_kind(self.body)
+
+
+def request_kind(body: RequestBody) -> RequestKind:
+    return next(kind for kind, cls in REQUEST_BODIES.items() if isinstance(body, cls))
+
+
+@dataclass(frozen=True)
+class AnswerHeader:
+    """Binds an answer to one request of one terminal, stamped with the center's time."""
+
+    request_id: str = field(metadata=_id())
+    tx_id: str = field(metadata=_id())
+    terminal: str = field(metadata=_name())
+    center_time: datetime
+
+
+@dataclass(frozen=True)
+class ReserveAnswer:
+    outcome: ReserveOutcome
+    inquiry_code: str | None = field(metadata={"pattern": INQUIRY_PATTERN})
+    ineligible_reason: IneligibleReason | None
+    first_branch: str | None = field(metadata=_name())
+    first_at: datetime | None
+    detail: str | None = field(metadata={"max_length": 200})
+
+
+@dataclass(frozen=True)
+class CommitAnswer:
+    outcome: CommitOutcome
+
+
+@dataclass(frozen=True)
+class VoidAnswer:
+    outcome: VoidOutcome
+
+
+@dataclass(frozen=True)
+class AckAnswer:
+    outcome: AckOutcome
+
+
+AnswerBody = ReserveAnswer | CommitAnswer | VoidAnswer | AckAnswer
+
+ANSWER_BODIES: dict[RequestKind, type[AnswerBody]] = {
+    RequestKind.RESERVE: ReserveAnswer,
+    RequestKind.COMMIT: CommitAnswer,
+    RequestKind.VOID: VoidAnswer,
+    RequestKind.OPEN: AckAnswer,
+    RequestKind.CLOSE: AckAnswer,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: RequestKind
+    header: AnswerHeader
+    body: AnswerBody

@@ -1,0 +1,136 @@
+"""One MQTT v5 session for terminal or center: TCP_NODELAY, reconnect with backoff, QoS 1, resubscribe."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_SECONDS = 600
+KEEPALIVE_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """Client certificate, key and the CA that signed the broker's certificate (mutual TLS)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+MessageHandler = Callable[[str, bytes], None]
+ConnectionHandler = Callable[[bool], None]
+
+
+class MqttSession:
+    """A paho client whose network thread only hands messages and connection changes to callbacks."""
+
+    def __init__(
+        self,
+        client_id: str,
+        broker: BrokerAddress,
+        subscriptions: Sequence[str],
+        on_message: MessageHandler,
+        on_connection: ConnectionHandler | None = None,
+        tls: TlsFiles | None = None,
+    ) -> None:
+        self._broker = broker
+        self._subscriptions = list(subscriptions)
+        self._on_message = on_message
+        self._on_connection = on_connection
+        self._connected = threading.Event()
+        self._client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        self._client.reconnect_delay_set(min_delay=1, max_delay=8)
+        self._client.max_inflight_messages_set(100)
+        if tls is not None:
+            self._client.tls_set(
+                ca_certs=str(tls.ca_file),
+                certfile=str(tls.cert_file),
+                keyfile=str(tls.key_file),
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        self._client.on_socket_open = self._socket_opened
+        self._client.on_connect = self._connected_cb
+        self._client.on_disconnect = self._disconnected_cb
+        self._client.on_message = self._message_cb
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        self._client.connect_async(
+            self._broker.host,
+            self._broker.port,
+            keepalive=KEEPALIVE_SECONDS,
+            clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=properties,
+        )
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Queue a QoS 1 publish; False when the client refused it outright (it will be resent later)."""
+        info = self._client.publish(topic, payload, qos=1)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def _socket_opened(self, _client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+        if isinstance(sock, socket.socket | ssl.SSLSocket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _connected_cb(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        for topic in self._subscriptions:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        if self._on_connection is not None:
+            self._on_connection(True)
+
+    def _disconnected_cb(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _properties: Any
+    ) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        if was_connected:
+            log.warning("disconnected from broker: %s", reason)
+            if self._on_connection is not None:
+                self._on_connection(False)
+
+    def _message_cb(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._on_message(message.topic, bytes(message.payload))

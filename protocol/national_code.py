@@ -1,0 +1,97 @@
+"""National code (کد ملی): digit normalisation, check-digit validation and refusals that say why."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+_ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+_TO_ASCII = str.maketrans(_PERSIAN_DIGITS + _ARABIC_INDIC_DIGITS, "0123456789" * 2)
+_TO_PERSIAN = str.maketrans("0123456789", _PERSIAN_DIGITS)
+
+LENGTH = 10
+
+
+class NationalCodeProblem(enum.Enum):
+    """Why a typed national code was refused."""
+
+    EMPTY = "empty"
+    NOT_A_DIGIT = "not_a_digit"
+    WRONG_LENGTH = "wrong_length"
+    ALL_SAME_DIGITS = "all_same_digits"
+    CHECK_DIGIT = "check_digit"
+
+
+_MESSAGES = {
+    NationalCodeProblem.EMPTY: "کد ملی وارد نشده است.",
+    NationalCodeProblem.NOT_A_DIGIT: "کد ملی فقط از رقم تشکیل می‌شود؛ نویسهٔ «{char}» در جایگاه {position} مجاز نیست.",
+    NationalCodeProblem.WRONG_LENGTH: "کد ملی باید ۱۰ رقم باشد؛ {count} رقم وارد شده است.",
+    NationalCodeProblem.ALL_SAME_DIGITS: "کد ملی با ده رقم یکسان معتبر نیست.",
+    NationalCodeProblem.CHECK_DIGIT: "رقم کنترل کد ملی درست نیست؛ کد را دوباره از روی مدرک بخوانید.",
+}
+
+
+@dataclass(frozen=True)
+class NationalCodeRefusal:
+    """A refused input, with the problem and a Persian message for the operator."""
+
+    problem: NationalCodeProblem
+    message: str
+
+
+@dataclass(frozen=True)
+class NationalCode:
+    """A valid national code. Its repr never shows the digits, so it cannot leak into logs."""
+
+    digits: str
+
+    def __repr__(self) -> str:
+        return "NationalCode(<redacted>)"
+
+    __str__ = __repr__
+
+
+def to_ascii_digits(text: str) -> str:
+    """Map Persian and Arabic-Indic digits to ASCII; other characters are left as they are."""
+    return text.translate(_TO_ASCII)
+
+
+def to_persian_digits(text: str) -> str:
+    """Render ASCII digits as Persian digits for people to read."""
+    return text.translate(_TO_PERSIAN)
+
+
+def check_digit(first_nine: str) -> int:
+    """The check digit of a national code from its first nine ASCII digits."""
+    total = sum(int(d) * (LENGTH - i) for i, d in enumerate(first_nine))
+    remainder = total % 11
+    return remainder if remainder < 2 else 11 - remainder
+
+
+def parse_national_code(text: str) -> NationalCode | NationalCodeRefusal:
+    """Validate typed or read input; Persian, Arabic-Indic and ASCII digits are all accepted."""
+    digits = to_ascii_digits(text.strip())
+    if not digits:
+        return _refuse(NationalCodeProblem.EMPTY)
+    for position, char in enumerate(digits, start=1):
+        if not ("0" <= char <= "9"):
+            return _refuse(
+                NationalCodeProblem.NOT_A_DIGIT, char=char, position=to_persian_digits(str(position))
+            )
+    if len(digits) != LENGTH:
+        return _refuse(NationalCodeProblem.WRONG_LENGTH, count=to_persian_digits(str(len(digits))))
+    if len(set(digits)) == 1:
+        return _refuse(NationalCodeProblem.ALL_SAME_DIGITS)
+    if check_digit(digits[:9]) != int(digits[9]):
+        return _refuse(NationalCodeProblem.CHECK_DIGIT)
+    return NationalCode(digits)
+
+
+def complete_national_code(first_nine: str) -> str:
+    """Append the check digit to nine ASCII digits (for synthetic rolls and tests)."""
+    return first_nine + str(check_digit(first_nine))
+
+
+def _refuse(problem: NationalCodeProblem, **fields: str) -> NationalCodeRefusal:
+    return NationalCodeRefusal(problem, _MESSAGES[problem].format(**fields))

@@ -1,0 +1,1 @@
+"""Terminal enrolment: keys, certificates, branch assignment bundle, zeroize."""
