@@ -1,0 +1,46 @@
+"""The transition table drawn as a Mermaid state diagram, generated from the rules so it cannot drift."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from firmware_app.flow.states import ALL_STATES
+from firmware_app.flow.step import RULES
+
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
+
+_HEADER = """# The verification flow
+
+Generated from `firmware_app/flow/step.py` by `python -m firmware_app.flow.diagram`; a test fails if this
+file and the code disagree. Each arrow is a transition the table allows; events accepted without leaving
+the state (acknowledgements, stale deadlines, unverifiable answers) and every pair not drawn are explicit
+refusals that change nothing.
+
+```mermaid
+stateDiagram-v2
+"""
+
+
+def mermaid() -> str:
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (source, event), rule in RULES.items():
+        for target in rule.targets:
+            if target is not source:
+                edges[(source.__name__, target.__name__)].append(event.__name__)
+    order = {state.__name__: index for index, state in enumerate(ALL_STATES)}
+    lines = ["    [*] --> Starting"]
+    for (origin, target), names in sorted(edges.items(), key=lambda item: (order[item[0][0]], order[item[0][1]])):
+        lines.append(f"    {origin} --> {target}: {' / '.join(sorted(set(names)))}")
+    return _HEADER + "\n".join(lines) + "\n```\n"
+
+
+def main() -> None:
+    if "--check" in sys.argv:
+        sys.exit(0 if DOC_PATH.read_text() == mermaid() else 1)
+    DOC_PATH.write_text(mermaid())
+
+
+if __name__ == "__main__":
+    main()

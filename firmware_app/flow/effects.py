@@ -1,0 +1,141 @@
+"""The flow's effects: what the runtime must do, in order, journaling each one before its side effect."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from firmware_app.flow.events import DeadlineKind, TxStage
+from firmware_app.flow.states import PollsPhase
+from firmware_app.identity.document import Document
+from protocol.messages import DocumentKind, VoidReason
+
+
+class Counter(enum.StrEnum):
+    """The closing report's counts."""
+
+    ISSUED = "issued"
+    REPRINTED = "reprinted"
+    VOIDED = "voided"
+    DUPLICATES_REFUSED = "duplicates_refused"
+    INELIGIBLE = "ineligible"
+    OPERATOR_REJECTED = "operator_rejected"
+    REJECTED_DOCUMENTS = "rejected_documents"
+
+
+class Signal(enum.StrEnum):
+    """What the lights and buzzer tell the room."""
+
+    READY = "ready"
+    BUSY = "busy"
+    ELIGIBLE = "eligible"
+    REFUSED = "refused"
+    FAULT = "fault"
+
+
+@dataclass(frozen=True)
+class SendReserve:
+    """Journal the transaction and its sealed reserve in the outbox, then publish."""
+
+    tx_id: str
+    document: Document
+
+
+@dataclass(frozen=True)
+class ResendReserve:
+    tx_id: str
+
+
+@dataclass(frozen=True)
+class SendCommit:
+    tx_id: str
+    inquiry_code: str
+
+
+@dataclass(frozen=True)
+class SendVoid:
+    tx_id: str
+    reason: VoidReason
+
+
+@dataclass(frozen=True)
+class SendOpen:
+    pass
+
+
+@dataclass(frozen=True)
+class SendClose:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordStage:
+    """Journal a transaction stage that permits nothing by itself (an answer, a print result)."""
+
+    tx_id: str
+    stage: TxStage
+    inquiry_code: str | None = None
+    paper_moved: bool = False
+
+
+@dataclass(frozen=True)
+class PrintSlip:
+    """Journal the print intent, then print the slip for this inquiry code."""
+
+    tx_id: str
+    inquiry_code: str
+    document: DocumentKind
+    reprint: bool
+
+
+@dataclass(frozen=True)
+class SetPolls:
+    phase: PollsPhase
+
+
+@dataclass(frozen=True)
+class StartDeadline:
+    tx_id: str
+    kind: DeadlineKind
+
+
+@dataclass(frozen=True)
+class Count:
+    counter: Counter
+
+
+@dataclass(frozen=True)
+class Show:
+    """A Persian message for the operator."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Indicate:
+    signal: Signal
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """Something an official must look at (also goes to telemetry)."""
+
+    message: str
+
+
+Effect = (
+    SendReserve
+    | ResendReserve
+    | SendCommit
+    | SendVoid
+    | SendOpen
+    | SendClose
+    | RecordStage
+    | PrintSlip
+    | SetPolls
+    | StartDeadline
+    | Count
+    | Show
+    | Indicate
+    | Alarm
+)

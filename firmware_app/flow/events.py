@@ -1,0 +1,255 @@
+"""The flow's events: everything that can happen to the terminal, as data."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from firmware_app.flow.states import PollsPhase
+from firmware_app.identity.document import Document, DocumentRefusal
+from hal.printer import PrintStage
+from protocol.messages import CommitOutcome, DocumentKind, ReserveAnswer, VoidOutcome
+
+
+class TxStage(enum.StrEnum):
+    """A transaction's stage in the journal; the last four are closed."""
+
+    RESERVE_PENDING = "reserve_pending"
+    ELIGIBLE = "eligible"
+    PRINTING = "printing"
+    PRINT_FAILED = "print_failed"
+    COMMIT_PENDING = "commit_pending"
+    VOID_PENDING = "void_pending"
+    ISSUED = "issued"
+    VOIDED = "voided"
+    REFUSED = "refused"
+    DISPUTED = "disputed"
+
+
+CLOSED_STAGES = frozenset({TxStage.ISSUED, TxStage.VOIDED, TxStage.REFUSED, TxStage.DISPUTED})
+BACKGROUND_STAGES = frozenset({TxStage.COMMIT_PENDING, TxStage.VOID_PENDING})
+
+
+class DeadlineKind(enum.StrEnum):
+    RESERVE = "reserve"
+    COMMIT = "commit"
+    OPEN = "open"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class OpenTx:
+    """A foreground transaction the journal holds open at start-up."""
+
+    tx_id: str
+    document: DocumentKind
+    stage: TxStage
+    inquiry_code: str | None
+    reprint: bool
+
+
+@dataclass(frozen=True)
+class JournalLoaded:
+    polls: PollsPhase
+    current: OpenTx | None
+
+
+@dataclass(frozen=True)
+class OpenPollsRequested:
+    at: datetime
+    not_before: datetime
+
+
+@dataclass(frozen=True)
+class OpenAcknowledged:
+    pass
+
+
+@dataclass(frozen=True)
+class SuspendRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class ResumeRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class ClosePollsRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class CloseAcknowledged:
+    pass
+
+
+@dataclass(frozen=True)
+class DocumentPresented:
+    """An authenticated document was read from the card; `tx_id` is fresh for this voter."""
+
+    tx_id: str
+    document: Document
+
+
+@dataclass(frozen=True)
+class DocumentUnacceptable:
+    refusal: DocumentRefusal
+
+
+@dataclass(frozen=True)
+class NationalCodeTyped:
+    tx_id: str
+    text: str
+    document: DocumentKind
+
+
+@dataclass(frozen=True)
+class CardRemoved:
+    pass
+
+
+@dataclass(frozen=True)
+class OperatorConfirmed:
+    """The person in front of the terminal is the person on the document."""
+
+
+@dataclass(frozen=True)
+class OperatorRejected:
+    """The person does not match the document."""
+
+
+@dataclass(frozen=True)
+class OperatorCancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class OperatorDismissed:
+    """The operator has read the message on screen."""
+
+
+@dataclass(frozen=True)
+class OperatorRetry:
+    """Try again: re-send the reserve, or print (again) after fixing the printer."""
+
+
+@dataclass(frozen=True)
+class OperatorVoid:
+    """Give up this transaction: the center frees the voter."""
+
+
+@dataclass(frozen=True)
+class SlipCameOut:
+    """After a restart: the operator saw the slip come out whole."""
+
+
+@dataclass(frozen=True)
+class SlipMissing:
+    """After a restart: no whole slip came out."""
+
+
+@dataclass(frozen=True)
+class ReserveAnswered:
+    """A verified answer from the center, already matched to a request of ours."""
+
+    tx_id: str
+    answer: ReserveAnswer
+
+
+@dataclass(frozen=True)
+class AnswerUnverifiable:
+    """Something arrived on our answer topic that failed verification."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommitAnswered:
+    tx_id: str
+    outcome: CommitOutcome
+
+
+@dataclass(frozen=True)
+class VoidAnswered:
+    tx_id: str
+    outcome: VoidOutcome
+
+
+@dataclass(frozen=True)
+class DeadlineExpired:
+    tx_id: str
+    kind: DeadlineKind
+
+
+@dataclass(frozen=True)
+class PrintSucceeded:
+    tx_id: str
+
+
+@dataclass(frozen=True)
+class PrintUnsuccessful:
+    tx_id: str
+    stage: PrintStage
+    message: str
+
+
+Event = (
+    JournalLoaded
+    | OpenPollsRequested
+    | OpenAcknowledged
+    | SuspendRequested
+    | ResumeRequested
+    | ClosePollsRequested
+    | CloseAcknowledged
+    | DocumentPresented
+    | DocumentUnacceptable
+    | NationalCodeTyped
+    | CardRemoved
+    | OperatorConfirmed
+    | OperatorRejected
+    | OperatorCancelled
+    | OperatorDismissed
+    | OperatorRetry
+    | OperatorVoid
+    | SlipCameOut
+    | SlipMissing
+    | ReserveAnswered
+    | AnswerUnverifiable
+    | CommitAnswered
+    | VoidAnswered
+    | DeadlineExpired
+    | PrintSucceeded
+    | PrintUnsuccessful
+)
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    JournalLoaded,
+    OpenPollsRequested,
+    OpenAcknowledged,
+    SuspendRequested,
+    ResumeRequested,
+    ClosePollsRequested,
+    CloseAcknowledged,
+    DocumentPresented,
+    DocumentUnacceptable,
+    NationalCodeTyped,
+    CardRemoved,
+    OperatorConfirmed,
+    OperatorRejected,
+    OperatorCancelled,
+    OperatorDismissed,
+    OperatorRetry,
+    OperatorVoid,
+    SlipCameOut,
+    SlipMissing,
+    ReserveAnswered,
+    AnswerUnverifiable,
+    CommitAnswered,
+    VoidAnswered,
+    DeadlineExpired,
+    PrintSucceeded,
+    PrintUnsuccessful,
+)

@@ -1,0 +1,1 @@
+"""The imperative shell: one event loop owns the state; devices, network and timers only post events."""

@@ -1,0 +1,33 @@
+"""Building the terminal's requests: fresh request ids, the national code sealed, the keyed voter hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime
+
+from firmware_app.runtime.settings import RuntimeSettings
+from firmware_app.store.journal import OutboxEntry
+from protocol.codec import encode_request
+from protocol.messages import Request, RequestBody, RequestHeader
+from protocol.national_code import NationalCode
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def voter_hash(key: bytes, code: NationalCode) -> str:
+    """The only form in which the terminal keeps a national code: HMAC-SHA256 with its own secret."""
+    return hmac.new(key, code.digits.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def build(settings: RuntimeSettings, tx_id: str, body: RequestBody, at: datetime) -> OutboxEntry:
+    identity = settings.identity
+    header = RequestHeader(
+        request_id=new_id(), tx_id=tx_id, terminal=identity.terminal, branch=identity.branch,
+        district=identity.district, sent_at=at,
+    )
+    request = Request(header, body)
+    return OutboxEntry(header.request_id, tx_id, request.kind, encode_request(request))

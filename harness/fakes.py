@@ -1,0 +1,135 @@
+"""In-process device fakes for fast tests and the demo: a slip printer that logs to a file, a scripted reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware_app.flow.effects import Signal
+from firmware_app.identity.document import CardEvent, Document, DocumentRefusal
+from firmware_app.runtime.ports import SlipRequest
+from hal.printer import (
+    Cut,
+    PrintDocument,
+    Printed,
+    PrinterState,
+    PrinterStatus,
+    PrintFailed,
+    PrintResult,
+    PrintStage,
+    QrCode,
+    TextLine,
+)
+
+
+class LoggingPrinter:
+    """A printer whose output is a JSON line per job in a file, fsynced, so it survives a killed terminal."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self._lock = threading.Lock()
+        self._status = PrinterStatus(PrinterState.READY)
+        self._fail_next: PrintStage | None = None
+
+    # test handle
+    def fail_next(self, stage: PrintStage, state: PrinterState = PrinterState.NO_PAPER) -> None:
+        with self._lock:
+            self._fail_next = stage
+            self._status = PrinterStatus(state, "کاغذ تمام شد" if state is PrinterState.NO_PAPER else state.value)
+
+    def fix(self) -> None:
+        with self._lock:
+            self._status = PrinterStatus(PrinterState.READY)
+
+    def jobs(self) -> list[dict[str, object]]:
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+
+    # Printer protocol
+    def status(self) -> PrinterStatus:
+        with self._lock:
+            return self._status
+
+    def print_document(self, document: PrintDocument) -> PrintResult:
+        with self._lock:
+            failing, self._fail_next = self._fail_next, None
+            status = self._status
+        if failing is PrintStage.BEFORE or (failing is None and not status.can_print):
+            return PrintFailed(PrintStage.BEFORE, status)
+        record = {
+            "title": document.title,
+            "qr": [e.data for e in document.elements if isinstance(e, QrCode)],
+            "text": [e.text for e in document.elements if isinstance(e, TextLine)],
+            "complete": failing is None,
+        }
+        with self.log_path.open("a") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        if failing is PrintStage.DURING:
+            return PrintFailed(PrintStage.DURING, status)
+        return Printed(status)
+
+    def close(self) -> None:
+        return None
+
+
+class ScriptedReader:
+    """A card reader whose cards are queued by the test: insert a document (or a refusal), pull the card."""
+
+    def __init__(self) -> None:
+        self._cards: queue.Queue[Document | DocumentRefusal] = queue.Queue()
+        self._notify: Callable[[CardEvent], None] | None = None
+
+    def insert(self, card: Document | DocumentRefusal) -> None:
+        self._cards.put(card)
+        if self._notify is not None:
+            self._notify(CardEvent.INSERTED)
+
+    def pull(self) -> None:
+        if self._notify is not None:
+            self._notify(CardEvent.REMOVED)
+
+    def start(self, notify: Callable[[CardEvent], None]) -> None:
+        self._notify = notify
+
+    def read(self) -> Document | DocumentRefusal:
+        return self._cards.get(timeout=5)
+
+    def close(self) -> None:
+        self._notify = None
+
+
+class RecordingDisplay:
+    def __init__(self, echo: Callable[[str], None] | None = None) -> None:
+        self.messages: list[str] = []
+        self._echo = echo
+
+    def show(self, message: str) -> None:
+        self.messages.append(message)
+        if self._echo is not None:
+            self._echo(message)
+
+
+class RecordingIndicators:
+    def __init__(self) -> None:
+        self.signals: list[Signal] = []
+
+    def indicate(self, signal: Signal) -> None:
+        self.signals.append(signal)
+
+
+def plain_slip(request: SlipRequest) -> PrintDocument:
+    """An ASCII-only slip for fast tests; the real Persian slip comes from firmware_app.slip."""
+    lines = [TextLine(f"SLIP {request.serial} {request.terminal} {request.branch}"),
+             TextLine(request.inquiry_code, scale=2)]
+    if request.reprint:
+        lines.append(TextLine("REPRINT"))
+    if request.training:
+        lines.append(TextLine("TRAINING - NOT VALID"))
+    return PrintDocument(f"slip {request.serial}", (*lines, QrCode(request.inquiry_code), Cut()))

@@ -1,0 +1,192 @@
+"""The flow, walked exhaustively: every state x event pair has a defined result, and the safety rules hold."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from firmware_app.flow import diagram
+from firmware_app.flow import effects as fx
+from firmware_app.flow import events as ev
+from firmware_app.flow import states as st
+from firmware_app.flow.step import RULES, step
+from hal.printer import PrintStage
+from protocol.messages import CommitOutcome, DocumentKind, ReserveOutcome, VoidReason
+from tests.flow import samples as s
+
+PAIRS = list(itertools.product(s.STATES, s.EVENTS))
+SIDE_EFFECTS = (fx.SendReserve, fx.ResendReserve, fx.SendCommit, fx.SendVoid, fx.SendOpen, fx.SendClose,
+                fx.PrintSlip, fx.RecordStage, fx.Count, fx.SetPolls)
+
+
+def test_samples_cover_every_state_and_event_type() -> None:
+    assert {type(x) for x in s.STATES} == set(st.ALL_STATES)
+    assert {type(x) for x in s.EVENTS} == set(ev.ALL_EVENTS)
+
+
+@pytest.mark.parametrize(("state", "event"), PAIRS, ids=lambda x: type(x).__name__)
+def test_every_pair_is_a_declared_transition_or_an_explicit_refusal(state: st.State, event: ev.Event) -> None:
+    result = step(state, event)
+    rule = RULES.get((type(state), type(event)))
+    if result.refusal is not None:
+        assert result.state is state, "a refusal must leave the state as it was"
+        assert not any(isinstance(e, SIDE_EFFECTS) for e in result.effects), "a refusal must change nothing"
+        return
+    assert rule is not None, f"{type(event).__name__} in {type(state).__name__} has no rule but was not refused"
+    assert type(result.state) in rule.targets, "the diagram would not show this transition"
+
+
+def test_pairs_without_a_rule_are_refused() -> None:
+    result = step(st.PollsClosed(), ev.OperatorConfirmed())
+    assert result.refusal == "OperatorConfirmed is not accepted in PollsClosed"
+    assert result.effects == ()
+
+
+@pytest.mark.parametrize(("state", "event"), PAIRS, ids=lambda x: type(x).__name__)
+def test_a_slip_is_printed_only_for_an_eligible_answer_already_held(state: st.State, event: ev.Event) -> None:
+    prints = [e for e in step(state, event).effects if isinstance(e, fx.PrintSlip)]
+    if not prints:
+        return
+    match state:
+        case st.Reserving() | st.NoAnswer():
+            assert isinstance(event, ev.ReserveAnswered)
+            assert event.tx_id == state.tx.tx_id and not state.tx.recovered
+            assert event.answer.outcome is ReserveOutcome.ELIGIBLE
+            assert prints[0].inquiry_code == event.answer.inquiry_code
+        case st.PrintFailed() | st.RecoveryDecision():
+            assert prints[0].inquiry_code == state.inquiry_code
+        case _:
+            pytest.fail(f"PrintSlip from {type(state).__name__} on {type(event).__name__}")
+
+
+@pytest.mark.parametrize(("state", "event"), PAIRS, ids=lambda x: type(x).__name__)
+def test_a_reserve_is_sent_only_after_the_operator_confirmed(state: st.State, event: ev.Event) -> None:
+    if any(isinstance(e, fx.SendReserve) for e in step(state, event).effects):
+        assert isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorConfirmed)
+
+
+def test_whole_voter_from_card_to_commit() -> None:
+    state: st.State = st.Idle()
+    state = step(state, ev.DocumentPresented(s.TX, s.CARD)).state
+    assert isinstance(state, st.AwaitingConfirmation)
+    result = step(state, ev.OperatorConfirmed())
+    assert isinstance(result.state, st.Reserving)
+    assert fx.SendReserve(s.TX, s.CARD) in result.effects
+    result = step(result.state, ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.ELIGIBLE)))
+    assert isinstance(result.state, st.Printing) and not result.state.reprint
+    assert fx.RecordStage(s.TX, ev.TxStage.ELIGIBLE, s.CODE) in result.effects
+    result = step(result.state, ev.PrintSucceeded(s.TX))
+    assert isinstance(result.state, st.Committing)
+    assert fx.SendCommit(s.TX, s.CODE) in result.effects and fx.Count(fx.Counter.ISSUED) in result.effects
+    result = step(result.state, ev.CommitAnswered(s.TX, CommitOutcome.COMMITTED))
+    assert result.state == st.Idle()
+    assert fx.RecordStage(s.TX, ev.TxStage.ISSUED) in result.effects
+
+
+def test_typed_code_with_wrong_check_digit_is_rejected_and_counted() -> None:
+    result = step(st.Idle(), ev.NationalCodeTyped(s.TX, "0012345678", DocumentKind.BIRTH_CERTIFICATE))
+    assert isinstance(result.state, st.DocumentRejected)
+    assert "رقم کنترل" in result.state.message
+    assert fx.Count(fx.Counter.REJECTED_DOCUMENTS) in result.effects
+
+
+def test_typed_code_in_persian_digits_is_accepted() -> None:
+    result = step(st.Idle(), ev.NationalCodeTyped(s.TX, "۰۰۱۲۳۴۵۶۷۹", DocumentKind.BIRTH_CERTIFICATE))
+    assert isinstance(result.state, st.AwaitingConfirmation)
+    assert result.state.document.national_code.digits == "0012345679"
+    assert result.state.document.kind is DocumentKind.BIRTH_CERTIFICATE
+
+
+def test_no_answer_in_time_means_no_slip_and_the_operator_decides() -> None:
+    result = step(st.Reserving(s.SMART_TX), ev.DeadlineExpired(s.TX, ev.DeadlineKind.RESERVE))
+    assert result.state == st.NoAnswer(s.SMART_TX, st.NoAnswerReason.TIMED_OUT)
+    assert not any(isinstance(e, fx.PrintSlip) for e in result.effects)
+    retry = step(result.state, ev.OperatorRetry())
+    assert retry.state == st.Reserving(s.SMART_TX) and fx.ResendReserve(s.TX) in retry.effects
+    void = step(result.state, ev.OperatorVoid())
+    assert void.state == st.Idle() and fx.SendVoid(s.TX, VoidReason.NO_ANSWER) in void.effects
+
+
+def test_a_late_eligible_answer_after_the_deadline_still_prints_the_same_code() -> None:
+    result = step(st.NoAnswer(s.SMART_TX, st.NoAnswerReason.TIMED_OUT),
+                  ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.ELIGIBLE)))
+    assert result.state == st.Printing(s.SMART_TX, s.CODE, reprint=False)
+
+
+def test_an_unverifiable_answer_never_prints() -> None:
+    result = step(st.Reserving(s.SMART_TX), ev.AnswerUnverifiable("bad_signature"))
+    assert result.state == st.NoAnswer(s.SMART_TX, st.NoAnswerReason.UNVERIFIABLE)
+    assert any(isinstance(e, fx.Alarm) for e in result.effects)
+
+
+def test_duplicate_is_refused_counted_and_names_the_first_branch() -> None:
+    result = step(st.Reserving(s.SMART_TX), ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.DUPLICATE)))
+    assert isinstance(result.state, st.Refused)
+    assert "B-0102" in result.state.message
+    assert fx.Count(fx.Counter.DUPLICATES_REFUSED) in result.effects
+
+
+def test_print_failure_mid_slip_keeps_the_reservation_and_reprints_the_same_code() -> None:
+    failed = step(st.Printing(s.SMART_TX, s.CODE, reprint=False),
+                  ev.PrintUnsuccessful(s.TX, PrintStage.DURING, "no paper"))
+    assert isinstance(failed.state, st.PrintFailed) and failed.state.reprint
+    again = step(failed.state, ev.OperatorRetry())
+    assert again.state == st.Printing(s.SMART_TX, s.CODE, reprint=True)
+    assert fx.PrintSlip(s.TX, s.CODE, s.SMART_TX.document, True) in again.effects
+
+
+def test_print_failure_before_paper_moved_prints_a_normal_slip_after_the_fix() -> None:
+    failed = step(st.Printing(s.SMART_TX, s.CODE, reprint=False),
+                  ev.PrintUnsuccessful(s.TX, PrintStage.BEFORE, "no paper"))
+    assert isinstance(failed.state, st.PrintFailed) and not failed.state.reprint
+    assert step(failed.state, ev.OperatorRetry()).state == st.Printing(s.SMART_TX, s.CODE, reprint=False)
+
+
+def test_recovery_of_an_uncertain_print_asks_the_operator() -> None:
+    loaded = ev.JournalLoaded(st.PollsPhase.OPEN, ev.OpenTx(s.TX, DocumentKind.SMART_CARD,
+                                                            ev.TxStage.PRINTING, s.CODE, False))
+    result = step(st.Starting(), loaded)
+    assert isinstance(result.state, st.RecoveryDecision)
+    assert result.state.question is st.RecoveryQuestion.DID_SLIP_COME_OUT
+    came_out = step(result.state, ev.SlipCameOut())
+    assert isinstance(came_out.state, st.Committing) and fx.SendCommit(s.TX, s.CODE) in came_out.effects
+    missing = step(result.state, ev.SlipMissing())
+    assert isinstance(missing.state, st.Printing) and missing.state.reprint
+
+
+def test_recovered_reserve_is_resent_and_an_eligible_answer_waits_for_the_operator() -> None:
+    loaded = ev.JournalLoaded(st.PollsPhase.OPEN, ev.OpenTx(s.TX, DocumentKind.SMART_CARD,
+                                                            ev.TxStage.RESERVE_PENDING, None, False))
+    result = step(st.Starting(), loaded)
+    assert result.state == st.Reserving(s.RECOVERED_TX) and fx.ResendReserve(s.TX) in result.effects
+    answered = step(result.state, ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.ELIGIBLE)))
+    assert isinstance(answered.state, st.RecoveryDecision)
+    assert not any(isinstance(e, fx.PrintSlip) for e in answered.effects)
+
+
+def test_polls_do_not_open_before_the_set_hour() -> None:
+    early = step(st.PollsNotOpen(), ev.OpenPollsRequested(s.AT, s.AT.replace(hour=9)))
+    assert early.refusal is not None and early.state == st.PollsNotOpen()
+    on_time = step(st.PollsNotOpen(), ev.OpenPollsRequested(s.AT, s.AT.replace(hour=7)))
+    assert on_time.state == st.Opening() and fx.SendOpen() in on_time.effects
+
+
+def test_card_pulled_before_confirmation_drops_the_document() -> None:
+    assert step(st.AwaitingConfirmation(s.TX, s.CARD), ev.CardRemoved()).state == st.Idle()
+    typed = step(st.AwaitingConfirmation(s.TX, s.TYPED), ev.CardRemoved())
+    assert typed.refusal is not None
+
+
+def test_cancel_while_reserving_voids_at_the_center() -> None:
+    result = step(st.Reserving(s.SMART_TX), ev.OperatorCancelled())
+    assert result.state == st.Idle()
+    assert fx.SendVoid(s.TX, VoidReason.OPERATOR_CANCELLED) in result.effects
+
+
+def test_printing_cannot_be_cancelled() -> None:
+    assert step(st.Printing(s.SMART_TX, s.CODE, False), ev.OperatorCancelled()).refusal is not None
+
+
+def test_the_diagram_in_the_docs_is_generated_from_the_table() -> None:
+    assert diagram.DOC_PATH.read_text() == diagram.mermaid(), "run python -m firmware_app.flow.diagram"
