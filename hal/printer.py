@@ -30,6 +30,7 @@ class Raster:
     width_dots: int
     height_dots: int
     data: bytes
+    align: Align = Align.CENTER
 
 
 @dataclass(frozen=True)

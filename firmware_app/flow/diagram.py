@@ -31,8 +31,8 @@ def mermaid() -> str:
                 edges[(source.__name__, target.__name__)].append(event.__name__)
     order = {state.__name__: index for index, state in enumerate(ALL_STATES)}
     lines = ["    [*] --> Starting"]
-    for (origin, target), names in sorted(edges.items(), key=lambda item: (order[item[0][0]], order[item[0][1]])):
-        lines.append(f"    {origin} --> {target}: {' / '.join(sorted(set(names)))}")
+    for (origin, destination), names in sorted(edges.items(), key=lambda item: (order[item[0][0]], order[item[0][1]])):
+        lines.append(f"    {origin} --> {destination}: {' / '.join(sorted(set(names)))}")
     return _HEADER + "\n".join(lines) + "\n```\n"
 
 

@@ -22,6 +22,9 @@ class Document:
     family_name: str = ""
     birth_date: date | None = None
     photo: bytes = field(default=b"", repr=False)
+    father_name: str = ""
+    card_serial: str = ""
+    expiry: date | None = None
 
     def __repr__(self) -> str:
         return f"Document(kind={self.kind.value})"
@@ -43,8 +46,11 @@ class DocumentProblem(enum.StrEnum):
 
 @dataclass(frozen=True)
 class DocumentRefusal:
+    """`message` is Persian for the operator; `detail` is technical, for logs, and never holds personal data."""
+
     problem: DocumentProblem
     message: str
+    detail: str = ""
 
 
 class CardEvent(enum.StrEnum):
