@@ -1,0 +1,150 @@
+"""A virtual terminal: the real runtime, journal and MQTT link, with in-process devices and a test handle."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from joserfc.jwk import OKPKey
+
+from firmware_app.flow.events import DeadlineKind, Event
+from firmware_app.flow.states import State
+from firmware_app.flow.step import Step
+from firmware_app.link import CenterLink
+from firmware_app.runtime.faults import FaultPoints
+from firmware_app.runtime.loop import Runtime
+from firmware_app.runtime.ports import SlipComposer
+from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
+from firmware_app.store.journal import Journal, TxRecord
+from harness.fakes import LoggingPrinter, RecordingDisplay, RecordingIndicators, ScriptedReader, plain_slip
+from protocol.mqtt import BrokerAddress, TlsFiles
+
+DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
+                     DeadlineKind.CLOSE: 3.0}
+
+
+@dataclass(frozen=True)
+class TerminalPlan:
+    """Everything a virtual terminal is made from."""
+
+    identity: TerminalIdentity
+    work_dir: Path
+    broker: BrokerAddress
+    center_signing_key: OKPKey
+    center_sealing_key: OKPKey
+    training: bool = False
+    deadlines: dict[DeadlineKind, float] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
+    tls: TlsFiles | None = None
+    resend_interval: float = 1.0
+
+
+def voter_key_for(work_dir: Path) -> bytes:
+    """The terminal's HMAC secret, made once and kept beside its journal."""
+    path = work_dir / "voter-hash.key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_bytes(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+class VirtualTerminal:
+    """Starts a whole terminal; the test handle inserts cards, presses buttons and waits for states."""
+
+    def __init__(self, plan: TerminalPlan, composer: SlipComposer = plain_slip,
+                 faults: FaultPoints | None = None, echo: Callable[[str], None] | None = None) -> None:
+        plan.work_dir.mkdir(parents=True, exist_ok=True)
+        self.plan = plan
+        self.printer = LoggingPrinter(plan.work_dir / "printer.jsonl")
+        self.reader = ScriptedReader()
+        self.display = RecordingDisplay(echo)
+        self.indicators = RecordingIndicators()
+        self.journal = Journal(plan.work_dir / "journal.db")
+        settings = RuntimeSettings(
+            identity=plan.identity, training=plan.training, center_signing_key=plan.center_signing_key,
+            center_sealing_key=plan.center_sealing_key, voter_key=voter_key_for(plan.work_dir),
+            software_version="0.1.0", config_hash="0" * 64, deadlines=plan.deadlines,
+            resend_interval=plan.resend_interval,
+        )
+        self._changed = threading.Condition()
+        self.history: list[tuple[State, Event, Step]] = []
+        self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, plan.tls)
+        self.runtime = Runtime(settings, self.journal, self.link, self.printer, composer, self.display,
+                               self.indicators, lambda: datetime.now(UTC), self.reader, faults)
+        self.runtime.add_listener(self._record)
+
+    def _answer(self, payload: bytes) -> None:
+        self.runtime.answer_arrived(payload)
+
+    def _connection(self, connected: bool) -> None:
+        self.runtime.connection_changed(connected)
+
+    def _record(self, before: State, event: Event, result: Step) -> None:
+        with self._changed:
+            self.history.append((before, event, result))
+            self._changed.notify_all()
+
+    def start(self, connect_timeout: float = 10.0) -> None:
+        self.link.start()
+        if not self.link.wait_connected(connect_timeout):
+            raise RuntimeError("the terminal could not reach the broker")
+        self.runtime.start()
+
+    def stop(self) -> None:
+        self.runtime.stop()
+        self.link.stop()
+        self.journal.close()
+
+    @property
+    def state(self) -> State:
+        return self.runtime.state
+
+    def post(self, event: Event) -> None:
+        self.runtime.post(event)
+
+    def wait_for(self, kind: type[State] | tuple[type[State], ...], timeout: float = 10.0) -> State:
+        """Wait until the loop settles in a state of this kind (checked after each step)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not isinstance(self.runtime.state, kind):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"terminal stayed in {type(self.runtime.state).__name__}, "
+                                       f"expected {kind}; last messages: {self.display.messages[-3:]}")
+                self._changed.wait(remaining)
+            return self.runtime.state
+
+    def transactions(self) -> list[TxRecord]:
+        """The journal's transactions, read on a connection of the caller's own."""
+        journal = Journal(self.plan.work_dir / "journal.db")
+        try:
+            return journal.transactions()
+        finally:
+            journal.close()
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+        """Poll a condition on the journal or the devices until it holds (background work has no state)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("condition not met in time")
+            time.sleep(0.05)
+
+    def steps_seen(self) -> int:
+        with self._changed:
+            return len(self.history)
+
+    def wait_for_step(self, after: int, timeout: float = 10.0) -> Step:
+        """Wait for the first step after `after` steps have been seen, and return it."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.history) <= after:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("no step happened")
+                self._changed.wait(remaining)
+            return self.history[after][2]

@@ -1,0 +1,90 @@
+"""A real district (mosquitto, center, roll) shared by the integration tests, and terminals made per test."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from center.eligibility import VoterRecord, VoterStatus, age_on
+from firmware_app.flow.events import OpenPollsRequested
+from firmware_app.flow.states import Idle, PollsNotOpen
+from firmware_app.identity.document import Document
+from firmware_app.runtime.settings import TerminalIdentity
+from harness.district import VirtualDistrict
+from harness.terminal import TerminalPlan, VirtualTerminal
+from protocol.messages import DocumentKind
+
+ELECTION_DAY = date(2026, 11, 29)
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualDistrict]:
+    virtual = VirtualDistrict(tmp_path_factory.mktemp("district"), "D01", ELECTION_DAY, voters=400, seed=7)
+    virtual.start()
+    yield virtual
+    virtual.stop()
+
+
+class Voters:
+    """Hands out roll entries of a kind, each once per test session."""
+
+    def __init__(self, roll: list[VoterRecord]) -> None:
+        self._roll = roll
+        self._used: set[str] = set()
+
+    def eligible(self) -> VoterRecord:
+        return self._take(lambda r: r.status is VoterStatus.ELIGIBLE and age_on(r.birth_date, ELECTION_DAY) >= 18)
+
+    def deceased(self) -> VoterRecord:
+        return self._take(lambda r: r.status is VoterStatus.DECEASED)
+
+    def _take(self, wanted: Callable[[VoterRecord], bool]) -> VoterRecord:
+        for record in self._roll:
+            if record.national_code.digits not in self._used and wanted(record):
+                self._used.add(record.national_code.digits)
+                return record
+        raise LookupError("the synthetic roll has no more voters of that kind")
+
+
+@pytest.fixture(scope="session")
+def voters(district: VirtualDistrict) -> Voters:
+    return Voters(district.roll)
+
+
+def card_of(record: VoterRecord) -> Document:
+    return Document(DocumentKind.SMART_CARD, record.national_code, record.name)
+
+
+TerminalFactory = Callable[..., VirtualTerminal]
+
+
+@pytest.fixture
+def make_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[TerminalFactory]:
+    made: list[VirtualTerminal] = []
+
+    def make(open_polls: bool = True, **overrides: Any) -> VirtualTerminal:
+        number = next(_numbers)
+        identity = TerminalIdentity(f"T-{number:04d}", f"B-{number:04d}", district.district)
+        plan = TerminalPlan(identity, tmp_path / identity.terminal, district.broker.address,
+                            district.keys.signing_public, district.keys.sealing_public)
+        plan = dataclasses.replace(plan, **overrides)
+        terminal = VirtualTerminal(plan)
+        made.append(terminal)
+        terminal.start()
+        if open_polls:
+            terminal.wait_for(PollsNotOpen)
+            now = datetime.now(UTC)
+            terminal.post(OpenPollsRequested(now, now - timedelta(hours=1)))
+            terminal.wait_for(Idle)
+        return terminal
+
+    yield make
+    for terminal in made:
+        terminal.stop()

@@ -1,0 +1,141 @@
+"""Forged, unsigned, replayed and mis-addressed answers through the real broker: refused, no slip."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from firmware_app.flow import states as st
+from firmware_app.flow.events import OperatorConfirmed, OperatorRetry
+from harness.district import VirtualDistrict
+from protocol.codec import decode_request, encode_answer
+from protocol.inquiry_code import new_inquiry_code
+from protocol.messages import Answer, AnswerHeader, Request, ReserveAnswer, ReserveOutcome
+from protocol.mqtt import MqttSession
+from protocol.seal import generate_signing_key, sign_answer
+from protocol.topics import PREFIX, answer_topic
+from tests.integration.conftest import TerminalFactory, Voters, card_of
+
+
+class Sniffer:
+    """A rogue device on the branch network: sees requests and answers, publishes what it likes."""
+
+    def __init__(self, district: VirtualDistrict) -> None:
+        self.requests: list[Request] = []
+        self.answers: dict[str, list[bytes]] = {}
+        self._seen = threading.Condition()
+        self.session = MqttSession("sniffer", district.broker.address,
+                                   [f"{PREFIX}/{district.district}/+/req", f"{PREFIX}/{district.district}/+/resp"],
+                                   self._message)
+
+    def _message(self, topic: str, payload: bytes) -> None:
+        with self._seen:
+            if topic.endswith("/req"):
+                request = decode_request(payload)
+                if isinstance(request, Request):
+                    self.requests.append(request)
+            else:
+                self.answers.setdefault(topic.split("/")[3], []).append(payload)
+            self._seen.notify_all()
+
+    def wait_request(self, terminal: str) -> Request:
+        with self._seen:
+            found = self._seen.wait_for(
+                lambda: any(r.header.terminal == terminal for r in self.requests), timeout=10)
+            assert found, "the terminal's request never crossed the broker"
+            return [r for r in self.requests if r.header.terminal == terminal][-1]
+
+    def publish(self, district: str, terminal: str, payload: bytes) -> None:
+        self.session.publish(answer_topic(district, terminal), payload)
+
+
+@pytest.fixture
+def sniffer(district: VirtualDistrict) -> Iterator[Sniffer]:
+    rogue = Sniffer(district)
+    rogue.session.start()
+    assert rogue.session.wait_connected(10)
+    yield rogue
+    rogue.session.stop()
+
+
+def _eligible_for(request: Request) -> Answer:
+    header = AnswerHeader(request.header.request_id, request.header.tx_id, request.header.terminal,
+                          datetime.now(UTC))
+    body = ReserveAnswer(ReserveOutcome.ELIGIBLE, new_inquiry_code(), None, None, None, None)
+    return Answer(request.kind, header, body)
+
+
+@pytest.mark.parametrize("forgery", ["rogue_key", "unsigned"])
+def test_a_forged_eligible_answer_is_refused_and_prints_nothing(
+    forgery: str, district: VirtualDistrict, voters: Voters, make_terminal: TerminalFactory, sniffer: Sniffer
+) -> None:
+    terminal = make_terminal()
+    district.stop_center()
+    try:
+        terminal.reader.insert(card_of(voters.eligible()))
+        terminal.wait_for(st.AwaitingConfirmation)
+        terminal.post(OperatorConfirmed())
+        request = sniffer.wait_request(terminal.plan.identity.terminal)
+        forged = _eligible_for(request)
+        payload = sign_answer(forged, generate_signing_key()) if forgery == "rogue_key" else encode_answer(forged)
+        sniffer.publish(district.district, terminal.plan.identity.terminal, payload)
+        refused = terminal.wait_for(st.NoAnswer)
+        assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
+        assert terminal.printer.jobs() == []
+    finally:
+        district.start_center()
+    terminal.post(OperatorRetry())
+    committing = terminal.wait_for(st.Committing)
+    assert isinstance(committing, st.Committing)
+    assert committing.inquiry_code != forged.body.inquiry_code  # type: ignore[union-attr]
+
+
+def test_a_replayed_genuine_answer_is_dropped(
+    district: VirtualDistrict, voters: Voters, make_terminal: TerminalFactory, sniffer: Sniffer
+) -> None:
+    terminal = make_terminal()
+    name = terminal.plan.identity.terminal
+    terminal.reader.insert(card_of(voters.eligible()))
+    terminal.wait_for(st.AwaitingConfirmation)
+    terminal.post(OperatorConfirmed())
+    terminal.wait_for(st.Idle)
+    old_answers = list(sniffer.answers[name])
+    district.stop_center()
+    try:
+        terminal.reader.insert(card_of(voters.eligible()))
+        terminal.wait_for(st.AwaitingConfirmation)
+        terminal.post(OperatorConfirmed())
+        terminal.wait_for(st.Reserving)
+        for payload in old_answers:
+            sniffer.publish(district.district, name, payload)
+        no_answer = terminal.wait_for(st.NoAnswer)
+        assert isinstance(no_answer, st.NoAnswer) and no_answer.reason is st.NoAnswerReason.TIMED_OUT
+        assert len(terminal.printer.jobs()) == 1, "the replay must not print a second slip"
+    finally:
+        district.start_center()
+
+
+def test_an_answer_for_another_terminal_is_refused(
+    district: VirtualDistrict, voters: Voters, make_terminal: TerminalFactory, sniffer: Sniffer
+) -> None:
+    victim, other = make_terminal(), make_terminal()
+    other.reader.insert(card_of(voters.eligible()))
+    other.wait_for(st.AwaitingConfirmation)
+    other.post(OperatorConfirmed())
+    other.wait_for(st.Idle)
+    genuine = sniffer.answers[other.plan.identity.terminal][0]
+    district.stop_center()
+    try:
+        victim.reader.insert(card_of(voters.eligible()))
+        victim.wait_for(st.AwaitingConfirmation)
+        victim.post(OperatorConfirmed())
+        victim.wait_for(st.Reserving)
+        sniffer.publish(district.district, victim.plan.identity.terminal, genuine)
+        refused = victim.wait_for(st.NoAnswer)
+        assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
+        assert victim.printer.jobs() == []
+    finally:
+        district.start_center()
