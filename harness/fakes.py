@@ -7,6 +7,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_app.flow.effects import Signal
@@ -24,6 +25,16 @@ from hal.printer import (
     QrCode,
     TextLine,
 )
+
+
+@dataclass(frozen=True)
+class PrintedJob:
+    """One job as the logging printer saw it; `complete` is False when it stopped mid-slip."""
+
+    title: str
+    qr: tuple[str, ...]
+    text: tuple[str, ...]
+    complete: bool
 
 
 class LoggingPrinter:
@@ -45,10 +56,11 @@ class LoggingPrinter:
         with self._lock:
             self._status = PrinterStatus(PrinterState.READY)
 
-    def jobs(self) -> list[dict[str, object]]:
+    def jobs(self) -> list[PrintedJob]:
         if not self.log_path.exists():
             return []
-        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        lines = [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        return [PrintedJob(j["title"], tuple(j["qr"]), tuple(j["text"]), j["complete"]) for j in lines]
 
     # Printer protocol
     def status(self) -> PrinterStatus:

@@ -22,6 +22,7 @@ from firmware_app.runtime.ports import SlipComposer
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
 from harness.fakes import LoggingPrinter, RecordingDisplay, RecordingIndicators, ScriptedReader, plain_slip
+from harness.invariants import TerminalEvidence
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
@@ -50,6 +51,16 @@ def voter_key_for(work_dir: Path) -> bytes:
         path.touch(mode=0o600)
         path.write_bytes(secrets.token_bytes(32))
     return path.read_bytes()
+
+
+def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
+    """What a terminal left in its folder (journal and printer log), read on a connection of our own."""
+    journal = Journal(work_dir / "journal.db")
+    try:
+        return TerminalEvidence(terminal, journal.transactions(), journal.audit_entries(),
+                                LoggingPrinter(work_dir / "printer.jsonl").jobs())
+    finally:
+        journal.close()
 
 
 class VirtualTerminal:
@@ -120,11 +131,10 @@ class VirtualTerminal:
 
     def transactions(self) -> list[TxRecord]:
         """The journal's transactions, read on a connection of the caller's own."""
-        journal = Journal(self.plan.work_dir / "journal.db")
-        try:
-            return journal.transactions()
-        finally:
-            journal.close()
+        return evidence_from(self.plan.work_dir, self.plan.identity.terminal).transactions
+
+    def evidence(self) -> TerminalEvidence:
+        return evidence_from(self.plan.work_dir, self.plan.identity.terminal)
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
         """Poll a condition on the journal or the devices until it holds (background work has no state)."""

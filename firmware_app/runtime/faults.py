@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -26,11 +27,13 @@ class KillAtPoint:
         self._kill_at = kill_at
         self._trace = trace
         self._passed = 0
+        self._lock = threading.Lock()
 
     def reached(self, name: str) -> None:
-        self._passed += 1
-        if self._trace is not None:
-            with self._trace.open("a") as out:
-                out.write(f"{self._passed} {name}\n")
-        if self._passed == self._kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
+        with self._lock:
+            self._passed += 1
+            if self._trace is not None:
+                with self._trace.open("a") as out:
+                    out.write(f"{self._passed} {name}\n")
+            if self._passed == self._kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)

@@ -275,6 +275,7 @@ class Runtime:
             log.exception("printing failed")
             self.post(PrintUnsuccessful(tx_id, PrintStage.DURING, "internal error"))
             return
+        self._faults.reached(f"printer returned {type(result).__name__}")
         match result:
             case Printed():
                 self.post(PrintSucceeded(tx_id))

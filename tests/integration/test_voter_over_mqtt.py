@@ -36,7 +36,7 @@ def test_a_whole_voter_gets_one_slip_and_the_center_records_it_issued(
     assert isinstance(committing, st.Committing)
     terminal.wait_for(st.Idle)
     jobs = terminal.printer.jobs()
-    assert [job["qr"] for job in jobs] == [[committing.inquiry_code]]
+    assert [job.qr for job in jobs] == [(committing.inquiry_code,)]
     assert _reservations_of(district, terminal.plan.identity.terminal) == [
         (committing.inquiry_code, ReservationState.COMMITTED)
     ]

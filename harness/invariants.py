@@ -1,0 +1,69 @@
+"""The rules that are never broken, checked against the center's registry, the journals and the printers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from center.registry import Reservation, ReservationState
+from firmware_app.flow.events import CLOSED_STAGES, TxStage
+from firmware_app.store.audit import AuditEntry, first_broken
+from firmware_app.store.journal import TxRecord
+from harness.fakes import PrintedJob
+
+
+@dataclass(frozen=True)
+class TerminalEvidence:
+    """What one terminal leaves behind: its journal's transactions and audit log, and what it printed."""
+
+    terminal: str
+    transactions: list[TxRecord]
+    audit: list[AuditEntry]
+    jobs: list[PrintedJob]
+
+
+def violations(reservations: list[Reservation], terminals: list[TerminalEvidence]) -> list[str]:
+    """Every broken rule, in words; an empty list means the branch is consistent."""
+    found: list[str] = []
+    names = {t.terminal for t in terminals}
+    ours = [r for r in reservations if r.terminal in names and not r.training]
+    by_tx = {r.tx_id: r for r in ours}
+    committed_codes = {r.inquiry_code for r in ours if r.state is ReservationState.COMMITTED}
+    for evidence in terminals:
+        found += _terminal_violations(evidence, by_tx, committed_codes)
+    per_voter = Counter(r.national_code.digits for r in ours
+                        if r.state is ReservationState.COMMITTED and r.national_code is not None)
+    found += [f"a voter holds {n} issued slips" for n in per_voter.values() if n > 1]
+    found += [f"reservation {r.tx_id[:8]} at {r.terminal} left open at the center"
+              for r in ours if r.state is ReservationState.RESERVED]
+    return found
+
+
+def _terminal_violations(evidence: TerminalEvidence, by_tx: dict[str, Reservation],
+                         committed_codes: set[str | None]) -> list[str]:
+    found: list[str] = []
+    name = evidence.terminal
+    complete = [job for job in evidence.jobs if job.complete]
+    for job in complete:
+        for code in job.qr:
+            if code not in committed_codes:
+                found.append(f"{name} printed a slip whose code is not an issued reservation")
+    originals = Counter(code for job in complete if "REPRINT" not in job.text for code in job.qr)
+    found += [f"{name} printed {n} original slips for one code" for n in originals.values() if n > 1]
+    printed_codes = {code for job in complete for code in job.qr}
+    for tx in evidence.transactions:
+        if tx.stage not in CLOSED_STAGES:
+            found.append(f"{name} left transaction {tx.tx_id[:8]} open in stage {tx.stage.value}")
+            continue
+        center = by_tx.get(tx.tx_id)
+        if tx.stage is TxStage.ISSUED:
+            if center is None or center.state is not ReservationState.COMMITTED:
+                found.append(f"{name} issued {tx.tx_id[:8]} but the center does not hold it committed")
+            if tx.inquiry_code not in printed_codes:
+                found.append(f"{name} recorded {tx.tx_id[:8]} issued but no whole slip came out")
+        if tx.stage is TxStage.VOIDED and center is not None and center.state is ReservationState.COMMITTED:
+            found.append(f"{name} voided {tx.tx_id[:8]} but the center holds it committed")
+    broken = first_broken(evidence.audit)
+    if broken is not None:
+        found.append(f"{name}'s audit log breaks at entry {broken}")
+    return found

@@ -1,0 +1,111 @@
+"""One virtual terminal as its own process, for kill-and-restart tests: `python -m harness.terminal_proc PLAN`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from firmware_app.flow import states as st
+from firmware_app.flow.events import (
+    CLOSED_STAGES,
+    OpenPollsRequested,
+    OperatorConfirmed,
+    OperatorRetry,
+    SlipCameOut,
+    SlipMissing,
+)
+from firmware_app.identity.document import Document
+from firmware_app.runtime.faults import KillAtPoint
+from firmware_app.runtime.settings import TerminalIdentity
+from hal.printer import PrintStage
+from harness.terminal import TerminalPlan, VirtualTerminal
+from protocol.messages import DocumentKind
+from protocol.mqtt import BrokerAddress
+from protocol.national_code import NationalCode
+from protocol.seal import load_key
+
+
+@dataclass(frozen=True)
+class ProcessPlan:
+    """What the parent test tells the terminal process (a JSON file)."""
+
+    work_dir: Path
+    terminal: str
+    branch: str
+    district: str
+    broker_port: int
+    signing_key: Path
+    sealing_key: Path
+    national_code: str
+    kill_at: int | None
+    trace: Path | None
+    fail_first_print: bool
+
+    @classmethod
+    def load(cls, path: Path) -> ProcessPlan:
+        data = json.loads(path.read_text())
+        return cls(Path(data["work_dir"]), data["terminal"], data["branch"], data["district"],
+                   data["broker_port"], Path(data["signing_key"]), Path(data["sealing_key"]),
+                   data["national_code"], data["kill_at"], Path(data["trace"]) if data["trace"] else None,
+                   data["fail_first_print"])
+
+
+def _settle(terminal: VirtualTerminal, code: NationalCode, timeout: float = 60.0) -> None:
+    """Play the operator until the voter is served and nothing is left open, whatever the restart found."""
+    served = bool(terminal.transactions())
+    acted_on: st.State | None = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = terminal.state
+        if state is acted_on:
+            time.sleep(0.02)
+            continue
+        match state:
+            case st.PollsNotOpen():
+                now = datetime.now(UTC)
+                terminal.post(OpenPollsRequested(now, now - timedelta(hours=1)))
+            case st.Idle() if not served:
+                served = True
+                terminal.reader.insert(Document(DocumentKind.SMART_CARD, code))
+            case st.AwaitingConfirmation():
+                terminal.post(OperatorConfirmed())
+            case st.PrintFailed():
+                terminal.printer.fix()
+                terminal.post(OperatorRetry())
+            case st.NoAnswer():
+                terminal.post(OperatorRetry())
+            case st.RecoveryDecision(question=st.RecoveryQuestion.PRINT_OR_VOID):
+                terminal.post(OperatorRetry())
+            case st.RecoveryDecision(inquiry_code=inquiry_code):
+                whole = any(job.complete and inquiry_code in job.qr for job in terminal.printer.jobs())
+                terminal.post(SlipCameOut() if whole else SlipMissing())
+            case st.Idle() | st.Refused() if all(tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
+                return
+            case _:
+                time.sleep(0.02)
+                continue
+        acted_on = state
+    raise TimeoutError(f"the terminal did not settle; it is in {type(terminal.state).__name__}")
+
+
+def main() -> None:
+    plan = ProcessPlan.load(Path(sys.argv[1]))
+    identity = TerminalIdentity(plan.terminal, plan.branch, plan.district)
+    terminal_plan = TerminalPlan(identity, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port),
+                                 load_key(plan.signing_key), load_key(plan.sealing_key))
+    terminal = VirtualTerminal(terminal_plan, faults=KillAtPoint(plan.kill_at, plan.trace))
+    if plan.fail_first_print:
+        terminal.printer.fail_next(PrintStage.DURING)
+    terminal.start()
+    try:
+        _settle(terminal, NationalCode(plan.national_code))
+    finally:
+        terminal.stop()
+
+
+if __name__ == "__main__":
+    main()
