@@ -1,0 +1,139 @@
+"""The district center's configuration: one TOML file, every option checked at start-up, unknown keys refused."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from protocol.messages import NAME_PATTERN
+from protocol.mqtt import BrokerAddress, TlsFiles
+
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True)
+class CenterConfig:
+    """Where the registry lives, who the center is, and how it reaches the district broker."""
+
+    district: str
+    instance: str
+    election_day: date
+    database: Path
+    signing_key: Path
+    sealing_key: Path
+    broker: BrokerAddress
+    tls: TlsFiles | None
+    workers: int
+    group: str
+
+
+@dataclass(frozen=True)
+class ConfigRefused:
+    """The file was not accepted; `problems` name each key and what is wrong with it."""
+
+    problems: tuple[str, ...]
+
+
+class _Reader:
+    """Reads one table's options, remembering every problem instead of stopping at the first."""
+
+    def __init__(self, table: dict[str, Any], where: str, base_dir: Path, problems: list[str]) -> None:
+        self._table = table
+        self._where = where
+        self._base_dir = base_dir
+        self._problems = problems
+        self._read: set[str] = set()
+
+    def _get(self, key: str, kind: type, default: Any = None) -> Any:
+        self._read.add(key)
+        if key not in self._table:
+            if default is None:
+                self._problems.append(f"{self._where}{key}: missing")
+            return default
+        value = self._table[key]
+        if type(value) is not kind:
+            self._problems.append(f"{self._where}{key}: expected {kind.__name__}")
+            return default
+        return value
+
+    def name(self, key: str, default: str | None = None) -> str:
+        value: str | None = self._get(key, str, default)
+        if value is not None and not re.fullmatch(NAME_PATTERN, value, flags=re.ASCII):
+            self._problems.append(f"{self._where}{key}: letters, digits and '-', at most 32")
+        return value or ""
+
+    def text(self, key: str) -> str:
+        value: str | None = self._get(key, str)
+        return value or ""
+
+    def integer(self, key: str, low: int, high: int, default: int | None = None) -> int:
+        value: int | None = self._get(key, int, default)
+        if value is not None and not low <= value <= high:
+            self._problems.append(f"{self._where}{key}: must be from {low} to {high}")
+        return low if value is None else value
+
+    def day(self, key: str) -> date:
+        value: date | None = self._get(key, date)
+        return value or date.min
+
+    def path(self, key: str) -> Path:
+        value: str | None = self._get(key, str)
+        return self._base_dir / value if value else self._base_dir
+
+    def table(self, key: str) -> dict[str, Any] | None:
+        self._read.add(key)
+        value = self._table.get(key)
+        if value is not None and not isinstance(value, dict):
+            self._problems.append(f"{self._where}{key}: expected a table")
+            return None
+        return value
+
+    def refuse_unknown(self) -> None:
+        for key in sorted(self._table.keys() - self._read):
+            self._problems.append(f"{self._where}{key}: unknown option")
+
+
+def load_center_config(path: Path) -> CenterConfig | ConfigRefused:
+    """Read and check a center config file; relative paths are taken from the file's folder."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return ConfigRefused((f"{path}: {exc}",))
+    return parse_center_config(data, path.parent)
+
+
+def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | ConfigRefused:
+    problems: list[str] = []
+    top = _Reader(data, "", base_dir, problems)
+    district = top.name("district")
+    instance = top.name("instance", "center-1")
+    election_day = top.day("election_day")
+    database = top.path("database")
+    signing_key = top.path("signing_key")
+    sealing_key = top.path("sealing_key")
+    workers = top.integer("workers", 1, MAX_WORKERS, 1)
+    group = top.name("group", "center")
+    broker_table = top.table("broker")
+    top.refuse_unknown()
+    broker = BrokerAddress("", 0)
+    tls: TlsFiles | None = None
+    if broker_table is None:
+        problems.append("broker: missing")
+    else:
+        section = _Reader(broker_table, "broker.", base_dir, problems)
+        broker = BrokerAddress(section.text("host"), section.integer("port", 1, 65535))
+        tls_table = section.table("tls")
+        section.refuse_unknown()
+        if tls_table is not None:
+            files = _Reader(tls_table, "broker.tls.", base_dir, problems)
+            tls = TlsFiles(files.path("ca_file"), files.path("cert_file"), files.path("key_file"))
+            files.refuse_unknown()
+    if problems:
+        return ConfigRefused(tuple(problems))
+    return CenterConfig(
+        district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group
+    )

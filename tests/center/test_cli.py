@@ -1,0 +1,95 @@
+"""`kiosk-center` as an operator of the district runs it: keys, a roll, a config, serve, stop."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from center.eligibility import ineligible_reason
+from center.registry import Registry, Requester
+from center.roll import read_roll
+from harness.broker import Broker
+from protocol.messages import ReserveAnswer, ReserveOutcome
+from protocol.mqtt import BrokerAddress
+from protocol.seal import load_key
+from tests.center import as_terminal
+from tests.center.probe import ProbeTerminal
+from tests.center.sample import ELECTION_DAY
+
+UNUSED_BROKER = BrokerAddress("127.0.0.1", 9)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "center.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _config(folder: Path, district: str, broker: BrokerAddress) -> Path:
+    path = folder / "center.toml"
+    path.write_text(
+        f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
+        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\n'
+        f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.real_peer
+def test_keys_roll_and_serve_answer_a_terminal(tmp_path: Path, broker: Broker) -> None:
+    district = f"d-{secrets.token_hex(4)}"
+    assert _run("keys", str(tmp_path / "keys")).returncode == 0
+    assert (tmp_path / "keys/center-signing.pem").stat().st_mode & 0o077 == 0
+    generated = _run("roll-generate", "--voters", "50", "--seed", "4", "--election-day",
+                     ELECTION_DAY.isoformat(), "--out", str(tmp_path / "roll.csv"))
+    assert generated.returncode == 0, generated.stderr
+    config = _config(tmp_path, district, broker.address)
+    loaded = _run("roll-load", "--config", str(config), str(tmp_path / "roll.csv"))
+    assert loaded.returncode == 0, loaded.stderr
+    roll = read_roll(tmp_path / "roll.csv")
+    assert isinstance(roll, list)
+    registry = Registry(tmp_path / "registry.sqlite", ELECTION_DAY)
+    assert all(registry.voter(r.national_code) == r for r in roll)
+    registry.close()
+    voter = next(r for r in roll if ineligible_reason(r, ELECTION_DAY) is None)
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "center.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        center_public = load_key(tmp_path / "keys/center-signing.pub.pem")
+        sealing_public = load_key(tmp_path / "keys/center-sealing.pub.pem")
+        with ProbeTerminal(broker.address, Requester("t-1", "branch-1", district), center_public) as probe:
+            answer = probe.ask(as_terminal.reserve(probe.who, voter.national_code, sealing_public), 20)
+        assert answer is not None, "the served center did not answer"
+        assert isinstance(answer.body, ReserveAnswer)
+        assert answer.body.outcome is ReserveOutcome.ELIGIBLE
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=20)
+    assert server.returncode == 0, err
+    assert "stopped after answering" in out
+    assert voter.national_code.digits not in out + err, "the center logged a national code"
+
+
+def test_a_roll_with_a_bad_line_loads_nothing_and_says_why(tmp_path: Path) -> None:
+    config = _config(tmp_path, "d-1", UNUSED_BROKER)
+    (tmp_path / "roll.csv").write_text("national_code,birth_date,name,status\n1234,1980-01-01,علی,eligible\n")
+    result = _run("roll-load", "--config", str(config), str(tmp_path / "roll.csv"))
+    assert result.returncode == 2
+    assert "line 2: bad_national_code (wrong_length)" in result.stderr
+
+
+def test_a_config_with_an_unknown_option_is_refused(tmp_path: Path) -> None:
+    config = _config(tmp_path, "d-1", UNUSED_BROKER)
+    config.write_text(config.read_text() + "colour = 1\n")
+    result = _run("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert "colour: unknown option" in result.stderr

@@ -1,0 +1,91 @@
+"""The center's config file: a complete file is read, every wrong or unknown option is named."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from center.config import CenterConfig, ConfigRefused, load_center_config
+from protocol.mqtt import BrokerAddress, TlsFiles
+
+GOOD = """
+district = "d-01"
+instance = "center-2"
+election_day = 2026-06-12
+database = "registry.sqlite"
+signing_key = "keys/center-signing.pem"
+sealing_key = "keys/center-sealing.pem"
+workers = 4
+
+[broker]
+host = "127.0.0.1"
+port = 1883
+"""
+
+
+def _load(tmp_path: Path, text: str) -> CenterConfig | ConfigRefused:
+    path = tmp_path / "center.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_center_config(path)
+
+
+def _problems(tmp_path: Path, text: str) -> tuple[str, ...]:
+    result = _load(tmp_path, text)
+    assert isinstance(result, ConfigRefused), f"expected a refusal, got {result}"
+    return result.problems
+
+
+def test_a_complete_file_is_read_with_paths_beside_it(tmp_path: Path) -> None:
+    assert _load(tmp_path, GOOD) == CenterConfig(
+        district="d-01",
+        instance="center-2",
+        election_day=date(2026, 6, 12),
+        database=tmp_path / "registry.sqlite",
+        signing_key=tmp_path / "keys/center-signing.pem",
+        sealing_key=tmp_path / "keys/center-sealing.pem",
+        broker=BrokerAddress("127.0.0.1", 1883),
+        tls=None,
+        workers=4,
+        group="center",
+    )
+
+
+def test_optional_options_have_defaults_and_tls_is_read(tmp_path: Path) -> None:
+    text = GOOD.replace('instance = "center-2"\n', "").replace("workers = 4\n", "")
+    text += '[broker.tls]\nca_file = "ca.pem"\ncert_file = "c.pem"\nkey_file = "c.key"\n'
+    config = _load(tmp_path, text)
+    assert isinstance(config, CenterConfig)
+    assert (config.instance, config.workers) == ("center-1", 1)
+    assert config.tls == TlsFiles(tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "c.key")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("workers = 4", "workers = 4\nthreads = 2"), "threads: unknown option"),
+        (("port = 1883", "port = 1883\nkeepalive = 5"), "broker.keepalive: unknown option"),
+        (('district = "d-01"\n', ""), "district: missing"),
+        (("workers = 4", 'workers = "4"'), "workers: expected int"),
+        (("workers = 4", "workers = 0"), "workers: must be from 1 to 64"),
+        (("port = 1883", "port = 70000"), "broker.port: must be from 1 to 65535"),
+        (('district = "d-01"', 'district = "d/01"'), "district: letters, digits and '-', at most 32"),
+        (("election_day = 2026-06-12", 'election_day = "2026-06-12"'), "election_day: expected date"),
+    ],
+)
+def test_each_wrong_option_is_named(tmp_path: Path, change: tuple[str, str], problem: str) -> None:
+    assert _problems(tmp_path, GOOD.replace(*change)) == (problem,)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace("workers = 4", "workers = 0\ncolour = 1").replace("[broker]\n", "[brokers]\n")
+    problems = _problems(tmp_path, text)
+    assert "workers: must be from 1 to 64" in problems
+    assert "colour: unknown option" in problems
+    assert "broker: missing" in problems
+
+
+def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    [problem] = _problems(tmp_path, "district = \n")
+    assert "center.toml" in problem

@@ -1,0 +1,244 @@
+"""The registry: first request wins, retries get the same answer, commit and void are idempotent, void frees."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from center.registry import (
+    AlreadyVoided,
+    Duplicate,
+    Ineligible,
+    RefusalReason,
+    Refused,
+    Registry,
+    Requester,
+    ReservationState,
+    ReserveClaim,
+    Reserved,
+)
+from center.roll import RollProblemKind, RollRefused
+from protocol.inquiry_code import is_valid_inquiry_code
+from protocol.messages import CommitOutcome, DocumentKind, IneligibleReason, VoidOutcome, VoidReason
+from protocol.national_code import NationalCode
+from tests.center.sample import (
+    ADULT,
+    ADULT_TWO,
+    BRANCH_A,
+    BRANCH_A_SECOND,
+    BRANCH_B,
+    DECEASED,
+    DISQUALIFIED,
+    EIGHTEEN_TODAY,
+    EIGHTEEN_TOMORROW,
+    ELECTION_DAY,
+    SMALL_ROLL,
+    UNLISTED,
+)
+
+
+def _claim(tx: str, voter: NationalCode, who: Requester = BRANCH_A, *, training: bool = False) -> ReserveClaim:
+    return ReserveClaim(tx.ljust(32, "0"), voter, DocumentKind.SMART_CARD, training, who)
+
+
+def _tx(tx: str) -> str:
+    return tx.ljust(32, "0")
+
+
+def _reserved(registry: Registry, claim: ReserveClaim) -> str:
+    result = registry.reserve(claim)
+    assert isinstance(result, Reserved), f"expected a reservation, got {result}"
+    return result.inquiry_code
+
+
+def test_the_first_request_reserves_with_a_valid_inquiry_code(registry: Registry) -> None:
+    code = _reserved(registry, _claim("a1", ADULT))
+    assert is_valid_inquiry_code(code)
+    [row] = registry.reservations()
+    assert (row.national_code, row.state, row.terminal, row.branch) == (
+        ADULT, ReservationState.RESERVED, BRANCH_A.terminal, BRANCH_A.branch,
+    )
+
+
+def test_the_same_transaction_again_gets_the_same_code(registry: Registry) -> None:
+    first = _reserved(registry, _claim("a1", ADULT))
+    assert registry.reserve(_claim("a1", ADULT)) == Reserved(first)
+    assert len(registry.reservations()) == 1
+
+
+def test_another_transaction_for_the_voter_is_a_duplicate_naming_the_first_branch(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+    result = registry.reserve(_claim("b1", ADULT, BRANCH_B))
+    assert isinstance(result, Duplicate)
+    assert result.first_branch == BRANCH_A.branch
+    assert result.first_at.tzinfo is not None
+
+
+def test_a_duplicate_of_an_issued_vote_gives_the_time_of_issue(registry_path: Path) -> None:
+    ticks = iter(datetime(2026, 6, 12, 8, minute, tzinfo=UTC) for minute in range(60))
+    registry = Registry(registry_path, ELECTION_DAY, clock=lambda: next(ticks))
+    try:
+        code = _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+        assert isinstance(registry.reserve(_claim("b1", ADULT, BRANCH_B)), Duplicate)
+        registry.commit(_tx("a1"), BRANCH_A, code, 0)
+        assert registry.reserve(_claim("b2", ADULT, BRANCH_B)) == Duplicate(
+            BRANCH_A.branch, datetime(2026, 6, 12, 8, 2, tzinfo=UTC)
+        )
+    finally:
+        registry.close()
+
+
+def test_inquiry_codes_of_different_voters_differ(registry: Registry) -> None:
+    assert _reserved(registry, _claim("a1", ADULT)) != _reserved(registry, _claim("a2", ADULT_TWO))
+
+
+@pytest.mark.parametrize(
+    ("voter", "reason"),
+    [
+        (DECEASED, IneligibleReason.DECEASED),
+        (DISQUALIFIED, IneligibleReason.DISQUALIFIED),
+        (EIGHTEEN_TOMORROW, IneligibleReason.UNDER_AGE),
+        (UNLISTED, IneligibleReason.NOT_ON_ROLL),
+    ],
+)
+def test_ineligible_voters_are_refused_and_nothing_is_reserved(
+    registry: Registry, voter: NationalCode, reason: IneligibleReason
+) -> None:
+    assert registry.reserve(_claim("a1", voter)) == Ineligible(reason)
+    assert registry.reservations() == []
+
+
+def test_a_voter_who_turns_eighteen_on_election_day_may_vote(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", EIGHTEEN_TODAY))
+
+
+def test_a_voided_reservation_frees_the_voter(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+    assert registry.void(_tx("a1"), BRANCH_A, VoidReason.PRINT_FAILED) is VoidOutcome.VOIDED
+    _reserved(registry, _claim("b1", ADULT, BRANCH_B))
+
+
+def test_a_voided_transaction_cannot_reserve_again(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT))
+    registry.void(_tx("a1"), BRANCH_A, VoidReason.OPERATOR_CANCELLED)
+    assert registry.reserve(_claim("a1", ADULT)) == AlreadyVoided()
+
+
+def test_void_is_idempotent(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT))
+    for _ in range(3):
+        assert registry.void(_tx("a1"), BRANCH_A, VoidReason.NO_ANSWER) is VoidOutcome.VOIDED
+    assert [r.state for r in registry.reservations()] == [ReservationState.VOIDED]
+
+
+def test_a_void_that_overtakes_its_reserve_stops_the_late_reserve(registry: Registry) -> None:
+    assert registry.void(_tx("a1"), BRANCH_A, VoidReason.NO_ANSWER) is VoidOutcome.VOIDED
+    assert registry.reserve(_claim("a1", ADULT)) == AlreadyVoided()
+    _reserved(registry, _claim("a2", ADULT))
+
+
+def test_commit_is_idempotent_and_keeps_the_highest_reprint_count(registry: Registry) -> None:
+    code = _reserved(registry, _claim("a1", ADULT))
+    assert registry.commit(_tx("a1"), BRANCH_A, code, 0) is CommitOutcome.COMMITTED
+    assert registry.commit(_tx("a1"), BRANCH_A, code, 2) is CommitOutcome.COMMITTED
+    assert registry.commit(_tx("a1"), BRANCH_A, code, 1) is CommitOutcome.COMMITTED
+    [row] = registry.reservations()
+    assert (row.state, row.reprints) == (ReservationState.COMMITTED, 2)
+
+
+def test_a_committed_voter_stays_taken_and_cannot_be_voided(registry: Registry) -> None:
+    code = _reserved(registry, _claim("a1", ADULT))
+    registry.commit(_tx("a1"), BRANCH_A, code, 0)
+    assert registry.void(_tx("a1"), BRANCH_A, VoidReason.VOTER_LEFT) is VoidOutcome.ALREADY_COMMITTED
+    assert isinstance(registry.reserve(_claim("b1", ADULT, BRANCH_B)), Duplicate)
+    assert registry.reserve(_claim("a1", ADULT)) == Reserved(code)
+
+
+@pytest.mark.parametrize("case", ["unknown tx", "wrong code", "other terminal", "voided"])
+def test_commit_of_anything_but_a_live_reservation_is_not_reserved(registry: Registry, case: str) -> None:
+    code = _reserved(registry, _claim("a1", ADULT))
+    other_code = _reserved(registry, _claim("a2", ADULT_TWO))
+    if case == "voided":
+        registry.void(_tx("a1"), BRANCH_A, VoidReason.PRINT_FAILED)
+    tx, who, slip_code = {
+        "unknown tx": (_tx("a9"), BRANCH_A, code),
+        "wrong code": (_tx("a1"), BRANCH_A, other_code),
+        "other terminal": (_tx("a1"), BRANCH_A_SECOND, code),
+        "voided": (_tx("a1"), BRANCH_A, code),
+    }[case]
+    before = registry.reservations()
+    assert registry.commit(tx, who, slip_code, 0) is CommitOutcome.NOT_RESERVED
+    assert registry.reservations() == before
+
+
+def test_another_terminal_cannot_void_or_take_over_a_transaction(registry: Registry) -> None:
+    code = _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+    before = registry.reservations()
+    assert registry.void(_tx("a1"), BRANCH_B, VoidReason.VOTER_LEFT) == Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
+    assert registry.reserve(_claim("a1", ADULT, BRANCH_B)) == Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
+    assert registry.reservations() == before
+    assert registry.reserve(_claim("a1", ADULT, BRANCH_A)) == Reserved(code)
+
+
+def test_a_transaction_id_reused_for_another_voter_is_refused(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT))
+    assert registry.reserve(_claim("a1", ADULT_TWO)) == Refused(RefusalReason.TX_OF_OTHER_VOTER)
+    _reserved(registry, _claim("a2", ADULT_TWO))
+
+
+def test_training_reservations_do_not_take_the_real_voter(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT, training=True))
+    assert isinstance(registry.reserve(_claim("a2", ADULT, training=True)), Duplicate)
+    _reserved(registry, _claim("a3", ADULT))
+
+
+def test_reservations_survive_reopening(registry_path: Path) -> None:
+    first = Registry(registry_path, ELECTION_DAY)
+    code = _reserved(first, _claim("a1", ADULT))
+    first.close()
+    again = Registry(registry_path, ELECTION_DAY)
+    try:
+        assert again.reserve(_claim("a1", ADULT)) == Reserved(code)
+    finally:
+        again.close()
+
+
+def test_a_roll_repeating_a_registered_voter_loads_nothing(registry: Registry) -> None:
+    result = registry.load_roll([*SMALL_ROLL[:1]])
+    assert isinstance(result, RollRefused)
+    assert [p.kind for p in result.problems] == [RollProblemKind.REPEATED_NATIONAL_CODE]
+    assert registry.voter(ADULT) == SMALL_ROLL[0]
+
+
+def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_path: Path) -> None:
+    terminals = 16
+    results: list[object] = [None] * terminals
+    start = threading.Barrier(terminals)
+
+    def terminal(index: int) -> None:
+        registry = Registry(registry_path, ELECTION_DAY)
+        try:
+            who = Requester(f"t-{index}", f"branch-{index}", "d-test")
+            start.wait()
+            results[index] = registry.reserve(_claim(f"{index:02x}", ADULT, who))
+        finally:
+            registry.close()
+
+    threads = [threading.Thread(target=terminal, args=(i,)) for i in range(terminals)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [r for r in results if isinstance(r, Reserved)]
+    duplicates = [r for r in results if isinstance(r, Duplicate)]
+    assert (len(winners), len(duplicates)) == (1, terminals - 1), results
+    check = Registry(registry_path, ELECTION_DAY)
+    try:
+        [row] = check.reservations()
+        assert row.inquiry_code == winners[0].inquiry_code
+        assert {d.first_branch for d in duplicates} == {row.branch}
+    finally:
+        check.close()
