@@ -1,0 +1,1 @@
+"""PC/SC driver: APDU codec and status words, ATR capabilities, pyscard transport, reader monitor."""

@@ -1,0 +1,1 @@
+"""Smart national ID card: driver, virtual card, document authentication."""
