@@ -23,6 +23,10 @@ class TextLine:
     bold: bool = False
 
 
+TEXT_CELL_WIDTH_DOTS = 12
+"""Width of one native character at scale 1 (font A, 12 x 24 dots at 203 dpi) on every supported printer."""
+
+
 @dataclass(frozen=True)
 class Raster:
     """A 1-bit image, rows packed MSB first, `width_dots` a multiple of 8."""
