@@ -1,0 +1,1 @@
+"""GPIO driver (gpiozero): status lamps, a buzzer, operator buttons and the tamper switch."""

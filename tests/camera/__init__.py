@@ -1,0 +1,1 @@
+"""Tests of the camera driver and the HAL camera on real files."""

@@ -1,0 +1,1 @@
+"""Tests of the face quality gate and match, on public photos."""

@@ -1,0 +1,1 @@
+"""Tests of lamps, buzzer, buttons and tamper through gpiozero MockFactory."""
