@@ -15,6 +15,7 @@ from joserfc.jwk import OKPKey
 from firmware_app.flow.events import DeadlineKind, Event
 from firmware_app.flow.states import State
 from firmware_app.flow.step import Step
+from firmware_app.identity.document import DocumentReader
 from firmware_app.link import CenterLink
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.loop import Runtime
@@ -67,7 +68,8 @@ class VirtualTerminal:
     """Starts a whole terminal; the test handle inserts cards, presses buttons and waits for states."""
 
     def __init__(self, plan: TerminalPlan, composer: SlipComposer = plain_slip,
-                 faults: FaultPoints | None = None, echo: Callable[[str], None] | None = None) -> None:
+                 faults: FaultPoints | None = None, echo: Callable[[str], None] | None = None,
+                 card_reader: DocumentReader | None = None) -> None:
         plan.work_dir.mkdir(parents=True, exist_ok=True)
         self.plan = plan
         self.printer = LoggingPrinter(plan.work_dir / "printer.jsonl")
@@ -85,7 +87,7 @@ class VirtualTerminal:
         self.history: list[tuple[State, Event, Step]] = []
         self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, plan.tls)
         self.runtime = Runtime(settings, self.journal, self.link, self.printer, composer, self.display,
-                               self.indicators, lambda: datetime.now(UTC), self.reader, faults)
+                               self.indicators, lambda: datetime.now(UTC), card_reader or self.reader, faults)
         self.runtime.add_listener(self._record)
 
     def _answer(self, payload: bytes) -> None:
@@ -116,6 +118,21 @@ class VirtualTerminal:
 
     def post(self, event: Event) -> None:
         self.runtime.post(event)
+
+    def act(self, event: Event, timeout: float = 10.0) -> Step:
+        """Post an operator's event and wait until the loop has taken it; return its step."""
+        seen = self.steps_seen()
+        self.runtime.post(event)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for _before, taken, result in self.history[seen:]:
+                    if taken is event:
+                        return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"the loop did not take {type(event).__name__}")
+                self._changed.wait(remaining)
 
     def wait_for(self, kind: type[State] | tuple[type[State], ...], timeout: float = 10.0) -> State:
         """Wait until the loop settles in a state of this kind (checked after each step)."""

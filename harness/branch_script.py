@@ -1,0 +1,177 @@
+"""The demo's script of a polling day: ordinary voters and every case the branch must handle."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from center.eligibility import VoterRecord, ineligible_reason
+from firmware_app.flow import states as st
+from firmware_app.flow.events import (
+    NationalCodeTyped,
+    OperatorConfirmed,
+    OperatorDismissed,
+    OperatorRejected,
+    OperatorRetry,
+    OperatorVoid,
+)
+from hal.printer import PrintStage
+from harness.card_desk import CardDesk, holder_of
+from harness.district import VirtualDistrict
+from harness.terminal import VirtualTerminal
+from protocol.messages import DocumentKind, IneligibleReason
+from protocol.national_code import to_persian_digits
+
+Narrate = Callable[[str], None]
+SETTLED = (st.Committing, st.Refused, st.NoAnswer, st.PrintFailed, st.Idle)
+
+
+@dataclass(frozen=True)
+class DemoTerminal:
+    terminal: VirtualTerminal
+    desk: CardDesk
+
+    @property
+    def name(self) -> str:
+        return self.terminal.plan.identity.terminal
+
+
+class BranchScript:
+    """Drives the two terminals as operators would, narrating each case."""
+
+    def __init__(self, district: VirtualDistrict, terminals: list[DemoTerminal], seed: int,
+                 narrate: Narrate) -> None:
+        self._district = district
+        self._first, self._second = terminals
+        self._rng = random.Random(seed)
+        self._say = narrate
+        day = district.election_day
+        self._eligible = iter([r for r in district.roll if ineligible_reason(r, day) is None])
+        self._by_reason: dict[IneligibleReason, Iterator[VoterRecord]] = {
+            reason: iter([r for r in district.roll if ineligible_reason(r, day) is reason])
+            for reason in (IneligibleReason.DECEASED, IneligibleReason.DISQUALIFIED, IneligibleReason.UNDER_AGE)
+        }
+
+    def run(self, voters: int) -> None:
+        served: list[tuple[DemoTerminal, VoterRecord]] = []
+        for index in range(voters):
+            where = (self._first, self._second)[index % 2]
+            record = next(self._eligible)
+            self._card_voter(where, record, "ordinary voter")
+            served.append((where, record))
+        first_where, first_voter = served[0]
+        other = self._second if first_where is self._first else self._first
+        self._card_voter(other, first_voter, "the same voter tries again at the other terminal")
+        for reason, iterator in self._by_reason.items():
+            self._card_voter(self._first, next(iterator), f"voter on the roll as {reason.value}")
+        self._typed_voter(self._second)
+        self._operator_rejects(self._first)
+        self._center_outage_then_retry(self._first)
+        self._center_outage_then_void(self._second)
+        self._paper_out_mid_slip(self._second)
+
+    # --- the cases ------------------------------------------------------------------------------
+
+    def _card_voter(self, where: DemoTerminal, record: VoterRecord, case: str) -> st.State:
+        where.desk.present(holder_of(record, self._rng.randrange(1 << 30)))
+        state = where.terminal.wait_for((st.AwaitingConfirmation, st.DocumentRejected))
+        if isinstance(state, st.AwaitingConfirmation):
+            where.terminal.act(OperatorConfirmed())
+            state = self._settle(where)
+        self._report(where, case, state)
+        where.desk.take_back()
+        return state
+
+    def _typed_voter(self, where: DemoTerminal) -> None:
+        record = next(self._eligible)
+        wrong = record.national_code.digits[:9] + str((int(record.national_code.digits[9]) + 1) % 10)
+        where.terminal.post(NationalCodeTyped(where.terminal.runtime.new_tx_id(), wrong,
+                                              DocumentKind.BIRTH_CERTIFICATE))
+        self._report(where, "birth certificate, code typed with a wrong check digit",
+                     where.terminal.wait_for(st.DocumentRejected))
+        where.terminal.post(OperatorDismissed())
+        where.terminal.wait_for(st.Idle)
+        persian = to_persian_digits(record.national_code.digits)
+        where.terminal.post(NationalCodeTyped(where.terminal.runtime.new_tx_id(), persian,
+                                              DocumentKind.BIRTH_CERTIFICATE))
+        where.terminal.wait_for(st.AwaitingConfirmation)
+        where.terminal.act(OperatorConfirmed())
+        self._report(where, "birth certificate, code typed again in Persian digits", self._settle(where))
+
+    def _operator_rejects(self, where: DemoTerminal) -> None:
+        where.desk.present(holder_of(next(self._eligible), self._rng.randrange(1 << 30)))
+        where.terminal.wait_for(st.AwaitingConfirmation)
+        where.terminal.act(OperatorRejected())
+        self._report(where, "the operator says the person is not the card holder", where.terminal.wait_for(st.Idle))
+        where.desk.take_back()
+
+    def _center_outage_then_retry(self, where: DemoTerminal) -> None:
+        self._district.stop_center()
+        self._say("  -- the district center stops answering --")
+        try:
+            state = self._present_and_confirm(where, next(self._eligible))
+            self._report(where, "voter while the center is silent", state)
+        finally:
+            self._district.start_center()
+            self._say("  -- the district center answers again --")
+        where.terminal.act(OperatorRetry())
+        self._report(where, "the operator retries once the center is back", self._settle(where))
+        where.desk.take_back()
+
+    def _center_outage_then_void(self, where: DemoTerminal) -> None:
+        self._district.stop_center()
+        try:
+            state = self._present_and_confirm(where, next(self._eligible))
+            self._report(where, "another voter while the center is silent", state)
+            where.terminal.act(OperatorVoid())
+            self._report(where, "the voter leaves; the operator voids", where.terminal.wait_for(st.Idle))
+        finally:
+            self._district.start_center()
+        where.desk.take_back()
+
+    def _paper_out_mid_slip(self, where: DemoTerminal) -> None:
+        where.terminal.printer.fail_next(PrintStage.DURING)
+        state = self._present_and_confirm(where, next(self._eligible))
+        self._report(where, "paper runs out in the middle of the slip", state)
+        where.terminal.printer.fix()
+        where.terminal.act(OperatorRetry())
+        self._report(where, "paper loaded; the same code is reprinted, marked REPRINT", self._settle(where))
+        where.desk.take_back()
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _present_and_confirm(self, where: DemoTerminal, record: VoterRecord) -> st.State:
+        where.desk.present(holder_of(record, self._rng.randrange(1 << 30)))
+        where.terminal.wait_for(st.AwaitingConfirmation)
+        where.terminal.act(OperatorConfirmed())
+        return self._settle(where)
+
+    def _settle(self, where: DemoTerminal) -> st.State:
+        terminal = where.terminal
+        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.PrintFailed), timeout=15)
+        if isinstance(state, st.Committing):
+            terminal.wait_for(st.Idle, timeout=15)
+        return state
+
+    def _report(self, where: DemoTerminal, case: str, state: st.State) -> None:
+        match state:
+            case st.Committing(inquiry_code=code):
+                outcome = f"slip issued, inquiry code {code}"
+            case st.Refused(outcome=refusal):
+                outcome = f"refused: {refusal.value}"
+                where.terminal.post(OperatorDismissed())
+                where.terminal.wait_for(st.Idle)
+            case st.NoAnswer(reason=reason):
+                outcome = f"no slip: no usable answer ({reason.value})"
+            case st.PrintFailed(stage=stage):
+                outcome = f"no slip yet: printer failed {stage.value} printing"
+            case st.DocumentRejected(message=message):
+                outcome = f"document rejected: {message}"
+                where.terminal.post(OperatorDismissed())
+                where.terminal.wait_for(st.Idle)
+            case st.Idle():
+                outcome = "no slip"
+            case _:
+                outcome = type(state).__name__
+        self._say(f"{where.name}: {case}: {outcome}")

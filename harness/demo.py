@@ -1,0 +1,201 @@
+"""`kiosk demo`: a whole virtual branch (two terminals, the district center, virtual hardware) serving voters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from firmware_app.flow.effects import Counter
+from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
+from firmware_app.flow.states import Idle, PollsClosed, PollsNotOpen
+from firmware_app.identity.smart_card import CardDocumentReader
+from firmware_app.identity.trust import TrustAnchors
+from firmware_app.runtime.settings import TerminalIdentity
+from firmware_app.store.journal import Journal
+from hal.card_reader import PcscCardReader
+from harness.branch_script import BranchScript, DemoTerminal, Narrate
+from harness.card.pcscd import Pcscd
+from harness.card.pki import make_pki
+from harness.card_desk import CardDesk
+from harness.district import VirtualDistrict
+from harness.invariants import violations
+from harness.terminal import TerminalPlan, VirtualTerminal
+
+log = logging.getLogger("demo")
+
+DISTRICT = "D01"
+BRANCH = "B-0101"
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    issued: int
+    duplicates_refused: int
+    ineligible: int
+    rejected_documents: int
+    operator_rejected: int
+    voided: int
+    reprinted: int
+    unresolved: int
+    invariants_ok: bool
+    violations: list[str]
+    out: str
+
+
+def command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk demo", description=__doc__)
+    parser.add_argument("--voters", type=int, default=12, help="ordinary voters to serve (default 12)")
+    parser.add_argument("--seed", type=int, default=1403, help="seed of the synthetic roll and script")
+    parser.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for journals, logs, slips")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    args = parser.parse_args(argv)
+    if args.voters < 2:
+        parser.error("--voters must be at least 2")
+    out: Path = args.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    logging.basicConfig(filename=out / "demo.log", level=logging.INFO,
+                        format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+    report = run_demo(args.voters, args.seed, out, _quiet if args.json else print)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False))
+    else:
+        _print_summary(report)
+    return 0 if report.invariants_ok else 1
+
+
+def run_demo(voters: int, seed: int, out: Path, narrate: Narrate) -> DemoReport:
+    district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed)
+    pcscd = Pcscd(_folder(out / "pcscd"))
+    pki = make_pki()
+    csca = pki.write_csca(out / "csca.pem")
+    district.start()
+    pcscd.start()
+    terminals: list[DemoTerminal] = []
+    try:
+        for number in (1, 2):
+            identity = TerminalIdentity(f"T-0101-{number}", BRANCH, DISTRICT)
+            desk = CardDesk(pcscd, pki, slot=number - 1)
+            reader = CardDocumentReader(PcscCardReader(desk.reader_name, True), TrustAnchors.load(csca))
+            plan = TerminalPlan(identity, out / identity.terminal, district.broker.address,
+                                district.keys.signing_public, district.keys.sealing_public)
+            terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(identity.terminal))
+            terminal.start()
+            terminals.append(DemoTerminal(terminal, desk))
+        _open_polls(terminals, narrate)
+        BranchScript(district, terminals, seed, narrate).run(voters)
+        _close_polls(terminals, narrate)
+    finally:
+        for demo_terminal in terminals:
+            demo_terminal.desk.take_back()
+            demo_terminal.terminal.stop()
+        pcscd.stop()
+        district.stop()
+    return _report(district, terminals, out)
+
+
+def _operator_log(terminal: str) -> Narrate:
+    def show(text: str) -> None:
+        log.info("[%s] %s", terminal, text)
+
+    return show
+
+
+def _quiet(_line: str) -> None:
+    return None
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _open_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
+    for demo_terminal in terminals:
+        terminal = demo_terminal.terminal
+        terminal.wait_for(PollsNotOpen)
+        now = datetime.now(UTC)
+        terminal.post(OpenPollsRequested(now, now + timedelta(hours=1)))
+        refusal = terminal.wait_for_step(terminal.steps_seen() - 1).refusal
+        say(f"{terminal.plan.identity.terminal}: opening an hour early is refused ({refusal})")
+        terminal.post(OpenPollsRequested(now, now - timedelta(minutes=1)))
+        terminal.wait_for(Idle)
+        say(f"{terminal.plan.identity.terminal}: polls open")
+
+
+def _close_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
+    for demo_terminal in terminals:
+        terminal = demo_terminal.terminal
+        terminal.post(ClosePollsRequested())
+        terminal.wait_for(PollsClosed, timeout=15)
+        say(f"{terminal.plan.identity.terminal}: polls closed")
+
+
+def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path) -> DemoReport:
+    evidence = [t.terminal.evidence() for t in terminals]
+    counts = {counter: 0 for counter in Counter}
+    for demo_terminal in terminals:
+        for counter, value in _counts(demo_terminal.terminal).items():
+            counts[counter] += value
+    registry = district.registry()
+    try:
+        found = violations(registry.reservations(), evidence)
+    finally:
+        registry.close()
+    found += _privacy_violations(district, out)
+    unresolved = sum(1 for e in evidence for tx in e.transactions if tx.stage.value.endswith("pending")
+                     or tx.stage.value in {"eligible", "printing", "print_failed"})
+    return DemoReport(
+        issued=counts[Counter.ISSUED], duplicates_refused=counts[Counter.DUPLICATES_REFUSED],
+        ineligible=counts[Counter.INELIGIBLE], rejected_documents=counts[Counter.REJECTED_DOCUMENTS],
+        operator_rejected=counts[Counter.OPERATOR_REJECTED], voided=counts[Counter.VOIDED],
+        reprinted=counts[Counter.REPRINTED], unresolved=unresolved, invariants_ok=not found,
+        violations=found, out=str(out),
+    )
+
+
+def _counts(terminal: VirtualTerminal) -> dict[Counter, int]:
+    journal = Journal(terminal.plan.work_dir / "journal.db")
+    try:
+        return journal.counts()
+    finally:
+        journal.close()
+
+
+def _privacy_violations(district: VirtualDistrict, out: Path) -> list[str]:
+    """No national code of the roll in any terminal file, log or the broker's store (rule 6)."""
+    codes = {record.national_code.digits.encode() for record in district.roll}
+    found = []
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or (path.is_relative_to(out / "district") and "registry" in path.name):
+            continue
+        data = path.read_bytes()
+        if any(code in data for code in codes):
+            found.append(f"a national code appears in {path.relative_to(out)}")
+    return found
+
+
+def _print_summary(report: DemoReport) -> None:
+    print()
+    print("Branch B-0101, two terminals, district center D01")
+    rows = [("slips issued", report.issued), ("duplicates refused", report.duplicates_refused),
+            ("ineligible", report.ineligible), ("documents rejected", report.rejected_documents),
+            ("operator rejected", report.operator_rejected), ("voided", report.voided),
+            ("reprinted", report.reprinted), ("unresolved", report.unresolved)]
+    for label, value in rows:
+        print(f"  {label:<20} {value}")
+    print(f"  invariants           {'OK' if report.invariants_ok else 'BROKEN'}")
+    for problem in report.violations:
+        print(f"    - {problem}")
+    print(f"Journals, logs and printer output are in {report.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(command(sys.argv[1:]))
