@@ -52,8 +52,11 @@ class MqttSession:
         on_message: MessageHandler,
         on_connection: ConnectionHandler | None = None,
         tls: TlsFiles | None = None,
+        session_expiry: int = SESSION_EXPIRY_SECONDS,
     ) -> None:
         self._broker = broker
+        self._session_expiry = session_expiry
+        self._stopping = False
         self._subscriptions = list(subscriptions)
         self._on_message = on_message
         self._on_connection = on_connection
@@ -83,7 +86,7 @@ class MqttSession:
 
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        properties.SessionExpiryInterval = self._session_expiry
         self._client.connect_async(
             self._broker.host,
             self._broker.port,
@@ -102,6 +105,7 @@ class MqttSession:
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -128,7 +132,8 @@ class MqttSession:
         was_connected = self._connected.is_set()
         self._connected.clear()
         if was_connected:
-            log.warning("disconnected from broker: %s", reason)
+            if not self._stopping:
+                log.warning("disconnected from broker: %s", reason)
             if self._on_connection is not None:
                 self._on_connection(False)
 
