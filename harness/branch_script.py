@@ -24,7 +24,7 @@ from protocol.messages import DocumentKind, IneligibleReason
 from protocol.national_code import to_persian_digits
 
 Narrate = Callable[[str], None]
-SETTLED = (st.Committing, st.Refused, st.NoAnswer, st.PrintFailed, st.Idle)
+PAPER_LEFT_MM = 25.0
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,17 @@ class BranchScript:
         where.desk.take_back()
 
     def _paper_out_mid_slip(self, where: DemoTerminal) -> None:
-        where.terminal.printer.fail_next(PrintStage.DURING)
+        paper = where.terminal.paper
+        if paper is None:
+            where.terminal.printer.fail_next(PrintStage.DURING)
+        else:
+            paper.load_paper(mm=PAPER_LEFT_MM)
         state = self._present_and_confirm(where, next(self._eligible))
         self._report(where, "paper runs out in the middle of the slip", state)
-        where.terminal.printer.fix()
+        if paper is None:
+            where.terminal.printer.fix()
+        else:
+            paper.load_paper(mm=None)
         where.terminal.act(OperatorRetry())
         self._report(where, "paper loaded; the same code is reprinted, marked REPRINT", self._settle(where))
         where.desk.take_back()

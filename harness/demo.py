@@ -85,7 +85,8 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate) -> DemoReport:
             desk = CardDesk(pcscd, pki, slot=number - 1)
             reader = CardDocumentReader(PcscCardReader(desk.reader_name, True), TrustAnchors.load(csca))
             plan = TerminalPlan(identity, out / identity.terminal, district.broker.address,
-                                district.keys.signing_public, district.keys.sealing_public)
+                                district.keys.signing_public, district.keys.sealing_public,
+                                serial_printer="generic-80")
             terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(identity.terminal))
             terminal.start()
             terminals.append(DemoTerminal(terminal, desk))
@@ -122,8 +123,7 @@ def _open_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
         terminal = demo_terminal.terminal
         terminal.wait_for(PollsNotOpen)
         now = datetime.now(UTC)
-        terminal.post(OpenPollsRequested(now, now + timedelta(hours=1)))
-        refusal = terminal.wait_for_step(terminal.steps_seen() - 1).refusal
+        refusal = terminal.act(OpenPollsRequested(now, now + timedelta(hours=1))).refusal
         say(f"{terminal.plan.identity.terminal}: opening an hour early is refused ({refusal})")
         terminal.post(OpenPollsRequested(now, now - timedelta(minutes=1)))
         terminal.wait_for(Idle)

@@ -45,12 +45,16 @@ class LoggingPrinter:
         self._lock = threading.Lock()
         self._status = PrinterStatus(PrinterState.READY)
         self._fail_next: PrintStage | None = None
+        self._failure = self._status
 
     # test handle
     def fail_next(self, stage: PrintStage, state: PrinterState = PrinterState.NO_PAPER) -> None:
+        """BEFORE: the printer is already out of order; DURING: it fails in the middle of the next job."""
         with self._lock:
             self._fail_next = stage
-            self._status = PrinterStatus(state, "کاغذ تمام شد" if state is PrinterState.NO_PAPER else state.value)
+            self._failure = PrinterStatus(state, "کاغذ تمام شد" if state is PrinterState.NO_PAPER else state.value)
+            if stage is PrintStage.BEFORE:
+                self._status = self._failure
 
     def fix(self) -> None:
         with self._lock:
@@ -71,6 +75,8 @@ class LoggingPrinter:
         with self._lock:
             failing, self._fail_next = self._fail_next, None
             status = self._status
+            if failing is PrintStage.DURING:
+                self._status = status = self._failure
         if failing is PrintStage.BEFORE or (failing is None and not status.can_print):
             return PrintFailed(PrintStage.BEFORE, status)
         record = {
@@ -108,7 +114,10 @@ class ScriptedReader:
             self._notify(CardEvent.REMOVED)
 
     def start(self, notify: Callable[[CardEvent], None]) -> None:
+        """Like a real reader, a card already in the slot is reported as inserted when watching starts."""
         self._notify = notify
+        if not self._cards.empty():
+            notify(CardEvent.INSERTED)
 
     def read(self) -> Document | DocumentRefusal:
         return self._cards.get(timeout=5)

@@ -48,7 +48,8 @@ def _terminal_violations(evidence: TerminalEvidence, by_tx: dict[str, Reservatio
         for code in job.qr:
             if code not in committed_codes:
                 found.append(f"{name} printed a slip whose code is not an issued reservation")
-    originals = Counter(code for job in complete if "REPRINT" not in job.text for code in job.qr)
+    originals = Counter(code for job in complete if not any("REPRINT" in line for line in job.text)
+                        for code in job.qr)
     found += [f"{name} printed {n} original slips for one code" for n in originals.values() if n > 1]
     printed_codes = {code for job in complete for code in job.qr}
     for tx in evidence.transactions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
+from drivers.escpos import SerialPrinter, profile_named
 from firmware_app.flow.events import DeadlineKind, Event
 from firmware_app.flow.states import State
 from firmware_app.flow.step import Step
@@ -19,11 +21,23 @@ from firmware_app.identity.document import DocumentReader
 from firmware_app.link import CenterLink
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.loop import Runtime
-from firmware_app.runtime.ports import SlipComposer
+from firmware_app.runtime.ports import SlipComposer, SlipRequest
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
+from firmware_app.slip import SlipContent, compose_slip
 from firmware_app.store.journal import Journal, TxRecord
-from harness.fakes import LoggingPrinter, RecordingDisplay, RecordingIndicators, ScriptedReader, plain_slip
+from hal.printer import PrintDocument, Printer
+from harness.fakes import (
+    LoggingPrinter,
+    PrintedJob,
+    RecordingDisplay,
+    RecordingIndicators,
+    ScriptedReader,
+    plain_slip,
+)
 from harness.invariants import TerminalEvidence
+from harness.printer.pty_pair import open_virtual_printer
+from harness.printer.virtual import VirtualPrinter
+from harness.slip_evidence import jobs_from_pages
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
@@ -43,6 +57,15 @@ class TerminalPlan:
     deadlines: dict[DeadlineKind, float] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     tls: TlsFiles | None = None
     resend_interval: float = 1.0
+    serial_printer: str | None = None
+    """A printer profile name: print through the real ESC/POS driver to a virtual printer on a pty."""
+
+
+def _persian_slips(width_dots: int) -> SlipComposer:
+    def compose(request: SlipRequest) -> PrintDocument:
+        return compose_slip(SlipContent(**dataclasses.asdict(request)), width_dots)
+
+    return compose
 
 
 def voter_key_for(work_dir: Path) -> bytes:
@@ -73,6 +96,14 @@ class VirtualTerminal:
         plan.work_dir.mkdir(parents=True, exist_ok=True)
         self.plan = plan
         self.printer = LoggingPrinter(plan.work_dir / "printer.jsonl")
+        self.paper: VirtualPrinter | None = None
+        device: Printer = self.printer
+        if plan.serial_printer is not None:
+            profile = profile_named(plan.serial_printer)
+            path, self.paper = open_virtual_printer(profile, plan.work_dir / "slips")
+            device = SerialPrinter(path, profile)
+            composer = _persian_slips(profile.dots_per_line)
+        self._device = device
         self.reader = ScriptedReader()
         self.display = RecordingDisplay(echo)
         self.indicators = RecordingIndicators()
@@ -85,8 +116,9 @@ class VirtualTerminal:
         )
         self._changed = threading.Condition()
         self.history: list[tuple[State, Event, Step]] = []
+        self._mark = 0
         self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, plan.tls)
-        self.runtime = Runtime(settings, self.journal, self.link, self.printer, composer, self.display,
+        self.runtime = Runtime(settings, self.journal, self.link, device, composer, self.display,
                                self.indicators, lambda: datetime.now(UTC), card_reader or self.reader, faults)
         self.runtime.add_listener(self._record)
 
@@ -111,6 +143,13 @@ class VirtualTerminal:
         self.runtime.stop()
         self.link.stop()
         self.journal.close()
+        self._device.close()
+        if self.paper is not None:
+            self.paper.stop()
+
+    def jobs(self) -> list[PrintedJob]:
+        """What came out of this terminal's printer, whichever printer it has."""
+        return jobs_from_pages(self.paper.pages) if self.paper is not None else self.printer.jobs()
 
     @property
     def state(self) -> State:
@@ -126,8 +165,10 @@ class VirtualTerminal:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                for _before, taken, result in self.history[seen:]:
+                for index in range(seen, len(self.history)):
+                    _before, taken, result = self.history[index]
                     if taken is event:
+                        self._mark = index
                         return result
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -135,23 +176,31 @@ class VirtualTerminal:
                 self._changed.wait(remaining)
 
     def wait_for(self, kind: type[State] | tuple[type[State], ...], timeout: float = 10.0) -> State:
-        """Wait until the loop settles in a state of this kind (checked after each step)."""
+        """Wait for the next step (after the last one waited for or acted on) that leads to this kind of state.
+
+        Steps are read from the history, so a state the loop passes through quickly is not missed.
+        """
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not isinstance(self.runtime.state, kind):
+            while True:
+                for index in range(self._mark, len(self.history)):
+                    state = self.history[index][2].state
+                    if isinstance(state, kind):
+                        self._mark = index + 1
+                        return state
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"terminal stayed in {type(self.runtime.state).__name__}, "
                                        f"expected {kind}; last messages: {self.display.messages[-3:]}")
                 self._changed.wait(remaining)
-            return self.runtime.state
 
     def transactions(self) -> list[TxRecord]:
         """The journal's transactions, read on a connection of the caller's own."""
         return evidence_from(self.plan.work_dir, self.plan.identity.terminal).transactions
 
     def evidence(self) -> TerminalEvidence:
-        return evidence_from(self.plan.work_dir, self.plan.identity.terminal)
+        found = evidence_from(self.plan.work_dir, self.plan.identity.terminal)
+        return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs())
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
         """Poll a condition on the journal or the devices until it holds (background work has no state)."""
@@ -164,14 +213,3 @@ class VirtualTerminal:
     def steps_seen(self) -> int:
         with self._changed:
             return len(self.history)
-
-    def wait_for_step(self, after: int, timeout: float = 10.0) -> Step:
-        """Wait for the first step after `after` steps have been seen, and return it."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while len(self.history) <= after:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("no step happened")
-                self._changed.wait(remaining)
-            return self.history[after][2]

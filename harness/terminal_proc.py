@@ -73,7 +73,7 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, timeout: float = 60.0
                 terminal.reader.insert(Document(DocumentKind.SMART_CARD, code))
             case st.AwaitingConfirmation():
                 terminal.post(OperatorConfirmed())
-            case st.PrintFailed():
+            case st.PrintFailed() | st.PrinterNotReady():
                 terminal.printer.fix()
                 terminal.post(OperatorRetry())
             case st.NoAnswer():

@@ -9,7 +9,10 @@ from pathlib import Path
 from firmware_app.flow.states import ALL_STATES
 from firmware_app.flow.step import RULES
 
-DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "flow.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC_PATH = ROOT / "docs" / "flow.md"
+README_PATH = ROOT / "README.md"
+_BEGIN, _END = "<!-- flow:begin -->", "<!-- flow:end -->"
 
 _HEADER = """# The verification flow
 
@@ -36,10 +39,20 @@ def mermaid() -> str:
     return _HEADER + "\n".join(lines) + "\n```\n"
 
 
+def readme_with_diagram(readme: str) -> str:
+    """The README with the diagram between its flow markers replaced by the current one."""
+    head, _, rest = readme.partition(_BEGIN)
+    _, _, tail = rest.partition(_END)
+    block = mermaid().split("```mermaid", 1)[1]
+    return f"{head}{_BEGIN}\n```mermaid{block}{_END}{tail}"
+
+
 def main() -> None:
+    readme = README_PATH.read_text()
     if "--check" in sys.argv:
-        sys.exit(0 if DOC_PATH.read_text() == mermaid() else 1)
+        sys.exit(0 if DOC_PATH.read_text() == mermaid() and readme == readme_with_diagram(readme) else 1)
     DOC_PATH.write_text(mermaid())
+    README_PATH.write_text(readme_with_diagram(readme))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,13 @@ class Signal(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class CheckPrinter:
+    """Ask the printer whether it can print; the answer comes back as PrinterChecked."""
+
+    tx_id: str
+
+
+@dataclass(frozen=True)
 class SendReserve:
     """Journal the transaction and its sealed reserve in the outbox, then publish."""
 
@@ -124,7 +131,8 @@ class Alarm:
 
 
 Effect = (
-    SendReserve
+    CheckPrinter
+    | SendReserve
     | ResendReserve
     | SendCommit
     | SendVoid

@@ -152,6 +152,15 @@ class SlipMissing:
 
 
 @dataclass(frozen=True)
+class PrinterChecked:
+    """The printer's status, asked for just before a reserve."""
+
+    tx_id: str
+    ready: bool
+    message: str
+
+
+@dataclass(frozen=True)
 class ReserveAnswered:
     """A verified answer from the center, already matched to a request of ours."""
 
@@ -216,6 +225,7 @@ Event = (
     | OperatorVoid
     | SlipCameOut
     | SlipMissing
+    | PrinterChecked
     | ReserveAnswered
     | AnswerUnverifiable
     | CommitAnswered
@@ -245,6 +255,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OperatorVoid,
     SlipCameOut,
     SlipMissing,
+    PrinterChecked,
     ReserveAnswered,
     AnswerUnverifiable,
     CommitAnswered,

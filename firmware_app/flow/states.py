@@ -89,6 +89,23 @@ class AwaitingConfirmation:
 
 
 @dataclass(frozen=True)
+class CheckingPrinter:
+    """Confirmed; before the center is asked, the printer must be able to print (no reservation wasted)."""
+
+    tx_id: str
+    document: Document
+
+
+@dataclass(frozen=True)
+class PrinterNotReady:
+    """The printer cannot print; nothing was asked of the center. The operator fixes it and retries."""
+
+    tx_id: str
+    document: Document
+    message: str
+
+
+@dataclass(frozen=True)
 class Reserving:
     tx: Tx
 
@@ -154,6 +171,8 @@ State = (
     | Idle
     | DocumentRejected
     | AwaitingConfirmation
+    | CheckingPrinter
+    | PrinterNotReady
     | Reserving
     | NoAnswer
     | Refused
@@ -173,6 +192,8 @@ ALL_STATES: tuple[type[State], ...] = (
     Idle,
     DocumentRejected,
     AwaitingConfirmation,
+    CheckingPrinter,
+    PrinterNotReady,
     Reserving,
     NoAnswer,
     Refused,

@@ -9,6 +9,7 @@ from typing import Any, assert_never
 from firmware_app.flow import texts
 from firmware_app.flow.effects import (
     Alarm,
+    CheckPrinter,
     Count,
     Counter,
     Effect,
@@ -48,6 +49,7 @@ from firmware_app.flow.events import (
     OperatorRejected,
     OperatorRetry,
     OperatorVoid,
+    PrinterChecked,
     PrintSucceeded,
     PrintUnsuccessful,
     ReserveAnswered,
@@ -61,6 +63,7 @@ from firmware_app.flow.events import (
 from firmware_app.flow.states import (
     ALL_STATES,
     AwaitingConfirmation,
+    CheckingPrinter,
     Closing,
     Committing,
     DocumentRejected,
@@ -72,6 +75,7 @@ from firmware_app.flow.states import (
     PollsNotOpen,
     PollsPhase,
     PollsSuspended,
+    PrinterNotReady,
     PrintFailed,
     Printing,
     RecoveryDecision,
@@ -262,8 +266,10 @@ def _reject_document(message: str) -> Step:
                 (Count(Counter.REJECTED_DOCUMENTS), Show(message), Indicate(Signal.REFUSED)))
 
 
-@_on(AwaitingConfirmation, CardRemoved, Idle)
-def _card_removed_before_confirmation(state: AwaitingConfirmation, _event: CardRemoved) -> Step:
+@_on((AwaitingConfirmation, CheckingPrinter, PrinterNotReady), CardRemoved, Idle)
+def _card_removed_before_confirmation(
+    state: AwaitingConfirmation | CheckingPrinter | PrinterNotReady, _event: CardRemoved
+) -> Step:
     if state.document.kind is not DocumentKind.SMART_CARD:
         return _stay(state, "the document in use is not a card")
     return Step(Idle(), (Show(texts.CARD_REMOVED), Indicate(Signal.READY)))
@@ -271,7 +277,7 @@ def _card_removed_before_confirmation(state: AwaitingConfirmation, _event: CardR
 
 @_on(DocumentRejected, CardRemoved, Idle)
 @_on((DocumentRejected, Refused), OperatorDismissed, Idle)
-@_on((DocumentRejected, Refused, AwaitingConfirmation), OperatorCancelled, Idle)
+@_on((DocumentRejected, Refused, AwaitingConfirmation, CheckingPrinter, PrinterNotReady), OperatorCancelled, Idle)
 def _back_to_idle(_state: State, _event: Event) -> Step:
     return Step(Idle(), (Indicate(Signal.READY),))
 
@@ -281,8 +287,20 @@ def _operator_rejected(_state: AwaitingConfirmation, _event: OperatorRejected) -
     return Step(Idle(), (Count(Counter.OPERATOR_REJECTED), Show(texts.OPERATOR_REJECTED), Indicate(Signal.READY)))
 
 
-@_on(AwaitingConfirmation, OperatorConfirmed, Reserving)
-def _confirmed(state: AwaitingConfirmation, _event: OperatorConfirmed) -> Step:
+@_on(AwaitingConfirmation, OperatorConfirmed, CheckingPrinter)
+@_on(PrinterNotReady, OperatorRetry, CheckingPrinter)
+def _confirmed(state: AwaitingConfirmation | PrinterNotReady, _event: Event) -> Step:
+    return Step(CheckingPrinter(state.tx_id, state.document),
+                (CheckPrinter(state.tx_id), Show(texts.CHECKING_PRINTER)))
+
+
+@_on(CheckingPrinter, PrinterChecked, Reserving, PrinterNotReady)
+def _printer_checked(state: CheckingPrinter, event: PrinterChecked) -> Step:
+    if event.tx_id != state.tx_id:
+        return _stay(state, "printer check for another transaction")
+    if not event.ready:
+        message = texts.PRINTER_NOT_READY.format(detail=event.message)
+        return Step(PrinterNotReady(state.tx_id, state.document, message), (Show(message), Indicate(Signal.FAULT)))
     tx = Tx(state.tx_id, state.document.kind)
     return Step(Reserving(tx), (SendReserve(tx.tx_id, state.document),
                                 StartDeadline(tx.tx_id, DeadlineKind.RESERVE), Show(texts.ASKING_CENTER)))

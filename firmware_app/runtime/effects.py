@@ -9,6 +9,7 @@ from typing import assert_never
 
 from firmware_app.flow.effects import (
     Alarm,
+    CheckPrinter,
     Count,
     Effect,
     Indicate,
@@ -57,6 +58,7 @@ class EffectRunner:
         indicators: Indicators,
         start_print: Callable[[str, SlipRequest], None],
         start_deadline: Callable[[StartDeadline], None],
+        check_printer: Callable[[str], None],
     ) -> None:
         self._settings = settings
         self._journal = journal
@@ -65,11 +67,14 @@ class EffectRunner:
         self._indicators = indicators
         self._start_print = start_print
         self._start_deadline = start_deadline
+        self._check_printer = check_printer
 
     def journal(self, effect: Effect, at: datetime) -> Action | None:
         """Write what the effect needs to the journal (inside the caller's transaction); return its action."""
         journal = self._journal
         match effect:
+            case CheckPrinter(tx_id=tx_id):
+                return lambda: self._check_printer(tx_id)
             case SendReserve(tx_id=tx_id, document=document):
                 sealed = seal_national_code(document.national_code, self._settings.center_sealing_key)
                 body = ReserveBody(sealed_voter=sealed, document=document.kind, training=self._settings.training)

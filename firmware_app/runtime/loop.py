@@ -22,6 +22,7 @@ from firmware_app.flow.events import (
     Event,
     JournalLoaded,
     OpenAcknowledged,
+    PrinterChecked,
     PrintSucceeded,
     PrintUnsuccessful,
     ReserveAnswered,
@@ -120,7 +121,7 @@ class Runtime:
         self._devices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device")
         self._thread: threading.Thread | None = None
         self._runner = EffectRunner(settings, journal, channel, display, indicators, self._print,
-                                    self._arm_deadline)
+                                    self._arm_deadline, self._check_printer)
 
     @property
     def state(self) -> State:
@@ -264,6 +265,18 @@ class Runtime:
             self.post(DocumentPresented(requests.new_id(), result))
         else:
             self.post(DocumentUnacceptable(result))
+
+    def _check_printer(self, tx_id: str) -> None:
+        self._devices.submit(self._printer_check_job, tx_id)
+
+    def _printer_check_job(self, tx_id: str) -> None:
+        try:
+            status = self._printer.status()
+        except Exception:
+            log.exception("printer status failed")
+            self.post(PrinterChecked(tx_id, False, "internal error"))
+            return
+        self.post(PrinterChecked(tx_id, status.can_print, status.detail or status.state.value))
 
     def _print(self, tx_id: str, slip: SlipRequest) -> None:
         self._devices.submit(self._print_job, tx_id, slip)

@@ -61,9 +61,15 @@ def test_a_slip_is_printed_only_for_an_eligible_answer_already_held(state: st.St
 
 
 @pytest.mark.parametrize(("state", "event"), PAIRS, ids=lambda x: type(x).__name__)
-def test_a_reserve_is_sent_only_after_the_operator_confirmed(state: st.State, event: ev.Event) -> None:
-    if any(isinstance(e, fx.SendReserve) for e in step(state, event).effects):
-        assert isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorConfirmed)
+def test_a_reserve_is_sent_only_after_confirmation_and_a_ready_printer(state: st.State, event: ev.Event) -> None:
+    result = step(state, event)
+    if any(isinstance(e, fx.SendReserve) for e in result.effects):
+        assert isinstance(state, st.CheckingPrinter) and isinstance(event, ev.PrinterChecked)
+        assert event.ready and event.tx_id == state.tx_id
+    if isinstance(result.state, st.CheckingPrinter) and not isinstance(state, st.CheckingPrinter):
+        confirmed = isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorConfirmed)
+        retried = isinstance(state, st.PrinterNotReady) and isinstance(event, ev.OperatorRetry)
+        assert confirmed or retried
 
 
 def test_whole_voter_from_card_to_commit() -> None:
@@ -71,6 +77,8 @@ def test_whole_voter_from_card_to_commit() -> None:
     state = step(state, ev.DocumentPresented(s.TX, s.CARD)).state
     assert isinstance(state, st.AwaitingConfirmation)
     result = step(state, ev.OperatorConfirmed())
+    assert result.state == st.CheckingPrinter(s.TX, s.CARD) and fx.CheckPrinter(s.TX) in result.effects
+    result = step(result.state, ev.PrinterChecked(s.TX, True, "ready"))
     assert isinstance(result.state, st.Reserving)
     assert fx.SendReserve(s.TX, s.CARD) in result.effects
     result = step(result.state, ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.ELIGIBLE)))
@@ -178,6 +186,14 @@ def test_card_pulled_before_confirmation_drops_the_document() -> None:
     assert typed.refusal is not None
 
 
+def test_a_printer_without_paper_stops_the_voter_before_the_center_is_asked() -> None:
+    result = step(st.CheckingPrinter(s.TX, s.CARD), ev.PrinterChecked(s.TX, False, "کاغذ تمام شده"))
+    assert isinstance(result.state, st.PrinterNotReady)
+    assert not any(isinstance(e, fx.SendReserve) for e in result.effects)
+    again = step(result.state, ev.OperatorRetry())
+    assert again.state == st.CheckingPrinter(s.TX, s.CARD)
+
+
 def test_cancel_while_reserving_voids_at_the_center() -> None:
     result = step(st.Reserving(s.SMART_TX), ev.OperatorCancelled())
     assert result.state == st.Idle()
@@ -188,5 +204,7 @@ def test_printing_cannot_be_cancelled() -> None:
     assert step(st.Printing(s.SMART_TX, s.CODE, False), ev.OperatorCancelled()).refusal is not None
 
 
-def test_the_diagram_in_the_docs_is_generated_from_the_table() -> None:
+def test_the_diagrams_in_the_docs_and_readme_are_generated_from_the_table() -> None:
     assert diagram.DOC_PATH.read_text() == diagram.mermaid(), "run python -m firmware_app.flow.diagram"
+    readme = diagram.README_PATH.read_text()
+    assert readme == diagram.readme_with_diagram(readme), "run python -m firmware_app.flow.diagram"

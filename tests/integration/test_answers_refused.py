@@ -13,7 +13,7 @@ from firmware_app.flow.events import OperatorConfirmed, OperatorRetry
 from harness.district import VirtualDistrict
 from protocol.codec import decode_request, encode_answer
 from protocol.inquiry_code import new_inquiry_code
-from protocol.messages import Answer, AnswerHeader, Request, ReserveAnswer, ReserveOutcome
+from protocol.messages import Answer, AnswerHeader, Request, RequestKind, ReserveAnswer, ReserveOutcome
 from protocol.mqtt import MqttSession
 from protocol.seal import generate_signing_key, sign_answer
 from protocol.topics import PREFIX, answer_topic
@@ -41,12 +41,13 @@ class Sniffer:
                 self.answers.setdefault(topic.split("/")[3], []).append(payload)
             self._seen.notify_all()
 
-    def wait_request(self, terminal: str) -> Request:
+    def wait_reserve(self, terminal: str) -> Request:
+        def reserves() -> list[Request]:
+            return [r for r in self.requests if r.header.terminal == terminal and r.kind is RequestKind.RESERVE]
+
         with self._seen:
-            found = self._seen.wait_for(
-                lambda: any(r.header.terminal == terminal for r in self.requests), timeout=10)
-            assert found, "the terminal's request never crossed the broker"
-            return [r for r in self.requests if r.header.terminal == terminal][-1]
+            assert self._seen.wait_for(reserves, timeout=10), "the terminal's reserve never crossed the broker"
+            return reserves()[-1]
 
     def publish(self, district: str, terminal: str, payload: bytes) -> None:
         self.session.publish(answer_topic(district, terminal), payload)
@@ -77,14 +78,15 @@ def test_a_forged_eligible_answer_is_refused_and_prints_nothing(
     try:
         terminal.reader.insert(card_of(voters.eligible()))
         terminal.wait_for(st.AwaitingConfirmation)
-        terminal.post(OperatorConfirmed())
-        request = sniffer.wait_request(terminal.plan.identity.terminal)
+        terminal.act(OperatorConfirmed())
+        terminal.wait_for(st.Reserving)
+        request = sniffer.wait_reserve(terminal.plan.identity.terminal)
         forged = _eligible_for(request)
         payload = sign_answer(forged, generate_signing_key()) if forgery == "rogue_key" else encode_answer(forged)
         sniffer.publish(district.district, terminal.plan.identity.terminal, payload)
         refused = terminal.wait_for(st.NoAnswer)
         assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
-        assert terminal.printer.jobs() == []
+        assert terminal.jobs() == []
     finally:
         district.start_center()
     terminal.post(OperatorRetry())
@@ -113,7 +115,7 @@ def test_a_replayed_genuine_answer_is_dropped(
             sniffer.publish(district.district, name, payload)
         no_answer = terminal.wait_for(st.NoAnswer)
         assert isinstance(no_answer, st.NoAnswer) and no_answer.reason is st.NoAnswerReason.TIMED_OUT
-        assert len(terminal.printer.jobs()) == 1, "the replay must not print a second slip"
+        assert len(terminal.jobs()) == 1, "the replay must not print a second slip"
     finally:
         district.start_center()
 
@@ -136,6 +138,6 @@ def test_an_answer_for_another_terminal_is_refused(
         sniffer.publish(district.district, victim.plan.identity.terminal, genuine)
         refused = victim.wait_for(st.NoAnswer)
         assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
-        assert victim.printer.jobs() == []
+        assert victim.jobs() == []
     finally:
         district.start_center()
