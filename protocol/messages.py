@@ -128,6 +128,7 @@ class CloseCounts:
     ineligible: int = field(metadata={"min": 0})
     operator_rejected: int = field(metadata={"min": 0})
     rejected_documents: int = field(metadata={"min": 0})
+    face_overrides: int = field(metadata={"min": 0})
 
 
 @dataclass(frozen=True)

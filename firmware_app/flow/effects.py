@@ -21,6 +21,7 @@ class Counter(enum.StrEnum):
     INELIGIBLE = "ineligible"
     OPERATOR_REJECTED = "operator_rejected"
     REJECTED_DOCUMENTS = "rejected_documents"
+    FACE_OVERRIDES = "face_overrides"
 
 
 class Signal(enum.StrEnum):

@@ -25,8 +25,9 @@ COUNT_LABELS: dict[str, str] = {
     "ineligible": "فاقد شرایط",
     "operator_rejected": "ردشده توسط کاربر",
     "rejected_documents": "مدرک ردشده",
+    "face_overrides": "تأیید کاربر با وجود عدم تطابق چهره",
 }
-ZERO_COUNTS = CloseCounts(0, 0, 0, 0, 0, 0, 0)
+ZERO_COUNTS = CloseCounts(0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def open_polls(who: Requester) -> Request:
 
 
 def close_polls(who: Requester, issued: int) -> Request:
-    return request(who, CloseBody(CloseCounts(issued, 0, 0, 0, 0, 0, 0)))
+    return request(who, CloseBody(CloseCounts(issued, 0, 0, 0, 0, 0, 0, 0)))
 
 
 def topic_of(who: Requester) -> str:

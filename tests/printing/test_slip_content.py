@@ -18,7 +18,7 @@ from protocol.inquiry_code import group_inquiry_code
 from protocol.messages import CloseCounts, DocumentKind
 from tests.printing.conftest import INQUIRY_CODE, slip_content
 
-ZERO = CloseCounts(0, 0, 0, 0, 0, 0, 0)
+ZERO = CloseCounts(0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_jalali_date_is_iran_wall_clock_with_persian_digits() -> None:
