@@ -1,7 +1,8 @@
 """Terminal-side processing per voter, excluding devices and the network: flow, journal (fsync), sealing, verifying.
 
-The runtime, its SQLite journal (WAL, synchronous=FULL) and its answer checks run for real; the center's
-responder answers in-process and its own time is measured and subtracted; the printer returns at once.
+The runtime, its SQLite journal (WAL, synchronous=FULL), the slip composition (Persian raster text) and the
+answer checks run for real; the center's responder answers in-process and its own time is measured and
+subtracted; the printer returns at once; the document has no photo, so no face check runs.
 Prints medians of several runs; asserts nothing.
 """
 
@@ -20,13 +21,14 @@ from center.registry import Registry
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
 from firmware_app.flow import states as st
-from firmware_app.flow.events import DeadlineKind, DocumentPresented, OpenPollsRequested, OperatorConfirmed
+from firmware_app.flow.events import DeadlineKind, DocumentPresented, OperatorConfirmed
 from firmware_app.identity.document import Document
 from firmware_app.runtime.loop import Runtime
+from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal
 from hal.printer import PrintDocument, Printed, PrinterState, PrinterStatus, PrintResult
-from harness.fakes import RecordingDisplay, RecordingIndicators, plain_slip
+from harness.fakes import RecordingDisplay
 from protocol.messages import DocumentKind
 from protocol.seal import generate_sealing_key, generate_signing_key, public_part
 from protocol.topics import request_topic
@@ -71,16 +73,17 @@ def one_run(work: Path) -> list[float]:
     registry = Registry(work / "registry.db", day)
     registry.load_roll(roll)
     center = InProcessCenter(Responder(registry, IDENTITY.district, signing, sealing))
+    now = datetime.now(UTC)
     settings = RuntimeSettings(IDENTITY, False, public_part(signing), public_part(sealing), b"k" * 32, "bench",
-                               "0" * 64, dict.fromkeys(DeadlineKind, 30.0))
+                               "0" * 64, "0" * 64, now - timedelta(hours=1), now + timedelta(hours=12),
+                               dict.fromkeys(DeadlineKind, 30.0))
     settled = threading.Event()
-    runtime = Runtime(settings, Journal(work / "journal.db"), center, InstantPrinter(), plain_slip,
-                      RecordingDisplay(), RecordingIndicators(), lambda: datetime.now(UTC))
+    runtime = Runtime(settings, Journal(work / "journal.db"), center, Devices(InstantPrinter()),
+                      RecordingDisplay(), lambda: datetime.now(UTC))
     center.runtime = runtime
     runtime.add_listener(lambda _b, _e, step: settled.set() if isinstance(step.state, st.Idle) else None)
     runtime.start()
-    now = datetime.now(UTC)
-    runtime.post(OpenPollsRequested(now, now - timedelta(hours=1)))
+    runtime.request_open()
     settled.wait(10)
     timings = []
     for index, record in enumerate(roll[:VOTERS]):

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
+from firmware_app import audit_export
 from firmware_app.flow import diagram
 
 Command = Callable[[list[str]], int]
@@ -20,7 +21,7 @@ def _flow_diagram(argv: list[str]) -> int:
     return 0
 
 
-BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram}
+BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_export.command}
 
 
 def _commands() -> dict[str, Command]:

@@ -1,4 +1,4 @@
-"""The terminal's MQTT link to the district center: requests out, raw answers into the event loop."""
+"""The terminal's MQTT link to the district center: requests out, raw answers and broadcasts into the loop."""
 
 from __future__ import annotations
 
@@ -18,15 +18,18 @@ class CenterLink:
         broker: BrokerAddress,
         on_answer: Callable[[bytes], None],
         on_connection: Callable[[bool], None],
+        on_broadcast: Callable[[bytes], None],
         tls: TlsFiles | None = None,
     ) -> None:
         self._request_topic = request_topic(identity.district, identity.terminal)
         self._answers = answer_topic(identity.district, identity.terminal)
         self._on_answer = on_answer
+        self._broadcast = broadcast_topic(identity.district)
+        self._on_broadcast = on_broadcast
         self._session = MqttSession(
             client_id=f"terminal-{identity.terminal}",
             broker=broker,
-            subscriptions=[self._answers, broadcast_topic(identity.district)],
+            subscriptions=[self._answers, self._broadcast],
             on_message=self._message,
             on_connection=on_connection,
             tls=tls,
@@ -51,3 +54,5 @@ class CenterLink:
     def _message(self, topic: str, payload: bytes) -> None:
         if topic == self._answers:
             self._on_answer(payload)
+        elif topic == self._broadcast:
+            self._on_broadcast(payload)

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_app.flow.effects import Signal
 from firmware_app.identity.document import CardEvent, Document, DocumentRefusal
-from firmware_app.runtime.ports import SlipRequest
+from hal.indicators import IndicatorPattern
 from hal.printer import (
-    Cut,
     PrintDocument,
     Printed,
     PrinterState,
@@ -138,19 +136,13 @@ class RecordingDisplay:
 
 
 class RecordingIndicators:
+    """Lights and buzzer that only remember what they were told to show."""
+
     def __init__(self) -> None:
-        self.signals: list[Signal] = []
+        self.patterns: list[IndicatorPattern] = []
 
-    def indicate(self, signal: Signal) -> None:
-        self.signals.append(signal)
+    def show(self, pattern: IndicatorPattern) -> None:
+        self.patterns.append(pattern)
 
-
-def plain_slip(request: SlipRequest) -> PrintDocument:
-    """An ASCII-only slip for fast tests; the real Persian slip comes from firmware_app.slip."""
-    lines = [TextLine(f"SLIP {request.serial} {request.terminal} {request.branch}"),
-             TextLine(request.inquiry_code, scale=2)]
-    if request.reprint:
-        lines.append(TextLine("REPRINT"))
-    if request.training:
-        lines.append(TextLine("TRAINING - NOT VALID"))
-    return PrintDocument(f"slip {request.serial}", (*lines, QrCode(request.inquiry_code), Cut()))
+    def close(self) -> None:
+        return None

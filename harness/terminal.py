@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
 from drivers.escpos import SerialPrinter, profile_named
 from firmware_app.flow.events import DeadlineKind, Event
-from firmware_app.flow.states import State
+from firmware_app.flow.states import Idle, PollsNotOpen, State
 from firmware_app.flow.step import Step
 from firmware_app.identity.document import DocumentReader
 from firmware_app.link import CenterLink
 from firmware_app.runtime.faults import FaultPoints
+from firmware_app.runtime.health import HealthCheck
 from firmware_app.runtime.loop import Runtime
-from firmware_app.runtime.ports import SlipComposer, SlipRequest
+from firmware_app.runtime.ports import Devices, FaceCheck
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
-from firmware_app.slip import SlipContent, compose_slip
 from firmware_app.store.journal import Journal, TxRecord
-from hal.printer import PrintDocument, Printer
+from firmware_app.version import VERSION, software_hash
+from hal.buttons import Buttons
+from hal.printer import Printer
 from harness.fakes import (
     LoggingPrinter,
     PrintedJob,
     RecordingDisplay,
     RecordingIndicators,
     ScriptedReader,
-    plain_slip,
 )
 from harness.invariants import TerminalEvidence
 from harness.printer.pty_pair import open_virtual_printer
@@ -59,13 +60,21 @@ class TerminalPlan:
     resend_interval: float = 1.0
     serial_printer: str | None = None
     """A printer profile name: print through the real ESC/POS driver to a virtual printer on a pty."""
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
 
 
-def _persian_slips(width_dots: int) -> SlipComposer:
-    def compose(request: SlipRequest) -> PrintDocument:
-        return compose_slip(SlipContent(**dataclasses.asdict(request)), width_dots)
+class ShiftedClock:
+    """The terminal's clock: real UTC time, which the demo may move forward (to reach the closing hour)."""
 
-    return compose
+    def __init__(self) -> None:
+        self._offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, by: timedelta) -> None:
+        self._offset += by
 
 
 def voter_key_for(work_dir: Path) -> bytes:
@@ -90,40 +99,52 @@ def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
 class VirtualTerminal:
     """Starts a whole terminal; the test handle inserts cards, presses buttons and waits for states."""
 
-    def __init__(self, plan: TerminalPlan, composer: SlipComposer = plain_slip,
-                 faults: FaultPoints | None = None, echo: Callable[[str], None] | None = None,
-                 card_reader: DocumentReader | None = None) -> None:
+    def __init__(self, plan: TerminalPlan, faults: FaultPoints | None = None,
+                 echo: Callable[[str], None] | None = None, card_reader: DocumentReader | None = None,
+                 face_check: FaceCheck | None = None, buttons: Buttons | None = None,
+                 health_checks: list[HealthCheck] | None = None) -> None:
         plan.work_dir.mkdir(parents=True, exist_ok=True)
         self.plan = plan
+        self.clock = ShiftedClock()
         self.printer = LoggingPrinter(plan.work_dir / "printer.jsonl")
         self.paper: VirtualPrinter | None = None
         device: Printer = self.printer
+        width = profile_named("generic-80").dots_per_line
         if plan.serial_printer is not None:
             profile = profile_named(plan.serial_printer)
             path, self.paper = open_virtual_printer(profile, plan.work_dir / "slips")
-            device = SerialPrinter(path, profile)
-            composer = _persian_slips(profile.dots_per_line)
+            device, width = SerialPrinter(path, profile), profile.dots_per_line
         self._device = device
         self.reader = ScriptedReader()
         self.display = RecordingDisplay(echo)
         self.indicators = RecordingIndicators()
         self.journal = Journal(plan.work_dir / "journal.db")
+        now = self.clock()
         settings = RuntimeSettings(
             identity=plan.identity, training=plan.training, center_signing_key=plan.center_signing_key,
             center_sealing_key=plan.center_sealing_key, voter_key=voter_key_for(plan.work_dir),
-            software_version="0.1.0", config_hash="0" * 64, deadlines=plan.deadlines,
-            resend_interval=plan.resend_interval,
+            software_version=VERSION, software_hash=software_hash(), config_hash=hashlib.sha256(
+                repr(plan).encode()).hexdigest(),
+            opens_at=plan.opens_at or now - timedelta(hours=1), closes_at=plan.closes_at or now + timedelta(hours=12),
+            deadlines=plan.deadlines, resend_interval=plan.resend_interval,
         )
         self._changed = threading.Condition()
         self.history: list[tuple[State, Event, Step]] = []
         self._mark = 0
-        self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, plan.tls)
-        self.runtime = Runtime(settings, self.journal, self.link, device, composer, self.display,
-                               self.indicators, lambda: datetime.now(UTC), card_reader or self.reader, faults)
+        self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, self._broadcast,
+                               plan.tls)
+        equipment = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
+                            buttons=buttons, indicators=self.indicators, face_check=face_check,
+                            health_checks=health_checks or [])
+        self.runtime = Runtime(settings, self.journal, self.link, equipment, self.display, self.clock, faults,
+                               connected=lambda: self.link.connected)
         self.runtime.add_listener(self._record)
 
     def _answer(self, payload: bytes) -> None:
         self.runtime.answer_arrived(payload)
+
+    def _broadcast(self, payload: bytes) -> None:
+        self.runtime.broadcast_arrived(payload)
 
     def _connection(self, connected: bool) -> None:
         self.runtime.connection_changed(connected)
@@ -148,8 +169,18 @@ class VirtualTerminal:
             self.paper.stop()
 
     def jobs(self) -> list[PrintedJob]:
-        """What came out of this terminal's printer, whichever printer it has."""
+        """What came out of this terminal's printer, whichever printer it has: slips and reports."""
         return jobs_from_pages(self.paper.pages) if self.paper is not None else self.printer.jobs()
+
+    def slips(self) -> list[PrintedJob]:
+        """The voting slips that came out (whole or torn); reports carry no inquiry code."""
+        return [job for job in self.jobs() if job.qr]
+
+    def open_polls(self) -> None:
+        """The operator opens the polls: self-test, zero report, the center's acknowledgement."""
+        self.wait_for(PollsNotOpen)
+        self.runtime.request_open()
+        self.wait_for(Idle, timeout=20)
 
     @property
     def state(self) -> State:

@@ -6,13 +6,11 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from firmware_app.flow import states as st
 from firmware_app.flow.events import (
     CLOSED_STAGES,
-    OpenPollsRequested,
     OperatorConfirmed,
     OperatorRetry,
     SlipCameOut,
@@ -54,7 +52,7 @@ class ProcessPlan:
                    data["fail_first_print"])
 
 
-def _settle(terminal: VirtualTerminal, code: NationalCode, timeout: float = 60.0) -> None:
+def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: bool, timeout: float = 60.0) -> None:
     """Play the operator until the voter is served and nothing is left open, whatever the restart found."""
     served = bool(terminal.transactions())
     acted_on: st.State | None = None
@@ -66,10 +64,12 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, timeout: float = 60.0
             continue
         match state:
             case st.PollsNotOpen():
-                now = datetime.now(UTC)
-                terminal.post(OpenPollsRequested(now, now - timedelta(hours=1)))
+                terminal.printer.fix()
+                terminal.runtime.request_open()
             case st.Idle() if not served:
                 served = True
+                if fail_first_print:
+                    terminal.printer.fail_next(PrintStage.DURING)
                 terminal.reader.insert(Document(DocumentKind.SMART_CARD, code))
             case st.AwaitingConfirmation():
                 terminal.post(OperatorConfirmed())
@@ -98,11 +98,9 @@ def main() -> None:
     terminal_plan = TerminalPlan(identity, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port),
                                  load_key(plan.signing_key), load_key(plan.sealing_key))
     terminal = VirtualTerminal(terminal_plan, faults=KillAtPoint(plan.kill_at, plan.trace))
-    if plan.fail_first_print:
-        terminal.printer.fail_next(PrintStage.DURING)
     terminal.start()
     try:
-        _settle(terminal, NationalCode(plan.national_code))
+        _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print)
     finally:
         terminal.stop()
 

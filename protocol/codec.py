@@ -20,6 +20,7 @@ from protocol.messages import (
     Answer,
     AnswerBody,
     AnswerHeader,
+    Extension,
     Request,
     RequestHeader,
     RequestKind,
@@ -81,6 +82,23 @@ def encode_request(request: Request) -> bytes:
 def encode_answer(answer: Answer) -> bytes:
     return _dump({"v": VERSION, "kind": answer.kind.value, **_to_json(answer.header),
                   "body": _to_json(answer.body)})
+
+
+def encode_extension(extension: Extension) -> bytes:
+    return _dump({"v": VERSION, "kind": "extension", **_to_json(extension)})
+
+
+def decode_extension(data: bytes) -> Extension | ProtocolError:
+    """Parse a closing-time extension broadcast strictly."""
+    try:
+        obj = _load(data)
+        if obj.get("v") != VERSION or type(obj.get("v")) is not int:
+            raise _RefusedError(ProblemKind.WRONG_VERSION, "v")
+        if obj.get("kind") != "extension":
+            raise _RefusedError(ProblemKind.UNKNOWN_KIND, "kind")
+        return _from_json(Extension, {k: v for k, v in obj.items() if k not in {"v", "kind"}}, "")
+    except _RefusedError as refused:
+        return refused.error
 
 
 def decode_request(data: bytes) -> Request | ProtocolError:

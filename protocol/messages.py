@@ -214,3 +214,12 @@ class Answer:
     kind: RequestKind
     header: AnswerHeader
     body: AnswerBody
+
+
+@dataclass(frozen=True)
+class Extension:
+    """District broadcast: the polls of `district` close at `closes_at` instead (signed by the center)."""
+
+    district: str = field(metadata=_name())
+    closes_at: datetime
+    issued_at: datetime

@@ -13,13 +13,16 @@ from protocol.codec import (
     ProblemKind,
     ProtocolError,
     decode_answer,
+    decode_extension,
     encode_answer,
+    encode_extension,
 )
-from protocol.messages import Answer
+from protocol.messages import Answer, Extension
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_national_code
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
+EXTENSION_TYPE = "vk-extension+jws"
 SEAL_ALG = "ECDH-ES"
 SEAL_ENC = "A256GCM"
 MAX_SIGNED_BYTES = 2 * MAX_MESSAGE_BYTES
@@ -67,6 +70,24 @@ def open_answer(data: bytes, center_key: OKPKey) -> Answer | ProtocolError:
     if token.protected.get("typ") != ANSWER_TYPE:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
     return decode_answer(token.payload)
+
+
+def sign_extension(extension: Extension, key: OKPKey) -> bytes:
+    """A closing-time extension as a compact JWS of its own type, so it cannot pass for an answer."""
+    header = {"alg": SIGNATURE_ALG, "typ": EXTENSION_TYPE, "kid": key.thumbprint()}
+    return jws.serialize_compact(header, encode_extension(extension), key, algorithms=[SIGNATURE_ALG]).encode()
+
+
+def open_extension(data: bytes, center_key: OKPKey) -> Extension | ProtocolError:
+    if len(data) > MAX_SIGNED_BYTES:
+        return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
+    try:
+        token = jws.deserialize_compact(data.decode("ascii"), center_key, algorithms=[SIGNATURE_ALG])
+    except (UnicodeDecodeError, ValueError, JoseError) as exc:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
+    if token.protected.get("typ") != EXTENSION_TYPE:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
+    return decode_extension(token.payload)
 
 
 def seal_national_code(code: NationalCode, center_sealing_key: OKPKey) -> str:

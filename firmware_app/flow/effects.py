@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from firmware_app.flow.events import DeadlineKind, TxStage
-from firmware_app.flow.states import PollsPhase
+from firmware_app.flow.states import PollsPhase, ReportKind
 from firmware_app.identity.document import Document
 from protocol.messages import DocumentKind, VoidReason
 
@@ -32,6 +33,33 @@ class Signal(enum.StrEnum):
     ELIGIBLE = "eligible"
     REFUSED = "refused"
     FAULT = "fault"
+
+
+@dataclass(frozen=True)
+class RunSelfTest:
+    """Check every device; the answer comes back as SelfTestFinished."""
+
+
+@dataclass(frozen=True)
+class PrintReport:
+    """Print the zero report or the closing report; the result comes back as ReportPrinted/NotPrinted."""
+
+    kind: ReportKind
+
+
+@dataclass(frozen=True)
+class RecordExtension:
+    """Journal the new closing time the center broadcast, and close then."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class CheckFace:
+    """Compare the live camera image with the card photo; the answer comes back as FaceChecked."""
+
+    tx_id: str
+    photo: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,7 +160,11 @@ class Alarm:
 
 
 Effect = (
-    CheckPrinter
+    RunSelfTest
+    | PrintReport
+    | RecordExtension
+    | CheckFace
+    | CheckPrinter
     | SendReserve
     | ResendReserve
     | SendCommit

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from firmware_app.flow.states import PollsPhase
+from firmware_app.flow.states import FaceVerdict, PollsPhase, ReportKind
 from firmware_app.identity.document import Document, DocumentRefusal
 from hal.printer import PrintStage
 from protocol.messages import CommitOutcome, DocumentKind, ReserveAnswer, VoidOutcome
@@ -62,6 +62,42 @@ class OpenPollsRequested:
 
 
 @dataclass(frozen=True)
+class SelfTestFinished:
+    """What the self-test found: problems stop the opening; warnings are shown and logged."""
+
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportPrinted:
+    kind: ReportKind
+
+
+@dataclass(frozen=True)
+class ReportNotPrinted:
+    kind: ReportKind
+    message: str
+
+
+@dataclass(frozen=True)
+class ReprintClosingReport:
+    pass
+
+
+@dataclass(frozen=True)
+class ClosingExtended:
+    """The center's signed broadcast moved the closing time later."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class TamperDetected:
+    pass
+
+
+@dataclass(frozen=True)
 class OpenAcknowledged:
     pass
 
@@ -78,7 +114,10 @@ class ResumeRequested:
 
 @dataclass(frozen=True)
 class ClosePollsRequested:
-    pass
+    """By the operator, or by the runtime once the closing time (as extended) has come."""
+
+    at: datetime
+    closes_at: datetime
 
 
 @dataclass(frozen=True)
@@ -114,6 +153,21 @@ class CardRemoved:
 @dataclass(frozen=True)
 class OperatorConfirmed:
     """The person in front of the terminal is the person on the document."""
+
+
+@dataclass(frozen=True)
+class FaceChecked:
+    """The face check's result for this transaction: a verdict and a score, never an image."""
+
+    tx_id: str
+    verdict: FaceVerdict
+    distance: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class OperatorOverrode:
+    """The operator confirms the person although the face check said NO_MATCH (logged and counted)."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +262,14 @@ class PrintUnsuccessful:
 Event = (
     JournalLoaded
     | OpenPollsRequested
+    | SelfTestFinished
+    | ReportPrinted
+    | ReportNotPrinted
+    | ReprintClosingReport
+    | ClosingExtended
+    | TamperDetected
+    | FaceChecked
+    | OperatorOverrode
     | OpenAcknowledged
     | SuspendRequested
     | ResumeRequested
@@ -238,6 +300,14 @@ Event = (
 ALL_EVENTS: tuple[type[Event], ...] = (
     JournalLoaded,
     OpenPollsRequested,
+    SelfTestFinished,
+    ReportPrinted,
+    ReportNotPrinted,
+    ReprintClosingReport,
+    ClosingExtended,
+    TamperDetected,
+    FaceChecked,
+    OperatorOverrode,
     OpenAcknowledged,
     SuspendRequested,
     ResumeRequested,

@@ -26,6 +26,20 @@ class RecoveryQuestion(enum.StrEnum):
     DID_SLIP_COME_OUT = "did_slip_come_out"
 
 
+class FaceVerdict(enum.StrEnum):
+    """The face check's advice; the operator decides, and confirming a NO_MATCH needs the override."""
+
+    PENDING = "pending"
+    MATCH = "match"
+    NO_MATCH = "no_match"
+    UNAVAILABLE = "unavailable"
+
+
+class ReportKind(enum.StrEnum):
+    ZERO = "zero"
+    CLOSING = "closing"
+
+
 class NoAnswerReason(enum.StrEnum):
     TIMED_OUT = "timed_out"
     UNVERIFIABLE = "unverifiable"
@@ -48,6 +62,16 @@ class Starting:
 @dataclass(frozen=True)
 class PollsNotOpen:
     notice: str = ""
+
+
+@dataclass(frozen=True)
+class SelfTesting:
+    """Opening: every device is being checked."""
+
+
+@dataclass(frozen=True)
+class PrintingZeroReport:
+    """Opening: the self-test passed; the zero report is printing."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +110,8 @@ class AwaitingConfirmation:
 
     tx_id: str
     document: Document
+    face: FaceVerdict = FaceVerdict.PENDING
+    face_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,8 @@ class RecoveryDecision:
 State = (
     Starting
     | PollsNotOpen
+    | SelfTesting
+    | PrintingZeroReport
     | Opening
     | PollsSuspended
     | Closing
@@ -185,6 +213,8 @@ State = (
 ALL_STATES: tuple[type[State], ...] = (
     Starting,
     PollsNotOpen,
+    SelfTesting,
+    PrintingZeroReport,
     Opening,
     PollsSuspended,
     Closing,

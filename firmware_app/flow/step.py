@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, assert_never
@@ -9,14 +10,18 @@ from typing import Any, assert_never
 from firmware_app.flow import texts
 from firmware_app.flow.effects import (
     Alarm,
+    CheckFace,
     CheckPrinter,
     Count,
     Counter,
     Effect,
     Indicate,
+    PrintReport,
     PrintSlip,
+    RecordExtension,
     RecordStage,
     ResendReserve,
+    RunSelfTest,
     SendClose,
     SendCommit,
     SendOpen,
@@ -32,12 +37,14 @@ from firmware_app.flow.events import (
     CardRemoved,
     CloseAcknowledged,
     ClosePollsRequested,
+    ClosingExtended,
     CommitAnswered,
     DeadlineExpired,
     DeadlineKind,
     DocumentPresented,
     DocumentUnacceptable,
     Event,
+    FaceChecked,
     JournalLoaded,
     NationalCodeTyped,
     OpenAcknowledged,
@@ -46,17 +53,23 @@ from firmware_app.flow.events import (
     OperatorCancelled,
     OperatorConfirmed,
     OperatorDismissed,
+    OperatorOverrode,
     OperatorRejected,
     OperatorRetry,
     OperatorVoid,
     PrinterChecked,
     PrintSucceeded,
     PrintUnsuccessful,
+    ReportNotPrinted,
+    ReportPrinted,
+    ReprintClosingReport,
     ReserveAnswered,
     ResumeRequested,
+    SelfTestFinished,
     SlipCameOut,
     SlipMissing,
     SuspendRequested,
+    TamperDetected,
     TxStage,
     VoidAnswered,
 )
@@ -67,6 +80,7 @@ from firmware_app.flow.states import (
     Closing,
     Committing,
     DocumentRejected,
+    FaceVerdict,
     Idle,
     NoAnswer,
     NoAnswerReason,
@@ -78,10 +92,13 @@ from firmware_app.flow.states import (
     PrinterNotReady,
     PrintFailed,
     Printing,
+    PrintingZeroReport,
     RecoveryDecision,
     RecoveryQuestion,
     Refused,
+    ReportKind,
     Reserving,
+    SelfTesting,
     Starting,
     State,
     Tx,
@@ -201,13 +218,37 @@ def _recover(open_tx: OpenTx) -> Step:
 # --- the polls -------------------------------------------------------------------------------------
 
 
-@_on(PollsNotOpen, OpenPollsRequested, Opening)
+@_on(PollsNotOpen, OpenPollsRequested, SelfTesting)
 def _open_requested(state: PollsNotOpen, event: OpenPollsRequested) -> Step:
     if event.at < event.not_before:
         message = texts.POLLS_NOT_OPEN_YET.format(time=texts.clock(event.not_before))
         return Step(state, (Show(message),), refusal="before the opening time")
+    return Step(SelfTesting(), (RunSelfTest(), Show(texts.SELF_TEST)))
+
+
+@_on(SelfTesting, SelfTestFinished, PollsNotOpen, PrintingZeroReport)
+def _self_tested(_state: SelfTesting, event: SelfTestFinished) -> Step:
+    if event.problems:
+        message = texts.SELF_TEST_FAILED.format(problems="؛ ".join(event.problems))
+        return Step(PollsNotOpen(message), (Show(message), Indicate(Signal.FAULT)))
+    warnings: tuple[Effect, ...] = ()
+    if event.warnings:
+        warnings = (Show(texts.SELF_TEST_WARNINGS.format(warnings="؛ ".join(event.warnings))),)
+    return Step(PrintingZeroReport(), (*warnings, PrintReport(ReportKind.ZERO), Show(texts.ZERO_REPORT_PRINTING)))
+
+
+@_on(PrintingZeroReport, ReportPrinted, Opening)
+def _zero_report_printed(state: PrintingZeroReport, event: ReportPrinted) -> Step:
+    if event.kind is not ReportKind.ZERO:
+        return _stay(state, "a report other than the zero report")
     return Step(Opening(), (SendOpen(), StartDeadline(POLLS_DEADLINE_ID, DeadlineKind.OPEN),
                             Show(texts.POLLS_OPENING)))
+
+
+@_on(PrintingZeroReport, ReportNotPrinted, PollsNotOpen)
+def _zero_report_failed(_state: PrintingZeroReport, event: ReportNotPrinted) -> Step:
+    message = texts.ZERO_REPORT_FAILED.format(detail=event.message)
+    return Step(PollsNotOpen(message), (Show(message), Indicate(Signal.FAULT)))
 
 
 @_on(Opening, OpenAcknowledged, Idle)
@@ -226,9 +267,13 @@ def _resume(_state: PollsSuspended, _event: ResumeRequested) -> Step:
 
 
 @_on((Idle, PollsSuspended), ClosePollsRequested, Closing)
-def _close(_state: State, _event: ClosePollsRequested) -> Step:
+def _close(state: Idle | PollsSuspended, event: ClosePollsRequested) -> Step:
+    if event.at < event.closes_at:
+        message = texts.CLOSING_NOT_YET.format(time=texts.clock(event.closes_at))
+        return Step(state, (Show(message),), refusal="before the closing time")
     return Step(Closing(), (SetPolls(PollsPhase.CLOSED), SendClose(),
-                            StartDeadline(POLLS_DEADLINE_ID, DeadlineKind.CLOSE), Show(texts.POLLS_CLOSING)))
+                            StartDeadline(POLLS_DEADLINE_ID, DeadlineKind.CLOSE), PrintReport(ReportKind.CLOSING),
+                            Show(texts.POLLS_CLOSING)))
 
 
 @_on(Closing, CloseAcknowledged, PollsClosed)
@@ -236,13 +281,54 @@ def _closed(_state: Closing, _event: CloseAcknowledged) -> Step:
     return Step(PollsClosed(), (Show(texts.POLLS_CLOSED),))
 
 
+@_on((Closing, PollsClosed), ReportPrinted)
+def _closing_report_printed(state: Closing | PollsClosed, event: ReportPrinted) -> Step:
+    if event.kind is not ReportKind.CLOSING:
+        return _stay(state, "a report other than the closing report")
+    return Step(state, (Show(texts.CLOSING_REPORT_PRINTED),))
+
+
+@_on((Closing, PollsClosed), ReportNotPrinted)
+def _closing_report_failed(state: Closing | PollsClosed, event: ReportNotPrinted) -> Step:
+    if event.kind is not ReportKind.CLOSING:
+        return _stay(state, "a report other than the closing report")
+    return Step(state, (Show(texts.CLOSING_REPORT_FAILED.format(detail=event.message)), Indicate(Signal.FAULT)))
+
+
+@_on(PollsClosed, ReprintClosingReport)
+def _reprint_closing_report(state: PollsClosed, _event: ReprintClosingReport) -> Step:
+    return Step(state, (PrintReport(ReportKind.CLOSING),))
+
+
 # --- the document ----------------------------------------------------------------------------------
 
 
 @_on(Idle, DocumentPresented, AwaitingConfirmation)
 def _presented(_state: Idle, event: DocumentPresented) -> Step:
+    photo = event.document.photo
+    if not photo:
+        return Step(_without_face(event.tx_id, event.document), (Show(texts.CONFIRM_PERSON), Indicate(Signal.BUSY)))
     return Step(AwaitingConfirmation(event.tx_id, event.document),
-                (Show(texts.CONFIRM_PERSON), Indicate(Signal.BUSY)))
+                (CheckFace(event.tx_id, photo), Show(texts.CONFIRM_PERSON), Indicate(Signal.BUSY)))
+
+
+def _without_face(tx_id: str, document: Document) -> AwaitingConfirmation:
+    message = texts.FACE_UNAVAILABLE.format(detail="مدرک عکس ندارد")
+    return AwaitingConfirmation(tx_id, document, FaceVerdict.UNAVAILABLE, message)
+
+
+@_on(AwaitingConfirmation, FaceChecked)
+def _face_checked(state: AwaitingConfirmation, event: FaceChecked) -> Step:
+    if event.tx_id != state.tx_id or state.face is not FaceVerdict.PENDING:
+        return _stay(state, "face result for another transaction")
+    distance = texts.decimal(event.distance)
+    message = {
+        FaceVerdict.MATCH: texts.FACE_MATCH.format(distance=distance),
+        FaceVerdict.NO_MATCH: texts.FACE_NO_MATCH.format(distance=distance),
+        FaceVerdict.UNAVAILABLE: texts.FACE_UNAVAILABLE.format(detail=event.message),
+        FaceVerdict.PENDING: texts.FACE_WAIT,
+    }[event.verdict]
+    return Step(dataclasses.replace(state, face=event.verdict, face_message=message), (Show(message),))
 
 
 @_on(Idle, DocumentUnacceptable, DocumentRejected)
@@ -258,7 +344,7 @@ def _typed(_state: Idle, event: NationalCodeTyped) -> Step:
     if isinstance(parsed, NationalCodeRefusal):
         return _reject_document(parsed.message)
     document = Document(kind=event.document, national_code=parsed)
-    return Step(AwaitingConfirmation(event.tx_id, document), (Show(texts.CONFIRM_PERSON), Indicate(Signal.BUSY)))
+    return Step(_without_face(event.tx_id, document), (Show(texts.CONFIRM_PERSON), Indicate(Signal.BUSY)))
 
 
 def _reject_document(message: str) -> Step:
@@ -288,10 +374,34 @@ def _operator_rejected(_state: AwaitingConfirmation, _event: OperatorRejected) -
 
 
 @_on(AwaitingConfirmation, OperatorConfirmed, CheckingPrinter)
+def _confirmed(state: AwaitingConfirmation, _event: OperatorConfirmed) -> Step:
+    match state.face:
+        case FaceVerdict.PENDING:
+            return Step(state, (Show(texts.FACE_WAIT),), refusal="the face check has not finished")
+        case FaceVerdict.NO_MATCH:
+            return Step(state, (Show(texts.FACE_OVERRIDE_NEEDED),), refusal="a face mismatch needs the override")
+        case FaceVerdict.MATCH | FaceVerdict.UNAVAILABLE:
+            return _check_printer(state.tx_id, state.document)
+        case _:
+            assert_never(state.face)
+
+
+@_on(AwaitingConfirmation, OperatorOverrode, CheckingPrinter)
+def _overrode(state: AwaitingConfirmation, _event: OperatorOverrode) -> Step:
+    if state.face is not FaceVerdict.NO_MATCH:
+        return _stay(state, "the override is only for a face mismatch")
+    checking = _check_printer(state.tx_id, state.document)
+    return Step(checking.state, (Count(Counter.FACE_OVERRIDES), Alarm(f"face mismatch overridden in {state.tx_id}"),
+                                 Show(texts.FACE_OVERRIDDEN), *checking.effects))
+
+
 @_on(PrinterNotReady, OperatorRetry, CheckingPrinter)
-def _confirmed(state: AwaitingConfirmation | PrinterNotReady, _event: Event) -> Step:
-    return Step(CheckingPrinter(state.tx_id, state.document),
-                (CheckPrinter(state.tx_id), Show(texts.CHECKING_PRINTER)))
+def _printer_retry(state: PrinterNotReady, _event: OperatorRetry) -> Step:
+    return _check_printer(state.tx_id, state.document)
+
+
+def _check_printer(tx_id: str, document: Document) -> Step:
+    return Step(CheckingPrinter(tx_id, document), (CheckPrinter(tx_id), Show(texts.CHECKING_PRINTER)))
 
 
 @_on(CheckingPrinter, PrinterChecked, Reserving, PrinterNotReady)
@@ -480,7 +590,17 @@ def _void_answered(state: State, event: VoidAnswered) -> Step:
     return Step(state, (RecordStage(event.tx_id, TxStage.VOIDED),))
 
 
+def _extended(state: State, event: ClosingExtended) -> Step:
+    return Step(state, (RecordExtension(event.until), Show(texts.EXTENDED.format(time=texts.clock(event.until)))))
+
+
+def _tampered(state: State, _event: TamperDetected) -> Step:
+    return Step(state, (Alarm("tamper switch: the case was opened"), Show(texts.TAMPER), Indicate(Signal.FAULT)))
+
+
 for _source in ALL_STATES:
+    RULES[(_source, ClosingExtended)] = Rule(_extended, (_source,))
+    RULES[(_source, TamperDetected)] = Rule(_tampered, (_source,))
     targets = (Committing, Idle) if _source is Committing else (_source,)
     RULES[(_source, CommitAnswered)] = Rule(_commit_answered, targets)
     RULES[(_source, VoidAnswered)] = Rule(_void_answered, (_source,))

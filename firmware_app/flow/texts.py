@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from firmware_app.slip.persian import IRAN
 from protocol.messages import IneligibleReason
 from protocol.national_code import to_persian_digits
 
 POLLS_NOT_OPEN_YET = "رأی‌گیری هنوز آغاز نشده است؛ ساعت آغاز: {time}."
+SELF_TEST = "آزمون دستگاه‌ها پیش از آغاز رأی‌گیری…"
+SELF_TEST_FAILED = "آزمون دستگاه‌ها ناموفق بود؛ رأی‌گیری آغاز نشد: {problems}"
+SELF_TEST_WARNINGS = "هشدار آزمون دستگاه‌ها: {warnings}"
+ZERO_REPORT_PRINTING = "چاپ گزارش صفر…"
+ZERO_REPORT_FAILED = "گزارش صفر چاپ نشد ({detail})؛ رأی‌گیری آغاز نشد. چاپگر را بررسی کنید."
+CLOSING_NOT_YET = "زمان پایان رأی‌گیری ساعت {time} است؛ پیش از آن نمی‌توان رأی‌گیری را بست."
+CLOSING_REPORT_PRINTED = "گزارش پایان رأی‌گیری (صورتجلسه) چاپ شد."
+CLOSING_REPORT_FAILED = "گزارش پایان رأی‌گیری چاپ نشد ({detail}). چاپگر را درست کنید و دوباره چاپ کنید."
+EXTENDED = "ستاد زمان رأی‌گیری را تا ساعت {time} تمدید کرد."
+TAMPER = "درِ دستگاه باز شده است؛ مسئول شعبه را خبر کنید."
+FACE_MATCH = "چهره با عکس کارت مطابقت دارد (فاصله {distance})."
+FACE_NO_MATCH = "چهره با عکس کارت مطابقت ندارد (فاصله {distance}). اگر مطمئن هستید، «تأیید با وجود عدم تطابق» را بزنید؛ وگرنه رد کنید."
+FACE_UNAVAILABLE = "امتیاز چهره در دسترس نیست ({detail})؛ با دقت مقایسه کنید."
+FACE_WAIT = "بررسی چهره هنوز تمام نشده است؛ چند لحظه صبر کنید."
+FACE_OVERRIDE_NEEDED = "چهره مطابقت ندارد؛ برای تأیید باید «تأیید با وجود عدم تطابق» را بزنید."
+FACE_OVERRIDDEN = "کاربر با وجود عدم تطابق چهره تأیید کرد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود."
 POLLS_OPENING = "گزارش آغاز رأی‌گیری برای ستاد فرستاده شد؛ منتظر تأیید ستاد."
 POLLS_OPEN = "رأی‌گیری آغاز شد. دستگاه آمادهٔ پذیرش رأی‌دهنده است."
 OPEN_NOT_ACKNOWLEDGED = "ستاد آغاز رأی‌گیری را تأیید نکرد؛ ارتباط را بررسی و دوباره تلاش کنید."
@@ -50,6 +67,11 @@ def ineligible_reason(reason: IneligibleReason | None) -> str:
     return _INELIGIBLE_REASONS[reason] if reason is not None else "نامشخص"
 
 
+def decimal(value: float | None) -> str:
+    """A score with two decimals in Persian digits (٫ as the decimal sign), or a dash."""
+    return "—" if value is None else to_persian_digits(f"{value:.2f}").replace(".", "٫")
+
+
 def clock(moment: datetime) -> str:
-    """Hour and minute in Persian digits (local time of the given moment)."""
-    return to_persian_digits(moment.strftime("%H:%M"))
+    """Hour and minute in Iran's time, in Persian digits."""
+    return to_persian_digits(moment.astimezone(IRAN).strftime("%H:%M"))

@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import assert_never
+from typing import Protocol, assert_never
 
 from firmware_app.flow.effects import (
     Alarm,
+    CheckFace,
     CheckPrinter,
     Count,
     Effect,
     Indicate,
+    PrintReport,
     PrintSlip,
+    RecordExtension,
     RecordStage,
     ResendReserve,
+    RunSelfTest,
     SendClose,
     SendCommit,
     SendOpen,
@@ -23,12 +27,15 @@ from firmware_app.flow.effects import (
     SendVoid,
     SetPolls,
     Show,
+    Signal,
     StartDeadline,
 )
 from firmware_app.flow.events import TxStage
+from firmware_app.flow.states import ReportKind
 from firmware_app.runtime import requests
-from firmware_app.runtime.ports import Indicators, OperatorDisplay, RequestChannel, SlipRequest
+from firmware_app.runtime.ports import OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
+from firmware_app.slip import SlipContent
 from firmware_app.store.journal import Journal, OutboxEntry
 from protocol.messages import (
     CloseBody,
@@ -46,6 +53,26 @@ log = logging.getLogger(__name__)
 Action = Callable[[], None]
 
 
+class Shell(Protocol):
+    """What the event loop does for effects that reach devices and timers (always off the loop's thread)."""
+
+    def check_printer(self, tx_id: str) -> None: ...
+
+    def check_face(self, tx_id: str, photo: bytes) -> None: ...
+
+    def run_self_test(self) -> None: ...
+
+    def print_slip(self, tx_id: str, slip: SlipContent) -> None: ...
+
+    def print_report(self, kind: ReportKind, counts: CloseCounts, at: datetime) -> None: ...
+
+    def extend_to(self, until: datetime) -> None: ...
+
+    def start_deadline(self, effect: StartDeadline) -> None: ...
+
+    def indicate(self, signal: Signal) -> None: ...
+
+
 class EffectRunner:
     """Turns each effect into its journal writes (now) and a side-effect action (after the commit)."""
 
@@ -55,26 +82,31 @@ class EffectRunner:
         journal: Journal,
         channel: RequestChannel,
         display: OperatorDisplay,
-        indicators: Indicators,
-        start_print: Callable[[str, SlipRequest], None],
-        start_deadline: Callable[[StartDeadline], None],
-        check_printer: Callable[[str], None],
+        shell: Shell,
     ) -> None:
         self._settings = settings
         self._journal = journal
         self._channel = channel
         self._display = display
-        self._indicators = indicators
-        self._start_print = start_print
-        self._start_deadline = start_deadline
-        self._check_printer = check_printer
+        self._shell = shell
 
     def journal(self, effect: Effect, at: datetime) -> Action | None:
         """Write what the effect needs to the journal (inside the caller's transaction); return its action."""
         journal = self._journal
         match effect:
             case CheckPrinter(tx_id=tx_id):
-                return lambda: self._check_printer(tx_id)
+                return lambda: self._shell.check_printer(tx_id)
+            case CheckFace(tx_id=tx_id, photo=photo):
+                return lambda: self._shell.check_face(tx_id, photo)
+            case RunSelfTest():
+                return self._shell.run_self_test
+            case PrintReport(kind=kind):
+                counts = journal.close_counts()
+                journal.audit(at, "report", {"kind": kind.value})
+                return lambda: self._shell.print_report(kind, counts, at)
+            case RecordExtension(until=until):
+                journal.set_closing_time(until)
+                return lambda: self._shell.extend_to(until)
             case SendReserve(tx_id=tx_id, document=document):
                 sealed = seal_national_code(document.national_code, self._settings.center_sealing_key)
                 body = ReserveBody(sealed_voter=sealed, document=document.kind, training=self._settings.training)
@@ -107,8 +139,7 @@ class EffectRunner:
                 journal.enqueue(entry, at)
                 return self._publisher(entry)
             case SendClose():
-                counts = {counter.value: value for counter, value in journal.counts().items()}
-                entry = requests.build(self._settings, requests.new_id(), CloseBody(CloseCounts(**counts)), at)
+                entry = requests.build(self._settings, requests.new_id(), CloseBody(journal.close_counts()), at)
                 journal.enqueue(entry, at)
                 return self._publisher(entry)
             case RecordStage(tx_id=tx_id, stage=stage, inquiry_code=code, paper_moved=moved):
@@ -118,21 +149,21 @@ class EffectRunner:
                 serial = journal.assign_serial(tx_id)
                 journal.set_stage(tx_id, TxStage.PRINTING, at)
                 identity = self._settings.identity
-                slip = SlipRequest(code, identity.branch, identity.terminal, serial, document, at, reprint,
+                slip = SlipContent(code, identity.branch, identity.terminal, serial, document, at, reprint,
                                    self._settings.training)
-                return lambda: self._start_print(tx_id, slip)
+                return lambda: self._shell.print_slip(tx_id, slip)
             case SetPolls(phase=phase):
                 journal.set_polls(phase)
                 return None
             case StartDeadline():
-                return lambda: self._start_deadline(effect)
+                return lambda: self._shell.start_deadline(effect)
             case Count(counter=counter):
                 journal.bump(counter.value)
                 return None
             case Show(message=message):
                 return lambda: self._display.show(message)
             case Indicate(signal=signal):
-                return lambda: self._indicators.indicate(signal)
+                return lambda: self._shell.indicate(signal)
             case Alarm(message=message):
                 journal.audit(at, "alarm", {"message": message})
                 return lambda: log.warning("alarm: %s", message)

@@ -10,65 +10,59 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from firmware_app.flow.effects import StartDeadline
+from firmware_app.flow.effects import Signal, StartDeadline
 from firmware_app.flow.events import (
     AnswerUnverifiable,
     CardRemoved,
-    CloseAcknowledged,
-    CommitAnswered,
+    ClosePollsRequested,
+    ClosingExtended,
     DeadlineExpired,
-    DocumentPresented,
-    DocumentUnacceptable,
     Event,
+    FaceChecked,
     JournalLoaded,
-    OpenAcknowledged,
-    PrinterChecked,
-    PrintSucceeded,
-    PrintUnsuccessful,
-    ReserveAnswered,
-    VoidAnswered,
+    OpenPollsRequested,
+    OperatorCancelled,
+    OperatorConfirmed,
+    OperatorRejected,
+    ReportNotPrinted,
+    ReportPrinted,
+    TamperDetected,
 )
-from firmware_app.flow.states import Idle, Starting, State
+from firmware_app.flow.states import FaceVerdict, Idle, PollsSuspended, ReportKind, Starting, State
 from firmware_app.flow.step import Step, step
-from firmware_app.identity.document import (
-    CardEvent,
-    Document,
-    DocumentProblem,
-    DocumentReader,
-    DocumentRefusal,
-)
-from firmware_app.runtime import requests
+from firmware_app.identity.document import CardEvent
+from firmware_app.runtime import devices
+from firmware_app.runtime.answers import answer_event
 from firmware_app.runtime.effects import EffectRunner
 from firmware_app.runtime.faults import FaultPoints, NoFaults
-from firmware_app.runtime.ports import (
-    Indicators,
-    OperatorDisplay,
-    RequestChannel,
-    SlipComposer,
-    SlipRequest,
-)
+from firmware_app.runtime.health import Health, run_self_test
+from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
+from firmware_app.slip import ReportHeader, SlipContent, compose_closing_report, compose_zero_report
 from firmware_app.store.journal import Journal
-from hal.printer import Printed, Printer, PrintFailed, PrintStage
+from hal.buttons import ButtonEvent
+from hal.indicators import IndicatorPattern
+from hal.printer import PrintDocument, Printed
 from protocol.codec import ProtocolError
-from protocol.messages import (
-    AckAnswer,
-    Answer,
-    CommitAnswer,
-    RequestKind,
-    ReserveAnswer,
-    VoidAnswer,
-)
-from protocol.seal import open_answer
+from protocol.messages import CloseCounts, RequestKind
+from protocol.seal import open_answer, open_extension
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[State, Event, Step], None]
 
+_BUTTONS: dict[ButtonEvent, Callable[[], Event]] = {
+    ButtonEvent.CONFIRM: OperatorConfirmed,
+    ButtonEvent.REJECT: OperatorRejected,
+    ButtonEvent.CANCEL: OperatorCancelled,
+    ButtonEvent.TAMPER: TamperDetected,
+}
+
 
 @dataclass(frozen=True)
-class _AnswerArrived:
+class _Received:
     payload: bytes
+    broadcast: bool
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class _CardChanged:
 
 
 @dataclass(frozen=True)
-class _ResendTick:
+class _Tick:
     pass
 
 
@@ -86,42 +80,39 @@ class _Stop:
     pass
 
 
-_Message = Event | _AnswerArrived | _CardChanged | _ResendTick | _Stop
+_Message = Event | _Received | _CardChanged | _Tick | _Stop
 
 
 class Runtime:
-    """Owns the state. `post` and `answer_arrived` may be called from any thread."""
+    """Owns the state. `post`, `answer_arrived` and `broadcast_arrived` may be called from any thread."""
 
     def __init__(
         self,
         settings: RuntimeSettings,
         journal: Journal,
         channel: RequestChannel,
-        printer: Printer,
-        composer: SlipComposer,
+        equipment: Devices,
         display: OperatorDisplay,
-        indicators: Indicators,
         clock: Callable[[], datetime],
-        reader: DocumentReader | None = None,
         faults: FaultPoints | None = None,
+        connected: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings
         self.journal = journal
         self._channel = channel
-        self._printer = printer
-        self._composer = composer
-        self._reader = reader
+        self._devices = equipment
         self._clock = clock
+        self._connected = connected
         self._faults = faults or NoFaults()
         self._queue: queue.Queue[_Message] = queue.Queue()
         self._state: State = Starting()
         self._listeners: list[Listener] = []
         self._deadline: threading.Timer | None = None
-        self._resend_timer: threading.Timer | None = None
-        self._devices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device")
+        self._tick_timer: threading.Timer | None = None
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device")
         self._thread: threading.Thread | None = None
-        self._runner = EffectRunner(settings, journal, channel, display, indicators, self._print,
-                                    self._arm_deadline, self._check_printer)
+        self.closes_at = journal.closing_time() or settings.closes_at
+        self._runner = EffectRunner(settings, journal, channel, display, self)
 
     @property
     def state(self) -> State:
@@ -137,14 +128,22 @@ class Runtime:
         self._queue.put(event)
 
     def answer_arrived(self, payload: bytes) -> None:
-        self._queue.put(_AnswerArrived(payload))
+        self._queue.put(_Received(payload, broadcast=False))
+
+    def broadcast_arrived(self, payload: bytes) -> None:
+        self._queue.put(_Received(payload, broadcast=True))
 
     def connection_changed(self, connected: bool) -> None:
         if connected:
-            self._queue.put(_ResendTick())
+            self._queue.put(_Tick())
 
-    def new_tx_id(self) -> str:
-        return requests.new_id()
+    def request_open(self) -> None:
+        """The operator asks to open the polls; the flow refuses before the configured hour."""
+        self.post(OpenPollsRequested(self._clock(), self.settings.opens_at))
+
+    def request_close(self) -> None:
+        """The operator asks to close; the flow refuses before the closing time (as extended)."""
+        self.post(ClosePollsRequested(self._clock(), self.closes_at))
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -154,22 +153,26 @@ class Runtime:
 
     def run(self) -> None:
         self._dispatch(JournalLoaded(self.journal.polls_phase(), self.journal.open_foreground()))
-        self._resend_unanswered(include_reserves=False)
-        if self._reader is not None:
-            self._reader.start(lambda change: self._queue.put(_CardChanged(change)))
-        self._schedule_resend()
+        self._resend_unanswered()
+        equipment = self._devices
+        if equipment.reader is not None:
+            equipment.reader.start(lambda change: self._queue.put(_CardChanged(change)))
+        if equipment.buttons is not None:
+            equipment.buttons.start(lambda pressed: self._queue.put(_BUTTONS[pressed]()))
+        self._schedule_tick()
         while True:
             message = self._queue.get()
             match message:
                 case _Stop():
                     return
-                case _AnswerArrived(payload=payload):
-                    self._answer(payload)
+                case _Received(payload=payload, broadcast=broadcast):
+                    (self._broadcast if broadcast else self._answer)(payload)
                 case _CardChanged(change=change):
                     self._card(change)
-                case _ResendTick():
-                    self._resend_unanswered(include_reserves=False)
-                    self._schedule_resend()
+                case _Tick():
+                    self._resend_unanswered()
+                    self._close_if_due()
+                    self._schedule_tick()
                 case _:
                     self._dispatch(message)
 
@@ -177,12 +180,13 @@ class Runtime:
         self._queue.put(_Stop())
         if self._thread is not None:
             self._thread.join(timeout=10)
-        for timer in (self._deadline, self._resend_timer):
+        for timer in (self._deadline, self._tick_timer):
             if timer is not None:
                 timer.cancel()
-        self._devices.shutdown(wait=True, cancel_futures=True)
-        if self._reader is not None:
-            self._reader.close()
+        self._workers.shutdown(wait=True, cancel_futures=True)
+        for device in (self._devices.reader, self._devices.buttons):
+            if device is not None:
+                device.close()
 
     # --- the one place state changes ----------------------------------------------------------
 
@@ -210,8 +214,10 @@ class Runtime:
                 self._faults.reached(f"done {type(effect).__name__}")
         for listener in self._listeners:
             listener(before, event, result)
+        if isinstance(result.state, Idle | PollsSuspended) and type(before) is not type(result.state):
+            self._close_if_due()
 
-    # --- the center's answers -----------------------------------------------------------------
+    # --- the center's messages ----------------------------------------------------------------
 
     def _answer(self, payload: bytes) -> None:
         opened = open_answer(payload, self.settings.center_signing_key)
@@ -231,71 +237,94 @@ class Runtime:
         if entry.tx_id != header.tx_id or entry.kind is not opened.kind:
             self._dispatch(AnswerUnverifiable("answer does not match its request"))
             return
-        self._dispatch(_answer_event(opened), answered=entry.request_id)
+        self._dispatch(answer_event(opened), answered=entry.request_id)
 
-    def _resend_unanswered(self, *, include_reserves: bool) -> None:
+    def _broadcast(self, payload: bytes) -> None:
+        extension = open_extension(payload, self.settings.center_signing_key)
+        if isinstance(extension, ProtocolError):
+            log.warning("refused a district broadcast: %s", extension)
+            return
+        if extension.district != self.settings.identity.district or extension.closes_at <= self.closes_at:
+            log.info("ignored an extension that is not for us or not later than %s", self.closes_at.isoformat())
+            return
+        self._dispatch(ClosingExtended(extension.closes_at))
+
+    def _resend_unanswered(self) -> None:
+        """Commits, voids and poll reports are re-sent until answered; a reserve only when the flow says."""
         for entry in self.journal.unanswered():
-            if entry.kind is RequestKind.RESERVE and not include_reserves:
-                continue
-            self._channel.publish_request(entry.payload)
+            if entry.kind is not RequestKind.RESERVE:
+                self._channel.publish_request(entry.payload)
 
-    def _schedule_resend(self) -> None:
-        self._resend_timer = threading.Timer(self.settings.resend_interval, self._queue.put, (_ResendTick(),))
-        self._resend_timer.daemon = True
-        self._resend_timer.start()
+    def _close_if_due(self) -> None:
+        if isinstance(self._state, Idle | PollsSuspended) and self._clock() >= self.closes_at:
+            self.post(ClosePollsRequested(self._clock(), self.closes_at))
 
-    # --- devices --------------------------------------------------------------------------------
+    def _schedule_tick(self) -> None:
+        self._tick_timer = threading.Timer(self.settings.resend_interval, self._queue.put, (_Tick(),))
+        self._tick_timer.daemon = True
+        self._tick_timer.start()
+
+    # --- Shell: effects that reach devices and timers -------------------------------------------
 
     def _card(self, change: CardEvent) -> None:
         match change:
-            case CardEvent.INSERTED if isinstance(self._state, Idle) and self._reader is not None:
-                self._devices.submit(self._read_card, self._reader)
+            case CardEvent.INSERTED if isinstance(self._state, Idle) and self._devices.reader is not None:
+                self._workers.submit(devices.read_card, self._devices.reader, self.post)
             case CardEvent.REMOVED:
                 self._dispatch(CardRemoved())
             case _:
                 log.info("card reader: %s", change.value)
 
-    def _read_card(self, reader: DocumentReader) -> None:
-        try:
-            result: Document | DocumentRefusal = reader.read()
-        except Exception:
-            log.exception("document reader failed")
-            result = DocumentRefusal(DocumentProblem.UNREADABLE, "کارت خوانده نشد؛ دوباره وارد کنید.")
-        if isinstance(result, Document):
-            self.post(DocumentPresented(requests.new_id(), result))
-        else:
-            self.post(DocumentUnacceptable(result))
+    def check_printer(self, tx_id: str) -> None:
+        self._workers.submit(devices.check_printer, self._devices.printer, tx_id, self.post)
 
-    def _check_printer(self, tx_id: str) -> None:
-        self._devices.submit(self._printer_check_job, tx_id)
-
-    def _printer_check_job(self, tx_id: str) -> None:
-        try:
-            status = self._printer.status()
-        except Exception:
-            log.exception("printer status failed")
-            self.post(PrinterChecked(tx_id, False, "internal error"))
+    def check_face(self, tx_id: str, photo: bytes) -> None:
+        face_check = self._devices.face_check
+        if face_check is None:
+            self.post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, "دوربین نصب نیست"))
             return
-        self.post(PrinterChecked(tx_id, status.can_print, status.detail or status.state.value))
+        self._workers.submit(devices.check_face, face_check, tx_id, photo, self.post)
 
-    def _print(self, tx_id: str, slip: SlipRequest) -> None:
-        self._devices.submit(self._print_job, tx_id, slip)
+    def run_self_test(self) -> None:
+        def link() -> Health:
+            return Health("ارتباط با ستاد", self._connected(), True, "" if self._connected() else "برقرار نیست")
 
-    def _print_job(self, tx_id: str, slip: SlipRequest) -> None:
-        try:
-            result = self._printer.print_document(self._composer(slip))
-        except Exception:
-            log.exception("printing failed")
-            self.post(PrintUnsuccessful(tx_id, PrintStage.DURING, "internal error"))
-            return
-        self._faults.reached(f"printer returned {type(result).__name__}")
-        match result:
-            case Printed():
-                self.post(PrintSucceeded(tx_id))
-            case PrintFailed(stage=stage, status=status):
-                self.post(PrintUnsuccessful(tx_id, stage, status.detail or status.state.value))
+        def printer() -> Health:
+            status = self._devices.printer.status()
+            return Health("چاپگر", status.can_print, True, status.detail or status.state.value)
 
-    def _arm_deadline(self, effect: StartDeadline) -> None:
+        checks = [printer, link, *self._devices.health_checks]
+        self._workers.submit(lambda: self.post(run_self_test(checks)[0]))
+
+    def print_slip(self, tx_id: str, slip: SlipContent) -> None:
+        self._workers.submit(devices.print_slip, self._devices.printer, slip, self._devices.paper_width_dots,
+                             tx_id, self.post, self._faults)
+
+    def print_report(self, kind: ReportKind, counts: CloseCounts, at: datetime) -> None:
+        settings = self.settings
+        header = ReportHeader(settings.identity.terminal, settings.identity.branch, settings.software_version,
+                              settings.software_hash, settings.config_hash, at, settings.training)
+        width = self._devices.paper_width_dots
+        document: PrintDocument = (compose_zero_report(header, width) if kind is ReportKind.ZERO
+                                   else compose_closing_report(header, counts, width))
+
+        def job() -> None:
+            result = self._devices.printer.print_document(document)
+            if isinstance(result, Printed):
+                self.post(ReportPrinted(kind))
+            else:
+                self.post(ReportNotPrinted(kind, result.status.detail or result.status.state.value))
+
+        self._workers.submit(job)
+
+    def extend_to(self, until: datetime) -> None:
+        self.closes_at = until
+
+    def indicate(self, signal: Signal) -> None:
+        if self._devices.indicators is not None:
+            self._devices.indicators.show(IndicatorPattern(signal.value))
+
+    def start_deadline(self, effect: StartDeadline) -> None:
         self._cancel_deadline()
         seconds = self.settings.deadlines[effect.kind]
         self._deadline = threading.Timer(seconds, self.post, (DeadlineExpired(effect.tx_id, effect.kind),))
@@ -306,16 +335,3 @@ class Runtime:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-
-
-def _answer_event(answer: Answer) -> Event:
-    tx_id = answer.header.tx_id
-    match answer.body:
-        case ReserveAnswer():
-            return ReserveAnswered(tx_id, answer.body)
-        case CommitAnswer(outcome=outcome):
-            return CommitAnswered(tx_id, outcome)
-        case VoidAnswer(outcome=outcome):
-            return VoidAnswered(tx_id, outcome)
-        case AckAnswer():
-            return OpenAcknowledged() if answer.kind is RequestKind.OPEN else CloseAcknowledged()

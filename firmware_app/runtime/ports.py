@@ -1,32 +1,16 @@
-"""What the runtime needs from the world, as small interfaces: link, slip composer, display, lights."""
+"""What the runtime needs from the world, as small interfaces: link, devices, display."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from firmware_app.flow.effects import Signal
-from hal.printer import PrintDocument
-from protocol.messages import DocumentKind
-
-
-@dataclass(frozen=True)
-class SlipRequest:
-    """Everything printed on one voting slip."""
-
-    inquiry_code: str
-    branch: str
-    terminal: str
-    serial: int
-    document: DocumentKind
-    issued_at: datetime
-    reprint: bool
-    training: bool
-
-
-class SlipComposer(Protocol):
-    def __call__(self, request: SlipRequest) -> PrintDocument: ...
+from firmware_app.identity.document import DocumentReader
+from firmware_app.identity.live_check import FaceOutcome
+from firmware_app.runtime.health import HealthCheck
+from hal.buttons import Buttons
+from hal.indicators import Indicators
+from hal.printer import Printer
 
 
 class RequestChannel(Protocol):
@@ -39,5 +23,20 @@ class OperatorDisplay(Protocol):
     def show(self, message: str) -> None: ...
 
 
-class Indicators(Protocol):
-    def indicate(self, signal: Signal) -> None: ...
+class FaceCheck(Protocol):
+    """Blocking: compares the person at the camera with the card photo."""
+
+    def __call__(self, photo: bytes) -> FaceOutcome: ...
+
+
+@dataclass
+class Devices:
+    """The terminal's devices as the runtime sees them; only the printer is required."""
+
+    printer: Printer
+    paper_width_dots: int = 576
+    reader: DocumentReader | None = None
+    buttons: Buttons | None = None
+    indicators: Indicators | None = None
+    face_check: FaceCheck | None = None
+    health_checks: list[HealthCheck] = field(default_factory=list)

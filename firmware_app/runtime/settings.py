@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from joserfc.jwk import OKPKey
 
@@ -24,6 +25,9 @@ class RuntimeSettings:
     center_sealing_key: OKPKey
     voter_key: bytes
     software_version: str
+    software_hash: str
     config_hash: str
+    opens_at: datetime
+    closes_at: datetime
     deadlines: dict[DeadlineKind, float]
     resend_interval: float = 5.0

@@ -17,7 +17,7 @@ from firmware_app.flow.events import BACKGROUND_STAGES, CLOSED_STAGES, OpenTx, T
 from firmware_app.flow.states import PollsPhase
 from firmware_app.store import audit as audit_log
 from protocol.codec import format_time
-from protocol.messages import DocumentKind, RequestKind
+from protocol.messages import CloseCounts, DocumentKind, RequestKind
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,14 @@ class Journal:
 
     def set_polls(self, phase: PollsPhase) -> None:
         self.db.table("meta").upsert({"key": "polls", "value": phase.value}, pk="key")
+
+    def closing_time(self) -> datetime | None:
+        """The closing time as last extended by the center, if it ever was."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'closes_at'").fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def set_closing_time(self, until: datetime) -> None:
+        self.db.table("meta").upsert({"key": "closes_at", "value": until.isoformat()}, pk="key")
 
     # --- transactions --------------------------------------------------------------------------
 
@@ -209,6 +217,9 @@ class Journal:
     def counts(self) -> dict[Counter, int]:
         rows = dict(self.conn.execute("SELECT name, value FROM counters").fetchall())
         return {counter: int(rows.get(counter.value, 0)) for counter in Counter}
+
+    def close_counts(self) -> CloseCounts:
+        return CloseCounts(**{counter.value: value for counter, value in self.counts().items()})
 
     def audit(self, at: datetime, kind: str, detail: dict[str, Any]) -> None:
         audit_log.append(self.conn, format_time(at), kind, detail)

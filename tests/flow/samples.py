@@ -22,7 +22,7 @@ TX = "a" * 32
 OTHER_TX = "b" * 32
 CODE = "123456782"
 AT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
-CARD = Document(DocumentKind.SMART_CARD, NationalCode("0012345679"), "علی", "رضایی")
+CARD = Document(DocumentKind.SMART_CARD, NationalCode("0012345679"), "علی", "رضایی", photo=b"\xff\xd8jpeg")
 TYPED = Document(DocumentKind.BIRTH_CERTIFICATE, NationalCode("0012345679"))
 SMART_TX = st.Tx(TX, DocumentKind.SMART_CARD)
 RECOVERED_TX = st.Tx(TX, DocumentKind.SMART_CARD, recovered=True)
@@ -42,14 +42,16 @@ def answer(outcome: ReserveOutcome) -> ReserveAnswer:
 STATES: list[st.State] = [
     st.Starting(),
     st.PollsNotOpen(),
+    st.SelfTesting(),
+    st.PrintingZeroReport(),
     st.Opening(),
     st.PollsSuspended(),
     st.Closing(),
     st.PollsClosed(),
     st.Idle(),
     st.DocumentRejected("x"),
-    st.AwaitingConfirmation(TX, CARD),
-    st.AwaitingConfirmation(TX, TYPED),
+    *(st.AwaitingConfirmation(TX, CARD, verdict) for verdict in st.FaceVerdict),
+    st.AwaitingConfirmation(TX, TYPED, st.FaceVerdict.UNAVAILABLE),
     st.CheckingPrinter(TX, CARD),
     st.CheckingPrinter(TX, TYPED),
     st.PrinterNotReady(TX, CARD, "x"),
@@ -72,10 +74,22 @@ EVENTS: list[ev.Event] = [
       for stage in ev.TxStage),
     ev.OpenPollsRequested(AT, AT.replace(hour=7)),
     ev.OpenPollsRequested(AT, AT.replace(hour=9)),
+    ev.SelfTestFinished(()),
+    ev.SelfTestFinished((), ("camera: not found",)),
+    ev.SelfTestFinished(("printer: no paper",)),
+    *(ev.ReportPrinted(kind) for kind in st.ReportKind),
+    *(ev.ReportNotPrinted(kind, "no paper") for kind in st.ReportKind),
+    ev.ReprintClosingReport(),
+    ev.ClosingExtended(AT.replace(hour=22)),
+    ev.TamperDetected(),
+    *(ev.FaceChecked(TX, verdict, 0.4, "") for verdict in st.FaceVerdict),
+    ev.FaceChecked(OTHER_TX, st.FaceVerdict.MATCH, 0.3, ""),
+    ev.OperatorOverrode(),
     ev.OpenAcknowledged(),
     ev.SuspendRequested(),
     ev.ResumeRequested(),
-    ev.ClosePollsRequested(),
+    ev.ClosePollsRequested(AT, AT.replace(hour=7)),
+    ev.ClosePollsRequested(AT, AT.replace(hour=18)),
     ev.CloseAcknowledged(),
     ev.DocumentPresented(TX, CARD),
     ev.DocumentUnacceptable(DocumentRefusal(DocumentProblem.SIGNATURE_INVALID, "x")),

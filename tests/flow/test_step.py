@@ -67,15 +67,20 @@ def test_a_reserve_is_sent_only_after_confirmation_and_a_ready_printer(state: st
         assert isinstance(state, st.CheckingPrinter) and isinstance(event, ev.PrinterChecked)
         assert event.ready and event.tx_id == state.tx_id
     if isinstance(result.state, st.CheckingPrinter) and not isinstance(state, st.CheckingPrinter):
-        confirmed = isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorConfirmed)
+        confirmed = (isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorConfirmed)
+                     and state.face in {st.FaceVerdict.MATCH, st.FaceVerdict.UNAVAILABLE})
+        overridden = (isinstance(state, st.AwaitingConfirmation) and isinstance(event, ev.OperatorOverrode)
+                      and state.face is st.FaceVerdict.NO_MATCH and fx.Count(fx.Counter.FACE_OVERRIDES) in result.effects)
         retried = isinstance(state, st.PrinterNotReady) and isinstance(event, ev.OperatorRetry)
-        assert confirmed or retried
+        assert confirmed or overridden or retried
 
 
 def test_whole_voter_from_card_to_commit() -> None:
-    state: st.State = st.Idle()
-    state = step(state, ev.DocumentPresented(s.TX, s.CARD)).state
-    assert isinstance(state, st.AwaitingConfirmation)
+    presented = step(st.Idle(), ev.DocumentPresented(s.TX, s.CARD))
+    assert presented.state == st.AwaitingConfirmation(s.TX, s.CARD, st.FaceVerdict.PENDING)
+    assert fx.CheckFace(s.TX, s.CARD.photo) in presented.effects
+    state = step(presented.state, ev.FaceChecked(s.TX, st.FaceVerdict.MATCH, 0.31, "")).state
+    assert isinstance(state, st.AwaitingConfirmation) and state.face is st.FaceVerdict.MATCH
     result = step(state, ev.OperatorConfirmed())
     assert result.state == st.CheckingPrinter(s.TX, s.CARD) and fx.CheckPrinter(s.TX) in result.effects
     result = step(result.state, ev.PrinterChecked(s.TX, True, "ready"))
@@ -177,7 +182,65 @@ def test_polls_do_not_open_before_the_set_hour() -> None:
     early = step(st.PollsNotOpen(), ev.OpenPollsRequested(s.AT, s.AT.replace(hour=9)))
     assert early.refusal is not None and early.state == st.PollsNotOpen()
     on_time = step(st.PollsNotOpen(), ev.OpenPollsRequested(s.AT, s.AT.replace(hour=7)))
-    assert on_time.state == st.Opening() and fx.SendOpen() in on_time.effects
+    assert on_time.state == st.SelfTesting() and fx.RunSelfTest() in on_time.effects
+
+
+def test_opening_is_self_test_then_zero_report_then_the_center() -> None:
+    tested = step(st.SelfTesting(), ev.SelfTestFinished((), ("دوربین: not_found",)))
+    assert tested.state == st.PrintingZeroReport()
+    assert fx.PrintReport(st.ReportKind.ZERO) in tested.effects
+    assert any(isinstance(e, fx.Show) and "دوربین" in e.message for e in tested.effects)
+    printed = step(tested.state, ev.ReportPrinted(st.ReportKind.ZERO))
+    assert printed.state == st.Opening() and fx.SendOpen() in printed.effects
+    assert step(printed.state, ev.OpenAcknowledged()).state == st.Idle()
+
+
+def test_a_failed_self_test_or_zero_report_keeps_the_polls_closed() -> None:
+    failed = step(st.SelfTesting(), ev.SelfTestFinished(("چاپگر: no paper",)))
+    assert isinstance(failed.state, st.PollsNotOpen) and "چاپگر" in failed.state.notice
+    assert not any(isinstance(e, fx.PrintReport | fx.SendOpen) for e in failed.effects)
+    unprinted = step(st.PrintingZeroReport(), ev.ReportNotPrinted(st.ReportKind.ZERO, "no paper"))
+    assert isinstance(unprinted.state, st.PollsNotOpen)
+
+
+def test_closing_waits_for_the_closing_time_then_prints_and_sends_the_report() -> None:
+    early = step(st.Idle(), ev.ClosePollsRequested(s.AT, s.AT.replace(hour=18)))
+    assert early.refusal == "before the closing time" and early.state == st.Idle()
+    due = step(st.Idle(), ev.ClosePollsRequested(s.AT, s.AT.replace(hour=7)))
+    assert due.state == st.Closing()
+    assert fx.SetPolls(st.PollsPhase.CLOSED) in due.effects and fx.SendClose() in due.effects
+    assert fx.PrintReport(st.ReportKind.CLOSING) in due.effects
+    closed = step(due.state, ev.CloseAcknowledged())
+    assert closed.state == st.PollsClosed()
+    assert step(closed.state, ev.ReprintClosingReport()).effects == (fx.PrintReport(st.ReportKind.CLOSING),)
+
+
+def test_an_extension_is_recorded_in_any_state() -> None:
+    until = s.AT.replace(hour=22)
+    for state in s.STATES:
+        result = step(state, ev.ClosingExtended(until))
+        assert result.state is state and fx.RecordExtension(until) in result.effects
+
+
+def test_a_face_mismatch_needs_the_logged_override() -> None:
+    waiting = st.AwaitingConfirmation(s.TX, s.CARD)
+    assert step(waiting, ev.OperatorConfirmed()).refusal == "the face check has not finished"
+    mismatch = step(waiting, ev.FaceChecked(s.TX, st.FaceVerdict.NO_MATCH, 0.84, "")).state
+    assert step(mismatch, ev.OperatorConfirmed()).refusal == "a face mismatch needs the override"
+    overridden = step(mismatch, ev.OperatorOverrode())
+    assert overridden.state == st.CheckingPrinter(s.TX, s.CARD)
+    assert fx.Count(fx.Counter.FACE_OVERRIDES) in overridden.effects
+    assert any(isinstance(e, fx.Alarm) for e in overridden.effects)
+    assert step(mismatch, ev.OperatorRejected()).state == st.Idle()
+
+
+def test_without_a_face_score_the_operator_still_decides() -> None:
+    typed = step(st.Idle(), ev.NationalCodeTyped(s.TX, "0012345679", DocumentKind.BIRTH_CERTIFICATE)).state
+    assert isinstance(typed, st.AwaitingConfirmation) and typed.face is st.FaceVerdict.UNAVAILABLE
+    assert isinstance(step(typed, ev.OperatorConfirmed()).state, st.CheckingPrinter)
+    unavailable = step(st.AwaitingConfirmation(s.TX, s.CARD),
+                       ev.FaceChecked(s.TX, st.FaceVerdict.UNAVAILABLE, None, "دوربین: not_found")).state
+    assert isinstance(step(unavailable, ev.OperatorConfirmed()).state, st.CheckingPrinter)
 
 
 def test_card_pulled_before_confirmation_drops_the_document() -> None:

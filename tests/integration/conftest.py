@@ -5,15 +5,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from center.eligibility import VoterRecord, VoterStatus, age_on
-from firmware_app.flow.events import OpenPollsRequested
-from firmware_app.flow.states import Idle, PollsNotOpen
 from firmware_app.identity.document import Document
 from firmware_app.runtime.settings import TerminalIdentity
 from harness.district import VirtualDistrict
@@ -79,10 +77,7 @@ def make_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[Termina
         made.append(terminal)
         terminal.start()
         if open_polls:
-            terminal.wait_for(PollsNotOpen)
-            now = datetime.now(UTC)
-            terminal.post(OpenPollsRequested(now, now - timedelta(hours=1)))
-            terminal.wait_for(Idle)
+            terminal.open_polls()
         return terminal
 
     yield make

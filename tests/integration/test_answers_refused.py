@@ -86,7 +86,7 @@ def test_a_forged_eligible_answer_is_refused_and_prints_nothing(
         sniffer.publish(district.district, terminal.plan.identity.terminal, payload)
         refused = terminal.wait_for(st.NoAnswer)
         assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
-        assert terminal.jobs() == []
+        assert terminal.slips() == []
     finally:
         district.start_center()
     terminal.post(OperatorRetry())
@@ -115,7 +115,7 @@ def test_a_replayed_genuine_answer_is_dropped(
             sniffer.publish(district.district, name, payload)
         no_answer = terminal.wait_for(st.NoAnswer)
         assert isinstance(no_answer, st.NoAnswer) and no_answer.reason is st.NoAnswerReason.TIMED_OUT
-        assert len(terminal.jobs()) == 1, "the replay must not print a second slip"
+        assert len(terminal.slips()) == 1, "the replay must not print a second slip"
     finally:
         district.start_center()
 
@@ -138,6 +138,6 @@ def test_an_answer_for_another_terminal_is_refused(
         sniffer.publish(district.district, victim.plan.identity.terminal, genuine)
         refused = victim.wait_for(st.NoAnswer)
         assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE
-        assert victim.jobs() == []
+        assert victim.slips() == []
     finally:
         district.start_center()

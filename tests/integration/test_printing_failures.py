@@ -41,7 +41,7 @@ def test_a_whole_persian_slip_comes_out_of_the_serial_printer(
     committing = terminal.wait_for(st.Committing, timeout=20)
     assert isinstance(committing, st.Committing)
     terminal.wait_for(st.Idle)
-    [job] = terminal.jobs()
+    [job] = terminal.slips()
     assert job.complete and job.qr == (committing.inquiry_code,)
     assert not any("REPRINT" in line for line in job.text)
     png = _paper(terminal).pages[0].png
@@ -62,7 +62,7 @@ def test_paper_out_before_printing_asks_nothing_of_the_center_and_waits(
     terminal.act(OperatorRetry())
     terminal.wait_for(st.Committing, timeout=20)
     terminal.wait_for(st.Idle)
-    [job] = terminal.jobs()
+    [job] = terminal.slips()
     assert job.complete and not any("REPRINT" in line for line in job.text)
     assert _center_states(district, terminal.plan.identity.terminal) == [ReservationState.COMMITTED]
 
@@ -95,7 +95,7 @@ def test_paper_out_mid_slip_keeps_the_reservation_and_reprints_the_same_code(
     committing = terminal.wait_for(st.Committing, timeout=20)
     assert isinstance(committing, st.Committing) and committing.inquiry_code == failed.inquiry_code
     terminal.wait_for(st.Idle)
-    torn, reprint = terminal.jobs()
+    torn, reprint = terminal.slips()
     assert not torn.complete
     assert reprint.complete and reprint.qr == (failed.inquiry_code,)
     assert any("REPRINT" in line for line in reprint.text)

@@ -35,7 +35,7 @@ def test_a_whole_voter_gets_one_slip_and_the_center_records_it_issued(
     committing = terminal.wait_for(st.Committing)
     assert isinstance(committing, st.Committing)
     terminal.wait_for(st.Idle)
-    jobs = terminal.jobs()
+    jobs = terminal.slips()
     assert [job.qr for job in jobs] == [(committing.inquiry_code,)]
     assert _reservations_of(district, terminal.plan.identity.terminal) == [
         (committing.inquiry_code, ReservationState.COMMITTED)
@@ -59,7 +59,7 @@ def test_the_same_voter_at_a_second_terminal_is_refused_as_duplicate(
     refused = second.wait_for(st.Refused)
     assert isinstance(refused, st.Refused) and refused.outcome is ReserveOutcome.DUPLICATE
     assert first.plan.identity.branch in refused.message
-    assert second.jobs() == []
+    assert second.slips() == []
     second.post(OperatorDismissed())
     second.wait_for(st.Idle)
 
@@ -71,7 +71,7 @@ def test_a_deceased_voter_is_ineligible_and_gets_no_slip(voters: Voters, make_te
     terminal.post(OperatorConfirmed())
     refused = terminal.wait_for(st.Refused)
     assert isinstance(refused, st.Refused) and refused.outcome is ReserveOutcome.INELIGIBLE
-    assert terminal.jobs() == []
+    assert terminal.slips() == []
 
 
 def test_retry_after_a_lost_answer_gets_the_same_inquiry_code(
@@ -85,14 +85,14 @@ def test_retry_after_a_lost_answer_gets_the_same_inquiry_code(
     terminal.wait_for(st.AwaitingConfirmation)
     terminal.post(OperatorConfirmed())
     terminal.wait_for(st.NoAnswer)
-    assert terminal.jobs() == [], "no slip without an answer"
+    assert terminal.slips() == [], "no slip without an answer"
     terminal.post(OperatorRetry())
     committing = terminal.wait_for(st.Committing)
     opened = open_answer(lost[0], district.keys.signing_public)
     assert isinstance(opened, Answer) and isinstance(opened.body, ReserveAnswer)
     assert isinstance(committing, st.Committing)
     assert opened.body.inquiry_code == committing.inquiry_code, "the retry must not get a second code"
-    assert len(terminal.jobs()) == 1
+    assert len(terminal.slips()) == 1
 
 
 def test_center_down_means_no_slip_and_a_void_frees_the_voter_once_it_is_back(
@@ -107,7 +107,7 @@ def test_center_down_means_no_slip_and_a_void_frees_the_voter_once_it_is_back(
         terminal.post(OperatorConfirmed())
         no_answer = terminal.wait_for(st.NoAnswer)
         assert isinstance(no_answer, st.NoAnswer) and no_answer.reason is st.NoAnswerReason.TIMED_OUT
-        assert terminal.jobs() == []
+        assert terminal.slips() == []
         assert "تعرفه صادر نمی‌شود" in terminal.display.messages[-1]
         terminal.post(OperatorVoid())
         terminal.wait_for(st.Idle)

@@ -1,0 +1,48 @@
+"""The face check the runtime runs for a card: latest camera frames against the card photo, a verdict out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from firmware_app.flow.states import FaceVerdict
+from firmware_app.identity.face import CardPhotoRefusal, FaceMatch, FaceMatcher, MatchVerdict, QualityRefusal
+from hal.camera import Camera, CameraStatus
+
+ATTEMPTS = 5
+FRAME_WAIT_S = 0.5
+
+
+@dataclass(frozen=True)
+class FaceOutcome:
+    verdict: FaceVerdict
+    distance: float | None
+    message: str
+
+
+class CameraFaceCheck:
+    """Tries a few fresh frames until one passes the quality gate; nothing is kept after the call."""
+
+    def __init__(self, camera: Camera, matcher: FaceMatcher) -> None:
+        self._camera = camera
+        self._matcher = matcher
+
+    def __call__(self, photo: bytes) -> FaceOutcome:
+        last = "دوربین تصویری نداد"
+        seen = -1
+        for _ in range(ATTEMPTS):
+            frame = self._camera.next_frame(seen, FRAME_WAIT_S)
+            if isinstance(frame, CameraStatus):
+                if frame.has_frames:
+                    continue
+                return FaceOutcome(FaceVerdict.UNAVAILABLE, None, f"دوربین: {frame.state.value}")
+            seen = frame.number
+            result = self._matcher.check(frame.pixels, photo)
+            match result:
+                case FaceMatch(distance=distance, verdict=verdict):
+                    found = FaceVerdict.MATCH if verdict is MatchVerdict.MATCH else FaceVerdict.NO_MATCH
+                    return FaceOutcome(found, distance, "")
+                case CardPhotoRefusal(message=message):
+                    return FaceOutcome(FaceVerdict.UNAVAILABLE, None, message)
+                case QualityRefusal(message=message):
+                    last = message
+        return FaceOutcome(FaceVerdict.UNAVAILABLE, None, last)
