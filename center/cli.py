@@ -1,4 +1,4 @@
-"""`kiosk-center`: make the center's keys, generate or load a voter roll, and serve the district."""
+"""`kiosk-center`: the center's keys, the district CA and enrolment, the voter roll, and serving the district."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import logging
 import signal
 import sys
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from center import pki
+from center.broker_config import render_center_acl, render_terminal_acl, secret_group_name
 from center.config import CenterConfig, ConfigRefused, load_center_config
+from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
@@ -35,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
             return _roll_load(Path(args.config), Path(args.roll))
         case "serve":
             return _serve(Path(args.config))
+        case "ca":
+            return _ca(args)
+        case "enroll":
+            return _enroll(args)
+        case "revoke":
+            return _revoke(Path(args.ca), args.name)
         case _:
             raise AssertionError(f"unhandled command {args.command}")
 
@@ -54,7 +63,100 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("roll")
     serve = commands.add_parser("serve", help="answer the district's terminals until stopped")
     serve.add_argument("--config", required=True)
+    _pki_parsers(commands)
     return parser
+
+
+def _pki_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ca = commands.add_parser("ca", help="the district CA: create it, issue broker and center certificates")
+    ca.add_argument("action", choices=["init", "broker", "center", "crl", "acl"])
+    ca.add_argument("--dir", required=True, help="the CA folder (private keys 0600)")
+    ca.add_argument("--district", help="init: the district this CA serves")
+    ca.add_argument("--host", action="append", default=[], help="broker: host name or IP (repeat)")
+    ca.add_argument("--name", help="center: the center's identity (CN); acl: the same identity")
+    ca.add_argument("--out", help="broker/center: folder for key and certificate; acl: folder for the ACL files")
+    ca.add_argument("--days", type=int, default=pki.CA_DAYS)
+    enrol = commands.add_parser("enroll", help="check a terminal's CSR, issue its certificate and bundle")
+    enrol.add_argument("--ca", required=True)
+    enrol.add_argument("--csr", required=True)
+    for option in ("district", "branch", "terminal", "opening", "closing", "election-id"):
+        enrol.add_argument(f"--{option}", required=True)
+    enrol.add_argument("--center-keys", required=True, help="folder with the center's public keys")
+    enrol.add_argument("--csca", required=True, help="PEM bundle of the card trust anchors")
+    enrol.add_argument("--days", type=int, default=DEFAULT_VALIDITY.days, help="certificate validity")
+    enrol.add_argument("--out", required=True, help="the signed bundle to hand to the terminal")
+    revoke = commands.add_parser("revoke", help="revoke a terminal's (or center's) certificates, rewrite the CRL")
+    revoke.add_argument("--ca", required=True)
+    revoke.add_argument("--terminal", dest="name", required=True, help="the certificate's CN")
+
+
+def _ca(args: argparse.Namespace) -> int:
+    folder, now = Path(args.dir), datetime.now(UTC)
+    if args.action == "init":
+        if not args.district:
+            return _refused("ca init refused:", ["--district is required"])
+        made = pki.create_ca(folder, args.district, now, args.days)
+        if isinstance(made, pki.PkiRefusal):
+            return _refused("ca init refused:", [f"{made.problem.value}: {made.detail}"])
+        print(f"CA of district {made.district} in {folder}; give terminals {folder / pki.ENROLMENT_PUBLIC}")
+        print(f"center config: group = \"{secret_group_name()}\" (keep it secret: see docs/security.md)")
+        return 0
+    ca = pki.load_ca(folder)
+    if isinstance(ca, pki.PkiRefusal):
+        return _refused("CA refused:", [f"{ca.problem.value}: {ca.detail}"])
+    match args.action:
+        case "broker":
+            issued = pki.issue_broker(ca, args.host or ["localhost"], Path(args.out or folder), now, args.days)
+            print(f"broker certificate {issued.cert_file}, key {issued.key_file}")
+        case "center":
+            made_center = pki.issue_center(ca, args.name or f"center-{ca.district}", Path(args.out or folder),
+                                           now, args.days)
+            if isinstance(made_center, pki.PkiRefusal):
+                return _refused("center certificate refused:", [f"{made_center.problem.value}: {made_center.detail}"])
+            print(f"center certificate {made_center.cert_file}, key {made_center.key_file}")
+        case "crl":
+            print(f"CRL written to {pki.write_crl(ca, now)}")
+        case "acl":
+            out = Path(args.out or folder)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "terminals.acl").write_text(render_terminal_acl(ca.district))
+            (out / "center.acl").write_text(render_center_acl(ca.district, args.name or f"center-{ca.district}"))
+            print(f"ACL files terminals.acl and center.acl written to {out}")
+        case _:
+            raise AssertionError(f"unhandled ca action {args.action}")
+    return 0
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    ca = pki.load_ca(Path(args.ca))
+    if isinstance(ca, pki.PkiRefusal):
+        return _refused("enrolment refused:", [f"{ca.problem.value}: {ca.detail}"])
+    keys_dir = Path(args.center_keys)
+    try:
+        csr, csca = Path(args.csr).read_bytes(), Path(args.csca).read_bytes()
+        center = load_center_keys(keys_dir / KEY_FILES["signing"][1], keys_dir / KEY_FILES["sealing"][1])
+    except (OSError, ValueError) as exc:
+        return _refused("enrolment refused:", [f"unreadable input: {exc}"])
+    assignment = Assignment(args.election_id, args.district, args.branch, args.terminal, args.opening, args.closing)
+    enrolled = enroll(ca, csr, assignment, center, csca, datetime.now(UTC), timedelta(days=args.days))
+    if isinstance(enrolled, EnrolRefusal):
+        return _refused("enrolment refused:", [f"{enrolled.problem.value}: {enrolled.detail}"])
+    Path(args.out).write_bytes(enrolled.bundle + b"\n")
+    print(f"terminal {args.terminal} enrolled: certificate {enrolled.certificate.serial_number:x} until "
+          f"{enrolled.certificate.not_valid_after_utc.isoformat()}; bundle {args.out}")
+    return 0
+
+
+def _revoke(ca_dir: Path, name: str) -> int:
+    ca = pki.load_ca(ca_dir)
+    if isinstance(ca, pki.PkiRefusal):
+        return _refused("revocation refused:", [f"{ca.problem.value}: {ca.detail}"])
+    revoked = pki.revoke(ca, name, datetime.now(UTC))
+    if isinstance(revoked, pki.PkiRefusal):
+        return _refused("revocation refused:", [f"{revoked.problem.value}: {revoked.detail}"])
+    serials = ", ".join(record.serial for record in revoked)
+    print(f"revoked {name} ({serials}); reload the broker so it reads {ca.crl_path}")
+    return 0
 
 
 def _keys(folder: Path) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-from center.broker_config import BrokerSettings, render_mosquitto_conf
+from center.broker_config import BrokerSettings, BrokerTls, render_mosquitto_conf
 from protocol.mqtt import BrokerAddress
 
 _MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
@@ -33,24 +35,36 @@ def free_port() -> int:
 
 
 class Broker:
-    """Start, stop and restart one mosquitto process; the port stays the same across restarts."""
+    """Start, stop and restart one mosquitto process; the port stays the same across restarts. With `tls`
+    the listener requires client certificates from the district CA and applies the ACL file."""
 
-    def __init__(self, work_dir: Path, port: int | None = None) -> None:
+    def __init__(self, work_dir: Path, port: int | None = None, tls: BrokerTls | None = None) -> None:
         self.work_dir = work_dir
         self.address = BrokerAddress("127.0.0.1", port or free_port())
         self._process: subprocess.Popen[bytes] | None = None
         data_dir = work_dir / "broker-data"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = work_dir / "mosquitto.conf"
-        settings = BrokerSettings(self.address.host, self.address.port, data_dir)
+        # Started as root, mosquitto drops to its own user before reading its TLS files, and that user cannot
+        # enter pytest's 0700 folders; the plaintext mode keeps its former behaviour.
+        user = getpass.getuser() if tls is not None and os.geteuid() == 0 else None
+        settings = BrokerSettings(self.address.host, self.address.port, data_dir, tls, user)
         self.config_path.write_text(render_mosquitto_conf(settings))
+        self.tls = tls
         self.log_path = work_dir / "mosquitto.log"
 
+    @property
+    def center_address(self) -> BrokerAddress:
+        """Where the center connects: its own listener in TLS mode, the one listener otherwise."""
+        if self.tls is None:
+            return self.address
+        return BrokerAddress(self.tls.center.host, self.tls.center.port)
+
     def start(self, timeout: float = 10.0) -> None:
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(self.config_path)], stdout=log, stderr=log
-        )
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [mosquitto_binary(), "-c", str(self.config_path)], stdout=log, stderr=log
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -1,0 +1,153 @@
+"""The district side of enrolment: check a terminal's CSR, issue its certificate, sign its bundle."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from joserfc.jwk import OKPKey
+
+from center.pki import DistrictCa, IssuedKind, issue_terminal, register
+from protocol.seal import load_key
+from provisioning.enrolment import (
+    BUNDLE_VERSION,
+    Enrolment,
+    sign_bundle,
+    signing_key_of,
+    valid_clock,
+    valid_name,
+)
+
+TERMINAL_KEYS = "terminals"
+DEFAULT_VALIDITY = timedelta(days=10)
+
+
+class EnrolProblem(enum.StrEnum):
+    BAD_CSR = "bad_csr"
+    BAD_CSR_SIGNATURE = "bad_csr_signature"
+    WRONG_SUBJECT = "wrong_subject"
+    WRONG_KEY_TYPE = "wrong_key_type"
+    NO_SIGNING_KEY = "no_signing_key"
+    BAD_ASSIGNMENT = "bad_assignment"
+    WRONG_DISTRICT = "wrong_district"
+    RESERVED_NAME = "reserved_name"
+    BAD_TRUST_ANCHORS = "bad_trust_anchors"
+
+
+@dataclass(frozen=True)
+class EnrolRefusal:
+    """No certificate was issued; `detail` names the field or check."""
+
+    problem: EnrolProblem
+    detail: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where and when the terminal serves."""
+
+    election_id: str
+    district: str
+    branch: str
+    terminal: str
+    opening: str
+    closing: str
+
+
+@dataclass(frozen=True)
+class CenterKeys:
+    """The center's public keys the terminal must trust: answer signatures and national-code sealing."""
+
+    signing: OKPKey
+    sealing: OKPKey
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    bundle: bytes
+    certificate: x509.Certificate
+    terminal_signing_key: OKPKey
+
+
+def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: CenterKeys, csca_pem: bytes,
+           now: datetime, valid_for: timedelta = DEFAULT_VALIDITY) -> Enrolled | EnrolRefusal:
+    """Check everything first; only then issue the certificate, record the signing key and sign the bundle."""
+    problem = _check_assignment(ca, assignment)
+    if problem is not None:
+        return problem
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem)
+    except ValueError as exc:
+        return EnrolRefusal(EnrolProblem.BAD_CSR, str(exc)[:120])
+    public_key = csr.public_key()
+    checked = _check_csr(csr, assignment.terminal)
+    if isinstance(checked, EnrolRefusal):
+        return checked
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP256R1):
+        return EnrolRefusal(EnrolProblem.WRONG_KEY_TYPE, "the TLS key must be EC P-256")
+    try:
+        anchors = x509.load_pem_x509_certificates(csca_pem)
+    except ValueError as exc:
+        return EnrolRefusal(EnrolProblem.BAD_TRUST_ANCHORS, str(exc)[:120])
+    certificate = issue_terminal(ca, assignment.terminal, public_key, now, valid_for)
+    keys = ca.folder / TERMINAL_KEYS
+    keys.mkdir(exist_ok=True)
+    (keys / f"{assignment.terminal}.signing.pub.pem").write_bytes(checked.as_pem(private=False))
+    enrolment = Enrolment(
+        version=BUNDLE_VERSION, election_id=assignment.election_id, district=assignment.district,
+        branch=assignment.branch, terminal=assignment.terminal, opening=assignment.opening,
+        closing=assignment.closing, issued_at=now.isoformat(),
+        client_certificate=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        ca_chain=ca.certificate_pem.decode(),
+        center_signing_key=center.signing.as_pem(private=False).decode(),
+        center_sealing_key=center.sealing.as_pem(private=False).decode(),
+        card_trust_anchors="".join(a.public_bytes(serialization.Encoding.PEM).decode() for a in anchors),
+        terminal_signing_key=checked.thumbprint(),
+    )
+    return Enrolled(sign_bundle(enrolment, ca.enrolment_key), certificate, checked)
+
+
+def terminal_signing_keys(ca_folder: Path) -> dict[str, OKPKey]:
+    """Every enrolled terminal's Ed25519 signing public key, by terminal id (for checking signed requests)."""
+    folder = ca_folder / TERMINAL_KEYS
+    if not folder.is_dir():
+        return {}
+    suffix = ".signing.pub.pem"
+    return {path.name.removesuffix(suffix): load_key(path) for path in sorted(folder.glob(f"*{suffix}"))}
+
+
+def load_center_keys(signing_public: Path, sealing_public: Path) -> CenterKeys:
+    return CenterKeys(load_key(signing_public), load_key(sealing_public))
+
+
+def _check_assignment(ca: DistrictCa, assignment: Assignment) -> EnrolRefusal | None:
+    for name in ("election_id", "district", "branch", "terminal"):
+        if not valid_name(getattr(assignment, name)):
+            return EnrolRefusal(EnrolProblem.BAD_ASSIGNMENT, name)
+    for name in ("opening", "closing"):
+        if not valid_clock(getattr(assignment, name)):
+            return EnrolRefusal(EnrolProblem.BAD_ASSIGNMENT, f"{name}: HH:MM")
+    if assignment.district != ca.district:
+        return EnrolRefusal(EnrolProblem.WRONG_DISTRICT, f"the CA serves {ca.district}")
+    reserved = {r.common_name for r in register(ca) if r.kind is not IssuedKind.TERMINAL}
+    if assignment.terminal in reserved:
+        return EnrolRefusal(EnrolProblem.RESERVED_NAME, assignment.terminal)
+    return None
+
+
+def _check_csr(csr: x509.CertificateSigningRequest, terminal: str) -> OKPKey | EnrolRefusal:
+    if not csr.is_signature_valid:
+        return EnrolRefusal(EnrolProblem.BAD_CSR_SIGNATURE, "the CSR is not signed by its own key")
+    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1 or names[0].value != terminal:
+        return EnrolRefusal(EnrolProblem.WRONG_SUBJECT, f"CN must be {terminal}: {csr.subject.rfc4514_string()}")
+    signing = signing_key_of(csr, terminal)
+    if signing is None:
+        return EnrolRefusal(EnrolProblem.NO_SIGNING_KEY, "no signing key with a valid proof in the CSR")
+    return signing

@@ -1,0 +1,108 @@
+"""A district's PKI for tests and the demo: CA, broker and center certificates, ACL, and terminals provisioned
+through the real commands' API, plus the bad cases (expired, foreign CA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from center.broker_config import (
+    BrokerTls,
+    CenterListener,
+    render_center_acl,
+    render_terminal_acl,
+    secret_group_name,
+)
+from center.enroll import Assignment, CenterKeys, EnrolRefusal, enroll
+from center.pki import DistrictCa, PkiRefusal, create_ca, issue_broker, issue_center, issue_terminal
+from harness.broker import free_port
+from protocol.mqtt import TlsFiles
+from provisioning.device import init_device
+from provisioning.install import install_bundle
+from provisioning.installed import Installation, load_installation
+from provisioning.refusals import ProvisioningRefusal
+
+ELECTION_ID = "E-1405-test"
+BROKER_HOSTS = ("127.0.0.1", "localhost")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class DistrictPki:
+    """The CA folder and what the broker and the center run with."""
+
+    folder: Path
+    ca: DistrictCa
+    broker_tls: BrokerTls
+    center_name: str
+    center_tls: TlsFiles
+    center_keys: CenterKeys
+    csca_pem: bytes
+    group: str
+
+    @property
+    def enrolment_public(self) -> Path:
+        return self.folder / "ca" / "enrolment.pub.pem"
+
+
+def make_district_pki(folder: Path, district: str, center_keys: CenterKeys, csca_pem: bytes,
+                      now: datetime | None = None) -> DistrictPki:
+    """CA, broker certificate for 127.0.0.1/localhost, the center's certificate, ACLs and (empty) CRLs; the
+    center's listener gets a free loopback port of its own."""
+    at = now or datetime.now(UTC)
+    ca = _ok(create_ca(folder / "ca", district, at))
+    broker = issue_broker(ca, BROKER_HOSTS, folder / "broker", at)
+    center_name = f"center-{district}"
+    center = _ok(issue_center(ca, center_name, folder / "center", at))
+    terminals_acl, center_acl = folder / "broker" / "terminals.acl", folder / "broker" / "center.acl"
+    terminals_acl.write_text(render_terminal_acl(district))
+    center_acl.write_text(render_center_acl(district, center_name))
+    listener = CenterListener("127.0.0.1", free_port(), ca.center_ca_path, center_acl, ca.center.crl_path)
+    broker_tls = BrokerTls(ca.ca_path, broker.cert_file, broker.key_file, terminals_acl, listener, ca.crl_path)
+    center_tls = TlsFiles(ca.ca_path, center.cert_file, center.key_file)
+    return DistrictPki(folder, ca, broker_tls, center_name, center_tls, center_keys, csca_pem,
+                       secret_group_name())
+
+
+def provision_terminal(pki: DistrictPki, folder: Path, terminal: str, branch: str, *, opening: str = "07:00",
+                       closing: str = "22:00", now: datetime | None = None) -> Installation:
+    """init on the device, enroll at the district, install the bundle, load it: the terminal's whole path."""
+    at = now or datetime.now(UTC)
+    device = _ok(init_device(folder, terminal, at))
+    assignment = Assignment(ELECTION_ID, pki.ca.district, branch, terminal, opening, closing)
+    enrolled = enroll(pki.ca, device.csr_file.read_bytes(), assignment, pki.center_keys, pki.csca_pem, at)
+    if isinstance(enrolled, EnrolRefusal):
+        raise RuntimeError(f"enrolment of {terminal} refused: {enrolled}")
+    _ok(install_bundle(folder, enrolled.bundle, pki.ca.enrolment_key, at))
+    return _ok(load_installation(folder, at))
+
+
+def expired_terminal(pki: DistrictPki, folder: Path, terminal: str) -> TlsFiles:
+    """A terminal whose certificate from the right CA expired yesterday."""
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    device = _ok(init_device(folder, terminal, long_ago))
+    key = serialization.load_pem_private_key(device.tls_key_file.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    certificate = issue_terminal(pki.ca, terminal, key.public_key(), long_ago, timedelta(days=9))
+    cert_file = folder / "expired.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return TlsFiles(pki.ca.ca_path, cert_file, device.tls_key_file)
+
+
+def foreign_terminal(folder: Path, district: str, terminal: str, center_keys: CenterKeys,
+                     csca_pem: bytes) -> TlsFiles:
+    """A terminal enrolled by another CA with the same district name: its certificate must not be accepted."""
+    other = make_district_pki(folder / "foreign-pki", district, center_keys, csca_pem)
+    installation = provision_terminal(other, folder / "device", terminal, "B-foreign")
+    return TlsFiles(other.ca.ca_path, installation.tls.cert_file, installation.tls.key_file)
+
+
+def _ok(result: _T | PkiRefusal | ProvisioningRefusal) -> _T:
+    if isinstance(result, PkiRefusal | ProvisioningRefusal):
+        raise RuntimeError(f"test PKI step refused: {result}")
+    return result

@@ -1,0 +1,60 @@
+"""Why a provisioning step was refused: a typed reason, a detail, and the Persian text shown to officials."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Problem(enum.StrEnum):
+    ALREADY_INITIALISED = "already_initialised"
+    NOT_INITIALISED = "not_initialised"
+    BAD_NAME = "bad_name"
+    UNKNOWN_USER = "unknown_user"
+    UNREADABLE_BUNDLE = "unreadable_bundle"
+    FOREIGN_SIGNER = "foreign_signer"
+    TAMPERED = "tampered"
+    WRONG_TERMINAL = "wrong_terminal"
+    KEY_MISMATCH = "key_mismatch"
+    SIGNING_KEY_MISMATCH = "signing_key_mismatch"
+    UNTRUSTED_CHAIN = "untrusted_chain"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    NOT_A_CLIENT_CERTIFICATE = "not_a_client_certificate"
+    NOT_INSTALLED = "not_installed"
+    CLOSE_NOT_ACKNOWLEDGED = "close_not_acknowledged"
+    NO_JOURNAL = "no_journal"
+
+
+PERSIAN: dict[Problem, str] = {
+    Problem.ALREADY_INITIALISED: "کلیدهای این پایانه قبلاً ساخته شده‌اند",
+    Problem.NOT_INITIALISED: "کلیدهای پایانه هنوز ساخته نشده‌اند؛ ابتدا init را اجرا کنید",
+    Problem.BAD_NAME: "شناسه نامعتبر است (فقط حروف لاتین، رقم و خط تیره، حداکثر ۳۲)",
+    Problem.UNKNOWN_USER: "کاربر سرویس در این دستگاه وجود ندارد",
+    Problem.UNREADABLE_BUNDLE: "بسته ثبت‌نام خوانا نیست",
+    Problem.FOREIGN_SIGNER: "بسته با کلید فرمانداری دیگری امضا شده است",
+    Problem.TAMPERED: "امضای بسته ثبت‌نام معتبر نیست؛ بسته دست‌کاری شده است",
+    Problem.WRONG_TERMINAL: "بسته برای پایانه دیگری صادر شده است",
+    Problem.KEY_MISMATCH: "گواهی با کلید این دستگاه جور نیست",
+    Problem.SIGNING_KEY_MISMATCH: "اثر انگشت کلید امضای بسته با کلید این دستگاه جور نیست",
+    Problem.UNTRUSTED_CHAIN: "گواهی از مرجع صدور گواهی فرمانداری نیست",
+    Problem.NOT_YET_VALID: "گواهی هنوز معتبر نشده است (ساعت دستگاه را بررسی کنید)",
+    Problem.EXPIRED: "گواهی منقضی شده است",
+    Problem.NOT_A_CLIENT_CERTIFICATE: "گواهی برای احراز هویت پایانه صادر نشده است",
+    Problem.NOT_INSTALLED: "هنوز بسته ثبت‌نامی نصب نشده است",
+    Problem.CLOSE_NOT_ACKNOWLEDGED: "گزارش پایان رأی‌گیری هنوز تأیید مرکز را نگرفته است",
+    Problem.NO_JOURNAL: "دفتر رویداد پایانه پیدا نشد؛ تأیید پایان رأی‌گیری معلوم نیست",
+}
+
+
+@dataclass(frozen=True)
+class ProvisioningRefusal:
+    """A refused provisioning step; nothing was changed on the device."""
+
+    problem: Problem
+    detail: str = ""
+
+    def message(self) -> str:
+        """One line for officials: Persian reason, then the English keyword and detail."""
+        suffix = f": {self.detail}" if self.detail else ""
+        return f"رد شد — {PERSIAN[self.problem]} (REFUSED {self.problem.value}{suffix})"
