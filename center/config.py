@@ -13,6 +13,7 @@ from protocol.messages import NAME_PATTERN
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 MAX_WORKERS = 64
+DEFAULT_REQUEST_WINDOW_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class CenterConfig:
     tls: TlsFiles | None
     workers: int
     group: str
+    enrolment_ca: Path | None = None
+    """The district CA's folder: enrolment keeps each terminal's signing key there (none: no terminal is known)."""
+    request_window_seconds: int = DEFAULT_REQUEST_WINDOW_SECONDS
+    """A new request sent further than this from the center's time is refused as stale."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class _Reader:
         value: str | None = self._get(key, str)
         return self._base_dir / value if value else self._base_dir
 
+    def optional_path(self, key: str) -> Path | None:
+        value: str | None = self._get(key, str, "")
+        return self._base_dir / value if value else None
+
     def table(self, key: str) -> dict[str, Any] | None:
         self._read.add(key)
         value = self._table.get(key)
@@ -117,6 +126,8 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     sealing_key = top.path("sealing_key")
     workers = top.integer("workers", 1, MAX_WORKERS, 1)
     group = top.name("group", "center")
+    enrolment_ca = top.optional_path("enrolment_ca")
+    request_window = top.integer("request_window_seconds", 10, 3600, DEFAULT_REQUEST_WINDOW_SECONDS)
     broker_table = top.table("broker")
     top.refuse_unknown()
     broker = BrokerAddress("", 0)
@@ -135,5 +146,6 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     if problems:
         return ConfigRefused(tuple(problems))
     return CenterConfig(
-        district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group
+        district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
+        enrolment_ca, request_window,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,6 +60,13 @@ CREATE TABLE IF NOT EXISTS poll_events (
     at TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS answered_requests (
+    request_id TEXT PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    request_digest TEXT NOT NULL,
+    answer BLOB NOT NULL,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
 """
 # First request wins: a live reservation of the voter, or an earlier row of this transaction, is
 # returned unchanged instead of inserting; the caller tells which from the returned row.
@@ -170,6 +178,16 @@ class Reservation:
     reprints: int
 
 
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """A request the center answered: whose, a digest of its signed bytes, and the signed answer it got."""
+
+    request_id: str
+    terminal: str
+    request_digest: str
+    answer: bytes
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -273,6 +291,32 @@ class Registry:
             "SELECT kind, detail FROM poll_events WHERE terminal = ? ORDER BY at, rowid", (terminal,)
         )
         return [(RequestKind(kind), detail) for kind, detail in rows]
+
+    def answered_request(self, request_id: str) -> AnsweredRequest | None:
+        """The stored answer to a request id, if the center answered it before (kept across restarts)."""
+        row = self._db.execute(
+            "SELECT terminal, request_digest, answer FROM answered_requests WHERE request_id = ?", (request_id,)
+        ).fetchone()
+        return None if row is None else AnsweredRequest(request_id, row[0], row[1], bytes(row[2]))
+
+    def remember_answer(self, answered: AnsweredRequest) -> None:
+        """Keep the answer to a request (inside the transaction that made the change it reports)."""
+        self._db.execute(
+            "INSERT INTO answered_requests VALUES (?, ?, ?, ?, ?)",
+            (answered.request_id, answered.terminal, answered.request_digest, answered.answer,
+             format_time(self._clock())),
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several statements as one, under the write lock: a request's check, its change and its kept answer."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def reservations(self) -> list[Reservation]:
         rows = self._db.execute(

@@ -1,16 +1,20 @@
-"""The center's answer to one request: parse strictly, check the address, ask the registry, sign the answer."""
+"""The center's answer to one request: check its signature, address and age, ask the registry, sign the answer."""
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import assert_never
 
 from joserfc.jwk import OKPKey
 
 from center.registry import (
     AlreadyVoided,
+    AnsweredRequest,
     Clock,
     Duplicate,
     Ineligible,
@@ -22,7 +26,7 @@ from center.registry import (
     ReserveResult,
     utc_now,
 )
-from protocol.codec import ProtocolError, decode_request
+from protocol.codec import ProblemKind, ProtocolError
 from protocol.messages import (
     AckAnswer,
     AckOutcome,
@@ -34,13 +38,14 @@ from protocol.messages import (
     CommitBody,
     OpenBody,
     Request,
+    RequestKind,
     ReserveAnswer,
     ReserveBody,
     ReserveOutcome,
     VoidAnswer,
     VoidBody,
 )
-from protocol.seal import sign_answer, unseal_national_code
+from protocol.seal import open_answer, open_request, public_part, sign_answer, unseal_national_code
 from protocol.topics import answer_topic, terminal_of_request_topic
 
 
@@ -52,6 +57,13 @@ class DropReason(enum.StrEnum):
     OTHER_DISTRICT = "other_district"
     MISADDRESSED = "misaddressed"
     OTHER_TERMINALS_TX = "other_terminals_tx"
+    UNKNOWN_TERMINAL = "unknown_terminal"
+    BAD_SIGNATURE = "bad_signature"
+    STALE = "stale"
+    REQUEST_ID_REUSED = "request_id_reused"
+
+
+REQUEST_WINDOW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,28 @@ class Responder:
         signing_key: OKPKey,
         sealing_key: OKPKey,
         clock: Clock = utc_now,
+        *,
+        terminal_keys: Mapping[str, OKPKey],
+        window: timedelta = REQUEST_WINDOW,
     ) -> None:
+        """`terminal_keys` are the enrolled terminals' public signing keys: a request is accepted only if it
+        is signed by the key of the terminal its topic names. A request id once answered is bound to its
+        signed bytes: the same bytes get the stored answer at any age, other bytes are refused.
+
+        A new request sent further than `window` from the center's time: a reserve is refused (only a
+        reserve allocates, and a withheld one replayed later would reserve a voter the terminal gave up
+        on); an opening is acknowledged unrecorded, so the terminal sees from the center's time in the
+        answer that its clock is off and refuses to open; commits, voids and closing reports are answered,
+        because they settle the terminal's own transactions (idempotent per transaction, so a replay
+        changes nothing) and must get through after an outage of any length."""
         self._registry = registry
         self._district = district
         self._signing_key = signing_key
+        self._verify_key = public_part(signing_key)
         self._sealing_key = sealing_key
         self._clock = clock
+        self._terminal_keys = terminal_keys
+        self._window = window
         self._answered = 0
         self._dropped = 0
 
@@ -117,19 +145,44 @@ class Responder:
         district, terminal = address
         if district != self._district:
             return Dropped(DropReason.OTHER_DISTRICT, district)
-        request = decode_request(payload)
+        terminal_key = self._terminal_keys.get(terminal)
+        if terminal_key is None:
+            return Dropped(DropReason.UNKNOWN_TERMINAL, terminal)
+        request = open_request(payload, terminal_key)
         if isinstance(request, ProtocolError):
-            return Dropped(DropReason.MALFORMED, str(request))
+            reason = DropReason.BAD_SIGNATURE if request.kind is ProblemKind.BAD_SIGNATURE else DropReason.MALFORMED
+            return Dropped(reason, str(request))
         header = request.header
         if header.terminal != terminal or header.district != district:
             return Dropped(DropReason.MISADDRESSED, f"header names {header.district}/{header.terminal}")
-        body = self._answer_body(request, Requester(terminal, header.branch, district))
-        if isinstance(body, Dropped):
-            return body
-        answer = Answer(
-            request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, self._clock()), body
-        )
-        return Reply(answer_topic(district, terminal), sign_answer(answer, self._signing_key), answer)
+        digest = hashlib.sha256(payload).hexdigest()
+        with self._registry.transaction():
+            earlier = self._registry.answered_request(header.request_id)
+            if earlier is not None:
+                return self._again(earlier, terminal, digest)
+            now = self._clock()
+            stale = abs(header.sent_at - now) > self._window
+            if stale and request.kind is RequestKind.RESERVE:
+                off = (header.sent_at - now).total_seconds()
+                return Dropped(DropReason.STALE, f"sent {off:+.0f} s from the center's time")
+            body: AnswerBody | Dropped = AckAnswer(AckOutcome.ACK)
+            if not (stale and request.kind is RequestKind.OPEN):
+                body = self._answer_body(request, Requester(terminal, header.branch, district))
+            if isinstance(body, Dropped):
+                return body
+            answer = Answer(request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, now), body)
+            signed = sign_answer(answer, self._signing_key)
+            self._registry.remember_answer(AnsweredRequest(header.request_id, terminal, digest, signed))
+        return Reply(answer_topic(district, terminal), signed, answer)
+
+    def _again(self, earlier: AnsweredRequest, terminal: str, digest: str) -> Reply | Dropped:
+        """A request id seen before: the same signed bytes get the same answer; anything else is refused."""
+        if earlier.terminal != terminal or earlier.request_digest != digest:
+            return Dropped(DropReason.REQUEST_ID_REUSED, earlier.request_id)
+        answer = open_answer(earlier.answer, self._verify_key)
+        if isinstance(answer, ProtocolError):
+            raise RuntimeError(f"the stored answer to {earlier.request_id} does not verify: {answer}")
+        return Reply(answer_topic(self._district, terminal), earlier.answer, answer)
 
     def _answer_body(self, request: Request, requester: Requester) -> AnswerBody | Dropped:
         tx_id = request.header.tx_id

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 
 from joserfc.jwk import OKPKey
 
 from center.config import CenterConfig
+from center.enroll import TERMINAL_KEYS, terminal_signing_keys
 from center.registry import Clock, Registry, utc_now
 from center.responder import Dropped, Responder, ResponderStatus
+from protocol.messages import NAME_PATTERN
 from protocol.mqtt import MqttSession
 from protocol.seal import load_key
 from protocol.topics import center_request_subscription
@@ -25,6 +31,32 @@ class CenterStatus:
 
     connected_workers: int
     workers: tuple[ResponderStatus, ...]
+
+
+class EnrolledTerminalKeys(Mapping[str, OKPKey]):
+    """The terminals' signing keys as enrolment records them in the district CA's folder; a terminal enrolled
+    while the center runs is read at its first request."""
+
+    def __init__(self, ca_folder: Path) -> None:
+        self._folder = ca_folder / TERMINAL_KEYS
+        self._keys = terminal_signing_keys(ca_folder)
+
+    def __getitem__(self, terminal: str) -> OKPKey:
+        key = self._keys.get(terminal)
+        if key is None:
+            if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
+                raise KeyError(terminal)
+            path = self._folder / f"{terminal}.signing.pub.pem"
+            if not path.is_file():
+                raise KeyError(terminal)
+            key = self._keys[terminal] = load_key(path)
+        return key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._keys))
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 class _Worker:
@@ -59,24 +91,34 @@ class CenterService:
     """Start, watch and stop the center's workers; every worker can answer every terminal of the district."""
 
     def __init__(
-        self, config: CenterConfig, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock = utc_now
+        self, config: CenterConfig, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock = utc_now, *,
+        terminal_keys: Mapping[str, OKPKey],
     ) -> None:
+        """`terminal_keys`: each enrolled terminal's public signing key; requests of any other are dropped."""
         self._config = config
         self._signing_key = signing_key
         self._sealing_key = sealing_key
         self._clock = clock
+        self._terminal_keys = terminal_keys
         self._workers: list[_Worker] = []
 
     @classmethod
     def from_config(cls, config: CenterConfig) -> CenterService:
-        """Load the center's private keys from the files the config names."""
-        return cls(config, load_key(config.signing_key), load_key(config.sealing_key))
+        """Load the center's private keys, and the terminals' signing keys the district CA recorded at enrolment."""
+        if config.enrolment_ca is None:
+            log.warning("no enrolment folder configured: no terminal is known and every request will be dropped")
+        terminal_keys: Mapping[str, OKPKey] = (
+            EnrolledTerminalKeys(config.enrolment_ca) if config.enrolment_ca is not None else {}
+        )
+        return cls(config, load_key(config.signing_key), load_key(config.sealing_key), terminal_keys=terminal_keys)
 
     def start(self) -> None:
         config = self._config
         for index in range(1, config.workers + 1):
             registry = Registry(config.database, config.election_day, self._clock)
-            responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock)
+            responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
+                                  terminal_keys=self._terminal_keys,
+                                  window=timedelta(seconds=config.request_window_seconds))
             worker = _Worker(config, index, responder, registry)
             self._workers.append(worker)
             worker.session.start()

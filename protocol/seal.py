@@ -1,4 +1,4 @@
-"""Signatures and sealing in standard formats: answers as JWS (Ed25519), national codes as JWE (X25519)."""
+"""Signatures and sealing in standard formats: requests and answers as JWS (Ed25519), national codes as JWE (X25519)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from protocol.codec import (
     ProtocolError,
     decode_answer,
     decode_extension,
+    decode_request,
     encode_answer,
     encode_extension,
+    encode_request,
 )
-from protocol.messages import Answer, Extension
+from protocol.messages import Answer, Extension, Request
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_national_code
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
+REQUEST_TYPE = "vk-request+jws"
 EXTENSION_TYPE = "vk-extension+jws"
 SEAL_ALG = "ECDH-ES"
 SEAL_ENC = "A256GCM"
@@ -70,6 +73,27 @@ def open_answer(data: bytes, center_key: OKPKey) -> Answer | ProtocolError:
     if token.protected.get("typ") != ANSWER_TYPE:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
     return decode_answer(token.payload)
+
+
+def sign_request(request: Request, key: OKPKey) -> bytes:
+    """A terminal's request as a compact JWS of its own type over its canonical JSON, signed with its key."""
+    header = {"alg": SIGNATURE_ALG, "typ": REQUEST_TYPE, "kid": key.thumbprint()}
+    return jws.serialize_compact(header, encode_request(request), key, algorithms=[SIGNATURE_ALG]).encode("ascii")
+
+
+def open_request(data: bytes, terminal_key: OKPKey) -> Request | ProtocolError:
+    """Verify a request against the public key of the terminal it claims to come from, then parse it strictly."""
+    if len(data) > MAX_SIGNED_BYTES:
+        return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
+    try:
+        token = jws.deserialize_compact(data.decode("ascii"), terminal_key, algorithms=[SIGNATURE_ALG])
+    except (UnicodeDecodeError, ValueError, JoseError) as exc:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
+    if token.protected.get("typ") != REQUEST_TYPE:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
+    if token.protected.get("kid") != terminal_key.thumbprint():
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "kid")
+    return decode_request(token.payload)
 
 
 def sign_extension(extension: Extension, key: OKPKey) -> bytes:

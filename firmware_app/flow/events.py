@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from firmware_app.flow.states import FaceVerdict, PollsPhase, ReportKind
 from firmware_app.identity.document import Document, DocumentRefusal
@@ -26,6 +26,9 @@ class TxStage(enum.StrEnum):
     REFUSED = "refused"
     DISPUTED = "disputed"
 
+
+CLOCK_TOLERANCE = timedelta(seconds=120)
+"""How far the terminal's clock may be from the center's when the polls open."""
 
 CLOSED_STAGES = frozenset({TxStage.ISSUED, TxStage.VOIDED, TxStage.REFUSED, TxStage.DISPUTED})
 BACKGROUND_STAGES = frozenset({TxStage.COMMIT_PENDING, TxStage.VOID_PENDING})
@@ -99,7 +102,11 @@ class TamperDetected:
 
 @dataclass(frozen=True)
 class OpenAcknowledged:
-    pass
+    """The center acknowledged the opening: its time in the answer, the terminal's when the answer arrived."""
+
+    center_time: datetime
+    local_time: datetime
+    tolerance: timedelta = CLOCK_TOLERANCE
 
 
 @dataclass(frozen=True)

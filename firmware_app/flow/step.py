@@ -251,8 +251,12 @@ def _zero_report_failed(_state: PrintingZeroReport, event: ReportNotPrinted) -> 
     return Step(PollsNotOpen(message), (Show(message), Indicate(Signal.FAULT)))
 
 
-@_on(Opening, OpenAcknowledged, Idle)
-def _opened(_state: Opening, _event: OpenAcknowledged) -> Step:
+@_on(Opening, OpenAcknowledged, Idle, PollsNotOpen)
+def _opened(_state: Opening, event: OpenAcknowledged) -> Step:
+    ahead = event.local_time - event.center_time
+    if abs(ahead) > event.tolerance:
+        message = texts.clock_off(ahead)
+        return Step(PollsNotOpen(message), (Alarm(message), Show(message), Indicate(Signal.FAULT)))
     return Step(Idle(), (SetPolls(PollsPhase.OPEN), Show(texts.POLLS_OPEN), Indicate(Signal.READY)))
 
 

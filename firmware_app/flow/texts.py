@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from firmware_app.slip.persian import IRAN
 from protocol.messages import IneligibleReason
@@ -27,6 +27,8 @@ FACE_OVERRIDE_NEEDED = "چهره مطابقت ندارد؛ برای تأیید �
 FACE_OVERRIDDEN = "کاربر با وجود عدم تطابق چهره تأیید کرد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود."
 POLLS_OPENING = "گزارش آغاز رأی‌گیری برای ستاد فرستاده شد؛ منتظر تأیید ستاد."
 POLLS_OPEN = "رأی‌گیری آغاز شد. دستگاه آمادهٔ پذیرش رأی‌دهنده است."
+CLOCK_OFF = ("ساعت دستگاه {difference} {direction} از ساعت ستاد است؛ رأی‌گیری آغاز نشد. "
+             "ساعت دستگاه را تنظیم کنید و دوباره آغاز رأی‌گیری را بزنید.")
 OPEN_NOT_ACKNOWLEDGED = "ستاد آغاز رأی‌گیری را تأیید نکرد؛ ارتباط را بررسی و دوباره تلاش کنید."
 POLLS_SUSPENDED = "رأی‌گیری موقتاً متوقف شد."
 POLLS_CLOSING = "گزارش پایان رأی‌گیری برای ستاد فرستاده شد."
@@ -70,6 +72,16 @@ def ineligible_reason(reason: IneligibleReason | None) -> str:
 def decimal(value: float | None) -> str:
     """A score with two decimals in Persian digits (٫ as the decimal sign), or a dash."""
     return "—" if value is None else to_persian_digits(f"{value:.2f}").replace(".", "٫")
+
+
+def clock_off(ahead: timedelta) -> str:
+    """The clock notice: how far the terminal's clock is ahead of or behind the center's."""
+    minutes, seconds = divmod(round(abs(ahead.total_seconds())), 60)
+    hours, minutes = divmod(minutes, 60)
+    amounts = ((hours, "ساعت"), (minutes, "دقیقه"), (seconds, "ثانیه"))
+    parts = [f"{to_persian_digits(str(amount))} {unit}" for amount, unit in amounts if amount] or ["۰ ثانیه"]
+    direction = "جلوتر" if ahead > timedelta() else "عقب‌تر"
+    return CLOCK_OFF.format(difference=" و ".join(parts), direction=direction)
 
 
 def clock(moment: datetime) -> str:

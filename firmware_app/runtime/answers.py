@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
 from firmware_app.flow.events import (
+    CLOCK_TOLERANCE,
     CloseAcknowledged,
     CommitAnswered,
     Event,
@@ -15,7 +17,11 @@ from firmware_app.flow.events import (
 from protocol.messages import AckAnswer, Answer, CommitAnswer, RequestKind, ReserveAnswer, VoidAnswer
 
 
-def answer_event(answer: Answer) -> Event:
+def answer_event(
+    answer: Answer, received_at: datetime | None = None, clock_tolerance: timedelta = CLOCK_TOLERANCE
+) -> Event:
+    """`received_at` is the terminal's clock when the answer arrived (the system clock if not given); the
+    opening compares it with the center's time in the answer."""
     tx_id = answer.header.tx_id
     match answer.body:
         case ReserveAnswer():
@@ -24,7 +30,10 @@ def answer_event(answer: Answer) -> Event:
             return CommitAnswered(tx_id, outcome)
         case VoidAnswer(outcome=outcome):
             return VoidAnswered(tx_id, outcome)
+        case AckAnswer() if answer.kind is RequestKind.OPEN:
+            local_time = received_at if received_at is not None else datetime.now(UTC)
+            return OpenAcknowledged(answer.header.center_time, local_time, clock_tolerance)
         case AckAnswer():
-            return OpenAcknowledged() if answer.kind is RequestKind.OPEN else CloseAcknowledged()
+            return CloseAcknowledged()
         case _:
             assert_never(answer.body)

@@ -1,13 +1,13 @@
-"""The runtime's settings: who this terminal is, and how long it waits for the center."""
+"""The runtime's settings: who this terminal is, its keys, and how long it waits for the center."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from joserfc.jwk import OKPKey
 
-from firmware_app.flow.events import DeadlineKind
+from firmware_app.flow.events import CLOCK_TOLERANCE, DeadlineKind
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class RuntimeSettings:
     training: bool
     center_signing_key: OKPKey
     center_sealing_key: OKPKey
+    terminal_signing_key: OKPKey
+    """The terminal's own Ed25519 key (made on the device at provisioning); every request is signed with it."""
     voter_key: bytes
     software_version: str
     software_hash: str
@@ -31,3 +33,5 @@ class RuntimeSettings:
     closes_at: datetime
     deadlines: dict[DeadlineKind, float]
     resend_interval: float = 5.0
+    clock_tolerance: timedelta = CLOCK_TOLERANCE
+    """The polls do not open when the terminal's clock is further than this from the center's."""

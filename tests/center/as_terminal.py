@@ -1,14 +1,18 @@
-"""Building protocol requests as a terminal would, for the center tests."""
+"""Building protocol requests as a terminal would (signed with its own key), for the center tests."""
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
+from joserfc import jws
 from joserfc.jwk import OKPKey
 
+from center.enroll import TERMINAL_KEYS
 from center.registry import Requester
-from protocol.codec import encode_request
 from protocol.messages import (
     CloseBody,
     CloseCounts,
@@ -23,7 +27,14 @@ from protocol.messages import (
     VoidReason,
 )
 from protocol.national_code import NationalCode
-from protocol.seal import seal_national_code
+from protocol.seal import (
+    REQUEST_TYPE,
+    SIGNATURE_ALG,
+    generate_signing_key,
+    public_part,
+    seal_national_code,
+    sign_request,
+)
 from protocol.topics import request_topic
 
 
@@ -31,8 +42,27 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
-def request(who: Requester, body: RequestBody, tx_id: str | None = None) -> Request:
-    header = RequestHeader(new_id(), tx_id or new_id(), who.terminal, who.branch, who.district, datetime.now(UTC))
+@functools.cache
+def signing_key_of(terminal: str) -> OKPKey:
+    """Each test terminal's own signing key, made once per session."""
+    return generate_signing_key()
+
+
+def terminal_keys(terminals: Iterable[str]) -> dict[str, OKPKey]:
+    """What the center is given: these terminals' public signing keys."""
+    return {name: public_part(signing_key_of(name)) for name in terminals}
+
+
+def enrol(ca_folder: Path, terminal: str) -> None:
+    """Record a terminal's public signing key where enrolment keeps it, for a center started from its config."""
+    folder = ca_folder / TERMINAL_KEYS
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{terminal}.signing.pub.pem").write_bytes(signing_key_of(terminal).as_pem(private=False))
+
+
+def request(who: Requester, body: RequestBody, tx_id: str | None = None, sent_at: datetime | None = None) -> Request:
+    header = RequestHeader(new_id(), tx_id or new_id(), who.terminal, who.branch, who.district,
+                           sent_at or datetime.now(UTC))
     return Request(header, body)
 
 
@@ -61,5 +91,12 @@ def topic_of(who: Requester) -> str:
     return request_topic(who.district, who.terminal)
 
 
-def payload(message: Request) -> bytes:
-    return encode_request(message)
+def signed_bytes(data: bytes, key: OKPKey, typ: str = REQUEST_TYPE) -> bytes:
+    """Any bytes signed as a request (or as another `typ`), for refusal tests."""
+    header = {"alg": SIGNATURE_ALG, "typ": typ, "kid": key.thumbprint()}
+    return jws.serialize_compact(header, data, key, algorithms=[SIGNATURE_ALG]).encode("ascii")
+
+
+def payload(message: Request, key: OKPKey | None = None) -> bytes:
+    """The request signed by its terminal's key, or by `key` (a forger's, another terminal's)."""
+    return sign_request(message, key or signing_key_of(message.header.terminal))

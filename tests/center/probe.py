@@ -10,11 +10,11 @@ from types import TracebackType
 from joserfc.jwk import OKPKey
 
 from center.registry import Requester
-from protocol.codec import encode_request
 from protocol.messages import Answer, Request
 from protocol.mqtt import BrokerAddress, MqttSession
 from protocol.seal import open_answer
 from protocol.topics import answer_topic, request_topic
+from tests.center import as_terminal
 
 RESEND_SECONDS = 0.5
 
@@ -45,8 +45,12 @@ class ProbeTerminal:
         self._session.stop()
 
     def send(self, request: Request) -> None:
-        """Publish once, without waiting for the answer."""
-        assert self._session.publish(request_topic(self.who.district, self.who.terminal), encode_request(request))
+        """Publish once, signed with the terminal's key, without waiting for the answer."""
+        self.send_raw(as_terminal.payload(request))
+
+    def send_raw(self, payload: bytes) -> None:
+        """Publish these bytes on the terminal's request topic, as they are."""
+        assert self._session.publish(request_topic(self.who.district, self.who.terminal), payload)
 
     def ask(self, request: Request, deadline_seconds: float = 10.0) -> Answer | None:
         """The verified answer to `request`, resent until answered; None when none came before the deadline."""

@@ -37,9 +37,10 @@ def _prepare(folder: Path, broker: Broker, district: str) -> Path:
     assert registry.load_roll(ROLL) == VOTERS
     registry.close()
     config = folder / "center.toml"
+    as_terminal.enrol(folder / "ca", "t-1")
     config.write_text(
         f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
-        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\n'
+        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nenrolment_ca = "ca"\n'
         f'[broker]\nhost = "{broker.address.host}"\nport = {broker.address.port}\n',
         encoding="utf-8",
     )

@@ -30,6 +30,7 @@ from tests.center.probe import ProbeTerminal
 from tests.center.sample import ADULT, ADULT_TWO, ELECTION_DAY, SMALL_ROLL, UNLISTED
 
 pytestmark = pytest.mark.real_peer
+ENROLLED = as_terminal.terminal_keys(["t-1", "t-9"])
 
 CenterFactory = Callable[..., CenterService]
 
@@ -60,7 +61,7 @@ def start_center(
             district, instance, ELECTION_DAY, database, tmp_path / "unused-signing.pem",
             tmp_path / "unused-sealing.pem", broker.address, None, workers, "center",
         )
-        service = CenterService(config, signing_key, sealing_key)
+        service = CenterService(config, signing_key, sealing_key, terminal_keys=ENROLLED)
         service.start()
         started.append(service)
         assert service.wait_connected(10), "the center could not reach mosquitto"

@@ -32,9 +32,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _config(folder: Path, district: str, broker: BrokerAddress) -> Path:
     path = folder / "center.toml"
+    as_terminal.enrol(folder / "ca", "t-1")
     path.write_text(
         f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
-        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\n'
+        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\nenrolment_ca = "ca"\n'
         f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\n',
         encoding="utf-8",
     )

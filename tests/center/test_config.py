@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from center.config import CenterConfig, ConfigRefused, load_center_config
+from center.config import DEFAULT_REQUEST_WINDOW_SECONDS, CenterConfig, ConfigRefused, load_center_config
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 GOOD = """
@@ -58,7 +58,14 @@ def test_optional_options_have_defaults_and_tls_is_read(tmp_path: Path) -> None:
     config = _load(tmp_path, text)
     assert isinstance(config, CenterConfig)
     assert (config.instance, config.workers) == ("center-1", 1)
+    assert (config.enrolment_ca, config.request_window_seconds) == (None, DEFAULT_REQUEST_WINDOW_SECONDS)
     assert config.tls == TlsFiles(tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "c.key")
+
+
+def test_the_enrolment_folder_and_the_request_window_are_read(tmp_path: Path) -> None:
+    config = _load(tmp_path, GOOD.replace("workers = 4", 'workers = 4\nenrolment_ca = "ca"\nrequest_window_seconds = 60'))
+    assert isinstance(config, CenterConfig)
+    assert (config.enrolment_ca, config.request_window_seconds) == (tmp_path / "ca", 60)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +76,8 @@ def test_optional_options_have_defaults_and_tls_is_read(tmp_path: Path) -> None:
         (('district = "d-01"\n', ""), "district: missing"),
         (("workers = 4", 'workers = "4"'), "workers: expected int"),
         (("workers = 4", "workers = 0"), "workers: must be from 1 to 64"),
+        (("workers = 4", "workers = 4\nrequest_window_seconds = 5"), "request_window_seconds: must be from 10 to 3600"),
+        (("workers = 4", "workers = 4\nenrolment_ca = 3"), "enrolment_ca: expected str"),
         (("port = 1883", "port = 70000"), "broker.port: must be from 1 to 65535"),
         (('district = "d-01"', 'district = "d/01"'), "district: letters, digits and '-', at most 32"),
         (("election_day = 2026-06-12", 'election_day = "2026-06-12"'), "election_day: expected date"),

@@ -34,15 +34,18 @@ from protocol.messages import (
 from protocol.seal import generate_sealing_key, open_answer, public_part
 from protocol.topics import answer_topic, request_topic
 from tests.center import as_terminal
-from tests.center.sample import ADULT, BRANCH_A, BRANCH_B, DECEASED, ELECTION_DAY
+from tests.center.sample import ADULT, BRANCH_A, BRANCH_A_SECOND, BRANCH_B, DECEASED, ELECTION_DAY
 
-CENTER_TIME = datetime(2026, 6, 12, 8, 30, tzinfo=UTC)
+CENTER_TIME = datetime.now(UTC).replace(microsecond=0)
+"""A fixed instant for the center's clock, near the time the test requests are stamped with."""
+ENROLLED = as_terminal.terminal_keys(who.terminal for who in (BRANCH_A, BRANCH_A_SECOND, BRANCH_B))
 
 
 @pytest.fixture
 def responder(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[Responder]:
     own = Registry(registry_path, ELECTION_DAY, clock=lambda: CENTER_TIME)
-    yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME)
+    yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME,
+                    terminal_keys=ENROLLED)
     own.close()
 
 
@@ -150,7 +153,8 @@ def test_a_void_from_another_terminal_gets_no_answer_and_changes_nothing(
 @pytest.mark.parametrize(
     ("topic", "reason"),
     [
-        (request_topic(BRANCH_A.district, BRANCH_B.terminal), DropReason.MISADDRESSED),
+        (request_topic(BRANCH_A.district, BRANCH_B.terminal), DropReason.BAD_SIGNATURE),
+        (request_topic(BRANCH_A.district, "t-unknown"), DropReason.UNKNOWN_TERMINAL),
         (request_topic("d-other", BRANCH_A.terminal), DropReason.OTHER_DISTRICT),
         (answer_topic(BRANCH_A.district, BRANCH_A.terminal), DropReason.NOT_A_REQUEST_TOPIC),
     ],
@@ -172,7 +176,8 @@ def test_a_malformed_request_is_dropped_without_echoing_it(
     message = as_terminal.reserve(BRANCH_A, ADULT, public_part(sealing_key))
     raw = json.loads(encode_request(message))
     raw["body"]["national_code"] = ADULT.digits
-    dropped = responder.handle(as_terminal.topic_of(BRANCH_A), json.dumps(raw).encode())
+    signed = as_terminal.signed_bytes(json.dumps(raw).encode(), as_terminal.signing_key_of(BRANCH_A.terminal))
+    dropped = responder.handle(as_terminal.topic_of(BRANCH_A), signed)
     assert isinstance(dropped, Dropped)
     assert dropped.reason is DropReason.MALFORMED
     assert ADULT.digits not in dropped.detail
@@ -181,13 +186,15 @@ def test_a_malformed_request_is_dropped_without_echoing_it(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=st.binary(max_size=600) | st.text(max_size=300).map(str.encode))
-def test_arbitrary_bytes_are_dropped_as_malformed(
+def test_arbitrary_bytes_are_dropped_unsigned_or_signed(
     payload: bytes, registry: Registry, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
-    responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key)
-    dropped = responder.handle(as_terminal.topic_of(BRANCH_A), payload)
-    assert isinstance(dropped, Dropped)
-    assert dropped.reason is DropReason.MALFORMED
+    responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key, terminal_keys=ENROLLED)
+    unsigned = responder.handle(as_terminal.topic_of(BRANCH_A), payload)
+    assert isinstance(unsigned, Dropped) and unsigned.reason is DropReason.BAD_SIGNATURE, unsigned
+    signed = as_terminal.signed_bytes(payload, as_terminal.signing_key_of(BRANCH_A.terminal))
+    parsed = responder.handle(as_terminal.topic_of(BRANCH_A), signed)
+    assert isinstance(parsed, Dropped) and parsed.reason is DropReason.MALFORMED, parsed
     assert registry.reservations() == []
 
 

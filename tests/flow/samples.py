@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from firmware_app.flow import events as ev
 from firmware_app.flow import states as st
@@ -85,7 +85,9 @@ EVENTS: list[ev.Event] = [
     *(ev.FaceChecked(TX, verdict, 0.4, "") for verdict in st.FaceVerdict),
     ev.FaceChecked(OTHER_TX, st.FaceVerdict.MATCH, 0.3, ""),
     ev.OperatorOverrode(),
-    ev.OpenAcknowledged(),
+    ev.OpenAcknowledged(AT, AT + timedelta(seconds=3)),
+    ev.OpenAcknowledged(AT, AT + timedelta(minutes=10)),
+    ev.OpenAcknowledged(AT, AT - timedelta(minutes=3)),
     ev.SuspendRequested(),
     ev.ResumeRequested(),
     ev.ClosePollsRequested(AT, AT.replace(hour=7)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -192,7 +193,37 @@ def test_opening_is_self_test_then_zero_report_then_the_center() -> None:
     assert any(isinstance(e, fx.Show) and "دوربین" in e.message for e in tested.effects)
     printed = step(tested.state, ev.ReportPrinted(st.ReportKind.ZERO))
     assert printed.state == st.Opening() and fx.SendOpen() in printed.effects
-    assert step(printed.state, ev.OpenAcknowledged()).state == st.Idle()
+    opened = step(printed.state, ev.OpenAcknowledged(s.AT, s.AT + timedelta(seconds=30)))
+    assert opened.state == st.Idle() and fx.SetPolls(st.PollsPhase.OPEN) in opened.effects
+
+
+@pytest.mark.parametrize(("ahead", "words"), [
+    (timedelta(minutes=10, seconds=5), ("۱۰ دقیقه و ۵ ثانیه", "جلوتر")),
+    (-timedelta(seconds=121), ("۲ دقیقه و ۱ ثانیه", "عقب‌تر")),
+    (timedelta(hours=2, seconds=3), ("۲ ساعت و ۳ ثانیه", "جلوتر")),
+])
+def test_a_clock_far_from_the_centers_keeps_the_polls_closed_and_says_by_how_much(
+    ahead: timedelta, words: tuple[str, str]
+) -> None:
+    refused = step(st.Opening(), ev.OpenAcknowledged(s.AT, s.AT + ahead))
+    assert isinstance(refused.state, st.PollsNotOpen)
+    assert all(word in refused.state.notice for word in words), refused.state.notice
+    assert fx.Show(refused.state.notice) in refused.effects
+    assert fx.Alarm(refused.state.notice) in refused.effects, "the refusal to open must be audited"
+    assert not any(isinstance(e, fx.SetPolls) for e in refused.effects)
+
+
+def test_the_clock_bound_is_inclusive_and_configurable() -> None:
+    at_bound = step(st.Opening(), ev.OpenAcknowledged(s.AT, s.AT - ev.CLOCK_TOLERANCE))
+    assert at_bound.state == st.Idle()
+    strict = step(st.Opening(), ev.OpenAcknowledged(s.AT, s.AT + timedelta(seconds=20), timedelta(seconds=10)))
+    assert isinstance(strict.state, st.PollsNotOpen)
+
+
+def test_after_a_clock_refusal_the_operator_can_try_to_open_again() -> None:
+    refused = step(st.Opening(), ev.OpenAcknowledged(s.AT, s.AT + timedelta(hours=1)))
+    again = step(refused.state, ev.OpenPollsRequested(s.AT, s.AT.replace(hour=7)))
+    assert again.state == st.SelfTesting()
 
 
 def test_a_failed_self_test_or_zero_report_keeps_the_polls_closed() -> None:

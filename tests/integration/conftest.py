@@ -74,6 +74,7 @@ def make_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[Termina
                             district.keys.signing_public, district.keys.sealing_public)
         plan = dataclasses.replace(plan, **overrides)
         terminal = VirtualTerminal(plan)
+        district.enrol(identity.terminal, terminal.signing_public)
         made.append(terminal)
         terminal.start()
         if open_polls:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from joserfc import jws
 
 from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorConfirmed, OperatorRetry
@@ -34,7 +35,7 @@ class Sniffer:
     def _message(self, topic: str, payload: bytes) -> None:
         with self._seen:
             if topic.endswith("/req"):
-                request = decode_request(payload)
+                request = decode_request(jws.extract_compact(payload).payload)
                 if isinstance(request, Request):
                     self.requests.append(request)
             else:

@@ -13,8 +13,8 @@ import pytest
 from firmware_app.flow.events import TxStage
 from harness.district import VirtualDistrict
 from harness.invariants import violations
-from harness.terminal import evidence_from
-from protocol.seal import save_key
+from harness.terminal import evidence_from, signing_key_for
+from protocol.seal import public_part, save_key
 from tests.integration.conftest import Voters
 
 pytestmark = pytest.mark.slow
@@ -35,6 +35,7 @@ def test_every_kill_point_recovers_to_a_consistent_branch(
     save_key(district.keys.sealing_public, sealing, private=False)
 
     def plan(name: str, kill_at: int | None, trace: Path | None) -> dict[str, object]:
+        district.enrol(name, public_part(signing_key_for(tmp_path / name)))
         return {"work_dir": str(tmp_path / name), "terminal": name, "branch": f"B-{name}",
                 "district": district.district, "broker_port": district.broker.address.port,
                 "signing_key": str(signing), "sealing_key": str(sealing),

@@ -24,6 +24,7 @@ from harness.pki import (
 )
 from protocol.mqtt import TlsFiles
 from protocol.seal import generate_sealing_key, generate_signing_key, public_part
+from provisioning.installed import Installation
 
 DISTRICT = "D-sec"
 _numbers = itertools.count(1)
@@ -65,6 +66,7 @@ def terminal_name() -> str:
 
 
 TerminalMaker = Callable[[str], TlsFiles]
+InstalledMaker = Callable[[str], Installation]
 
 
 @pytest.fixture
@@ -72,6 +74,15 @@ def provisioned(secure_district: SecureDistrict, tmp_path: Path) -> TerminalMake
     """Provision a terminal of the secure district through init, enroll and install; its TLS files."""
     def make(terminal: str) -> TlsFiles:
         return provision_terminal(secure_district.pki, tmp_path / terminal, terminal, f"B-{terminal}").tls
+
+    return make
+
+
+@pytest.fixture
+def installed(secure_district: SecureDistrict, tmp_path: Path) -> InstalledMaker:
+    """Provision a terminal of the secure district; its whole installation (TLS files and signing key)."""
+    def make(terminal: str) -> Installation:
+        return provision_terminal(secure_district.pki, tmp_path / terminal, terminal, f"B-{terminal}")
 
     return make
 

@@ -11,16 +11,15 @@ import pytest
 
 from center.config import CenterConfig
 from center.registry import Registry, Requester
-from center.service import CenterService
-from protocol.codec import encode_request
+from center.service import CenterService, EnrolledTerminalKeys
 from protocol.messages import Answer, Request, ReserveAnswer, ReserveOutcome
-from protocol.mqtt import TlsFiles
 from protocol.seal import open_answer, public_part
 from protocol.topics import answer_topic, broadcast_topic, request_topic
+from provisioning.installed import Installation
 from tests.center import as_terminal
 from tests.center.sample import ADULT, ELECTION_DAY, SMALL_ROLL, code
 from tests.security.clients import WAIT, RawTerminal, Received
-from tests.security.conftest import DISTRICT, SecureDistrict, TerminalMaker, terminal_name
+from tests.security.conftest import DISTRICT, InstalledMaker, SecureDistrict, TerminalMaker, terminal_name
 
 pytestmark = pytest.mark.real_peer
 
@@ -43,7 +42,8 @@ def center(secure_district: SecureDistrict, tmp_path: Path) -> Iterator[RunningC
     config = CenterConfig(DISTRICT, "center-1", ELECTION_DAY, database, tmp_path / "unused-signing.pem",
                           tmp_path / "unused-sealing.pem", secure_district.broker.center_address,
                           secure_district.pki.center_tls, 2, secure_district.pki.group)
-    service = CenterService(config, secure_district.signing_key, secure_district.sealing_key)
+    service = CenterService(config, secure_district.signing_key, secure_district.sealing_key,
+                            terminal_keys=EnrolledTerminalKeys(secure_district.pki.ca.folder))
     service.start()
     try:
         assert service.wait_connected(10), "the center could not connect over mutual TLS"
@@ -55,7 +55,9 @@ def center(secure_district: SecureDistrict, tmp_path: Path) -> Iterator[RunningC
 class Terminal:
     """A provisioned terminal on a raw client: its own requests and answers, and whatever else it is sent."""
 
-    def __init__(self, district: SecureDistrict, tls: TlsFiles, name: str) -> None:
+    def __init__(self, district: SecureDistrict, installation: Installation, name: str) -> None:
+        tls = installation.tls
+        self._signing_key = installation.signing_key
         self.who = Requester(name, f"B-{name}", DISTRICT)
         self.raw = RawTerminal(district.broker.address, tls, name)
         self._center_public = public_part(district.signing_key)
@@ -68,7 +70,7 @@ class Terminal:
 
     def ask(self, request: Request) -> tuple[Answer, list[Received]]:
         """Publish on its own topic; the verified answer, and every message that arrived before it."""
-        assert self.raw.publish(request_topic(DISTRICT, self.who.terminal), encode_request(request)) == "Success"
+        assert self.raw.publish(request_topic(DISTRICT, self.who.terminal), as_terminal.payload(request, self._signing_key)) == "Success"
         before: list[Received] = []
         while True:
             try:
@@ -82,9 +84,9 @@ class Terminal:
 
 
 @pytest.fixture
-def pair(secure_district: SecureDistrict, provisioned: TerminalMaker) -> Iterator[tuple[Terminal, Terminal]]:
+def pair(secure_district: SecureDistrict, installed: InstalledMaker) -> Iterator[tuple[Terminal, Terminal]]:
     names = terminal_name(), terminal_name()
-    made = [Terminal(secure_district, provisioned(name), name) for name in names]
+    made = [Terminal(secure_district, installed(name), name) for name in names]
     yield made[0], made[1]
     for terminal in made:
         terminal.raw.close()
@@ -110,7 +112,7 @@ def test_a_terminal_cannot_publish_on_another_terminals_request_topic(
 ) -> None:
     a, b = pair
     forged = b.reserve()
-    assert a.raw.publish(request_topic(DISTRICT, b.who.terminal), encode_request(forged)) == DENIED
+    assert a.raw.publish(request_topic(DISTRICT, b.who.terminal), as_terminal.payload(forged, a._signing_key)) == DENIED
     answer, earlier = b.ask(b.reserve("002345678"))
     assert isinstance(answer.body, ReserveAnswer) and answer.body.outcome is ReserveOutcome.ELIGIBLE
     assert earlier == [], f"{b.who.terminal} was sent something for the forged request: {earlier}"

@@ -1,0 +1,22 @@
+"""The runtime's translation of a verified answer into a flow event: the opening carries both clocks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from firmware_app.flow import events as ev
+from firmware_app.runtime.answers import answer_event
+from protocol.messages import AckAnswer, AckOutcome, Answer, AnswerHeader, RequestKind
+from tests.flow import samples as s
+
+HEADER = AnswerHeader(s.TX, s.OTHER_TX, "T-0001", s.AT)
+
+
+def test_the_open_acknowledgement_carries_the_center_time_the_local_time_and_the_bound() -> None:
+    local = s.AT + timedelta(minutes=4)
+    event = answer_event(Answer(RequestKind.OPEN, HEADER, AckAnswer(AckOutcome.ACK)), local, timedelta(seconds=30))
+    assert event == ev.OpenAcknowledged(s.AT, local, timedelta(seconds=30))
+
+
+def test_the_close_acknowledgement_needs_no_clock() -> None:
+    assert answer_event(Answer(RequestKind.CLOSE, HEADER, AckAnswer(AckOutcome.ACK)), s.AT) == ev.CloseAcknowledged()
