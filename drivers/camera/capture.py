@@ -145,7 +145,7 @@ class LatestFrameCapture:
             ok, pixels = capture.read()
             if not ok:
                 failed += 1
-                if failed >= config.failed_read_limit:
+                if failed >= config.failed_read_limit or (delivered and not is_live(config.source)):
                     return delivered
                 continue
             failed = 0

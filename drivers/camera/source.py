@@ -57,7 +57,12 @@ def describe(source: CameraSource) -> str:
 
 
 def open_capture(source: CameraSource) -> cv2.VideoCapture:
-    """Open the source; the caller checks `isOpened()` and releases the capture."""
+    """Open the source; the caller checks `isOpened()` and releases the capture.
+
+    OpenCV's own warnings (a file sequence ending, a device index missing) are silenced: what matters
+    reaches the caller as a failed open or read, and becomes a status value.
+    """
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     match source:
         case DeviceSource(index=index):
             return cv2.VideoCapture(index)

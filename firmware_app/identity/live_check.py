@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from firmware_app.flow.states import FaceVerdict
 from firmware_app.identity.face import CardPhotoRefusal, FaceMatch, FaceMatcher, MatchVerdict, QualityRefusal
-from hal.camera import Camera, CameraStatus
+from hal.camera import Camera, CameraState, CameraStatus
 
 ATTEMPTS = 5
 FRAME_WAIT_S = 0.5
@@ -32,7 +32,7 @@ class CameraFaceCheck:
         for _ in range(ATTEMPTS):
             frame = self._camera.next_frame(seen, FRAME_WAIT_S)
             if isinstance(frame, CameraStatus):
-                if frame.has_frames:
+                if frame.has_frames or frame.state is CameraState.STARTING:
                     continue
                 return FaceOutcome(FaceVerdict.UNAVAILABLE, None, f"دوربین: {frame.state.value}")
             seen = frame.number

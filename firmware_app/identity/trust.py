@@ -17,6 +17,7 @@ class ChainProblem(enum.StrEnum):
     SIGNER_NOT_VALID_NOW = "signer_not_valid_now"
     ANCHOR_NOT_VALID_NOW = "anchor_not_valid_now"
     NOT_A_DOCUMENT_SIGNER = "not_a_document_signer"
+    MALFORMED_CERTIFICATE = "malformed_certificate"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,18 @@ class TrustAnchors:
 
 
 def verify_signer(signer: x509.Certificate, anchors: TrustAnchors, at: datetime) -> ChainFailure | None:
-    """None when `signer` is issued by a trust anchor and both are valid at `at` (UTC)."""
+    """None when `signer` is issued by a trust anchor and both are valid at `at` (UTC).
+
+    `cryptography` parses certificate fields lazily, so a damaged field raises only when read: that is a
+    malformed certificate, refused like any other failure of the chain.
+    """
+    try:
+        return _verify_signer(signer, anchors, at)
+    except ValueError as exc:
+        return ChainFailure(ChainProblem.MALFORMED_CERTIFICATE, type(exc).__name__)
+
+
+def _verify_signer(signer: x509.Certificate, anchors: TrustAnchors, at: datetime) -> ChainFailure | None:
     candidates = [anchor for anchor in anchors.certificates if anchor.subject == signer.issuer]
     if not candidates:
         return ChainFailure(ChainProblem.UNKNOWN_ISSUER, signer.issuer.rfc4514_string())
