@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from firmware_app import audit_export
 from firmware_app.flow import diagram
@@ -21,25 +21,30 @@ def _flow_diagram(argv: list[str]) -> int:
     return 0
 
 
-BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_export.command}
+def _run(argv: list[str]) -> int:
+    """The terminal service (imports the drivers only when asked for)."""
+    from firmware_app import service
+
+    return service.command(argv)
 
 
-def _commands() -> dict[str, Command]:
-    """Built-ins, then plug-ins (the harness registers `demo`; a production image ships without it)."""
-    found = dict(BUILT_IN)
-    for point in entry_points(group="kiosk.commands"):
-        found.setdefault(point.name, point.load())
-    return found
+BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_export.command, "run": _run}
+
+
+def _plug_ins() -> dict[str, EntryPoint]:
+    """Commands other packages register (the harness registers `demo`; a production image ships without it)."""
+    return {point.name: point for point in entry_points(group="kiosk.commands")}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    commands = _commands()
-    if not args or args[0] in {"-h", "--help"} or args[0] not in commands:
-        names = ", ".join(sorted(commands))
-        print(f"usage: kiosk COMMAND [ARGS]  (commands: {names})", file=sys.stderr)
+    plug_ins = _plug_ins()
+    names = sorted({*BUILT_IN, *plug_ins})
+    if not args or args[0] not in names:
+        print(f"usage: kiosk COMMAND [ARGS]  (commands: {', '.join(names)})", file=sys.stderr)
         return 0 if args and args[0] in {"-h", "--help"} else 2
-    return commands[args[0]](args[1:])
+    command: Command = BUILT_IN[args[0]] if args[0] in BUILT_IN else plug_ins[args[0]].load()
+    return command(args[1:])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from firmware_app.flow.events import (
     Event,
     FaceChecked,
     JournalLoaded,
+    NationalCodeTyped,
     OpenPollsRequested,
     OperatorCancelled,
     OperatorConfirmed,
@@ -31,7 +32,7 @@ from firmware_app.flow.events import (
 from firmware_app.flow.states import FaceVerdict, Idle, PollsSuspended, ReportKind, Starting, State
 from firmware_app.flow.step import Step, step
 from firmware_app.identity.document import CardEvent
-from firmware_app.runtime import devices
+from firmware_app.runtime import devices, requests
 from firmware_app.runtime.answers import answer_event
 from firmware_app.runtime.effects import EffectRunner
 from firmware_app.runtime.faults import FaultPoints, NoFaults
@@ -44,7 +45,7 @@ from hal.buttons import ButtonEvent
 from hal.indicators import IndicatorPattern
 from hal.printer import PrintDocument, Printed
 from protocol.codec import ProtocolError
-from protocol.messages import CloseCounts, RequestKind
+from protocol.messages import CloseCounts, DocumentKind, RequestKind
 from protocol.seal import open_answer, open_extension
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class Runtime:
         clock: Callable[[], datetime],
         faults: FaultPoints | None = None,
         connected: Callable[[], bool] = lambda: True,
+        heartbeat: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.journal = journal
@@ -103,6 +105,7 @@ class Runtime:
         self._devices = equipment
         self._clock = clock
         self._connected = connected
+        self._heartbeat = heartbeat
         self._faults = faults or NoFaults()
         self._queue: queue.Queue[_Message] = queue.Queue()
         self._state: State = Starting()
@@ -137,6 +140,12 @@ class Runtime:
         if connected:
             self._queue.put(_Tick())
 
+    def type_national_code(self, text: str, document: DocumentKind) -> NationalCodeTyped:
+        """The operator typed a national code from a document without a chip; a fresh transaction id."""
+        event = NationalCodeTyped(requests.new_id(), text, document)
+        self.post(event)
+        return event
+
     def request_open(self) -> None:
         """The operator asks to open the polls; the flow refuses before the configured hour."""
         self.post(OpenPollsRequested(self._clock(), self.settings.opens_at))
@@ -170,6 +179,7 @@ class Runtime:
                 case _CardChanged(change=change):
                     self._card(change)
                 case _Tick():
+                    self._heartbeat()
                     self._resend_unanswered()
                     self._close_if_due()
                     self._schedule_tick()
@@ -237,7 +247,7 @@ class Runtime:
         if entry.tx_id != header.tx_id or entry.kind is not opened.kind:
             self._dispatch(AnswerUnverifiable("answer does not match its request"))
             return
-        self._dispatch(answer_event(opened), answered=entry.request_id)
+        self._dispatch(answer_event(opened, self._clock(), self.settings.clock_tolerance), answered=entry.request_id)
 
     def _broadcast(self, payload: bytes) -> None:
         extension = open_extension(payload, self.settings.center_signing_key)
