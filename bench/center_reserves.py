@@ -17,10 +17,15 @@ from center.eligibility import VoterStatus
 from center.registry import Registry, Requester, ReserveClaim, Reserved
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
-from protocol.codec import encode_request
 from protocol.messages import DocumentKind, Request, RequestHeader, ReserveBody
 from protocol.national_code import NationalCode
-from protocol.seal import generate_sealing_key, generate_signing_key, public_part, seal_national_code
+from protocol.seal import (
+    generate_sealing_key,
+    generate_signing_key,
+    public_part,
+    seal_national_code,
+    sign_request,
+)
 from protocol.topics import request_topic
 
 ELECTION_DAY_ISO = "2026-06-12"
@@ -86,13 +91,15 @@ def _responder_rate(folder: Path, voters: int, seed: int) -> float:
     database, codes = _fresh_database(folder, voters, seed)
     signing, sealing = generate_signing_key(), generate_sealing_key()
     registry = Registry(database, date.fromisoformat(ELECTION_DAY_ISO))
-    responder = Responder(registry, "d-bench", signing, sealing)
+    terminal_key = generate_signing_key()
+    responder = Responder(registry, "d-bench", signing, sealing, terminal_keys={"t-1": public_part(terminal_key)})
     payloads = [
-        encode_request(
+        sign_request(
             Request(
                 RequestHeader(claim.tx_id, claim.tx_id, "t-1", "branch-1", "d-bench", datetime.now(UTC)),
                 ReserveBody(seal_national_code(claim.national_code, public_part(sealing)), claim.document, False),
-            )
+            ),
+            terminal_key,
         )
         for claim in _claims(codes, 1)
     ]

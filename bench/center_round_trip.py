@@ -19,7 +19,6 @@ from center.registry import Registry
 from center.service import CenterService
 from center.synthetic_roll import RollShares, generate_roll
 from harness.broker import Broker
-from protocol.codec import encode_request
 from protocol.messages import (
     Answer,
     DocumentKind,
@@ -37,6 +36,7 @@ from protocol.seal import (
     open_answer,
     public_part,
     seal_national_code,
+    sign_request,
 )
 from protocol.topics import answer_topic, request_topic
 
@@ -49,6 +49,7 @@ class _Terminal:
 
     def __init__(self, broker: BrokerAddress, name: str, center_public: OKPKey, sealing_public: OKPKey) -> None:
         self.name = name
+        self.key = generate_signing_key()
         self._center_public = center_public
         self._sealing_public = sealing_public
         self._answers: queue.Queue[bytes] = queue.Queue()
@@ -63,7 +64,7 @@ class _Terminal:
             header = RequestHeader(
                 secrets.token_hex(16), secrets.token_hex(16), self.name, "branch-1", DISTRICT, datetime.now(UTC)
             )
-            payload = encode_request(Request(header, ReserveBody(sealed, DocumentKind.SMART_CARD, False)))
+            payload = sign_request(Request(header, ReserveBody(sealed, DocumentKind.SMART_CARD, False)), self.key)
             started = time.perf_counter()
             self.session.publish(request_topic(DISTRICT, self.name), payload)
             answer = open_answer(self._answers.get(timeout=10), self._center_public)
@@ -89,7 +90,8 @@ def _run(folder: Path, broker: Broker, voters: int, terminals: int, workers: int
         _Terminal(broker.address, f"t-{seed}-{i}", public_part(signing), public_part(sealing)) for i in range(terminals)
     ]
     codes = [record.national_code.digits for record in roll]
-    with CenterService(config, signing, sealing) as center:
+    with CenterService(config, signing, sealing,
+                       terminal_keys={c.name: public_part(c.key) for c in clients}) as center:
         assert center.wait_connected(10)
         for client in clients:
             client.session.start()

@@ -72,10 +72,12 @@ def one_run(work: Path) -> list[float]:
     signing, sealing = generate_signing_key(), generate_sealing_key()
     registry = Registry(work / "registry.db", day)
     registry.load_roll(roll)
-    center = InProcessCenter(Responder(registry, IDENTITY.district, signing, sealing))
+    terminal_key = generate_signing_key()
+    center = InProcessCenter(Responder(registry, IDENTITY.district, signing, sealing,
+                                       terminal_keys={IDENTITY.terminal: public_part(terminal_key)}))
     now = datetime.now(UTC)
-    settings = RuntimeSettings(IDENTITY, False, public_part(signing), public_part(sealing), b"k" * 32, "bench",
-                               "0" * 64, "0" * 64, now - timedelta(hours=1), now + timedelta(hours=12),
+    settings = RuntimeSettings(IDENTITY, False, public_part(signing), public_part(sealing), terminal_key, b"k" * 32,
+                               "bench", "0" * 64, "0" * 64, now - timedelta(hours=1), now + timedelta(hours=12),
                                dict.fromkeys(DeadlineKind, 30.0))
     settled = threading.Event()
     runtime = Runtime(settings, Journal(work / "journal.db"), center, Devices(InstantPrinter()),

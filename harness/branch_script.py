@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from center.eligibility import VoterRecord, ineligible_reason
 from firmware_app.flow import states as st
-from firmware_app.flow.events import (
-    NationalCodeTyped,
-    OperatorConfirmed,
-    OperatorDismissed,
-    OperatorRejected,
-    OperatorRetry,
-    OperatorVoid,
-)
+from firmware_app.flow.events import OperatorDismissed, OperatorOverrode, OperatorRetry, OperatorVoid
 from hal.printer import PrintStage
+from harness.camera.booth import CameraBooth
+from harness.camera.voters import WrittenCase
 from harness.card_desk import CardDesk, holder_of
 from harness.district import VirtualDistrict
+from harness.panel import OperatorPanel
 from harness.terminal import VirtualTerminal
 from protocol.messages import DocumentKind, IneligibleReason
 from protocol.national_code import to_persian_digits
@@ -31,6 +28,8 @@ PAPER_LEFT_MM = 25.0
 class DemoTerminal:
     terminal: VirtualTerminal
     desk: CardDesk
+    booth: CameraBooth
+    panel: OperatorPanel
 
     @property
     def name(self) -> str:
@@ -38,14 +37,16 @@ class DemoTerminal:
 
 
 class BranchScript:
-    """Drives the two terminals as operators would, narrating each case."""
+    """Drives the two terminals as operators would (cards, camera, buttons), narrating each case."""
 
-    def __init__(self, district: VirtualDistrict, terminals: list[DemoTerminal], seed: int,
-                 narrate: Narrate) -> None:
+    def __init__(self, district: VirtualDistrict, terminals: list[DemoTerminal], faces: list[WrittenCase],
+                 seed: int, narrate: Narrate) -> None:
         self._district = district
         self._first, self._second = terminals
         self._rng = random.Random(seed)
         self._say = narrate
+        self._genuine = itertools.cycle([case for case in faces if case.genuine])
+        self._impostors = iter([case for case in faces if not case.genuine])
         day = district.election_day
         self._eligible = iter([r for r in district.roll if ineligible_reason(r, day) is None])
         self._by_reason: dict[IneligibleReason, Iterator[VoterRecord]] = {
@@ -54,57 +55,57 @@ class BranchScript:
         }
 
     def run(self, voters: int) -> None:
-        served: list[tuple[DemoTerminal, VoterRecord]] = []
+        served: list[tuple[DemoTerminal, VoterRecord, WrittenCase]] = []
         for index in range(voters):
             where = (self._first, self._second)[index % 2]
-            record = next(self._eligible)
-            self._card_voter(where, record, "ordinary voter")
-            served.append((where, record))
-        first_where, first_voter = served[0]
+            record, face = next(self._eligible), next(self._genuine)
+            self._card_voter(where, record, face, "ordinary voter")
+            served.append((where, record, face))
+        first_where, first_voter, first_face = served[0]
         other = self._second if first_where is self._first else self._first
-        self._card_voter(other, first_voter, "the same voter tries again at the other terminal")
+        self._card_voter(other, first_voter, first_face, "the same voter tries again at the other terminal")
         for reason, iterator in self._by_reason.items():
-            self._card_voter(self._first, next(iterator), f"voter on the roll as {reason.value}")
+            self._card_voter(self._first, next(iterator), next(self._genuine), f"voter on the roll as {reason.value}")
+        self._impostor(self._second, override=False)
+        self._impostor(self._first, override=True)
         self._typed_voter(self._second)
-        self._operator_rejects(self._first)
         self._center_outage_then_retry(self._first)
         self._center_outage_then_void(self._second)
         self._paper_out_mid_slip(self._second)
 
     # --- the cases ------------------------------------------------------------------------------
 
-    def _card_voter(self, where: DemoTerminal, record: VoterRecord, case: str) -> st.State:
-        where.desk.present(holder_of(record, self._rng.randrange(1 << 30)))
-        state = where.terminal.wait_for((st.AwaitingConfirmation, st.DocumentRejected))
+    def _card_voter(self, where: DemoTerminal, record: VoterRecord, face: WrittenCase, case: str) -> None:
+        state = self._present(where, record, face)
         if isinstance(state, st.AwaitingConfirmation):
-            where.terminal.act(OperatorConfirmed())
+            where.panel.confirm()
             state = self._settle(where)
         self._report(where, case, state)
         where.desk.take_back()
-        return state
+
+    def _impostor(self, where: DemoTerminal, *, override: bool) -> None:
+        face = next(self._impostors)
+        state = self._present(where, next(self._eligible), face)
+        self._report(where, f"someone else holds the card ({face.name})", state)
+        if override:
+            where.terminal.act(OperatorOverrode())
+            self._report(where, "the operator overrides the mismatch (logged, counted)", self._settle(where))
+        else:
+            where.panel.reject()
+            self._report(where, "the operator presses reject", where.terminal.wait_for(st.Idle))
+        where.desk.take_back()
 
     def _typed_voter(self, where: DemoTerminal) -> None:
         record = next(self._eligible)
         wrong = record.national_code.digits[:9] + str((int(record.national_code.digits[9]) + 1) % 10)
-        where.terminal.post(NationalCodeTyped(where.terminal.runtime.new_tx_id(), wrong,
-                                              DocumentKind.BIRTH_CERTIFICATE))
+        where.terminal.runtime.type_national_code(wrong, DocumentKind.BIRTH_CERTIFICATE)
         self._report(where, "birth certificate, code typed with a wrong check digit",
                      where.terminal.wait_for(st.DocumentRejected))
-        where.terminal.post(OperatorDismissed())
-        where.terminal.wait_for(st.Idle)
         persian = to_persian_digits(record.national_code.digits)
-        where.terminal.post(NationalCodeTyped(where.terminal.runtime.new_tx_id(), persian,
-                                              DocumentKind.BIRTH_CERTIFICATE))
+        where.terminal.runtime.type_national_code(persian, DocumentKind.BIRTH_CERTIFICATE)
         where.terminal.wait_for(st.AwaitingConfirmation)
-        where.terminal.act(OperatorConfirmed())
+        where.panel.confirm()
         self._report(where, "birth certificate, code typed again in Persian digits", self._settle(where))
-
-    def _operator_rejects(self, where: DemoTerminal) -> None:
-        where.desk.present(holder_of(next(self._eligible), self._rng.randrange(1 << 30)))
-        where.terminal.wait_for(st.AwaitingConfirmation)
-        where.terminal.act(OperatorRejected())
-        self._report(where, "the operator says the person is not the card holder", where.terminal.wait_for(st.Idle))
-        where.desk.take_back()
 
     def _center_outage_then_retry(self, where: DemoTerminal) -> None:
         self._district.stop_center()
@@ -148,15 +149,25 @@ class BranchScript:
 
     # --- helpers --------------------------------------------------------------------------------
 
+    def _present(self, where: DemoTerminal, record: VoterRecord, face: WrittenCase) -> st.State:
+        """The voter steps in front of the camera and the card goes into the reader; wait for the face check."""
+        where.booth.step_in(face.camera)
+        where.desk.present(holder_of(record, self._rng.randrange(1 << 30), face.card_photo.read_bytes()))
+        state = where.terminal.wait_for((st.AwaitingConfirmation, st.DocumentRejected), timeout=20)
+        while isinstance(state, st.AwaitingConfirmation) and state.face is st.FaceVerdict.PENDING:
+            state = where.terminal.wait_for((st.AwaitingConfirmation, st.DocumentRejected), timeout=20)
+        if isinstance(state, st.AwaitingConfirmation):
+            self._say(f"{where.name}:   face check: {state.face.value} {state.face_message}")
+        return state
+
     def _present_and_confirm(self, where: DemoTerminal, record: VoterRecord) -> st.State:
-        where.desk.present(holder_of(record, self._rng.randrange(1 << 30)))
-        where.terminal.wait_for(st.AwaitingConfirmation)
-        where.terminal.act(OperatorConfirmed())
+        self._present(where, record, next(self._genuine))
+        where.panel.confirm()
         return self._settle(where)
 
     def _settle(self, where: DemoTerminal) -> st.State:
         terminal = where.terminal
-        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.PrintFailed), timeout=15)
+        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.PrintFailed), timeout=20)
         if isinstance(state, st.Committing):
             terminal.wait_for(st.Idle, timeout=15)
         return state
@@ -177,6 +188,8 @@ class BranchScript:
                 outcome = f"document rejected: {message}"
                 where.terminal.post(OperatorDismissed())
                 where.terminal.wait_for(st.Idle)
+            case st.AwaitingConfirmation(face=face):
+                outcome = f"waiting for the operator (face: {face.value})"
             case st.Idle():
                 outcome = "no slip"
             case _:

@@ -17,12 +17,13 @@ from harness.card.vpcd import VpcdSlot
 _FATHERS = ("احمد", "حسن", "عباس", "مجید", "ناصر", "کاظم", "یوسف", "ابراهیم")
 
 
-def holder_of(record: VoterRecord, seed: int) -> CardHolder:
-    """The card a voter of the roll carries: the roll's code, name and birth date, a face of its own."""
+def holder_of(record: VoterRecord, seed: int, face_jpeg: bytes | None = None) -> CardHolder:
+    """The card a voter of the roll carries: the roll's code, name and birth date, and a face photo."""
     given, _, family = record.name.partition(" ")
     rng = random.Random(seed)
+    face = face_jpeg or synthetic_face_jpeg(rng.randrange(1 << 30), 18 * 1024)
     return CardHolder(record.national_code.digits, given, family or given, rng.choice(_FATHERS),
-                      record.birth_date, synthetic_face_jpeg(rng.randrange(1 << 30), 18 * 1024))
+                      record.birth_date, face)
 
 
 class CardDesk:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import shutil
@@ -13,24 +14,32 @@ from pathlib import Path
 
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
-from firmware_app.flow.states import Idle, PollsClosed, PollsNotOpen
+from firmware_app.flow.states import PollsClosed, PollsNotOpen
+from firmware_app.identity.face import FaceMatcher
+from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
+from firmware_app.runtime.health import Health, HealthCheck
 from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.store.journal import Journal
-from hal.card_reader import PcscCardReader
+from hal.card_reader import PcscCardReader, ReaderState
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
+from harness.camera.booth import CameraBooth
+from harness.camera.voters import write_all_cases
 from harness.card.pcscd import Pcscd
 from harness.card.pki import make_pki
 from harness.card_desk import CardDesk
 from harness.district import VirtualDistrict
 from harness.invariants import violations
+from harness.panel import OperatorPanel
 from harness.terminal import TerminalPlan, VirtualTerminal
 
 log = logging.getLogger("demo")
 
 DISTRICT = "D01"
 BRANCH = "B-0101"
+CLOSING_AFTER = timedelta(hours=11)
+EXTENSION = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class DemoReport:
     operator_rejected: int
     voided: int
     reprinted: int
+    face_overrides: int
     unresolved: int
     invariants_ok: bool
     violations: list[str]
@@ -71,35 +81,67 @@ def command(argv: list[str]) -> int:
     return 0 if report.invariants_ok else 1
 
 
-def run_demo(voters: int, seed: int, out: Path, narrate: Narrate) -> DemoReport:
+def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd | None = None) -> DemoReport:
+    """The whole polling day; `pcscd` is the machine's one pcscd if the caller already runs it."""
     district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed)
-    pcscd = Pcscd(_folder(out / "pcscd"))
+    own_pcscd = pcscd is None
+    pcscd = pcscd or Pcscd(_folder(out / "pcscd"))
     pki = make_pki()
     csca = pki.write_csca(out / "csca.pem")
+    matcher = FaceMatcher()
+    faces = write_all_cases(out / "faces", matcher.models)
     district.start()
-    pcscd.start()
+    if not pcscd.running:
+        pcscd.start()
     terminals: list[DemoTerminal] = []
+    opening = datetime.now(UTC)
     try:
         for number in (1, 2):
             identity = TerminalIdentity(f"T-0101-{number}", BRANCH, DISTRICT)
             desk = CardDesk(pcscd, pki, slot=number - 1)
-            reader = CardDocumentReader(PcscCardReader(desk.reader_name, True), TrustAnchors.load(csca))
+            pcsc = PcscCardReader(desk.reader_name, True)
+            reader = CardDocumentReader(pcsc, TrustAnchors.load(csca))
+            booth, panel = CameraBooth(), OperatorPanel()
             plan = TerminalPlan(identity, out / identity.terminal, district.broker.address,
                                 district.keys.signing_public, district.keys.sealing_public,
-                                serial_printer="generic-80")
-            terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(identity.terminal))
+                                serial_printer="generic-80", opens_at=opening, closes_at=opening + CLOSING_AFTER)
+            terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(identity.terminal),
+                                       face_check=CameraFaceCheck(booth, matcher), buttons=panel.buttons,
+                                       indicators=panel.indicators,
+                                       health_checks=[_card_reader_health(reader), _camera_health(booth)])
+            district.enrol(identity.terminal, terminal.signing_public)
             terminal.start()
-            terminals.append(DemoTerminal(terminal, desk))
+            terminals.append(DemoTerminal(terminal, desk, booth, panel))
         _open_polls(terminals, narrate)
-        BranchScript(district, terminals, seed, narrate).run(voters)
-        _close_polls(terminals, narrate)
+        BranchScript(district, terminals, faces, seed, narrate).run(voters)
+        _close_polls(district, terminals, narrate)
     finally:
         for demo_terminal in terminals:
             demo_terminal.desk.take_back()
             demo_terminal.terminal.stop()
-        pcscd.stop()
+            demo_terminal.booth.close()
+            demo_terminal.panel.close()
+        if own_pcscd:
+            pcscd.stop()
         district.stop()
     return _report(district, terminals, out)
+
+
+def _card_reader_health(reader: CardDocumentReader) -> HealthCheck:
+    def check() -> Health:
+        status = reader.status()
+        ok = status.state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}
+        return Health("کارت‌خوان", ok, True, status.state.value)
+
+    return check
+
+
+def _camera_health(booth: CameraBooth) -> HealthCheck:
+    def check() -> Health:
+        status = booth.status()
+        return Health("دوربین", status.has_frames, False, status.detail or status.state.value)
+
+    return check
 
 
 def _operator_log(terminal: str) -> Narrate:
@@ -122,20 +164,39 @@ def _open_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
     for demo_terminal in terminals:
         terminal = demo_terminal.terminal
         terminal.wait_for(PollsNotOpen)
-        now = datetime.now(UTC)
+        now = terminal.clock()
         refusal = terminal.act(OpenPollsRequested(now, now + timedelta(hours=1))).refusal
-        say(f"{terminal.plan.identity.terminal}: opening an hour early is refused ({refusal})")
-        terminal.post(OpenPollsRequested(now, now - timedelta(minutes=1)))
-        terminal.wait_for(Idle)
-        say(f"{terminal.plan.identity.terminal}: polls open")
+        say(f"{demo_terminal.name}: asking to open an hour before the set time is refused ({refusal})")
+        terminal.open_polls()
+        warnings = [m for m in terminal.display.messages if "هشدار" in m]
+        say(f"{demo_terminal.name}: self-test passed, zero report printed, the center acknowledged: polls open"
+            + (f" ({len(warnings)} warning)" if warnings else ""))
 
 
-def _close_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
+def _close_polls(district: VirtualDistrict, terminals: list[DemoTerminal], say: Narrate) -> None:
+    first = terminals[0].terminal
+    refusal = first.act(ClosePollsRequested(first.clock(), first.runtime.closes_at)).refusal
+    say(f"{terminals[0].name}: closing before the closing time is refused ({refusal})")
+    extended = first.runtime.closes_at + EXTENSION
+    district.broadcast_extension(extended)
     for demo_terminal in terminals:
-        terminal = demo_terminal.terminal
-        terminal.post(ClosePollsRequested())
-        terminal.wait_for(PollsClosed, timeout=15)
-        say(f"{terminal.plan.identity.terminal}: polls closed")
+        demo_terminal.terminal.wait_until(functools.partial(_closes_at, demo_terminal.terminal, extended))
+    say(f"the center broadcasts a signed extension by {EXTENSION}; both terminals accept it")
+    for demo_terminal in terminals:
+        demo_terminal.terminal.clock.advance(CLOSING_AFTER + EXTENSION + timedelta(minutes=1))
+    say("  -- the clock reaches the extended closing time --")
+    for demo_terminal in terminals:
+        demo_terminal.terminal.wait_for(PollsClosed, timeout=20)
+        demo_terminal.terminal.wait_until(functools.partial(_closing_report_out, demo_terminal.terminal), timeout=20)
+        say(f"{demo_terminal.name}: polls closed by the terminal itself; closing report printed and sent")
+
+
+def _closes_at(terminal: VirtualTerminal, until: datetime) -> bool:
+    return terminal.runtime.closes_at == until
+
+
+def _closing_report_out(terminal: VirtualTerminal) -> bool:
+    return any("پایان رأی‌گیری (صورتجلسه) چاپ شد" in message for message in terminal.display.messages)
 
 
 def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path) -> DemoReport:
@@ -156,7 +217,8 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path)
         issued=counts[Counter.ISSUED], duplicates_refused=counts[Counter.DUPLICATES_REFUSED],
         ineligible=counts[Counter.INELIGIBLE], rejected_documents=counts[Counter.REJECTED_DOCUMENTS],
         operator_rejected=counts[Counter.OPERATOR_REJECTED], voided=counts[Counter.VOIDED],
-        reprinted=counts[Counter.REPRINTED], unresolved=unresolved, invariants_ok=not found,
+        reprinted=counts[Counter.REPRINTED], face_overrides=counts[Counter.FACE_OVERRIDES],
+        unresolved=unresolved, invariants_ok=not found,
         violations=found, out=str(out),
     )
 
@@ -188,7 +250,8 @@ def _print_summary(report: DemoReport) -> None:
     rows = [("slips issued", report.issued), ("duplicates refused", report.duplicates_refused),
             ("ineligible", report.ineligible), ("documents rejected", report.rejected_documents),
             ("operator rejected", report.operator_rejected), ("voided", report.voided),
-            ("reprinted", report.reprinted), ("unresolved", report.unresolved)]
+            ("reprinted", report.reprinted), ("face overrides", report.face_overrides),
+            ("unresolved", report.unresolved)]
     for label, value in rows:
         print(f"  {label:<20} {value}")
     print(f"  invariants           {'OK' if report.invariants_ok else 'BROKEN'}")

@@ -27,6 +27,7 @@ from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
 from firmware_app.version import VERSION, software_hash
 from hal.buttons import Buttons
+from hal.indicators import Indicators
 from hal.printer import Printer
 from harness.fakes import (
     LoggingPrinter,
@@ -40,6 +41,7 @@ from harness.printer.pty_pair import open_virtual_printer
 from harness.printer.virtual import VirtualPrinter
 from harness.slip_evidence import jobs_from_pages
 from protocol.mqtt import BrokerAddress, TlsFiles
+from protocol.seal import generate_signing_key, load_key, public_part, save_key
 
 DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
                      DeadlineKind.CLOSE: 3.0}
@@ -86,6 +88,15 @@ def voter_key_for(work_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def signing_key_for(work_dir: Path) -> OKPKey:
+    """The terminal's Ed25519 request-signing key, made once and kept beside its journal (0600)."""
+    path = work_dir / "signing.key.pem"
+    if not path.exists():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        save_key(generate_signing_key(), path, private=True)
+    return load_key(path)
+
+
 def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
     """What a terminal left in its folder (journal and printer log), read on a connection of our own."""
     journal = Journal(work_dir / "journal.db")
@@ -102,7 +113,7 @@ class VirtualTerminal:
     def __init__(self, plan: TerminalPlan, faults: FaultPoints | None = None,
                  echo: Callable[[str], None] | None = None, card_reader: DocumentReader | None = None,
                  face_check: FaceCheck | None = None, buttons: Buttons | None = None,
-                 health_checks: list[HealthCheck] | None = None) -> None:
+                 indicators: Indicators | None = None, health_checks: list[HealthCheck] | None = None) -> None:
         plan.work_dir.mkdir(parents=True, exist_ok=True)
         self.plan = plan
         self.clock = ShiftedClock()
@@ -119,10 +130,12 @@ class VirtualTerminal:
         self.display = RecordingDisplay(echo)
         self.indicators = RecordingIndicators()
         self.journal = Journal(plan.work_dir / "journal.db")
+        self.signing_key = signing_key_for(plan.work_dir)
         now = self.clock()
         settings = RuntimeSettings(
             identity=plan.identity, training=plan.training, center_signing_key=plan.center_signing_key,
-            center_sealing_key=plan.center_sealing_key, voter_key=voter_key_for(plan.work_dir),
+            center_sealing_key=plan.center_sealing_key, terminal_signing_key=self.signing_key,
+            voter_key=voter_key_for(plan.work_dir),
             software_version=VERSION, software_hash=software_hash(), config_hash=hashlib.sha256(
                 repr(plan).encode()).hexdigest(),
             opens_at=plan.opens_at or now - timedelta(hours=1), closes_at=plan.closes_at or now + timedelta(hours=12),
@@ -134,11 +147,16 @@ class VirtualTerminal:
         self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, self._broadcast,
                                plan.tls)
         equipment = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
-                            buttons=buttons, indicators=self.indicators, face_check=face_check,
+                            buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
                             health_checks=health_checks or [])
         self.runtime = Runtime(settings, self.journal, self.link, equipment, self.display, self.clock, faults,
                                connected=lambda: self.link.connected)
         self.runtime.add_listener(self._record)
+
+    @property
+    def signing_public(self) -> OKPKey:
+        """The public half of the terminal's request-signing key, for the district to enrol."""
+        return public_part(self.signing_key)
 
     def _answer(self, payload: bytes) -> None:
         self.runtime.answer_arrived(payload)

@@ -99,9 +99,15 @@ class MqttSession:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
-    def publish(self, topic: str, payload: bytes) -> bool:
-        """Queue a QoS 1 publish; False when the client refused it outright (it will be resent later)."""
-        info = self._client.publish(topic, payload, qos=1)
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, wait: float | None = None) -> bool:
+        """Queue a QoS 1 publish; False when the client refused it outright (it will be resent later).
+
+        With `wait`, also wait that long for the broker's acknowledgement (for one-shot publishers).
+        """
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        if wait is not None and info.rc == mqtt.MQTT_ERR_SUCCESS:
+            info.wait_for_publish(wait)
+            return info.is_published()
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def stop(self) -> None:

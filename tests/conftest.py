@@ -1,4 +1,4 @@
-"""Shared fixtures: one real mosquitto per test session, on a free loopback port."""
+"""Shared fixtures: one real mosquitto and the one pcscd of the machine, per test session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.broker import Broker
+from harness.card.pcscd import Pcscd
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +17,11 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     work: Path = tmp_path_factory.mktemp("broker")
     with Broker(work) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    """The one pcscd of the machine with our vpcd reader; missing pcscd or vpcd fails, never skips."""
+    work: Path = tmp_path_factory.mktemp("pcscd")
+    with Pcscd(work) as service:
+        yield service

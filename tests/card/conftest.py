@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,14 +28,6 @@ def anchors(pki: CardPki, tmp_path_factory: pytest.TempPathFactory) -> TrustAnch
 @pytest.fixture(scope="session")
 def holder() -> CardHolder:
     return synthetic_holder(7)
-
-
-@pytest.fixture(scope="session")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
-    """The one pcscd of the machine; a missing pcscd or vpcd fails the tests, never skips them."""
-    work: Path = tmp_path_factory.mktemp("pcscd")
-    with Pcscd(work) as service:
-        yield service
 
 
 @pytest.fixture
