@@ -20,7 +20,6 @@ from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.runtime.health import Health, HealthCheck
-from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.store.journal import Journal
 from hal.card_reader import PcscCardReader, ReaderState
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
@@ -83,11 +82,11 @@ def command(argv: list[str]) -> int:
 
 def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd | None = None) -> DemoReport:
     """The whole polling day; `pcscd` is the machine's one pcscd if the caller already runs it."""
-    district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed)
+    pki = make_pki()
+    district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed,
+                               csca_pem=pki.csca_pem())
     own_pcscd = pcscd is None
     pcscd = pcscd or Pcscd(_folder(out / "pcscd"))
-    pki = make_pki()
-    csca = pki.write_csca(out / "csca.pem")
     matcher = FaceMatcher()
     faces = write_all_cases(out / "faces", matcher.models)
     district.start()
@@ -97,19 +96,19 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd |
     opening = datetime.now(UTC)
     try:
         for number in (1, 2):
-            identity = TerminalIdentity(f"T-0101-{number}", BRANCH, DISTRICT)
+            name = f"T-0101-{number}"
+            installation = district.provision(name, BRANCH, out / name / "provisioning")
             desk = CardDesk(pcscd, pki, slot=number - 1)
             pcsc = PcscCardReader(desk.reader_name, True)
-            reader = CardDocumentReader(pcsc, TrustAnchors.load(csca))
+            reader = CardDocumentReader(pcsc, TrustAnchors.load(installation.csca_path))
             booth, panel = CameraBooth(), OperatorPanel()
-            plan = TerminalPlan(identity, out / identity.terminal, district.broker.address,
-                                district.keys.signing_public, district.keys.sealing_public,
-                                serial_printer="generic-80", opens_at=opening, closes_at=opening + CLOSING_AFTER)
-            terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(identity.terminal),
+            plan = TerminalPlan.provisioned(installation, out / name, district.broker.address,
+                                            serial_printer="generic-80", opens_at=opening,
+                                            closes_at=opening + CLOSING_AFTER)
+            terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(name),
                                        face_check=CameraFaceCheck(booth, matcher), buttons=panel.buttons,
                                        indicators=panel.indicators,
                                        health_checks=[_card_reader_health(reader), _camera_health(booth)])
-            district.enrol(identity.terminal, terminal.signing_public)
             terminal.start()
             terminals.append(DemoTerminal(terminal, desk, booth, panel))
         _open_polls(terminals, narrate)

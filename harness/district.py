@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,12 +12,16 @@ from joserfc.jwk import OKPKey
 from center.broadcast import publish_extension
 from center.config import CenterConfig
 from center.eligibility import VoterRecord
+from center.enroll import CenterKeys as EnrolmentKeys
 from center.registry import Registry
-from center.service import CenterService
+from center.service import CenterService, EnrolledTerminalKeys
 from center.synthetic_roll import generate_roll
 from harness.broker import Broker
+from harness.card.pki import make_pki
+from harness.pki import make_district_pki, provision_terminal
 from protocol.mqtt import MqttSession
 from protocol.seal import generate_sealing_key, generate_signing_key, public_part
+from provisioning.installed import Installation
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,20 @@ class CenterKeys:
 
 
 class VirtualDistrict:
-    """Broker, roll and center for one district; the center can be stopped and started to play an outage."""
+    """A district PKI, a mutual-TLS broker, a roll and the center; terminals are provisioned through the real
+    enrolment path and talk only over TLS. The center can be stopped and started to play an outage."""
 
     def __init__(self, work_dir: Path, district: str, election_day: date, voters: int, seed: int,
-                 workers: int = 1) -> None:
+                 workers: int = 1, csca_pem: bytes | None = None) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
+        self.work_dir = work_dir
         self.district = district
         self.election_day = election_day
         self.keys = CenterKeys(generate_signing_key(), generate_sealing_key())
-        self.broker = Broker(work_dir / "broker")
+        anchors = csca_pem if csca_pem is not None else make_pki().csca_pem()
+        self.pki = make_district_pki(work_dir / "pki", district,
+                                     EnrolmentKeys(self.keys.signing_public, self.keys.sealing_public), anchors)
+        self.broker = Broker(work_dir / "broker", tls=self.pki.broker_tls)
         self.roll: list[VoterRecord] = generate_roll(voters, seed, election_day)
         self.database = work_dir / "registry.db"
         registry = Registry(self.database, election_day)
@@ -53,16 +63,20 @@ class VirtualDistrict:
         self._config = CenterConfig(
             district=district, instance="center-1", election_day=election_day, database=self.database,
             signing_key=work_dir / "unused-signing.pem", sealing_key=work_dir / "unused-sealing.pem",
-            broker=self.broker.address, tls=None, workers=workers, group="center",
+            broker=self.broker.center_address, tls=self.pki.center_tls, workers=workers, group=self.pki.group,
         )
-        self.terminal_keys: dict[str, OKPKey] = {}
-        """Enrolled terminals' public signing keys; the center reads this mapping at each request."""
+        self.terminal_keys = EnrolledTerminalKeys(self.pki.ca.folder)
+        """What enrolment recorded in the CA folder; the center reads a new terminal's key at its first request."""
         self.center: CenterService | None = None
 
-    def enrol(self, terminal: str, signing_public: OKPKey) -> None:
-        """Make a terminal's signing key known to the center (what `kiosk-center enroll` records)."""
-        self.terminal_keys[terminal] = signing_public
+    def provision(self, terminal: str, branch: str, folder: Path) -> Installation:
+        """The terminal's whole enrolment: keys made on the device, certificate and signed bundle, install."""
+        return provision_terminal(self.pki, folder, terminal, branch)
 
+    def center_session(self, name: str, subscriptions: list[str],
+                       on_message: Callable[[str, bytes], None]) -> MqttSession:
+        """An MQTT session with the center's own credentials on the center's listener (an insider's position)."""
+        return MqttSession(name, self.broker.center_address, subscriptions, on_message, tls=self.pki.center_tls)
     def start(self) -> None:
         self.broker.start()
         self.start_center()
@@ -85,7 +99,7 @@ class VirtualDistrict:
 
     def broadcast_extension(self, closes_at: datetime) -> None:
         """The center tells every terminal of the district that the polls close later (signed, retained)."""
-        session = MqttSession(f"{self.district}-broadcaster", self.broker.address, [], lambda _t, _p: None)
+        session = self.center_session(f"{self.district}-broadcaster", [], lambda _t, _p: None)
         session.start()
         try:
             if not session.wait_connected(10):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from joserfc.jwk import OKPKey
 
@@ -42,6 +43,7 @@ from harness.printer.virtual import VirtualPrinter
 from harness.slip_evidence import jobs_from_pages
 from protocol.mqtt import BrokerAddress, TlsFiles
 from protocol.seal import generate_signing_key, load_key, public_part, save_key
+from provisioning.installed import Installation
 
 DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
                      DeadlineKind.CLOSE: 3.0}
@@ -64,6 +66,16 @@ class TerminalPlan:
     """A printer profile name: print through the real ESC/POS driver to a virtual printer on a pty."""
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    signing_key: OKPKey | None = None
+    """The provisioned request-signing key; a terminal that was never provisioned makes one of its own."""
+
+    @classmethod
+    def provisioned(cls, installation: Installation, work_dir: Path, broker: BrokerAddress,
+                    **options: Any) -> TerminalPlan:
+        """A terminal as its installed enrolment bundle describes it: identity, TLS, center and signing keys."""
+        identity = TerminalIdentity(installation.terminal, installation.branch, installation.district)
+        return cls(identity, work_dir, broker, installation.center_signing_key, installation.center_sealing_key,
+                   tls=installation.tls, signing_key=installation.signing_key, **options)
 
 
 class ShiftedClock:
@@ -130,7 +142,7 @@ class VirtualTerminal:
         self.display = RecordingDisplay(echo)
         self.indicators = RecordingIndicators()
         self.journal = Journal(plan.work_dir / "journal.db")
-        self.signing_key = signing_key_for(plan.work_dir)
+        self.signing_key = plan.signing_key or signing_key_for(plan.work_dir)
         now = self.clock()
         settings = RuntimeSettings(
             identity=plan.identity, training=plan.training, center_signing_key=plan.center_signing_key,
@@ -144,6 +156,8 @@ class VirtualTerminal:
         self._changed = threading.Condition()
         self.history: list[tuple[State, Event, Step]] = []
         self._mark = 0
+        self.answers_received: list[bytes] = []
+        """Every payload that reached this terminal's answer topic, as it came off the wire."""
         self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, self._broadcast,
                                plan.tls)
         equipment = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
@@ -159,6 +173,7 @@ class VirtualTerminal:
         return public_part(self.signing_key)
 
     def _answer(self, payload: bytes) -> None:
+        self.answers_received.append(payload)
         self.runtime.answer_arrived(payload)
 
     def _broadcast(self, payload: bytes) -> None:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from firmware_app.flow import states as st
@@ -18,13 +19,13 @@ from firmware_app.flow.events import (
 )
 from firmware_app.identity.document import Document
 from firmware_app.runtime.faults import KillAtPoint
-from firmware_app.runtime.settings import TerminalIdentity
 from hal.printer import PrintStage
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol.messages import DocumentKind
 from protocol.mqtt import BrokerAddress
 from protocol.national_code import NationalCode
-from protocol.seal import load_key
+from provisioning.installed import load_installation
+from provisioning.refusals import ProvisioningRefusal
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,8 @@ class ProcessPlan:
     """What the parent test tells the terminal process (a JSON file)."""
 
     work_dir: Path
-    terminal: str
-    branch: str
-    district: str
+    provisioning: Path
     broker_port: int
-    signing_key: Path
-    sealing_key: Path
     national_code: str
     kill_at: int | None
     trace: Path | None
@@ -46,10 +43,8 @@ class ProcessPlan:
     @classmethod
     def load(cls, path: Path) -> ProcessPlan:
         data = json.loads(path.read_text())
-        return cls(Path(data["work_dir"]), data["terminal"], data["branch"], data["district"],
-                   data["broker_port"], Path(data["signing_key"]), Path(data["sealing_key"]),
-                   data["national_code"], data["kill_at"], Path(data["trace"]) if data["trace"] else None,
-                   data["fail_first_print"])
+        return cls(Path(data["work_dir"]), Path(data["provisioning"]), data["broker_port"], data["national_code"],
+                   data["kill_at"], Path(data["trace"]) if data["trace"] else None, data["fail_first_print"])
 
 
 def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: bool, timeout: float = 60.0) -> None:
@@ -94,9 +89,10 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
 
 def main() -> None:
     plan = ProcessPlan.load(Path(sys.argv[1]))
-    identity = TerminalIdentity(plan.terminal, plan.branch, plan.district)
-    terminal_plan = TerminalPlan(identity, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port),
-                                 load_key(plan.signing_key), load_key(plan.sealing_key))
+    installation = load_installation(plan.provisioning, datetime.now(UTC))
+    if isinstance(installation, ProvisioningRefusal):
+        raise SystemExit(f"provisioning refused: {installation}")
+    terminal_plan = TerminalPlan.provisioned(installation, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port))
     terminal = VirtualTerminal(terminal_plan, faults=KillAtPoint(plan.kill_at, plan.trace))
     terminal.start()
     try:

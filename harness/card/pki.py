@@ -34,8 +34,11 @@ class CardPki:
     csca: Authority
     document_signer: Authority
 
+    def csca_pem(self) -> bytes:
+        return self.csca.certificate.public_bytes(serialization.Encoding.PEM)
+
     def write_csca(self, path: Path) -> Path:
-        path.write_bytes(self.csca.certificate.public_bytes(serialization.Encoding.PEM))
+        path.write_bytes(self.csca_pem())
         return path
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -13,7 +12,6 @@ import pytest
 
 from center.eligibility import VoterRecord, VoterStatus, age_on
 from firmware_app.identity.document import Document
-from firmware_app.runtime.settings import TerminalIdentity
 from harness.district import VirtualDistrict
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol.messages import DocumentKind
@@ -69,12 +67,10 @@ def make_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[Termina
 
     def make(open_polls: bool = True, **overrides: Any) -> VirtualTerminal:
         number = next(_numbers)
-        identity = TerminalIdentity(f"T-{number:04d}", f"B-{number:04d}", district.district)
-        plan = TerminalPlan(identity, tmp_path / identity.terminal, district.broker.address,
-                            district.keys.signing_public, district.keys.sealing_public)
-        plan = dataclasses.replace(plan, **overrides)
+        name = f"T-{number:04d}"
+        installation = district.provision(name, f"B-{number:04d}", tmp_path / name / "provisioning")
+        plan = TerminalPlan.provisioned(installation, tmp_path / name, district.broker.address, **overrides)
         terminal = VirtualTerminal(plan)
-        district.enrol(identity.terminal, terminal.signing_public)
         made.append(terminal)
         terminal.start()
         if open_polls:

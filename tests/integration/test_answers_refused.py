@@ -15,31 +15,25 @@ from harness.district import VirtualDistrict
 from protocol.codec import decode_request, encode_answer
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import Answer, AnswerHeader, Request, RequestKind, ReserveAnswer, ReserveOutcome
-from protocol.mqtt import MqttSession
 from protocol.seal import generate_signing_key, sign_answer
 from protocol.topics import PREFIX, answer_topic
 from tests.integration.conftest import TerminalFactory, Voters, card_of
 
 
 class Sniffer:
-    """A rogue device on the branch network: sees requests and answers, publishes what it likes."""
+    """An insider holding the center's broker credentials (or a compromised broker): reads every request and
+    publishes whatever it likes on any terminal's answer topic. Only the center's signing key is out of reach."""
 
     def __init__(self, district: VirtualDistrict) -> None:
         self.requests: list[Request] = []
-        self.answers: dict[str, list[bytes]] = {}
         self._seen = threading.Condition()
-        self.session = MqttSession("sniffer", district.broker.address,
-                                   [f"{PREFIX}/{district.district}/+/req", f"{PREFIX}/{district.district}/+/resp"],
-                                   self._message)
+        self.session = district.center_session("insider", [f"{PREFIX}/{district.district}/+/req"], self._message)
 
-    def _message(self, topic: str, payload: bytes) -> None:
+    def _message(self, _topic: str, payload: bytes) -> None:
         with self._seen:
-            if topic.endswith("/req"):
-                request = decode_request(jws.extract_compact(payload).payload)
-                if isinstance(request, Request):
-                    self.requests.append(request)
-            else:
-                self.answers.setdefault(topic.split("/")[3], []).append(payload)
+            request = decode_request(jws.extract_compact(payload).payload)
+            if isinstance(request, Request):
+                self.requests.append(request)
             self._seen.notify_all()
 
     def wait_reserve(self, terminal: str) -> Request:
@@ -105,7 +99,7 @@ def test_a_replayed_genuine_answer_is_dropped(
     terminal.wait_for(st.AwaitingConfirmation)
     terminal.post(OperatorConfirmed())
     terminal.wait_for(st.Idle)
-    old_answers = list(sniffer.answers[name])
+    old_answers = list(terminal.answers_received)
     district.stop_center()
     try:
         terminal.reader.insert(card_of(voters.eligible()))
@@ -129,7 +123,7 @@ def test_an_answer_for_another_terminal_is_refused(
     other.wait_for(st.AwaitingConfirmation)
     other.post(OperatorConfirmed())
     other.wait_for(st.Idle)
-    genuine = sniffer.answers[other.plan.identity.terminal][0]
+    genuine = other.answers_received[-1]
     district.stop_center()
     try:
         victim.reader.insert(card_of(voters.eligible()))

@@ -13,8 +13,7 @@ import pytest
 from firmware_app.flow.events import TxStage
 from harness.district import VirtualDistrict
 from harness.invariants import violations
-from harness.terminal import evidence_from, signing_key_for
-from protocol.seal import public_part, save_key
+from harness.terminal import evidence_from
 from tests.integration.conftest import Voters
 
 pytestmark = pytest.mark.slow
@@ -30,28 +29,27 @@ def _run(plan_path: Path, plan: dict[str, object]) -> subprocess.CompletedProces
 def test_every_kill_point_recovers_to_a_consistent_branch(
     scenario: str, district: VirtualDistrict, voters: Voters, tmp_path: Path
 ) -> None:
-    signing, sealing = tmp_path / "center-signing.pub.pem", tmp_path / "center-sealing.pub.pem"
-    save_key(district.keys.signing_public, signing, private=False)
-    save_key(district.keys.sealing_public, sealing, private=False)
+    prefix = "KW" if scenario == "whole_voter" else "KP"
 
     def plan(name: str, kill_at: int | None, trace: Path | None) -> dict[str, object]:
-        district.enrol(name, public_part(signing_key_for(tmp_path / name)))
-        return {"work_dir": str(tmp_path / name), "terminal": name, "branch": f"B-{name}",
-                "district": district.district, "broker_port": district.broker.address.port,
-                "signing_key": str(signing), "sealing_key": str(sealing),
+        provisioning = tmp_path / name / "provisioning"
+        if not provisioning.exists():
+            district.provision(name, f"B-{name}", provisioning)
+        return {"work_dir": str(tmp_path / name), "provisioning": str(provisioning),
+                "broker_port": district.broker.address.port,
                 "national_code": voters.eligible().national_code.digits, "kill_at": kill_at,
                 "trace": str(trace) if trace else None,
                 "fail_first_print": scenario == "paper_out_mid_slip" and (kill_at is not None or trace is not None)}
 
     trace = tmp_path / "dry-run.trace"
-    dry = _run(tmp_path / "dry.json", plan("K-dry", None, trace))
+    dry = _run(tmp_path / "dry.json", plan(f"{prefix}-dry", None, trace))
     assert dry.returncode == 0, dry.stderr.decode()[-2000:]
     points = [line.split(" ", 1)[1] for line in trace.read_text().splitlines()]
     assert len(points) >= 20, f"the dry run passed only {len(points)} kill points"
 
     failures: list[str] = []
     for index, point in enumerate(points, start=1):
-        name = f"K-{index:03d}"
+        name = f"{prefix}-{index:03d}"
         killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace"))
         if killed.returncode != -signal.SIGKILL:
             failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")

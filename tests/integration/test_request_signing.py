@@ -37,7 +37,7 @@ from protocol.messages import (
 )
 from protocol.mqtt import MqttSession
 from protocol.national_code import to_persian_digits
-from protocol.seal import generate_signing_key, open_answer, public_part, seal_national_code, sign_request
+from protocol.seal import generate_signing_key, open_answer, seal_national_code, sign_request
 from protocol.topics import answer_topic, request_topic
 from tests.integration.conftest import TerminalFactory, Voters
 
@@ -50,14 +50,13 @@ class SignedProbe:
 
     def __init__(self, district: VirtualDistrict) -> None:
         name = f"S-{secrets.token_hex(3)}"
-        self.identity = TerminalIdentity(name, f"B-{name}", district.district)
-        self.key = generate_signing_key()
-        district.enrol(name, public_part(self.key))
+        installation = district.provision(name, f"B-{name}", district.work_dir / "probes" / name)
+        self.identity = TerminalIdentity(name, installation.branch, district.district)
+        self.key = installation.signing_key
         self._district = district
         self._answers: queue.Queue[bytes] = queue.Queue()
-        self.session = MqttSession(f"probe-{name}", district.broker.address,
-                                   [answer_topic(district.district, name)],
-                                   lambda _topic, payload: self._answers.put(payload))
+        self.session = MqttSession(name, district.broker.address, [answer_topic(district.district, name)],
+                                   lambda _topic, payload: self._answers.put(payload), tls=installation.tls)
 
     def request(self, body: RequestBody, sent_at: datetime | None = None) -> Request:
         who = self.identity
@@ -175,8 +174,8 @@ def center_behind(district: VirtualDistrict, request: pytest.FixtureRequest) -> 
     behind: timedelta = request.param
     config = CenterConfig(district.district, "center-behind", district.election_day, district.database,
                           district.database.with_name("unused-signing.pem"),
-                          district.database.with_name("unused-sealing.pem"), district.broker.address, None, 1,
-                          "center")
+                          district.database.with_name("unused-sealing.pem"), district.broker.center_address,
+                          district.pki.center_tls, 1, district.pki.group)
     district.stop_center()
     skewed = CenterService(config, district.keys.signing, district.keys.sealing, lambda: utc_now() - behind,
                            terminal_keys=district.terminal_keys)
@@ -194,7 +193,6 @@ def test_a_terminal_whose_clock_is_off_says_so_and_does_not_open(
     center_behind: timedelta, district: VirtualDistrict, make_terminal: TerminalFactory
 ) -> None:
     terminal = make_terminal(open_polls=False)
-    district.enrol(terminal.plan.identity.terminal, terminal.signing_public)
     terminal.wait_for(st.PollsNotOpen)
     terminal.runtime.request_open()
     refused = terminal.wait_for(st.PollsNotOpen, timeout=20)
