@@ -209,7 +209,7 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path)
         found = violations(registry.reservations(), evidence)
     finally:
         registry.close()
-    found += _privacy_violations(district, out)
+    found += _privacy_violations(district, out, [t.terminal for t in terminals])
     unresolved = sum(1 for e in evidence for tx in e.transactions if tx.stage.value.endswith("pending")
                      or tx.stage.value in {"eligible", "printing", "print_failed"})
     return DemoReport(
@@ -230,10 +230,16 @@ def _counts(terminal: VirtualTerminal) -> dict[Counter, int]:
         journal.close()
 
 
-def _privacy_violations(district: VirtualDistrict, out: Path) -> list[str]:
-    """No national code of the roll in any terminal file, log or the broker's store (rule 6)."""
+def _privacy_violations(district: VirtualDistrict, out: Path, terminals: list[VirtualTerminal]) -> list[str]:
+    """No national code of the roll in any terminal file, log, MQTT message or the broker's store (rule 6).
+
+    The center's registry is left out: it is the roll itself, the one place national codes are kept.
+    Requests are in the journals' outboxes byte for byte; answers are checked as they came off the wire.
+    """
     codes = {record.national_code.digits.encode() for record in district.roll}
-    found = []
+    found = [f"a national code appears in an answer to {terminal.plan.identity.terminal}"
+             for terminal in terminals for payload in terminal.answers_received
+             if any(code in payload for code in codes)]
     for path in sorted(out.rglob("*")):
         if not path.is_file() or (path.is_relative_to(out / "district") and "registry" in path.name):
             continue

@@ -82,6 +82,19 @@ def provision_terminal(pki: DistrictPki, folder: Path, terminal: str, branch: st
     return _ok(load_installation(folder, at))
 
 
+def terminal_credentials(pki: DistrictPki, folder: Path, terminal: str) -> TlsFiles:
+    """TLS credentials for a test client playing `terminal`: a fresh key and a certificate valid now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_file, cert_file = folder / f"{terminal}.key", folder / f"{terminal}.pem"
+    key_file.touch(mode=0o600)
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    certificate = issue_terminal(pki.ca, terminal, key.public_key(), datetime.now(UTC), timedelta(days=1))
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return TlsFiles(pki.ca.ca_path, cert_file, key_file)
+
+
 def expired_terminal(pki: DistrictPki, folder: Path, terminal: str) -> TlsFiles:
     """A terminal whose certificate from the right CA expired yesterday."""
     long_ago = datetime.now(UTC) - timedelta(days=10)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real mosquitto and the one pcscd of the machine, per test session."""
+"""Shared fixtures: the one pcscd of the machine, for the whole test session."""
 
 from __future__ import annotations
 
@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.broker import Broker
 from harness.card.pcscd import Pcscd
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """A real mosquitto with the project's config. Missing mosquitto is an error, never a skip."""
-    work: Path = tmp_path_factory.mktemp("broker")
-    with Broker(work) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,23 @@
-"""Fixtures of the center tests: the center's keys, an election day and a registry with a small roll."""
+"""Fixtures of the center tests: the center's keys, a registry with a small roll, a mutual-TLS district broker."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from joserfc.jwk import OKPKey
 
+from center.config import CenterConfig
+from center.enroll import CenterKeys
 from center.registry import Registry
-from protocol.seal import generate_sealing_key, generate_signing_key
+from harness.broker import Broker
+from harness.card.pki import make_pki
+from harness.pki import DistrictPki, make_district_pki, terminal_credentials
+from protocol.mqtt import TlsFiles
+from protocol.seal import generate_sealing_key, generate_signing_key, public_part
 from tests.center.sample import ELECTION_DAY, SMALL_ROLL
 
 
@@ -38,3 +46,37 @@ def registry(registry_path: Path) -> Iterator[Registry]:
     opened = Registry(registry_path, ELECTION_DAY)
     yield opened
     opened.close()
+
+
+@dataclass(frozen=True)
+class TlsDistrict:
+    """A district of its own on its own mutual-TLS mosquitto: the center on its listener, test terminals
+    with certificates of the district CA on theirs."""
+
+    district: str
+    pki: DistrictPki
+    broker: Broker
+    folder: Path
+
+    def terminal_tls(self, terminal: str) -> TlsFiles:
+        return terminal_credentials(self.pki, self.folder / "clients", terminal)
+
+    def center_config(self, database: Path, instance: str = "center-1", workers: int = 1) -> CenterConfig:
+        return CenterConfig(self.district, instance, ELECTION_DAY, database, self.folder / "unused-signing.pem",
+                            self.folder / "unused-sealing.pem", self.broker.center_address, self.pki.center_tls,
+                            workers, self.pki.group)
+
+    def center_toml(self) -> str:
+        """The `group` line and `[broker]` table of a center.toml that reaches this broker."""
+        address, tls = self.broker.center_address, self.pki.center_tls
+        return (f'group = "{self.pki.group}"\n[broker]\nhost = "{address.host}"\nport = {address.port}\n'
+                f'[broker.tls]\nca_file = "{tls.ca_file}"\ncert_file = "{tls.cert_file}"\nkey_file = "{tls.key_file}"\n')
+
+
+@pytest.fixture
+def tls_district(tmp_path: Path, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[TlsDistrict]:
+    district = f"d-{secrets.token_hex(4)}"
+    pki = make_district_pki(tmp_path / "pki", district, CenterKeys(public_part(signing_key), public_part(sealing_key)),
+                            make_pki().csca_pem())
+    with Broker(tmp_path / "broker", tls=pki.broker_tls) as broker:
+        yield TlsDistrict(district, pki, broker, tmp_path)

@@ -11,7 +11,7 @@ from joserfc.jwk import OKPKey
 
 from center.registry import Requester
 from protocol.messages import Answer, Request
-from protocol.mqtt import BrokerAddress, MqttSession
+from protocol.mqtt import BrokerAddress, MqttSession, TlsFiles
 from protocol.seal import open_answer
 from protocol.topics import answer_topic, request_topic
 from tests.center import as_terminal
@@ -22,7 +22,7 @@ RESEND_SECONDS = 0.5
 class ProbeTerminal:
     """Sends a request until its answer comes (the same request each time, as a terminal retries)."""
 
-    def __init__(self, broker: BrokerAddress, who: Requester, center_public: OKPKey) -> None:
+    def __init__(self, broker: BrokerAddress, who: Requester, center_public: OKPKey, tls: TlsFiles) -> None:
         self.who = who
         self._center_public = center_public
         self._incoming: queue.Queue[bytes] = queue.Queue()
@@ -32,6 +32,7 @@ class ProbeTerminal:
             broker=broker,
             subscriptions=[answer_topic(who.district, who.terminal)],
             on_message=lambda _topic, payload: self._incoming.put(payload),
+            tls=tls,
         )
 
     def __enter__(self) -> ProbeTerminal:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import signal
 import subprocess
 import sys
@@ -13,10 +12,10 @@ import pytest
 from center.audit import check_registry
 from center.registry import Registry, Requester, ReservationState
 from center.synthetic_roll import RollShares, generate_roll
-from harness.broker import Broker
 from protocol.messages import ReserveAnswer, ReserveOutcome
 from protocol.seal import load_key
 from tests.center import as_terminal
+from tests.center.conftest import TlsDistrict
 from tests.center.probe import ProbeTerminal
 from tests.center.sample import ELECTION_DAY
 
@@ -31,7 +30,7 @@ def _kiosk_center(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _prepare(folder: Path, broker: Broker, district: str) -> Path:
+def _prepare(folder: Path, place: TlsDistrict) -> Path:
     assert _kiosk_center("keys", str(folder / "keys")).wait(60) == 0
     registry = Registry(folder / "registry.sqlite", ELECTION_DAY)
     assert registry.load_roll(ROLL) == VOTERS
@@ -39,24 +38,25 @@ def _prepare(folder: Path, broker: Broker, district: str) -> Path:
     config = folder / "center.toml"
     as_terminal.enrol(folder / "ca", "t-1")
     config.write_text(
-        f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
+        f'district = "{place.district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
         'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nenrolment_ca = "ca"\n'
-        f'[broker]\nhost = "{broker.address.host}"\nport = {broker.address.port}\n',
+        + place.center_toml(),
         encoding="utf-8",
     )
     return config
 
 
-def test_codes_survive_a_killed_center(tmp_path: Path, broker: Broker) -> None:
-    district = f"d-{secrets.token_hex(4)}"
-    config = _prepare(tmp_path, broker, district)
+def test_codes_survive_a_killed_center(tmp_path: Path, tls_district: TlsDistrict) -> None:
+    district = tls_district.district
+    config = _prepare(tmp_path, tls_district)
     sealing = load_key(tmp_path / "keys/center-sealing.pub.pem")
     who = Requester("t-1", "branch-1", district)
     voters = [record.national_code for record in ROLL]
     first = [as_terminal.reserve(who, voter, sealing) for voter in voters]
     server = _kiosk_center("serve", "--config", str(config))
     try:
-        with ProbeTerminal(broker.address, who, load_key(tmp_path / "keys/center-signing.pub.pem")) as probe:
+        with ProbeTerminal(tls_district.broker.address, who, load_key(tmp_path / "keys/center-signing.pub.pem"),
+                           tls_district.terminal_tls("t-1")) as probe:
             assert probe.ask(first[0], 20) is not None, "the center never came up"
             for request in first[1:]:
                 probe.send(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import OKPKey
 
-from center.config import CenterConfig
 from center.registry import Registry, Requester, ReservationState
 from center.service import CenterService
 from harness.broker import Broker
@@ -26,6 +24,7 @@ from protocol.messages import (
 )
 from protocol.seal import public_part
 from tests.center import as_terminal
+from tests.center.conftest import TlsDistrict
 from tests.center.probe import ProbeTerminal
 from tests.center.sample import ADULT, ADULT_TWO, ELECTION_DAY, SMALL_ROLL, UNLISTED
 
@@ -36,9 +35,14 @@ CenterFactory = Callable[..., CenterService]
 
 
 @pytest.fixture
-def district() -> str:
-    """A district of its own, so tests sharing the session's mosquitto never see each other's messages."""
-    return f"d-{secrets.token_hex(4)}"
+def district(tls_district: TlsDistrict) -> str:
+    return tls_district.district
+
+
+@pytest.fixture
+def broker(tls_district: TlsDistrict) -> Broker:
+    """This test's own mutual-TLS mosquitto (its district's CA, ACL and center listener)."""
+    return tls_district.broker
 
 
 @pytest.fixture
@@ -52,15 +56,12 @@ def database(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def start_center(
-    broker: Broker, district: str, database: Path, signing_key: OKPKey, sealing_key: OKPKey, tmp_path: Path
+    tls_district: TlsDistrict, database: Path, signing_key: OKPKey, sealing_key: OKPKey
 ) -> Iterator[CenterFactory]:
     started: list[CenterService] = []
 
     def start(instance: str = "center-1", workers: int = 1) -> CenterService:
-        config = CenterConfig(
-            district, instance, ELECTION_DAY, database, tmp_path / "unused-signing.pem",
-            tmp_path / "unused-sealing.pem", broker.address, None, workers, "center",
-        )
+        config = tls_district.center_config(database, instance, workers)
         service = CenterService(config, signing_key, sealing_key, terminal_keys=ENROLLED)
         service.start()
         started.append(service)
@@ -72,8 +73,10 @@ def start_center(
         service.stop()
 
 
-def _terminal(broker: Broker, district: str, name: str, branch: str, signing_key: OKPKey) -> ProbeTerminal:
-    return ProbeTerminal(broker.address, Requester(name, branch, district), public_part(signing_key))
+def _terminal(place: TlsDistrict, name: str, branch: str, signing_key: OKPKey) -> ProbeTerminal:
+    """A test client with a certificate for `name`, on the terminals' listener."""
+    who = Requester(name, branch, place.district)
+    return ProbeTerminal(place.broker.address, who, public_part(signing_key), place.terminal_tls(name))
 
 
 def _reserve_answer(probe: ProbeTerminal, request: Request) -> ReserveAnswer:
@@ -84,10 +87,10 @@ def _reserve_answer(probe: ProbeTerminal, request: Request) -> ReserveAnswer:
 
 
 def test_a_whole_voter_reserve_commit(
-    broker: Broker, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
+    tls_district: TlsDistrict, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
     start_center()
-    with _terminal(broker, district, "t-1", "branch-1", signing_key) as probe:
+    with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         reserve = as_terminal.reserve(probe.who, ADULT, public_part(sealing_key))
         body = _reserve_answer(probe, reserve)
         assert body.outcome is ReserveOutcome.ELIGIBLE and body.inquiry_code is not None
@@ -96,12 +99,12 @@ def test_a_whole_voter_reserve_commit(
 
 
 def test_a_voter_trying_again_at_another_branch_is_refused_as_duplicate(
-    broker: Broker, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
+    tls_district: TlsDistrict, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
     start_center()
     with (
-        _terminal(broker, district, "t-1", "branch-1", signing_key) as first,
-        _terminal(broker, district, "t-9", "branch-9", signing_key) as second,
+        _terminal(tls_district, "t-1", "branch-1", signing_key) as first,
+        _terminal(tls_district, "t-9", "branch-9", signing_key) as second,
     ):
         assert _reserve_answer(first, as_terminal.reserve(first.who, ADULT, public_part(sealing_key))).outcome is (
             ReserveOutcome.ELIGIBLE
@@ -111,11 +114,11 @@ def test_a_voter_trying_again_at_another_branch_is_refused_as_duplicate(
 
 
 def test_a_retry_after_a_lost_answer_gets_the_same_inquiry_code(
-    broker: Broker, district: str, database: Path, start_center: CenterFactory,
+    tls_district: TlsDistrict, district: str, database: Path, start_center: CenterFactory,
     signing_key: OKPKey, sealing_key: OKPKey,
 ) -> None:
     start_center()
-    with _terminal(broker, district, "t-1", "branch-1", signing_key) as probe:
+    with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         lost = as_terminal.reserve(probe.who, ADULT_TWO, public_part(sealing_key))
         probe.send(lost)
         registry = Registry(database, ELECTION_DAY)
@@ -132,12 +135,12 @@ def test_a_retry_after_a_lost_answer_gets_the_same_inquiry_code(
 
 
 def test_a_void_frees_the_voter_for_another_branch(
-    broker: Broker, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
+    tls_district: TlsDistrict, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
     start_center()
     with (
-        _terminal(broker, district, "t-1", "branch-1", signing_key) as first,
-        _terminal(broker, district, "t-9", "branch-9", signing_key) as second,
+        _terminal(tls_district, "t-1", "branch-1", signing_key) as first,
+        _terminal(tls_district, "t-9", "branch-9", signing_key) as second,
     ):
         reserve = as_terminal.reserve(first.who, ADULT, public_part(sealing_key))
         _reserve_answer(first, reserve)
@@ -147,18 +150,18 @@ def test_a_void_frees_the_voter_for_another_branch(
         assert body.outcome is ReserveOutcome.ELIGIBLE
 
 
-def test_with_no_center_there_is_no_answer(broker: Broker, district: str, signing_key: OKPKey, sealing_key: OKPKey) -> None:
-    with _terminal(broker, district, "t-1", "branch-1", signing_key) as probe:
+def test_with_no_center_there_is_no_answer(tls_district: TlsDistrict, district: str, signing_key: OKPKey, sealing_key: OKPKey) -> None:
+    with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         assert probe.ask(as_terminal.reserve(probe.who, ADULT, public_part(sealing_key)), deadline_seconds=1.5) is None
 
 
 def test_several_center_processes_share_the_requests_and_answer_each_once(
-    broker: Broker, district: str, database: Path, start_center: CenterFactory,
+    tls_district: TlsDistrict, district: str, database: Path, start_center: CenterFactory,
     signing_key: OKPKey, sealing_key: OKPKey,
 ) -> None:
     centers = [start_center("center-1", workers=2), start_center("center-2", workers=1)]
     requests = 24
-    with _terminal(broker, district, "t-1", "branch-1", signing_key) as probe:
+    with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         asked = [as_terminal.reserve(probe.who, UNLISTED, public_part(sealing_key)) for _ in range(requests)]
         for request in asked:
             probe.send(request)
@@ -182,11 +185,11 @@ def test_several_center_processes_share_the_requests_and_answer_each_once(
 
 
 def test_a_stopped_center_worker_costs_a_retry_never_an_answer(
-    broker: Broker, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
+    tls_district: TlsDistrict, district: str, start_center: CenterFactory, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
     start_center("center-1")
     start_center("center-2").stop()
-    with _terminal(broker, district, "t-1", "branch-1", signing_key) as probe:
+    with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         asked = [as_terminal.reserve(probe.who, UNLISTED, public_part(sealing_key)) for _ in range(6)]
         unanswered = [request for request in asked if probe.ask(request) is None]
     assert unanswered == [], f"{len(unanswered)} of {len(asked)} requests were never answered"

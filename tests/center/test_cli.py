@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import signal
 import subprocess
 import sys
@@ -13,15 +12,14 @@ import pytest
 from center.eligibility import ineligible_reason
 from center.registry import Registry, Requester
 from center.roll import read_roll
-from harness.broker import Broker
 from protocol.messages import ReserveAnswer, ReserveOutcome
-from protocol.mqtt import BrokerAddress
 from protocol.seal import load_key
 from tests.center import as_terminal
+from tests.center.conftest import TlsDistrict
 from tests.center.probe import ProbeTerminal
 from tests.center.sample import ELECTION_DAY
 
-UNUSED_BROKER = BrokerAddress("127.0.0.1", 9)
+UNUSED_BROKER = "[broker]\nhost = \"127.0.0.1\"\nport = 9\n"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -30,27 +28,27 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _config(folder: Path, district: str, broker: BrokerAddress) -> Path:
+def _config(folder: Path, district: str, broker_toml: str) -> Path:
     path = folder / "center.toml"
     as_terminal.enrol(folder / "ca", "t-1")
     path.write_text(
         f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
         'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\nenrolment_ca = "ca"\n'
-        f'[broker]\nhost = "{broker.host}"\nport = {broker.port}\n',
+        + broker_toml,
         encoding="utf-8",
     )
     return path
 
 
 @pytest.mark.real_peer
-def test_keys_roll_and_serve_answer_a_terminal(tmp_path: Path, broker: Broker) -> None:
-    district = f"d-{secrets.token_hex(4)}"
+def test_keys_roll_and_serve_answer_a_terminal(tmp_path: Path, tls_district: TlsDistrict) -> None:
+    district = tls_district.district
     assert _run("keys", str(tmp_path / "keys")).returncode == 0
     assert (tmp_path / "keys/center-signing.pem").stat().st_mode & 0o077 == 0
     generated = _run("roll-generate", "--voters", "50", "--seed", "4", "--election-day",
                      ELECTION_DAY.isoformat(), "--out", str(tmp_path / "roll.csv"))
     assert generated.returncode == 0, generated.stderr
-    config = _config(tmp_path, district, broker.address)
+    config = _config(tmp_path, district, tls_district.center_toml())
     loaded = _run("roll-load", "--config", str(config), str(tmp_path / "roll.csv"))
     assert loaded.returncode == 0, loaded.stderr
     roll = read_roll(tmp_path / "roll.csv")
@@ -67,7 +65,8 @@ def test_keys_roll_and_serve_answer_a_terminal(tmp_path: Path, broker: Broker) -
     try:
         center_public = load_key(tmp_path / "keys/center-signing.pub.pem")
         sealing_public = load_key(tmp_path / "keys/center-sealing.pub.pem")
-        with ProbeTerminal(broker.address, Requester("t-1", "branch-1", district), center_public) as probe:
+        with ProbeTerminal(tls_district.broker.address, Requester("t-1", "branch-1", district), center_public,
+                           tls_district.terminal_tls("t-1")) as probe:
             answer = probe.ask(as_terminal.reserve(probe.who, voter.national_code, sealing_public), 20)
         assert answer is not None, "the served center did not answer"
         assert isinstance(answer.body, ReserveAnswer)
