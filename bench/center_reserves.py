@@ -38,9 +38,13 @@ def _claims(codes: Sequence[str], terminal: int) -> list[ReserveClaim]:
     ]
 
 
+VOTER_KEY = b"bench registry voter key, 32 b."
+"""Fixed so that the worker processes hash national codes like the loader did."""
+
+
 def _reserve_all(database: str, codes: Sequence[str], terminal: int) -> int:
     """One terminal's voters, one connection; returns how many got an inquiry code."""
-    registry = Registry(Path(database), date.fromisoformat(ELECTION_DAY_ISO))
+    registry = Registry(Path(database), date.fromisoformat(ELECTION_DAY_ISO), voter_key=VOTER_KEY)
     try:
         return sum(isinstance(registry.reserve(claim), Reserved) for claim in _claims(codes, terminal))
     finally:
@@ -50,7 +54,7 @@ def _reserve_all(database: str, codes: Sequence[str], terminal: int) -> int:
 def _fresh_database(folder: Path, voters: int, seed: int) -> tuple[Path, list[str]]:
     path = folder / f"registry-{seed}.sqlite"
     roll = generate_roll(voters, seed, date.fromisoformat(ELECTION_DAY_ISO), RollShares(0, 0, 0))
-    registry = Registry(path, date.fromisoformat(ELECTION_DAY_ISO))
+    registry = Registry(path, date.fromisoformat(ELECTION_DAY_ISO), voter_key=VOTER_KEY)
     registry.load_roll(roll)
     registry.close()
     assert all(record.status is VoterStatus.ELIGIBLE for record in roll)
@@ -90,7 +94,7 @@ def _responder_rate(folder: Path, voters: int, seed: int) -> float:
     """Whole center handling of one reserve without the network: parse, unseal, reserve, sign."""
     database, codes = _fresh_database(folder, voters, seed)
     signing, sealing = generate_signing_key(), generate_sealing_key()
-    registry = Registry(database, date.fromisoformat(ELECTION_DAY_ISO))
+    registry = Registry(database, date.fromisoformat(ELECTION_DAY_ISO), voter_key=VOTER_KEY)
     terminal_key = generate_signing_key()
     responder = Responder(registry, "d-bench", signing, sealing, terminal_keys={"t-1": public_part(terminal_key)})
     payloads = [

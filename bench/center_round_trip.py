@@ -18,6 +18,7 @@ from center.config import CenterConfig
 from center.registry import Registry
 from center.service import CenterService
 from center.synthetic_roll import RollShares, generate_roll
+from center.voter_key import registry_key
 from harness.broker import Broker
 from protocol.messages import (
     Answer,
@@ -78,10 +79,10 @@ class _Terminal:
 def _run(folder: Path, broker: Broker, voters: int, terminals: int, workers: int, seed: int) -> tuple[float, float]:
     database = folder / f"registry-{seed}.sqlite"
     roll = generate_roll(voters, seed, ELECTION_DAY, RollShares(0, 0, 0))
-    setup = Registry(database, ELECTION_DAY)
+    signing, sealing = generate_signing_key(), generate_sealing_key()
+    setup = Registry(database, ELECTION_DAY, voter_key=registry_key(sealing))
     setup.load_roll(roll)
     setup.close()
-    signing, sealing = generate_signing_key(), generate_sealing_key()
     config = CenterConfig(
         DISTRICT, "bench", ELECTION_DAY, database, folder / "unused", folder / "unused",
         broker.address, None, workers, "center",

@@ -20,6 +20,7 @@ from center.eligibility import VoterStatus
 from center.registry import Registry
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
+from center.voter_key import registry_key
 from firmware_app.flow import states as st
 from firmware_app.flow.events import DeadlineKind, DocumentPresented, OperatorConfirmed
 from firmware_app.identity.document import Document
@@ -70,7 +71,7 @@ def one_run(work: Path) -> list[float]:
     day = date.today()
     roll = [r for r in generate_roll(VOTERS * 2, 11, day, RollShares(0, 0, 0)) if r.status is VoterStatus.ELIGIBLE]
     signing, sealing = generate_signing_key(), generate_sealing_key()
-    registry = Registry(work / "registry.db", day)
+    registry = Registry(work / "registry.db", day, voter_key=registry_key(sealing))
     registry.load_roll(roll)
     terminal_key = generate_signing_key()
     center = InProcessCenter(Responder(registry, IDENTITY.district, signing, sealing,

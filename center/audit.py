@@ -33,9 +33,9 @@ def check_registry(reservations: Sequence[Reservation], *, polls_closed: bool) -
     have closed and every terminal has recovered, no reservation left RESERVED."""
     violations: list[Violation] = []
     live = [r for r in reservations if r.state is not ReservationState.VOIDED]
-    held = Counter((r.national_code, r.training) for r in live)
+    held = Counter((r.voter, r.training) for r in live)
     violations += [
-        Violation(ViolationKind.VOTER_HELD_TWICE, r.tx_id) for r in live if held[(r.national_code, r.training)] > 1
+        Violation(ViolationKind.VOTER_HELD_TWICE, r.tx_id) for r in live if held[(r.voter, r.training)] > 1
     ]
     codes = Counter(r.inquiry_code for r in reservations if r.inquiry_code is not None)
     for r in reservations:

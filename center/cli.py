@@ -18,7 +18,8 @@ from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
 from center.synthetic_roll import RollShares, generate_roll
-from protocol.seal import generate_sealing_key, generate_signing_key, public_part, save_key
+from center.voter_key import registry_key
+from protocol.seal import generate_sealing_key, generate_signing_key, load_key, public_part, save_key
 
 KEY_FILES = {
     "signing": ("center-signing.pem", "center-signing.pub.pem"),
@@ -182,7 +183,7 @@ def _roll_load(config_path: Path, roll_path: Path) -> int:
     records = read_roll(roll_path)
     if isinstance(records, RollRefused):
         return _refused(f"roll {roll_path} refused, nothing loaded:", [str(p) for p in records.problems])
-    registry = Registry(config.database, config.election_day)
+    registry = Registry(config.database, config.election_day, voter_key=registry_key(load_key(config.sealing_key)))
     try:
         loaded = registry.load_roll(records)
     finally:

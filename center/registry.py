@@ -12,6 +12,7 @@ from pathlib import Path
 
 from center.eligibility import VoterRecord, VoterStatus, ineligible_reason
 from center.roll import RollProblem, RollProblemKind, RollRefused
+from center.voter_key import voter_hash
 from protocol.codec import format_time
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
@@ -28,14 +29,14 @@ Clock = Callable[[], datetime]
 _CODE_ATTEMPTS = 8
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS voters (
-    national_code TEXT PRIMARY KEY,
+    voter TEXT PRIMARY KEY,
     birth_date TEXT NOT NULL,
     name TEXT NOT NULL,
     status TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reservations (
     tx_id TEXT PRIMARY KEY,
-    national_code TEXT,
+    voter TEXT,
     training INTEGER NOT NULL,
     inquiry_code TEXT UNIQUE,
     document TEXT,
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS reservations (
     reprints INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_reservation_per_voter
-    ON reservations (national_code, training) WHERE state != 'VOIDED';
+    ON reservations (voter, training) WHERE state != 'VOIDED';
 CREATE TABLE IF NOT EXISTS poll_events (
     tx_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -72,11 +73,11 @@ CREATE TABLE IF NOT EXISTS answered_requests (
 # returned unchanged instead of inserting; the caller tells which from the returned row.
 _RESERVE = """
 INSERT INTO reservations
-    (tx_id, national_code, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
+    (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?)
-ON CONFLICT (national_code, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
+ON CONFLICT (voter, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
 ON CONFLICT (tx_id) DO UPDATE SET state = state
-RETURNING tx_id, national_code, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at)
+RETURNING tx_id, voter, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at)
 """
 _COMMIT = """
 UPDATE reservations
@@ -166,10 +167,11 @@ ReserveResult = Reserved | Duplicate | Ineligible | AlreadyVoided | Refused
 
 @dataclass(frozen=True)
 class Reservation:
-    """One row of the registry, for invariant checks and reports. `national_code` is None on a tombstone."""
+    """One row of the registry, for invariant checks and reports. `voter` (the keyed hash) is None on a
+    tombstone."""
 
     tx_id: str
-    national_code: NationalCode | None
+    voter: str | None
     training: bool
     inquiry_code: str | None
     terminal: str
@@ -195,8 +197,10 @@ def utc_now() -> datetime:
 class Registry:
     """One connection to the registry database. Open one per thread or process; they may share a file."""
 
-    def __init__(self, path: Path, election_day: date, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, election_day: date, clock: Clock = utc_now, *, voter_key: bytes) -> None:
+        """`voter_key` (see center.voter_key): national codes are kept only as HMACs under it."""
         self.election_day = election_day
+        self._voter_key = voter_key
         self._clock = clock
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
@@ -217,7 +221,7 @@ class Registry:
     def load_roll(self, records: Iterable[VoterRecord]) -> int | RollRefused:
         """Add voters in one transaction; if any is already registered, nothing is added."""
         rows = (
-            (r.national_code.digits, r.birth_date.isoformat(), r.name, r.status.value) for r in records
+            (self._hash(r.national_code), r.birth_date.isoformat(), r.name, r.status.value) for r in records
         )
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -233,7 +237,7 @@ class Registry:
 
     def voter(self, code: NationalCode) -> VoterRecord | None:
         row = self._db.execute(
-            "SELECT birth_date, name, status FROM voters WHERE national_code = ?", (code.digits,)
+            "SELECT birth_date, name, status FROM voters WHERE voter = ?", (self._hash(code),)
         ).fetchone()
         if row is None:
             return None
@@ -245,9 +249,10 @@ class Registry:
         if reason is not None:
             return Ineligible(reason)
         who = claim.requester
+        voter = self._hash(claim.national_code)
         for _ in range(_CODE_ATTEMPTS):
             values = (
-                claim.tx_id, claim.national_code.digits, int(claim.training), new_inquiry_code(),
+                claim.tx_id, voter, int(claim.training), new_inquiry_code(),
                 claim.document.value, who.terminal, who.branch, who.district, format_time(self._clock()),
             )
             try:
@@ -256,7 +261,7 @@ class Registry:
                 if "inquiry_code" not in str(exc):
                     raise
                 continue
-            return _reserve_result(claim, row)
+            return _reserve_result(claim, voter, row)
         raise RuntimeError("no free inquiry code after several tries; the code space is exhausted")
 
     def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int) -> CommitOutcome:
@@ -320,26 +325,32 @@ class Registry:
 
     def reservations(self) -> list[Reservation]:
         rows = self._db.execute(
-            "SELECT tx_id, national_code, training, inquiry_code, terminal, branch, state, reprints"
+            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, state, reprints"
             " FROM reservations ORDER BY rowid"
         )
         return [
-            Reservation(
-                tx_id, NationalCode(code) if code is not None else None, bool(training), inquiry,
-                terminal, branch, ReservationState(state), reprints,
-            )
-            for tx_id, code, training, inquiry, terminal, branch, state, reprints in rows
+            Reservation(tx_id, voter, bool(training), inquiry, terminal, branch, ReservationState(state), reprints)
+            for tx_id, voter, training, inquiry, terminal, branch, state, reprints in rows
         ]
 
+    def voter_of(self, code: NationalCode) -> str:
+        """The keyed hash the registry keeps for this code (to find a voter's reservations)."""
+        return self._hash(code)
 
-def _reserve_result(claim: ReserveClaim, row: tuple[str, str | None, str, str, str, str, str]) -> ReserveResult:
-    tx_id, national_code, inquiry_code, terminal, branch, state, first_at = row
+    def _hash(self, code: NationalCode) -> str:
+        return voter_hash(self._voter_key, code)
+
+
+def _reserve_result(
+    claim: ReserveClaim, voter: str, row: tuple[str, str | None, str, str, str, str, str]
+) -> ReserveResult:
+    tx_id, held_by, inquiry_code, terminal, branch, state, first_at = row
     if tx_id != claim.tx_id:
         return Duplicate(branch, datetime.fromisoformat(first_at))
     if terminal != claim.requester.terminal:
         return Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
-    if state == ReservationState.VOIDED and national_code in (None, claim.national_code.digits):
+    if state == ReservationState.VOIDED and held_by in (None, voter):
         return AlreadyVoided()
-    if national_code != claim.national_code.digits:
+    if held_by != voter:
         return Refused(RefusalReason.TX_OF_OTHER_VOTER)
     return Reserved(inquiry_code)

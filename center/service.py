@@ -17,6 +17,7 @@ from center.config import CenterConfig
 from center.enroll import TERMINAL_KEYS, terminal_signing_keys
 from center.registry import Clock, Registry, utc_now
 from center.responder import Dropped, Responder, ResponderStatus
+from center.voter_key import registry_key
 from protocol.messages import NAME_PATTERN
 from protocol.mqtt import MqttSession
 from protocol.seal import load_key
@@ -115,7 +116,8 @@ class CenterService:
     def start(self) -> None:
         config = self._config
         for index in range(1, config.workers + 1):
-            registry = Registry(config.database, config.election_day, self._clock)
+            registry = Registry(config.database, config.election_day, self._clock,
+                                voter_key=registry_key(self._sealing_key))
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
                                   terminal_keys=self._terminal_keys,
                                   window=timedelta(seconds=config.request_window_seconds))

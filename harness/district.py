@@ -16,6 +16,7 @@ from center.enroll import CenterKeys as EnrolmentKeys
 from center.registry import Registry
 from center.service import CenterService, EnrolledTerminalKeys
 from center.synthetic_roll import generate_roll
+from center.voter_key import registry_key
 from harness.broker import Broker
 from harness.card.pki import make_pki
 from harness.pki import make_district_pki, provision_terminal
@@ -55,7 +56,7 @@ class VirtualDistrict:
         self.broker = Broker(work_dir / "broker", tls=self.pki.broker_tls)
         self.roll: list[VoterRecord] = generate_roll(voters, seed, election_day)
         self.database = work_dir / "registry.db"
-        registry = Registry(self.database, election_day)
+        registry = Registry(self.database, election_day, voter_key=registry_key(self.keys.sealing))
         try:
             registry.load_roll(self.roll)
         finally:
@@ -109,4 +110,4 @@ class VirtualDistrict:
             session.stop()
 
     def registry(self) -> Registry:
-        return Registry(self.database, self.election_day)
+        return Registry(self.database, self.election_day, voter_key=registry_key(self.keys.sealing))

@@ -31,8 +31,7 @@ def violations(reservations: list[Reservation], terminals: list[TerminalEvidence
     committed_codes = {r.inquiry_code for r in ours if r.state is ReservationState.COMMITTED}
     for evidence in terminals:
         found += _terminal_violations(evidence, by_tx, committed_codes)
-    per_voter = Counter(r.national_code.digits for r in ours
-                        if r.state is ReservationState.COMMITTED and r.national_code is not None)
+    per_voter = Counter(r.voter for r in ours if r.state is ReservationState.COMMITTED and r.voter is not None)
     found += [f"a voter holds {n} issued slips" for n in per_voter.values() if n > 1]
     found += [f"reservation {r.tx_id[:8]} at {r.terminal} left open at the center"
               for r in ours if r.state is ReservationState.RESERVED]

@@ -17,8 +17,8 @@ from harness.broker import Broker
 from harness.card.pki import make_pki
 from harness.pki import DistrictPki, make_district_pki, terminal_credentials
 from protocol.mqtt import TlsFiles
-from protocol.seal import generate_sealing_key, generate_signing_key, public_part
-from tests.center.sample import ELECTION_DAY, SMALL_ROLL
+from protocol.seal import generate_signing_key, public_part
+from tests.center.sample import ELECTION_DAY, SEALING_KEY, SMALL_ROLL, VOTER_KEY
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +28,13 @@ def signing_key() -> OKPKey:
 
 @pytest.fixture(scope="session")
 def sealing_key() -> OKPKey:
-    return generate_sealing_key()
+    return SEALING_KEY
 
 
 @pytest.fixture
 def registry_path(tmp_path: Path) -> Path:
     path = tmp_path / "registry.sqlite"
-    setup = Registry(path, ELECTION_DAY)
+    setup = Registry(path, ELECTION_DAY, voter_key=VOTER_KEY)
     loaded = setup.load_roll(SMALL_ROLL)
     setup.close()
     assert loaded == len(SMALL_ROLL), f"the small roll did not load: {loaded}"
@@ -43,7 +43,7 @@ def registry_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def registry(registry_path: Path) -> Iterator[Registry]:
-    opened = Registry(registry_path, ELECTION_DAY)
+    opened = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
     yield opened
     opened.close()
 

@@ -6,7 +6,9 @@ from datetime import date
 
 from center.eligibility import VoterRecord, VoterStatus
 from center.registry import Requester
+from center.voter_key import registry_key
 from protocol.national_code import NationalCode, complete_national_code
+from protocol.seal import generate_sealing_key
 
 ELECTION_DAY = date(2026, 6, 12)
 BRANCH_A = Requester("t-a1", "branch-a", "d-test")
@@ -35,3 +37,7 @@ SMALL_ROLL = (
     VoterRecord(EIGHTEEN_TODAY, date(2008, 6, 12), "سارا امینی", VoterStatus.ELIGIBLE),
     VoterRecord(EIGHTEEN_TOMORROW, date(2008, 6, 13), "آرش باقری", VoterStatus.ELIGIBLE),
 )
+
+SEALING_KEY = generate_sealing_key()
+"""The center's sealing key in these tests; the registry's voter key derives from it, as in production."""
+VOTER_KEY = registry_key(SEALING_KEY)

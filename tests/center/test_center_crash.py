@@ -12,6 +12,7 @@ import pytest
 from center.audit import check_registry
 from center.registry import Registry, Requester, ReservationState
 from center.synthetic_roll import RollShares, generate_roll
+from center.voter_key import registry_key
 from protocol.messages import ReserveAnswer, ReserveOutcome
 from protocol.seal import load_key
 from tests.center import as_terminal
@@ -32,7 +33,7 @@ def _kiosk_center(*args: str) -> subprocess.Popen[str]:
 
 def _prepare(folder: Path, place: TlsDistrict) -> Path:
     assert _kiosk_center("keys", str(folder / "keys")).wait(60) == 0
-    registry = Registry(folder / "registry.sqlite", ELECTION_DAY)
+    registry = Registry(folder / "registry.sqlite", ELECTION_DAY, voter_key=registry_key(load_key(folder / "keys/center-sealing.pem")))
     assert registry.load_roll(ROLL) == VOTERS
     registry.close()
     config = folder / "center.toml"
@@ -82,7 +83,7 @@ def test_codes_survive_a_killed_center(tmp_path: Path, tls_district: TlsDistrict
         if earlier is not None:
             assert isinstance(earlier, ReserveAnswer)
             assert earlier.inquiry_code == answer.body.inquiry_code, "a retry got a second inquiry code"
-    registry = Registry(tmp_path / "registry.sqlite", ELECTION_DAY)
+    registry = Registry(tmp_path / "registry.sqlite", ELECTION_DAY, voter_key=registry_key(load_key(tmp_path / "keys/center-sealing.pem")))
     try:
         rows = registry.reservations()
     finally:

@@ -26,7 +26,7 @@ from protocol.seal import public_part
 from tests.center import as_terminal
 from tests.center.conftest import TlsDistrict
 from tests.center.probe import ProbeTerminal
-from tests.center.sample import ADULT, ADULT_TWO, ELECTION_DAY, SMALL_ROLL, UNLISTED
+from tests.center.sample import ADULT, ADULT_TWO, ELECTION_DAY, SMALL_ROLL, UNLISTED, VOTER_KEY
 
 pytestmark = pytest.mark.real_peer
 ENROLLED = as_terminal.terminal_keys(["t-1", "t-9"])
@@ -48,7 +48,7 @@ def broker(tls_district: TlsDistrict) -> Broker:
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     path = tmp_path / "registry.sqlite"
-    registry = Registry(path, ELECTION_DAY)
+    registry = Registry(path, ELECTION_DAY, voter_key=VOTER_KEY)
     registry.load_roll(SMALL_ROLL)
     registry.close()
     return path
@@ -121,7 +121,7 @@ def test_a_retry_after_a_lost_answer_gets_the_same_inquiry_code(
     with _terminal(tls_district, "t-1", "branch-1", signing_key) as probe:
         lost = as_terminal.reserve(probe.who, ADULT_TWO, public_part(sealing_key))
         probe.send(lost)
-        registry = Registry(database, ELECTION_DAY)
+        registry = Registry(database, ELECTION_DAY, voter_key=VOTER_KEY)
         try:
             deadline = time.monotonic() + 10
             while not registry.reservations() and time.monotonic() < deadline:
@@ -175,7 +175,7 @@ def test_several_center_processes_share_the_requests_and_answer_each_once(
     assert set(per_request.values()) == {1}, "some request was answered more than once"
     assert sum(handled) == requests + 1, f"workers handled {handled}"
     assert all(count > 0 for count in handled), f"a worker got no share of the requests: {handled}"
-    registry = Registry(database, ELECTION_DAY)
+    registry = Registry(database, ELECTION_DAY, voter_key=VOTER_KEY)
     try:
         assert all(r.state is ReservationState.RESERVED for r in registry.reservations())
     finally:

@@ -12,6 +12,7 @@ import pytest
 from center.eligibility import ineligible_reason
 from center.registry import Registry, Requester
 from center.roll import read_roll
+from center.voter_key import registry_key
 from protocol.messages import ReserveAnswer, ReserveOutcome
 from protocol.seal import load_key
 from tests.center import as_terminal
@@ -53,7 +54,7 @@ def test_keys_roll_and_serve_answer_a_terminal(tmp_path: Path, tls_district: Tls
     assert loaded.returncode == 0, loaded.stderr
     roll = read_roll(tmp_path / "roll.csv")
     assert isinstance(roll, list)
-    registry = Registry(tmp_path / "registry.sqlite", ELECTION_DAY)
+    registry = Registry(tmp_path / "registry.sqlite", ELECTION_DAY, voter_key=registry_key(load_key(tmp_path / "keys/center-sealing.pem")))
     assert all(registry.voter(r.national_code) == r for r in roll)
     registry.close()
     voter = next(r for r in roll if ineligible_reason(r, ELECTION_DAY) is None)

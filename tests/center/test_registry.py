@@ -37,6 +37,7 @@ from tests.center.sample import (
     ELECTION_DAY,
     SMALL_ROLL,
     UNLISTED,
+    VOTER_KEY,
 )
 
 
@@ -58,8 +59,8 @@ def test_the_first_request_reserves_with_a_valid_inquiry_code(registry: Registry
     code = _reserved(registry, _claim("a1", ADULT))
     assert is_valid_inquiry_code(code)
     [row] = registry.reservations()
-    assert (row.national_code, row.state, row.terminal, row.branch) == (
-        ADULT, ReservationState.RESERVED, BRANCH_A.terminal, BRANCH_A.branch,
+    assert (row.voter, row.state, row.terminal, row.branch) == (
+        registry.voter_of(ADULT), ReservationState.RESERVED, BRANCH_A.terminal, BRANCH_A.branch,
     )
 
 
@@ -79,7 +80,7 @@ def test_another_transaction_for_the_voter_is_a_duplicate_naming_the_first_branc
 
 def test_a_duplicate_of_an_issued_vote_gives_the_time_of_issue(registry_path: Path) -> None:
     ticks = iter(datetime(2026, 6, 12, 8, minute, tzinfo=UTC) for minute in range(60))
-    registry = Registry(registry_path, ELECTION_DAY, clock=lambda: next(ticks))
+    registry = Registry(registry_path, ELECTION_DAY, clock=lambda: next(ticks), voter_key=VOTER_KEY)
     try:
         code = _reserved(registry, _claim("a1", ADULT, BRANCH_A))
         assert isinstance(registry.reserve(_claim("b1", ADULT, BRANCH_B)), Duplicate)
@@ -196,10 +197,10 @@ def test_training_reservations_do_not_take_the_real_voter(registry: Registry) ->
 
 
 def test_reservations_survive_reopening(registry_path: Path) -> None:
-    first = Registry(registry_path, ELECTION_DAY)
+    first = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
     code = _reserved(first, _claim("a1", ADULT))
     first.close()
-    again = Registry(registry_path, ELECTION_DAY)
+    again = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
     try:
         assert again.reserve(_claim("a1", ADULT)) == Reserved(code)
     finally:
@@ -219,7 +220,7 @@ def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_path: P
     start = threading.Barrier(terminals)
 
     def terminal(index: int) -> None:
-        registry = Registry(registry_path, ELECTION_DAY)
+        registry = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
         try:
             who = Requester(f"t-{index}", f"branch-{index}", "d-test")
             start.wait()
@@ -235,10 +236,23 @@ def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_path: P
     winners = [r for r in results if isinstance(r, Reserved)]
     duplicates = [r for r in results if isinstance(r, Duplicate)]
     assert (len(winners), len(duplicates)) == (1, terminals - 1), results
-    check = Registry(registry_path, ELECTION_DAY)
+    check = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
     try:
         [row] = check.reservations()
         assert row.inquiry_code == winners[0].inquiry_code
         assert {d.first_branch for d in duplicates} == {row.branch}
     finally:
         check.close()
+
+
+def test_the_registry_file_holds_no_national_code_in_clear(registry_path: Path) -> None:
+    registry = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+    try:
+        assert isinstance(registry.reserve(_claim("z1", ADULT)), Reserved)
+        assert registry.voter(ADULT) is not None, "voters are still found by their code"
+    finally:
+        registry.close()
+    stored = b"".join(p.read_bytes() for p in registry_path.parent.glob(registry_path.name + "*"))
+    assert stored, "nothing was written"
+    for record in SMALL_ROLL:
+        assert record.national_code.digits.encode() not in stored

@@ -18,6 +18,7 @@ from tests.center.sample import (
     BRANCH_B,
     ELECTION_DAY,
     SMALL_ROLL,
+    VOTER_KEY,
 )
 
 _VOTERS = (ADULT, ADULT_TWO)
@@ -35,7 +36,7 @@ _operation = st.tuples(
 def test_no_voter_is_held_twice_and_no_transaction_gets_two_codes(
     operations: list[tuple[str, int, int, int]],
 ) -> None:
-    registry = Registry(Path(":memory:"), ELECTION_DAY)
+    registry = Registry(Path(":memory:"), ELECTION_DAY, voter_key=VOTER_KEY)
     registry.load_roll(SMALL_ROLL)
     codes: dict[str, str] = {}
     committed: set[str] = set()
@@ -53,7 +54,7 @@ def test_no_voter_is_held_twice_and_no_transaction_gets_two_codes(
             case _:
                 registry.void(tx_id, who, VoidReason.OPERATOR_CANCELLED)
         rows = registry.reservations()
-        live = Counter(r.national_code for r in rows if r.state is not ReservationState.VOIDED)
+        live = Counter(r.voter for r in rows if r.state is not ReservationState.VOIDED)
         assert all(count == 1 for count in live.values()), rows
         states = {r.tx_id: r.state for r in rows}
         assert all(states[tx] is ReservationState.COMMITTED for tx in committed), rows

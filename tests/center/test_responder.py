@@ -34,7 +34,7 @@ from protocol.messages import (
 from protocol.seal import generate_sealing_key, open_answer, public_part
 from protocol.topics import answer_topic, request_topic
 from tests.center import as_terminal
-from tests.center.sample import ADULT, BRANCH_A, BRANCH_A_SECOND, BRANCH_B, DECEASED, ELECTION_DAY
+from tests.center.sample import ADULT, BRANCH_A, BRANCH_A_SECOND, BRANCH_B, DECEASED, ELECTION_DAY, VOTER_KEY
 
 CENTER_TIME = datetime.now(UTC).replace(microsecond=0)
 """A fixed instant for the center's clock, near the time the test requests are stamped with."""
@@ -43,7 +43,7 @@ ENROLLED = as_terminal.terminal_keys(who.terminal for who in (BRANCH_A, BRANCH_A
 
 @pytest.fixture
 def responder(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[Responder]:
-    own = Registry(registry_path, ELECTION_DAY, clock=lambda: CENTER_TIME)
+    own = Registry(registry_path, ELECTION_DAY, clock=lambda: CENTER_TIME, voter_key=VOTER_KEY)
     yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME,
                     terminal_keys=ENROLLED)
     own.close()

@@ -31,7 +31,7 @@ from protocol.messages import (
 )
 from protocol.seal import ANSWER_TYPE, generate_signing_key, open_answer, public_part
 from tests.center import as_terminal
-from tests.center.sample import ADULT, ADULT_TWO, BRANCH_A, BRANCH_B, ELECTION_DAY
+from tests.center.sample import ADULT, ADULT_TWO, BRANCH_A, BRANCH_B, ELECTION_DAY, VOTER_KEY
 
 START = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)
 ENROLLED = as_terminal.terminal_keys([BRANCH_A.terminal, BRANCH_B.terminal])
@@ -54,7 +54,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def center(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock) -> Iterator[Responder]:
-    own = Registry(registry_path, ELECTION_DAY, clock=clock)
+    own = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
     yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock, terminal_keys=ENROLLED)
     own.close()
 
@@ -137,7 +137,7 @@ def test_a_resend_after_a_restart_gets_the_stored_answer(
     payload = as_terminal.payload(_reserve(sealing_key))
     code = _code(center.handle(as_terminal.topic_of(BRANCH_A), payload))
     clock.now = START + timedelta(minutes=30)
-    restarted = Registry(registry_path, ELECTION_DAY, clock=clock)
+    restarted = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
     try:
         after = Responder(restarted, BRANCH_A.district, signing_key, sealing_key, clock, terminal_keys=ENROLLED)
         reply = after.handle(as_terminal.topic_of(BRANCH_A), payload)

@@ -12,6 +12,7 @@ import pytest
 from center.config import CenterConfig
 from center.registry import Registry, Requester
 from center.service import CenterService, EnrolledTerminalKeys
+from center.voter_key import registry_key
 from protocol.messages import Answer, Request, ReserveAnswer, ReserveOutcome
 from protocol.seal import open_answer, public_part
 from protocol.topics import answer_topic, broadcast_topic, request_topic
@@ -30,13 +31,14 @@ DENIED = "Not authorized"
 class RunningCenter:
     service: CenterService
     database: Path
+    voter_key: bytes
 
 
 @pytest.fixture
 def center(secure_district: SecureDistrict, tmp_path: Path) -> Iterator[RunningCenter]:
     """The real center with its own certificate, two workers behind the district's secret share group."""
     database = tmp_path / "registry.sqlite"
-    registry = Registry(database, ELECTION_DAY)
+    registry = Registry(database, ELECTION_DAY, voter_key=registry_key(secure_district.sealing_key))
     registry.load_roll(SMALL_ROLL)
     registry.close()
     config = CenterConfig(DISTRICT, "center-1", ELECTION_DAY, database, tmp_path / "unused-signing.pem",
@@ -47,7 +49,7 @@ def center(secure_district: SecureDistrict, tmp_path: Path) -> Iterator[RunningC
     service.start()
     try:
         assert service.wait_connected(10), "the center could not connect over mutual TLS"
-        yield RunningCenter(service, database)
+        yield RunningCenter(service, database, registry_key(secure_district.sealing_key))
     finally:
         service.stop()
 
@@ -117,7 +119,7 @@ def test_a_terminal_cannot_publish_on_another_terminals_request_topic(
     assert isinstance(answer.body, ReserveAnswer) and answer.body.outcome is ReserveOutcome.ELIGIBLE
     assert earlier == [], f"{b.who.terminal} was sent something for the forged request: {earlier}"
     assert _served(center) == (1, 0), "the center saw the request A published as B"
-    registry = Registry(center.database, ELECTION_DAY)
+    registry = Registry(center.database, ELECTION_DAY, voter_key=center.voter_key)
     try:
         assert all(r.tx_id != forged.header.tx_id for r in registry.reservations()), "the forged tx was reserved"
     finally:
