@@ -35,29 +35,32 @@ class CenterStatus:
 
 
 class EnrolledTerminalKeys(Mapping[str, OKPKey]):
-    """The terminals' signing keys as enrolment records them in the district CA's folder; a terminal enrolled
-    while the center runs is read at its first request."""
+    """The terminals' signing keys as enrolment records them in the district CA's folder. A terminal enrolled,
+    or enrolled again (a replaced device), while the center runs is read at its next request: each lookup
+    checks the key file's modification stamp, one stat per request."""
 
     def __init__(self, ca_folder: Path) -> None:
         self._folder = ca_folder / TERMINAL_KEYS
-        self._keys = terminal_signing_keys(ca_folder)
+        self._keys: dict[str, tuple[int, OKPKey]] = {}
 
     def __getitem__(self, terminal: str) -> OKPKey:
-        key = self._keys.get(terminal)
-        if key is None:
-            if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
-                raise KeyError(terminal)
-            path = self._folder / f"{terminal}.signing.pub.pem"
-            if not path.is_file():
-                raise KeyError(terminal)
-            key = self._keys[terminal] = load_key(path)
-        return key
+        if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
+            raise KeyError(terminal)
+        path = self._folder / f"{terminal}.signing.pub.pem"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            raise KeyError(terminal) from None
+        known = self._keys.get(terminal)
+        if known is None or known[0] != stamp:
+            known = self._keys[terminal] = (stamp, load_key(path))
+        return known[1]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict(self._keys))
+        return iter(sorted(terminal_signing_keys(self._folder.parent)))
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(terminal_signing_keys(self._folder.parent))
 
 
 class _Worker:

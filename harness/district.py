@@ -22,6 +22,7 @@ from harness.card.pki import make_pki
 from harness.pki import make_district_pki, provision_terminal
 from protocol.mqtt import MqttSession
 from protocol.seal import generate_sealing_key, generate_signing_key, public_part
+from protocol.topics import broadcast_topic
 from provisioning.installed import Installation
 
 
@@ -106,6 +107,16 @@ class VirtualDistrict:
             if not session.wait_connected(10):
                 raise RuntimeError("the broadcaster could not reach the broker")
             publish_extension(session, self.district, closes_at, self.keys.signing, datetime.now(UTC))
+        finally:
+            session.stop()
+
+    def clear_broadcast(self) -> None:
+        """Remove the retained broadcast (an empty retained message clears it on the broker)."""
+        session = self.center_session(f"{self.district}-broadcaster", [], lambda _t, _p: None)
+        session.start()
+        try:
+            if session.wait_connected(10):
+                session.publish(broadcast_topic(self.district), b"", retain=True, wait=10)
         finally:
             session.stop()
 

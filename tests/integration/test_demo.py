@@ -30,5 +30,7 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     logged = caplog.text + "\n".join(lines)
     assert caplog.records, "the run logged nothing, so the scan below would prove nothing"
     assert not [r for r in roll if r.national_code.digits in logged], "a national code reached a log line"
+    stores = [*(tmp_path / "demo").glob("T-0101-*/journal.db*"), *(tmp_path / "demo/district").glob("registry.db*")]
+    assert stores and not [p for p in stores if b"\xff\xd8\xff" in p.read_bytes()], "a face image was stored"
     slips = sorted((tmp_path / "demo").glob("T-0101-*/slips/page-*.png"))
     assert len(slips) >= report.issued + 4, "every slip, the torn one, and the zero and closing reports"
