@@ -57,61 +57,54 @@ def public_part(key: OKPKey) -> OKPKey:
 
 def sign_answer(answer: Answer, key: OKPKey) -> bytes:
     """The center's answer as a compact JWS over its canonical JSON."""
-    header = {"alg": SIGNATURE_ALG, "typ": ANSWER_TYPE, "kid": key.thumbprint()}
-    token = jws.serialize_compact(header, encode_answer(answer), key, algorithms=[SIGNATURE_ALG])
-    return token.encode("ascii")
+    return _sign(ANSWER_TYPE, encode_answer(answer), key)
 
 
 def open_answer(data: bytes, center_key: OKPKey) -> Answer | ProtocolError:
     """Verify an answer's signature with the center's public key, then parse it strictly."""
-    if len(data) > MAX_SIGNED_BYTES:
-        return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
-    try:
-        token = jws.deserialize_compact(data.decode("ascii"), center_key, algorithms=[SIGNATURE_ALG])
-    except (UnicodeDecodeError, ValueError, JoseError) as exc:
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
-    if token.protected.get("typ") != ANSWER_TYPE:
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
-    return decode_answer(token.payload)
+    payload = _verified(data, center_key, ANSWER_TYPE)
+    return payload if isinstance(payload, ProtocolError) else decode_answer(payload)
 
 
 def sign_request(request: Request, key: OKPKey) -> bytes:
     """A terminal's request as a compact JWS of its own type over its canonical JSON, signed with its key."""
-    header = {"alg": SIGNATURE_ALG, "typ": REQUEST_TYPE, "kid": key.thumbprint()}
-    return jws.serialize_compact(header, encode_request(request), key, algorithms=[SIGNATURE_ALG]).encode("ascii")
+    return _sign(REQUEST_TYPE, encode_request(request), key)
 
 
 def open_request(data: bytes, terminal_key: OKPKey) -> Request | ProtocolError:
     """Verify a request against the public key of the terminal it claims to come from, then parse it strictly."""
-    if len(data) > MAX_SIGNED_BYTES:
-        return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
-    try:
-        token = jws.deserialize_compact(data.decode("ascii"), terminal_key, algorithms=[SIGNATURE_ALG])
-    except (UnicodeDecodeError, ValueError, JoseError) as exc:
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
-    if token.protected.get("typ") != REQUEST_TYPE:
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
-    if token.protected.get("kid") != terminal_key.thumbprint():
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, "kid")
-    return decode_request(token.payload)
+    payload = _verified(data, terminal_key, REQUEST_TYPE, check_kid=True)
+    return payload if isinstance(payload, ProtocolError) else decode_request(payload)
 
 
 def sign_extension(extension: Extension, key: OKPKey) -> bytes:
     """A closing-time extension as a compact JWS of its own type, so it cannot pass for an answer."""
-    header = {"alg": SIGNATURE_ALG, "typ": EXTENSION_TYPE, "kid": key.thumbprint()}
-    return jws.serialize_compact(header, encode_extension(extension), key, algorithms=[SIGNATURE_ALG]).encode()
+    return _sign(EXTENSION_TYPE, encode_extension(extension), key)
 
 
 def open_extension(data: bytes, center_key: OKPKey) -> Extension | ProtocolError:
+    payload = _verified(data, center_key, EXTENSION_TYPE)
+    return payload if isinstance(payload, ProtocolError) else decode_extension(payload)
+
+
+def _sign(typ: str, payload: bytes, key: OKPKey) -> bytes:
+    header = {"alg": SIGNATURE_ALG, "typ": typ, "kid": key.thumbprint()}
+    return jws.serialize_compact(header, payload, key, algorithms=[SIGNATURE_ALG]).encode("ascii")
+
+
+def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False) -> bytes | ProtocolError:
+    """The payload of a compact JWS signed by `key` with this `typ` (and `kid`, if asked), or why not."""
     if len(data) > MAX_SIGNED_BYTES:
         return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
     try:
-        token = jws.deserialize_compact(data.decode("ascii"), center_key, algorithms=[SIGNATURE_ALG])
+        token = jws.deserialize_compact(data.decode("ascii"), key, algorithms=[SIGNATURE_ALG])
     except (UnicodeDecodeError, ValueError, JoseError) as exc:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
-    if token.protected.get("typ") != EXTENSION_TYPE:
+    if token.protected.get("typ") != typ:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
-    return decode_extension(token.payload)
+    if check_kid and token.protected.get("kid") != key.thumbprint():
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "kid")
+    return token.payload
 
 
 def seal_national_code(code: NationalCode, center_sealing_key: OKPKey) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from firmware_app.slip.persian import jalali_date_time, persian_digits
+from firmware_app.slip.persian import jalali_date_time
 from firmware_app.slip.raster import lines_raster, text_raster
 from firmware_app.slip.slip import LABEL_PX, TITLE_PX, labelled, marks
 from hal.printer import TEXT_CELL_WIDTH_DOTS, Align, Cut, Feed, PrintDocument, PrintElement, TextLine
 from protocol.messages import CloseCounts
+from protocol.national_code import to_persian_digits
 
 ZERO_TITLE = "گزارش صفر"
 ZERO_SUBTITLE = "آغاز رأی‌گیری"
@@ -88,7 +89,7 @@ def _report(
 
 
 def _count_lines(counts: CloseCounts) -> list[str]:
-    return [f"{COUNT_LABELS[f.name]}: {persian_digits(str(getattr(counts, f.name)))}" for f in fields(counts)]
+    return [f"{COUNT_LABELS[f.name]}: {to_persian_digits(str(getattr(counts, f.name)))}" for f in fields(counts)]
 
 
 def _wrapped(value: str, width: int) -> list[PrintElement]:

@@ -11,11 +11,12 @@ import pytest
 from drivers.escpos.profiles import GENERIC_58, GENERIC_80
 from firmware_app.slip import ReportHeader, compose_closing_report, compose_slip, compose_zero_report
 from firmware_app.slip.fonts import MissingGlyphError, check_glyphs
-from firmware_app.slip.persian import jalali_date_time, persian_digits
+from firmware_app.slip.persian import jalali_date_time
 from firmware_app.slip.raster import text_raster
 from hal.printer import TEXT_CELL_WIDTH_DOTS, Align, Cut, QrCode, Raster, TextLine
 from protocol.inquiry_code import group_inquiry_code
 from protocol.messages import CloseCounts, DocumentKind
+from protocol.national_code import to_persian_digits
 from tests.printing.conftest import INQUIRY_CODE, slip_content
 
 ZERO = CloseCounts(0, 0, 0, 0, 0, 0, 0, 0)
@@ -30,7 +31,7 @@ def test_the_jalali_year_turns_at_nowruz() -> None:
 
 
 def test_persian_digits_replace_only_ascii_digits() -> None:
-    assert persian_digits("B-0042 / 1405") == "B-۰۰۴۲ / ۱۴۰۵"
+    assert to_persian_digits("B-0042 / 1405") == "B-۰۰۴۲ / ۱۴۰۵"
 
 
 @pytest.mark.parametrize(
