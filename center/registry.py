@@ -12,7 +12,6 @@ from pathlib import Path
 
 from center.eligibility import VoterRecord, VoterStatus, ineligible_reason
 from center.roll import RollProblem, RollProblemKind, RollRefused
-from center.voter_key import voter_hash
 from protocol.codec import format_time
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
@@ -23,7 +22,7 @@ from protocol.messages import (
     VoidOutcome,
     VoidReason,
 )
-from protocol.national_code import NationalCode
+from protocol.national_code import NationalCode, keyed_hash
 
 Clock = Callable[[], datetime]
 _CODE_ATTEMPTS = 8
@@ -338,7 +337,7 @@ class Registry:
         return self._hash(code)
 
     def _hash(self, code: NationalCode) -> str:
-        return voter_hash(self._voter_key, code)
+        return keyed_hash(self._voter_key, code)
 
 
 def _reserve_result(

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import OKPKey
-
-from protocol.national_code import NationalCode
 
 _INFO = b"vk/v1 registry voter key"
 
@@ -21,8 +16,3 @@ def registry_key(sealing_key: OKPKey) -> bytes:
     if not isinstance(private, str):
         raise TypeError("the sealing key must be a private OKP key")
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(private.encode("ascii"))
-
-
-def voter_hash(key: bytes, code: NationalCode) -> str:
-    """How a national code is kept in the registry: HMAC-SHA256 under the registry key."""
-    return hmac.new(key, code.digits.encode("ascii"), hashlib.sha256).hexdigest()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 _PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
@@ -86,6 +88,11 @@ def parse_national_code(text: str) -> NationalCode | NationalCodeRefusal:
     if check_digit(digits[:9]) != int(digits[9]):
         return _refuse(NationalCodeProblem.CHECK_DIGIT)
     return NationalCode(digits)
+
+
+def keyed_hash(key: bytes, code: NationalCode) -> str:
+    """The only form in which a national code is kept at rest: HMAC-SHA256 under a secret key."""
+    return hmac.new(key, code.digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def complete_national_code(first_nine: str) -> str:

@@ -46,6 +46,7 @@ from protocol.messages import (
     ReserveBody,
     VoidBody,
 )
+from protocol.national_code import keyed_hash
 from protocol.seal import seal_national_code
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class EffectRunner:
                 sealed = seal_national_code(document.national_code, self._settings.center_sealing_key)
                 body = ReserveBody(sealed_voter=sealed, document=document.kind, training=self._settings.training)
                 entry = requests.build(self._settings, tx_id, body, at)
-                key = requests.voter_hash(self._settings.voter_key, document.national_code)
+                key = keyed_hash(self._settings.voter_key, document.national_code)
                 journal.add_transaction(tx_id, document.kind, key, self._settings.training, at)
                 journal.enqueue(entry, at)
                 return self._publisher(entry)

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import datetime
 
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.store.journal import OutboxEntry
 from protocol.messages import Request, RequestBody, RequestHeader
-from protocol.national_code import NationalCode
 from protocol.seal import sign_request
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def voter_hash(key: bytes, code: NationalCode) -> str:
-    """The only form in which the terminal keeps a national code: HMAC-SHA256 with its own secret."""
-    return hmac.new(key, code.digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def build(settings: RuntimeSettings, tx_id: str, body: RequestBody, at: datetime) -> OutboxEntry:

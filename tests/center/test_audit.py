@@ -6,14 +6,14 @@ import dataclasses
 
 from center.audit import Violation, ViolationKind, check_registry
 from center.registry import Registry, Reservation, ReservationState, ReserveClaim, Reserved
-from center.voter_key import voter_hash
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import DocumentKind, VoidReason
+from protocol.national_code import keyed_hash
 from tests.center.sample import ADULT, ADULT_TWO, BRANCH_A, BRANCH_B, VOTER_KEY
 
 
 def _row(tx: str, state: ReservationState, code: str | None = None) -> Reservation:
-    return Reservation(tx, voter_hash(VOTER_KEY, ADULT), False, code or new_inquiry_code(), BRANCH_A.terminal,
+    return Reservation(tx, keyed_hash(VOTER_KEY, ADULT), False, code or new_inquiry_code(), BRANCH_A.terminal,
                        BRANCH_A.branch, state, 0)
 
 
@@ -44,7 +44,7 @@ def test_reused_and_invalid_inquiry_codes_are_named() -> None:
     wrong = code[:8] + str((int(code[8]) + 1) % 10)
     rows = [
         _row("a" * 32, ReservationState.VOIDED, code),
-        dataclasses.replace(_row("b" * 32, ReservationState.COMMITTED, code), voter=voter_hash(VOTER_KEY, ADULT_TWO)),
+        dataclasses.replace(_row("b" * 32, ReservationState.COMMITTED, code), voter=keyed_hash(VOTER_KEY, ADULT_TWO)),
         dataclasses.replace(_row("c" * 32, ReservationState.VOIDED, wrong), voter=None),
     ]
     assert set(check_registry(rows, polls_closed=True)) == {
