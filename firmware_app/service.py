@@ -25,7 +25,7 @@ from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.link import CenterLink
-from firmware_app.runtime.health import Health, HealthCheck
+from firmware_app.runtime.health import HealthCheck, camera_health, reader_health
 from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
@@ -34,7 +34,7 @@ from firmware_app.version import VERSION, software_hash
 from firmware_app.watchdog import SystemdNotifier
 from hal.buttons import open_buttons
 from hal.camera import Camera, open_camera
-from hal.card_reader import PcscCardReader, ReaderState
+from hal.card_reader import PcscCardReader
 from hal.indicators import open_indicators
 from protocol.mqtt import BrokerAddress
 from provisioning.installed import Installation, load_installation
@@ -84,14 +84,14 @@ def build_terminal(config: TerminalConfig, config_bytes: bytes, installation: In
     profile = profile_named(config.printer_profile)
     reader = CardDocumentReader(PcscCardReader(config.card_reader, config.extended_reads),
                                 TrustAnchors.load(installation.csca_path))
-    checks: list[HealthCheck] = [_reader_health(reader)]
+    checks: list[HealthCheck] = [reader_health(reader)]
     camera: Camera | None = None
     face_check = None
     if config.camera_source is not None:
         camera = open_camera(CaptureConfig(source=parse_source(config.camera_source)))
         camera.start()
         face_check = CameraFaceCheck(camera, FaceMatcher())
-        checks.append(_camera_health(camera))
+        checks.append(camera_health(camera))
     pins = GpioPins()
     devices = Devices(
         printer=SerialPrinter(config.printer_device, profile), paper_width_dots=profile.dots_per_line,
@@ -127,22 +127,6 @@ def _voter_key(state_dir: Path) -> bytes:
         path.touch(mode=0o600)
         path.write_bytes(secrets.token_bytes(32))
     return path.read_bytes()
-
-
-def _reader_health(reader: CardDocumentReader) -> HealthCheck:
-    def check() -> Health:
-        state = reader.status().state
-        return Health("کارت‌خوان", state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}, True, state.value)
-
-    return check
-
-
-def _camera_health(camera: Camera) -> HealthCheck:
-    def check() -> Health:
-        status = camera.status()
-        return Health("دوربین", status.has_frames, False, status.detail or status.state.value)
-
-    return check
 
 
 def command(argv: list[str]) -> int:

@@ -19,9 +19,9 @@ from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
-from firmware_app.runtime.health import Health, HealthCheck
+from firmware_app.runtime.health import camera_health, reader_health
 from firmware_app.store.journal import Journal
-from hal.card_reader import PcscCardReader, ReaderState
+from hal.card_reader import PcscCardReader
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import write_all_cases
@@ -108,7 +108,7 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd |
             terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(name),
                                        face_check=CameraFaceCheck(booth, matcher), buttons=panel.buttons,
                                        indicators=panel.indicators,
-                                       health_checks=[_card_reader_health(reader), _camera_health(booth)])
+                                       health_checks=[reader_health(reader), camera_health(booth)])
             terminal.start()
             terminals.append(DemoTerminal(terminal, desk, booth, panel))
         _open_polls(terminals, narrate)
@@ -124,23 +124,6 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd |
             pcscd.stop()
         district.stop()
     return _report(district, terminals, out)
-
-
-def _card_reader_health(reader: CardDocumentReader) -> HealthCheck:
-    def check() -> Health:
-        status = reader.status()
-        ok = status.state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}
-        return Health("کارت‌خوان", ok, True, status.state.value)
-
-    return check
-
-
-def _camera_health(booth: CameraBooth) -> HealthCheck:
-    def check() -> Health:
-        status = booth.status()
-        return Health("دوربین", status.has_frames, False, status.detail or status.state.value)
-
-    return check
 
 
 def _operator_log(terminal: str) -> Narrate:

@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from firmware_app.flow.events import SelfTestFinished
+from firmware_app.identity.smart_card import CardDocumentReader
+from hal.camera import Camera
+from hal.card_reader import ReaderState
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,23 @@ def run_self_test(checks: Sequence[HealthCheck]) -> tuple[SelfTestFinished, list
     problems = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and h.essential)
     warnings = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and not h.essential)
     return SelfTestFinished(problems, warnings), results
+
+
+def reader_health(reader: CardDocumentReader) -> HealthCheck:
+    """The card reader must be there (with or without a card): essential."""
+
+    def check() -> Health:
+        state = reader.status().state
+        return Health("کارت‌خوان", state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}, True, state.value)
+
+    return check
+
+
+def camera_health(camera: Camera) -> HealthCheck:
+    """A camera without frames only warns: the operator can still compare by eye."""
+
+    def check() -> Health:
+        status = camera.status()
+        return Health("دوربین", status.has_frames, False, status.detail or status.state.value)
+
+    return check
