@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -99,26 +100,27 @@ class VirtualDistrict:
         self.stop_center()
         self.broker.stop()
 
-    def broadcast_extension(self, closes_at: datetime) -> None:
-        """The center tells every terminal of the district that the polls close later (signed, retained)."""
-        session = self.center_session(f"{self.district}-broadcaster", [], lambda _t, _p: None)
+    @contextmanager
+    def publisher(self, name: str) -> Iterator[MqttSession]:
+        """A connected session with the center's credentials, for a few publishes, closed afterwards."""
+        session = self.center_session(name, [], lambda _t, _p: None)
         session.start()
         try:
             if not session.wait_connected(10):
-                raise RuntimeError("the broadcaster could not reach the broker")
-            publish_extension(session, self.district, closes_at, self.keys.signing, datetime.now(UTC))
+                raise RuntimeError(f"{name} could not reach the broker")
+            yield session
         finally:
             session.stop()
 
+    def broadcast_extension(self, closes_at: datetime) -> None:
+        """The center tells every terminal of the district that the polls close later (signed, retained)."""
+        with self.publisher(f"{self.district}-broadcaster") as session:
+            publish_extension(session, self.district, closes_at, self.keys.signing, datetime.now(UTC))
+
     def clear_broadcast(self) -> None:
         """Remove the retained broadcast (an empty retained message clears it on the broker)."""
-        session = self.center_session(f"{self.district}-broadcaster", [], lambda _t, _p: None)
-        session.start()
-        try:
-            if session.wait_connected(10):
-                session.publish(broadcast_topic(self.district), b"", retain=True, wait=10)
-        finally:
-            session.stop()
+        with self.publisher(f"{self.district}-broadcaster") as session:
+            session.publish(broadcast_topic(self.district), b"", retain=True, wait=10)
 
     def registry(self) -> Registry:
         return Registry(self.database, self.election_day, voter_key=registry_key(self.keys.sealing))

@@ -74,12 +74,7 @@ def test_a_forged_or_earlier_extension_changes_nothing(
 def _forged_then_genuine(district: VirtualDistrict, closes_at: datetime) -> None:
     forged = sign_extension(Extension(district.district, closes_at + timedelta(hours=5), datetime.now(UTC)),
                             generate_signing_key())
-    insider = district.center_session("insider", [], lambda _t, _p: None)
-    insider.start()
-    try:
-        assert insider.wait_connected(10)
+    with district.publisher("insider") as insider:
         assert insider.publish(broadcast_topic(district.district), forged, wait=10)
-    finally:
-        insider.stop()
     district.broadcast_extension(closes_at - timedelta(hours=1))
     district.broadcast_extension(closes_at + timedelta(minutes=30))
