@@ -119,7 +119,7 @@ def parse_security_object(raw: bytes) -> SecurityObject | SecurityObjectError:
         with warnings.catch_warnings():
             warnings.simplefilter("error", CryptographyDeprecationWarning)
             signer = x509.load_der_x509_certificate(rest[TAG_SIGNER_CERTIFICATE])
-    except (ValueError, CryptographyDeprecationWarning) as exc:
+    except (ValueError, x509.InvalidVersion, CryptographyDeprecationWarning) as exc:
         return SecurityObjectError(SecurityObjectProblem.BAD_CERTIFICATE, str(exc))
     return SecurityObject(hash_oid, file_hashes, bytes(outer[:after_content]), rest[TAG_SIGNATURE], signer)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,12 @@ from firmware_app.identity.active_auth import sign_challenge
 from firmware_app.identity.authentication import authenticate
 from firmware_app.identity.document import Document, DocumentRefusal
 from firmware_app.identity.profile import CardContent, PersonalData, ProfileError
-from firmware_app.identity.security_object import SecurityObject, SecurityObjectError, parse_security_object
+from firmware_app.identity.security_object import (
+    SecurityObject,
+    SecurityObjectError,
+    SecurityObjectProblem,
+    parse_security_object,
+)
 from firmware_app.identity.trust import TrustAnchors
 from harness.card.chip import parse_command
 from harness.card.holder import synthetic_holder
@@ -88,6 +94,16 @@ def test_transport_survives_any_sequence_of_card_answers(
 @given(st.binary(max_size=40))
 def test_atr_parser_never_raises(raw: bytes) -> None:
     assert isinstance(parse_atr(raw), Atr | AtrError)
+
+
+def test_a_signer_certificate_with_an_unknown_x509_version_is_a_typed_error() -> None:
+    """Found by the property test below: cryptography raises InvalidVersion, which is no ValueError."""
+    certificate = _PKI.document_signer.certificate.public_bytes(serialization.Encoding.DER)
+    version_v3 = bytes.fromhex("a003020102")
+    start = _SOD.index(certificate) + certificate.index(version_v3)
+    spoiled = _SOD[: start + 4] + b"\x03" + _SOD[start + 5 :]
+    result = parse_security_object(spoiled)
+    assert isinstance(result, SecurityObjectError) and result.problem is SecurityObjectProblem.BAD_CERTIFICATE
 
 
 @given(st.binary(max_size=14))
