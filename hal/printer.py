@@ -74,6 +74,8 @@ class PrinterState(enum.StrEnum):
     OFFLINE = "offline"
     DISCONNECTED = "disconnected"
     ERROR = "error"
+    UNCONFIRMED = "unconfirmed"
+    """A job the printer did not unambiguously confirm: the slip may, or may not, have come out (whole)."""
 
 
 PRINTABLE_STATES = frozenset({PrinterState.READY, PrinterState.PAPER_LOW})

@@ -20,10 +20,26 @@ PARTIAL_CUT = bytes((GS, 0x56, 0x42, 0x00))
 CLEAR_BUFFERS = bytes((DLE, DC4, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08))
 """DLE DC4 8: real-time, drop everything received but not yet printed."""
 
-CLEAR_RESPONSE = bytes((0x37, 0x25, 0x00))
+XON = 0x11
+XOFF = 0x13
+"""DC1 / DC3: software flow control from the printer (resume / hold sending); never part of an answer."""
 
-COMPLETION_BARRIER = bytes((GS, 0x72, 0x01))
-"""GS r 1: not real-time, so its one-byte answer comes only once everything before it has printed."""
+RESPONSE_HEADER = 0x37
+RESPONSE_END = 0x00
+"""Header-to-NUL responses: 37h, an identifier byte, data bytes 20h..7Eh, then NUL."""
+
+CLEAR_RESPONSE = bytes((RESPONSE_HEADER, 0x25, RESPONSE_END))
+"""The printer's acknowledgement of DLE DC4 8."""
+
+PAPER_STATUS_REQUEST = bytes((GS, 0x72, 0x01))
+"""GS r 1: transmit paper sensor status; not real-time, so answered in order, after what came before it."""
+
+PROCESS_ID_REQUEST = bytes((GS, 0x28, 0x48, 0x06, 0x00, 0x30, 0x30))
+"""GS ( H 6 0 48 48, then four id bytes (20h..7Eh): the printer answers 37h 22h id NUL once the data
+before it has been printed."""
+
+PROCESS_ID_RESPONSE = bytes((RESPONSE_HEADER, 0x22))
+"""The header and identifier of a process ID response; the id and NUL follow."""
 
 
 class StatusRequest(enum.IntEnum):

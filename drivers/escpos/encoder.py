@@ -28,13 +28,34 @@ class _Mode:
     scale: int = 1
 
 
+@dataclass(frozen=True)
+class EncodedJob:
+    """A job's bytes and the offsets where a command starts after a whole element, so that a driver that
+    must stop sending can first finish the command in progress (a printer left inside a raster would
+    take whatever comes next, real-time requests and the next job included, for image data)."""
+
+    data: bytes
+    boundaries: tuple[int, ...]
+
+    def next_boundary(self, offset: int) -> int:
+        """The first element boundary at or after `offset` (the end of the data at the latest)."""
+        return next((b for b in self.boundaries if b >= offset), len(self.data))
+
+
 def encode_document(document: PrintDocument, profile: PrinterProfile) -> bytes:
     """The whole job: initialise, each element in order. Raises ValueError for what the profile cannot print."""
+    return encode_job(document, profile).data
+
+
+def encode_job(document: PrintDocument, profile: PrinterProfile) -> EncodedJob:
+    """`encode_document` with the element boundaries."""
     out = bytearray(commands.INITIALIZE)
+    boundaries = [len(out)]
     mode = _Mode()
     for element in document.elements:
         mode = _encode_element(element, profile, mode, out)
-    return bytes(out)
+        boundaries.append(len(out))
+    return EncodedJob(bytes(out), tuple(boundaries))
 
 
 def _encode_element(element: PrintElement, profile: PrinterProfile, mode: _Mode, out: bytearray) -> _Mode:

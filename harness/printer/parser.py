@@ -81,6 +81,13 @@ class TransmitStatus:
 
 
 @dataclass(frozen=True)
+class ProcessIdRequest:
+    """GS ( H function 48: answer 37h 22h id NUL once everything before it has been printed."""
+
+    process_id: bytes
+
+
+@dataclass(frozen=True)
 class Unknown:
     data: bytes
 
@@ -88,7 +95,7 @@ class Unknown:
 RealTimeCommand = RealTimeStatus | ClearBuffers
 BufferedCommand = (
     Initialize | SetAlign | SetBold | SetSize | Text | LineFeed | FeedLines | RasterImage | QrFunction | Cut
-    | TransmitStatus | Unknown
+    | TransmitStatus | ProcessIdRequest | Unknown
 )
 Command = RealTimeCommand | BufferedCommand
 
@@ -188,14 +195,33 @@ def _parse_gs(buf: bytes) -> tuple[Command, int] | None:
             end = 8 + width_bytes * height
             return (RasterImage(width_bytes, height, buf[8:end]), end) if len(buf) >= end else _NEED_MORE
         case 0x28 if buf[2] == 0x6B:
-            if len(buf) < 5:
+            framed = _framed(buf)
+            if framed is None:
                 return _NEED_MORE
-            end = 5 + int.from_bytes(buf[3:5], "little")
-            if len(buf) < end:
-                return _NEED_MORE
-            body = buf[5:end]
+            body, end = framed
             if len(body) < 2 or body[0] != 0x31:
                 return Unknown(buf[:end]), end
             return QrFunction(body[1], body[2:]), end
+        case 0x28 if buf[2] == 0x48:
+            return _parse_process_id(buf)
         case _:
             return Unknown(buf[:2]), 2
+
+
+def _framed(buf: bytes) -> tuple[bytes, int] | None:
+    """The body of a `GS ( x pL pH ...` command and where it ends, or None while bytes are still to come."""
+    if len(buf) < 5:
+        return None
+    end = 5 + int.from_bytes(buf[3:5], "little")
+    return (buf[5:end], end) if len(buf) >= end else None
+
+
+def _parse_process_id(buf: bytes) -> tuple[Command, int] | None:
+    """GS ( H pL pH fn m d1..d4 with fn = m = 48 and each d in 20h..7Eh; anything else is Unknown."""
+    framed = _framed(buf)
+    if framed is None:
+        return _NEED_MORE
+    body, end = framed
+    if len(body) == 6 and body[:2] == b"\x30\x30" and all(0x20 <= d <= 0x7E for d in body[2:]):
+        return ProcessIdRequest(body[2:]), end
+    return Unknown(buf[:end]), end

@@ -29,6 +29,7 @@ def test_a_slip_prints_whole_and_is_reported_printed_after_the_printer_confirms(
     assert page.job == encode_document(SLIP, GENERIC_80), "the page was made of exactly the bytes encoded"
     assert line.virtual.events_of(EventKind.UNKNOWN_COMMAND) == []
     assert len(line.virtual.events_of(EventKind.BARRIER_ANSWERED)) == 1
+    assert len(line.virtual.events_of(EventKind.PROCESS_ID_ANSWERED)) == 1, "the job was confirmed by its id"
 
 
 def test_paper_out_before_printing_sends_nothing_and_fails_before(line: Line) -> None:
