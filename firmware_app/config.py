@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drivers.escpos import PROFILES
+from hal.card_reader import ReadLimits
 
 _SECTIONS: dict[str, dict[str, type]] = {
     "terminal": {"provisioning_dir": str, "state_dir": str, "training": bool, "timezone": str},
     "broker": {"host": str, "port": int},
     "printer": {"device": str, "profile": str},
-    "card": {"reader": str, "extended_reads": bool},
+    "card": {"reader": str, "extended_reads": bool, "read_deadline_s": float, "max_apdus_per_read": int},
     "camera": {"source": str},
     "gpio": {"enabled": bool},
 }
-_OPTIONAL = {("card", "reader"), ("camera", "source"), ("terminal", "training")}
+_OPTIONAL = {
+    ("card", "reader"),
+    ("card", "read_deadline_s"),
+    ("card", "max_apdus_per_read"),
+    ("camera", "source"),
+    ("terminal", "training"),
+}
+_READ_DEADLINE_S = (0.1, 120.0)
+_MAX_APDUS_PER_READ = (10, 100_000)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class TerminalConfig:
     extended_reads: bool
     camera_source: str | None
     gpio: bool
+    card_read_limits: ReadLimits = field(default_factory=ReadLimits)
+    """`[card] read_deadline_s` (the whole read, connect to last answer) and `max_apdus_per_read`."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +77,11 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
                 if (section, key) not in _OPTIONAL:
                     problems.append(f"[{section}] {key}: missing")
                 continue
-            if type(table[key]) is not kind:
+            value = _as_float(table[key]) if kind is float else table[key]
+            if type(value) is not kind:
                 problems.append(f"[{section}] {key}: must be {kind.__name__}")
                 continue
-            values[(section, key)] = table[key]
+            values[(section, key)] = value
     zone = _zone(values.get(("terminal", "timezone"), "Asia/Tehran"), problems)
     profile = values.get(("printer", "profile"))
     if profile is not None and profile not in PROFILES:
@@ -77,6 +89,7 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
     port = values.get(("broker", "port"), 0)
     if ("broker", "port") in values and not 1 <= port <= 65535:
         problems.append("[broker] port: 1-65535")
+    limits = _read_limits(values, problems)
     if problems:
         return ConfigProblems(tuple(problems))
     return TerminalConfig(
@@ -92,7 +105,31 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
         extended_reads=values[("card", "extended_reads")],
         camera_source=values.get(("camera", "source")) or None,
         gpio=values[("gpio", "enabled")],
+        card_read_limits=limits,
     )
+
+
+def _as_float(value: object) -> object:
+    """A TOML integer where a float is wanted (`read_deadline_s = 5`); anything else as it is."""
+    if type(value) is int and abs(value) <= 2**53:
+        return float(value)
+    return value
+
+
+def _read_limits(values: dict[tuple[str, str], Any], problems: list[str]) -> ReadLimits:
+    default = ReadLimits()
+    deadline = values.get(("card", "read_deadline_s"), default.deadline_s)
+    apdus = values.get(("card", "max_apdus_per_read"), default.max_apdus)
+    low, high = _READ_DEADLINE_S
+    low_apdus, high_apdus = _MAX_APDUS_PER_READ
+    fits = True
+    if not low <= deadline <= high:
+        problems.append(f"[card] read_deadline_s: {low:g}-{high:g} seconds")
+        fits = False
+    if not low_apdus <= apdus <= high_apdus:
+        problems.append(f"[card] max_apdus_per_read: {low_apdus}-{high_apdus}")
+        fits = False
+    return ReadLimits(deadline, apdus) if fits else default
 
 
 def _zone(name: str, problems: list[str]) -> ZoneInfo:

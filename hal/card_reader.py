@@ -1,4 +1,5 @@
-"""Card reader interface: reader status as a value, card sessions exchanging APDUs, the PC/SC backend."""
+"""Card reader interface: reader status as a value, card sessions exchanging APDUs within a read budget,
+the PC/SC backend."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Protocol
 from drivers.pcsc import scard
 from drivers.pcsc.apdu import CommandApdu, ResponseApdu
 from drivers.pcsc.atr import Atr, parse_atr
+from drivers.pcsc.budget import ReadBudget, ReadLimits
+from drivers.pcsc.card_io import Abandoned, CardIo
 from drivers.pcsc.errors import LinkError, LinkProblem
 from drivers.pcsc.monitor import ReaderEvent, ReaderMonitor, choose_reader
 from drivers.pcsc.transport import ApduTransport, LinkCounters
 
 __all__ = [
+    "CardIo",
     "CardLink",
     "CardReader",
     "CardReaderStatus",
@@ -24,6 +28,8 @@ __all__ = [
     "LinkError",
     "LinkProblem",
     "PcscCardReader",
+    "ReadBudget",
+    "ReadLimits",
     "ReaderEvent",
     "ReaderState",
     "ResponseApdu",
@@ -56,15 +62,29 @@ class CardLink(Protocol):
 
 
 class CardSession:
-    """Exchanges APDUs with one card, following status words; extended reads if the ATR offers them."""
+    """Exchanges APDUs with one card, following status words; extended reads if the ATR offers them.
 
-    def __init__(self, link: CardLink, allow_extended: bool = True) -> None:
+    Every APDU is charged to `budget`. With `io`, each exchange runs on that card thread and the session gives
+    up on it at the budget's deadline: the exchange is then abandoned, every later one is refused as TIMED_OUT,
+    and the link is released only when the abandoned exchange returns (the reader is busy until then)."""
+
+    def __init__(
+        self,
+        link: CardLink,
+        allow_extended: bool = True,
+        budget: ReadBudget | None = None,
+        io: CardIo | None = None,
+    ) -> None:
         self._link = link
+        self._io = io
+        self.budget = budget if budget is not None else ReadBudget()
+        self._given_up = False
+        self._release_pending = False
         parsed = parse_atr(link.atr)
         self.atr: Atr | None = parsed if isinstance(parsed, Atr) else None
         extended = allow_extended and self.atr is not None and self.atr.extended_length
         self.counters = LinkCounters()
-        self._transport = ApduTransport(link.transmit, extended, self.counters)
+        self._transport = ApduTransport(self._transmit, extended, self.counters, self.budget)
 
     @property
     def extended(self) -> bool:
@@ -80,17 +100,36 @@ class CardSession:
         return self._transport.read_binary(offset, length)
 
     def close(self) -> None:
+        """Release the link, unless an abandoned exchange still holds it (it is released when that returns)."""
+        if not self._release_pending:
+            self._link.disconnect()
+
+    def _transmit(self, command: bytes) -> bytes | LinkError:
+        if self._given_up:
+            return self.budget.timed_out("the card stopped answering earlier in this read")
+        if self._io is None:
+            return self._link.transmit(command)
+        answer = self._io.call(lambda: self._link.transmit(command), self.budget.remaining(), self._drop_late)
+        if isinstance(answer, Abandoned):
+            self._given_up = True
+            self._release_pending = answer.started
+            return self.budget.timed_out("the card did not answer" if answer.started else "the reader was busy")
+        return answer
+
+    def _drop_late(self, _answer: bytes | LinkError) -> None:
+        """A late answer is dropped, never used; only now can the link be released."""
         self._link.disconnect()
 
 
 class CardReader(Protocol):
-    """One card reader slot. `watch` posts events from a device thread; `connect` blocks."""
+    """One card reader slot. `watch` posts events from a device thread; `connect` blocks, within `budget`
+    (a fresh default one if None), which the session then goes on spending."""
 
     def status(self) -> CardReaderStatus: ...
 
     def watch(self, notify: Callable[[ReaderEvent], None]) -> None: ...
 
-    def connect(self) -> CardSession | LinkError: ...
+    def connect(self, budget: ReadBudget | None = None) -> CardSession | LinkError: ...
 
     def close(self) -> None: ...
 
@@ -113,12 +152,17 @@ class _PcscLink:
 
 
 class PcscCardReader:
-    """The PC/SC backend: the first reader whose name starts with `reader` (any reader if None)."""
+    """The PC/SC backend: the first reader whose name starts with `reader` (any reader if None).
+
+    Connecting and every exchange run on the reader's own card thread (`CardIo`), so a read ends at its
+    deadline even when pcscd never returns from SCardTransmit; status and events use other contexts, which a
+    stuck exchange does not block."""
 
     def __init__(self, reader: str | None = None, allow_extended: bool = True) -> None:
         self._wanted = reader
         self._allow_extended = allow_extended
         self._monitor: ReaderMonitor | None = None
+        self._io = CardIo("pcsc-card-io")
 
     def status(self) -> CardReaderStatus:
         context = scard.establish()
@@ -135,7 +179,8 @@ class PcscCardReader:
             if isinstance(states, LinkError):
                 return CardReaderStatus(_state_for(states), reader, states.detail)
             present = states is not None and bool(states[0][1] & scard.STATE_PRESENT)
-            return CardReaderStatus(ReaderState.CARD_PRESENT if present else ReaderState.NO_CARD, reader)
+            held = "held by a card that stopped answering" if self._io.held_by_abandoned else ""
+            return CardReaderStatus(ReaderState.CARD_PRESENT if present else ReaderState.NO_CARD, reader, held)
         finally:
             scard.release(context)
 
@@ -145,7 +190,18 @@ class PcscCardReader:
         self._monitor = ReaderMonitor(notify, self._wanted)
         self._monitor.start()
 
-    def connect(self) -> CardSession | LinkError:
+    def connect(self, budget: ReadBudget | None = None) -> CardSession | LinkError:
+        budget = budget if budget is not None else ReadBudget()
+        opened = self._io.call(self._open, budget.remaining(), _release_opened)
+        if isinstance(opened, Abandoned):
+            if opened.started:
+                return budget.timed_out("connecting to the card")
+            return budget.timed_out("the reader is still held by a card that stopped answering")
+        if isinstance(opened, LinkError):
+            return opened
+        return CardSession(opened, self._allow_extended, budget, self._io)
+
+    def _open(self) -> _PcscLink | LinkError:
         context = scard.establish()
         if isinstance(context, LinkError):
             return context
@@ -157,12 +213,17 @@ class PcscCardReader:
             if isinstance(readers, LinkError):
                 return readers
             return handle if isinstance(handle, LinkError) else LinkError(LinkProblem.NO_READER)
-        return CardSession(_PcscLink(context, handle), self._allow_extended)
+        return _PcscLink(context, handle)
 
     def close(self) -> None:
         if self._monitor is not None:
             self._monitor.stop()
             self._monitor = None
+
+
+def _release_opened(opened: _PcscLink | LinkError) -> None:
+    if isinstance(opened, _PcscLink):
+        opened.disconnect()
 
 
 def _state_for(error: LinkError) -> ReaderState:

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from protocol.printable import printable
+
 _PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 _ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 _TO_ASCII = str.maketrans(_PERSIAN_DIGITS + _ARABIC_INDIC_DIGITS, "0123456789" * 2)
@@ -16,7 +18,7 @@ LENGTH = 10
 
 
 class NationalCodeProblem(enum.Enum):
-    """Why a typed national code was refused."""
+    """Why a typed or issued national code was refused."""
 
     EMPTY = "empty"
     NOT_A_DIGIT = "not_a_digit"
@@ -72,14 +74,24 @@ def check_digit(first_nine: str) -> int:
 
 
 def parse_national_code(text: str) -> NationalCode | NationalCodeRefusal:
-    """Validate typed or read input; Persian, Arabic-Indic and ASCII digits are all accepted."""
-    digits = to_ascii_digits(text.strip())
+    """Validate what the operator typed (or the camera read from a barcode): surrounding white space is
+    dropped, and Persian, Arabic-Indic and ASCII digits are all accepted."""
+    return _validate(to_ascii_digits(text.strip()))
+
+
+def parse_issued_national_code(text: str) -> NationalCode | NationalCodeRefusal:
+    """Validate the national code the issuer signed on the chip: exactly 10 ASCII digits, as the card
+    profile says; nothing is stripped or translated, so any other character refuses it."""
+    return _validate(text)
+
+
+def _validate(digits: str) -> NationalCode | NationalCodeRefusal:
     if not digits:
         return _refuse(NationalCodeProblem.EMPTY)
     for position, char in enumerate(digits, start=1):
         if not ("0" <= char <= "9"):
             return _refuse(
-                NationalCodeProblem.NOT_A_DIGIT, char=char, position=to_persian_digits(str(position))
+                NationalCodeProblem.NOT_A_DIGIT, char=printable(char), position=to_persian_digits(str(position))
             )
     if len(digits) != LENGTH:
         return _refuse(NationalCodeProblem.WRONG_LENGTH, count=to_persian_digits(str(len(digits))))

@@ -17,6 +17,10 @@ class LinkProblem(enum.StrEnum):
     MALFORMED_RESPONSE = "malformed_response"
     STATUS = "status"
     TRANSPORT = "transport"
+    TIMED_OUT = "timed_out"
+    """The read's deadline passed: the card answered too slowly or not at all, or still held the reader."""
+    TOO_MANY_APDUS = "too_many_apdus"
+    """The card needed more APDUs than one read is allowed (chains that never end, trickled data)."""
 
 
 @dataclass(frozen=True)

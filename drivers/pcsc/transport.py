@@ -1,4 +1,4 @@
-"""APDU transport over any raw link: 61xx GET RESPONSE, 6Cxx re-issue, chunked READ BINARY, counters."""
+"""APDU transport over any raw link: 61xx GET RESPONSE, 6Cxx re-issue, chunked READ BINARY, counters, budget."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from drivers.pcsc.apdu import (
     classify,
     parse_response,
 )
+from drivers.pcsc.budget import ReadBudget
 from drivers.pcsc.errors import LinkError, LinkProblem
 
 Transmit = Callable[[bytes], bytes | LinkError]
@@ -34,12 +35,20 @@ class LinkCounters:
 
 
 class ApduTransport:
-    """Exchanges commands over `transmit`, following the card's status words; never raises on card data."""
+    """Exchanges commands over `transmit`, following the card's status words; never raises on card data.
+    With a `budget`, every APDU is charged to it and none is sent once its deadline or APDU cap is reached."""
 
-    def __init__(self, transmit: Transmit, extended: bool, counters: LinkCounters | None = None) -> None:
+    def __init__(
+        self,
+        transmit: Transmit,
+        extended: bool,
+        counters: LinkCounters | None = None,
+        budget: ReadBudget | None = None,
+    ) -> None:
         self._transmit = transmit
         self.extended = extended
         self.counters = counters if counters is not None else LinkCounters()
+        self.budget = budget
 
     @property
     def max_le(self) -> int:
@@ -112,6 +121,10 @@ class ApduTransport:
             raw_command = command.encode(self.extended if command.needs_extended() else False)
         except ValueError as exc:
             return LinkError(LinkProblem.TRANSPORT, f"cannot encode command: {exc}")
+        if self.budget is not None:
+            refused = self.budget.spend_apdu()
+            if refused is not None:
+                return refused
         self.counters.apdus += 1
         self.counters.sent += len(raw_command)
         raw = self._transmit(raw_command)

@@ -15,7 +15,7 @@ from firmware_app.identity.security_object import (
 )
 from firmware_app.identity.trust import TrustAnchors, verify_signer
 from protocol.messages import DocumentKind
-from protocol.national_code import NationalCodeRefusal, parse_national_code
+from protocol.national_code import NationalCodeRefusal, parse_issued_national_code
 
 
 def authenticate(
@@ -43,7 +43,7 @@ def authenticate(
     chip_key = profile.chip_key(content)
     if isinstance(chip_key, ProfileError):
         return _undecodable(chip_key)
-    national_code = parse_national_code(personal.national_code)
+    national_code = parse_issued_national_code(personal.national_code)
     if isinstance(national_code, NationalCodeRefusal):
         return refuse(DocumentProblem.BAD_NATIONAL_CODE, f"national code: {national_code.problem.value}")
     if personal.expiry < now.date():

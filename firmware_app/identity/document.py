@@ -36,6 +36,7 @@ class DocumentProblem(enum.StrEnum):
     BAD_NATIONAL_CODE = "bad_national_code"
     UNREADABLE = "unreadable"
     REMOVED_MID_READ = "removed_mid_read"
+    TIMED_OUT = "timed_out"
     WRONG_APPLICATION = "wrong_application"
     DATA_ALTERED = "data_altered"
     SIGNATURE_INVALID = "signature_invalid"
@@ -61,7 +62,8 @@ class CardEvent(enum.StrEnum):
 
 
 class DocumentReader(Protocol):
-    """Reads and authenticates the card in the reader. `read` blocks; call it from a worker thread."""
+    """Reads and authenticates the card in the reader. `read` blocks, up to its read deadline; call it from a
+    worker thread."""
 
     def start(self, notify: Callable[[CardEvent], None]) -> None: ...
 

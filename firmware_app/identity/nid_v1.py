@@ -33,6 +33,8 @@ TAG_FACE = 0x75
 TAG_FACE_JPEG = 0x5F2E
 TAG_CHIP_KEY = 0x6F
 PROFILE_VERSION = b"01"
+MAX_FILE_BYTES = 0x8000
+"""READ BINARY addresses offsets 0000-7FFF, so no file of the profile is larger than 32 KB."""
 _NOT_FOUND = (0x6A82, 0x6A86, 0x6D00, 0x6E00)
 _PERSONAL_TAGS = (
     TAG_PROFILE_VERSION,
@@ -123,10 +125,13 @@ def decode_chip_key(raw: bytes) -> bytes | ProfileError:
 
 
 def _date(raw: bytes) -> date:
-    text = raw.decode("ascii")
-    if len(text) != 8 or not text.isdigit():
-        raise ValueError(f"date {text!r} is not YYYYMMDD")
-    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    """An ASCII YYYYMMDD date; the error never repeats the value (a birth date is personal data)."""
+    if len(raw) != 8 or not all(0x30 <= byte <= 0x39 for byte in raw):
+        raise ValueError("a date is not YYYYMMDD")
+    try:
+        return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        raise ValueError("a date does not exist in the calendar") from None
 
 
 @dataclass(frozen=True)
@@ -167,20 +172,28 @@ class NidV1Profile:
 
 
 def _read_file(session: CardSession, file_id: int) -> bytes | LinkError:
-    """Select a file, read its first chunk with the largest Le, then the rest its TLV header announces."""
+    """Select a file, read chunks with the largest Le until its TLV header is complete (a card may answer a
+    read with fewer bytes than asked, even part of the header), then the rest the header announces."""
     selected = session.exchange(select_file(file_id))
     if isinstance(selected, LinkError):
         return selected
     if selected.sw != 0x9000:
         return LinkError(LinkProblem.STATUS, f"select file {file_id:04X}", selected.sw)
-    first = session.read_available(0)
-    if isinstance(first, LinkError):
-        return first
-    header = tlv.parse_header(first)
+    first = b""
+    while True:
+        more = session.read_available(len(first))
+        if isinstance(more, LinkError):
+            return more
+        first += more
+        header = tlv.parse_header(first)
+        if not (isinstance(header, tlv.TlvError) and header.problem is tlv.TlvProblem.TRUNCATED):
+            break
     if isinstance(header, tlv.TlvError):
         return LinkError(LinkProblem.MALFORMED_RESPONSE, f"file {file_id:04X}: {header.problem}")
     _tag, length, header_length = header
     total = header_length + length
+    if total > MAX_FILE_BYTES:
+        return LinkError(LinkProblem.MALFORMED_RESPONSE, f"file {file_id:04X} announces {total} bytes")
     if total <= len(first):
         return first[:total]
     rest = session.read_binary(len(first), total - len(first))

@@ -15,6 +15,9 @@ def message(problem: DocumentProblem) -> str:
             return "کارت خوانده نشد؛ کارت را بیرون بیاورید و دوباره وارد کنید."
         case DocumentProblem.REMOVED_MID_READ:
             return "کارت پیش از پایان خواندن بیرون آمد؛ کارت را دوباره وارد کنید و تا پایان خواندن نگه دارید."
+        case DocumentProblem.TIMED_OUT:
+            return ("کارت در زمان مقرر پاسخ نداد؛ کارت را بیرون بیاورید و دوباره وارد کنید. "
+                    "اگر باز هم پاسخ نداد، شناسنامه بخواهید و کد ملی را دستی وارد کنید.")
         case DocumentProblem.WRONG_APPLICATION:
             return "این کارت، کارت ملی هوشمند نیست؛ کارت ملی هوشمند یا شناسنامه بخواهید."
         case DocumentProblem.DATA_ALTERED:

@@ -19,13 +19,27 @@ SW_OK = 0x9000
 
 @dataclass
 class ChipFaults:
-    """Misbehaviours, each off by default. Counts are of APDUs answered since the card was made."""
+    """Misbehaviours, each off by default. Counts are of APDUs answered since the card was made.
+
+    Hostile ones: `mute_after` (never answers again, until pulled), `answer_delay_s` (every answer late),
+    `empty_frame_after` / `overlong_frame_after` (a vpcd frame of length zero, or one whose length promises
+    more bytes than follow), `endless_more_data` (61xx for ever, GET RESPONSE included), `wrong_le_loop`
+    (6Cxx naming another Le every time), `read_binary_max` (at most that many bytes per READ BINARY, with
+    9000) and `first_read_bytes` (the first READ BINARY of a file gives only that many bytes, with 9000)."""
 
     pull_after: int | None = None
     truncate_after: int | None = None
     status_for_ins: dict[int, int] = field(default_factory=dict)
     t0_style_responses: bool = False
     exact_le_only: bool = False
+    mute_after: int | None = None
+    answer_delay_s: float = 0.0
+    empty_frame_after: int | None = None
+    overlong_frame_after: int | None = None
+    endless_more_data: bool = False
+    wrong_le_loop: bool = False
+    read_binary_max: int | None = None
+    first_read_bytes: int | None = None
 
 
 class VirtualChip:
@@ -36,7 +50,10 @@ class VirtualChip:
         self.extended_length = extended_length
         self.faults = ChipFaults()
         self.transcript: list[tuple[bytes, bytes]] = []
+        self.unanswered: list[bytes] = []
+        """Commands the chip received and never answered (mute), or answered only after it was pulled."""
         self._lock = threading.Lock()
+        self._pulled = threading.Event()
         self._app_selected = False
         self._current_file: int | None = None
         self._pending = b""
@@ -51,6 +68,17 @@ class VirtualChip:
     def atr(self) -> bytes:
         capabilities = 0x40 if self.extended_length else 0x00
         return build_atr(bytes((0x80, 0x73, 0x80, 0x00, capabilities)))
+
+    def plugged(self) -> None:
+        """The slot took the card in: a mute or slow chip answers (or keeps silent) again."""
+        self._pulled.clear()
+
+    def unplugged(self) -> None:
+        """The card left the slot: a chip keeping silent or answering late gives up at once."""
+        self._pulled.set()
+
+    def wait_unplugged(self) -> None:
+        self._pulled.wait()
 
     def reset(self) -> None:
         with self._lock:
@@ -78,20 +106,48 @@ class VirtualChip:
         """Re-sign the security object with another signer (e.g. one no CSCA certified)."""
         sign_security_object(self.image, signer)
 
+    def inflate_length(self, file_id: int, extra: int) -> None:
+        """Rewrite a file's outer TLV length to promise `extra` more bytes than the file holds."""
+        data = self.image.files[file_id]
+        header = tlv.parse_header(data)
+        assert not isinstance(header, tlv.TlvError), "the issued file is well formed"
+        tag, length, header_length = header
+        value = data[header_length : header_length + length]
+        self.image.files[file_id] = tlv.encode_tag(tag) + tlv.encode_length(length + extra) + value
+
     def use_wrong_chip_key(self) -> None:
         """Answer active authentication with a key other than the one the issuer signed (a clone)."""
         self._aa_key = ec.generate_private_key(ec.SECP256R1())
 
     def respond(self, raw: bytes) -> bytes | None:
+        """The answer to one command; blocks while the chip keeps silent or is slow (until it is pulled)."""
         with self._lock:
             answered = len(self.transcript)
             if self.faults.pull_after is not None and answered >= self.faults.pull_after:
                 return None
+            mute = self.faults.mute_after is not None and answered >= self.faults.mute_after
+        if mute or (self.faults.answer_delay_s and self._pulled.wait(self.faults.answer_delay_s)):
+            with self._lock:
+                self.unanswered.append(raw)
+            self._pulled.wait()
+            return None
+        with self._lock:
             response = self._process(raw)
             if self.faults.truncate_after is not None and answered >= self.faults.truncate_after:
                 response = response[:1]
             self.transcript.append((raw, response))
             return response
+
+    def frame(self, response: bytes) -> bytes:
+        """The vpcd frame carrying the last answer: a 2-byte length, then the bytes (or the frame faults)."""
+        with self._lock:
+            index = len(self.transcript) - 1
+        if self.faults.empty_frame_after is not None and index >= self.faults.empty_frame_after:
+            return b"\x00\x00"
+        declared = len(response)
+        if self.faults.overlong_frame_after is not None and index >= self.faults.overlong_frame_after:
+            declared += 16
+        return declared.to_bytes(2, "big") + response
 
     def _process(self, raw: bytes) -> bytes:
         command = parse_command(raw)
@@ -102,6 +158,10 @@ class VirtualChip:
             return _sw(0x6700)
         if command.ins in self.faults.status_for_ins:
             return _sw(self.faults.status_for_ins[command.ins])
+        if self.faults.endless_more_data:
+            return b"\x00" * 16 + _sw(0x6110)
+        if self.faults.wrong_le_loop:
+            return _sw(0x6C00 | ((command.le or 0) + 1) & 0xFF)
         if command.cla != 0x00:
             return _sw(0x6E00)
         if command.ins == 0xC0:
@@ -147,6 +207,10 @@ class VirtualChip:
         if offset > len(content):
             return b"", 0x6B00
         wanted = command.le or 0
+        if self.faults.read_binary_max is not None:
+            wanted = min(wanted, self.faults.read_binary_max)
+        if self.faults.first_read_bytes is not None and offset == 0:
+            wanted = min(wanted, self.faults.first_read_bytes)
         data = content[offset : offset + wanted]
         asked_for_all = wanted in (256, 65536)
         return data, SW_OK if len(data) == wanted or (asked_for_all and data) else 0x6282

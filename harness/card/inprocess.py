@@ -6,10 +6,12 @@ import threading
 from collections.abc import Callable
 
 from hal.card_reader import (
+    CardIo,
     CardReaderStatus,
     CardSession,
     LinkError,
     LinkProblem,
+    ReadBudget,
     ReaderEvent,
     ReaderState,
 )
@@ -17,7 +19,8 @@ from harness.card.chip import VirtualChip
 
 
 class InProcessReader:
-    """A reader slot whose card the test inserts and pulls; events are posted synchronously."""
+    """A reader slot whose card the test inserts and pulls; events are posted synchronously. Exchanges run on
+    a card thread of its own, as with PC/SC, so a silent chip holds the slot until it is pulled."""
 
     name = "in-process slot"
 
@@ -25,17 +28,20 @@ class InProcessReader:
         self._lock = threading.Lock()
         self._chip: VirtualChip | None = None
         self._notify: Callable[[ReaderEvent], None] | None = None
+        self.io = CardIo("in-process-card-io")
 
     def insert(self, chip: VirtualChip) -> None:
         with self._lock:
             self._chip = chip
             chip.reset()
+            chip.plugged()
         self._post(ReaderEvent.CARD_INSERTED)
 
     def pull(self) -> None:
         with self._lock:
-            had_card, self._chip = self._chip is not None, None
-        if had_card:
+            chip, self._chip = self._chip, None
+        if chip is not None:
+            chip.unplugged()
             self._post(ReaderEvent.CARD_REMOVED)
 
     def status(self) -> CardReaderStatus:
@@ -46,12 +52,15 @@ class InProcessReader:
     def watch(self, notify: Callable[[ReaderEvent], None]) -> None:
         self._notify = notify
 
-    def connect(self) -> CardSession | LinkError:
+    def connect(self, budget: ReadBudget | None = None) -> CardSession | LinkError:
+        budget = budget if budget is not None else ReadBudget()
         with self._lock:
             chip = self._chip
         if chip is None:
             return LinkError(LinkProblem.NO_CARD, "no card in the in-process slot")
-        return CardSession(_Link(self, chip))
+        if not self.io.wait_idle(budget.remaining()):
+            return budget.timed_out("the slot is still held by a card that stopped answering")
+        return CardSession(_Link(self, chip), budget=budget, io=self.io)
 
     def close(self) -> None:
         self._notify = None
@@ -65,6 +74,10 @@ class InProcessReader:
         if response is None:
             self.pull()
             return LinkError(LinkProblem.CARD_REMOVED, "card pulled during the exchange")
+        frame = chip.frame(response)
+        if len(frame) == 2 or int.from_bytes(frame[:2], "big") != len(frame) - 2:
+            chip.wait_unplugged()  # like vpcd, the slot waits for frame bytes that never come
+            return LinkError(LinkProblem.CARD_REMOVED, "card pulled during a broken frame")
         return response
 
     def _post(self, event: ReaderEvent) -> None:

@@ -30,12 +30,15 @@ class VpcdSlot:
     def insert(self, chip: VirtualChip) -> None:
         self.pull()
         self.chip = chip
+        chip.plugged()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(chip, self._stop), daemon=True, name="vpcd-card")
         self._thread.start()
 
     def pull(self) -> None:
         self._stop.set()
+        if self.chip is not None:
+            self.chip.unplugged()
         self._close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -88,7 +91,7 @@ class VpcdSlot:
             if response is None:
                 stop.set()
                 return
-            _send(connection, response)
+            _send_frame(connection, chip.frame(response))
 
     def _close(self) -> None:
         with self._lock:
@@ -121,7 +124,11 @@ def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
 
 
 def _send(connection: socket.socket, payload: bytes) -> None:
+    _send_frame(connection, len(payload).to_bytes(2, "big") + payload)
+
+
+def _send_frame(connection: socket.socket, frame: bytes) -> None:
     try:
-        connection.sendall(len(payload).to_bytes(2, "big") + payload)
+        connection.sendall(frame)
     except OSError:
         return

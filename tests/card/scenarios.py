@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from firmware_app.identity import nid_v1
 from firmware_app.identity.document import DocumentProblem
+from hal.card_reader import ReadLimits
 from harness.card.chip import VirtualChip
 from harness.card.holder import CardHolder
 from harness.card.issue import issue_card
@@ -75,6 +76,8 @@ REFUSALS = (
     ),
     Scenario("expired", DocumentProblem.EXPIRED, expired=True),
     Scenario("bad_national_code", DocumentProblem.BAD_NATIONAL_CODE, national_code=INVALID_CHECK_DIGIT),
+    Scenario("national_code_padded_with_a_space", DocumentProblem.BAD_NATIONAL_CODE, national_code=" 0012345679"),
+    Scenario("national_code_with_a_newline", DocumentProblem.BAD_NATIONAL_CODE, national_code="0012345679\n"),
 )
 
 
@@ -85,3 +88,47 @@ def make_chip(holder: CardHolder, pki: CardPki, scenario: Scenario | None = None
     if scenario is not None:
         scenario.spoil(chip)
     return chip
+
+
+HOSTILE_LIMITS = ReadLimits(deadline_s=1.0, max_apdus=400)
+"""Tight limits for hostile cards, so each test ends quickly; a genuine card reads well within them."""
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A card built to hold the reader or the read: how, the refusal it must end in, and whether the reader
+    stays held by it (a call PC/SC cannot abandon) until it is pulled."""
+
+    name: str
+    problem: DocumentProblem
+    spoil: Callable[[VirtualChip], None]
+    holds_reader: bool = False
+
+
+def _faults(**changes: object) -> Callable[[VirtualChip], None]:
+    def spoil(chip: VirtualChip) -> None:
+        for name, value in changes.items():
+            setattr(chip.faults, name, value)
+
+    return spoil
+
+
+def _inflated(file_id: int, extra: int) -> Callable[[VirtualChip], None]:
+    def spoil(chip: VirtualChip) -> None:
+        chip.inflate_length(file_id, extra)
+
+    return spoil
+
+
+HOSTILE = (
+    Hostile("mute_mid_read", DocumentProblem.TIMED_OUT, _faults(mute_after=4), holds_reader=True),
+    Hostile("zero_length_frame", DocumentProblem.TIMED_OUT, _faults(empty_frame_after=4), holds_reader=True),
+    Hostile("frame_promises_more_bytes", DocumentProblem.TIMED_OUT, _faults(overlong_frame_after=4),
+            holds_reader=True),
+    Hostile("every_answer_late", DocumentProblem.TIMED_OUT, _faults(answer_delay_s=0.3)),
+    Hostile("tlv_length_beyond_the_data", DocumentProblem.UNREADABLE, _inflated(nid_v1.FID_FACE, 5000)),
+    Hostile("tlv_length_beyond_32_kb", DocumentProblem.UNREADABLE, _inflated(nid_v1.FID_FACE, 40000)),
+    Hostile("endless_61xx_chain", DocumentProblem.UNREADABLE, _faults(endless_more_data=True)),
+    Hostile("6cxx_loop", DocumentProblem.UNREADABLE, _faults(wrong_le_loop=True)),
+    Hostile("one_byte_per_read", DocumentProblem.UNREADABLE, _faults(read_binary_max=1)),
+)

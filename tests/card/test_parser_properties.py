@@ -160,3 +160,15 @@ def test_valid_content_authenticates() -> None:
     content = CardContent(files, security_object, b"\x01" * 8, answer)
     result = authenticate(content, nid_v1.NidV1Profile(), _ANCHORS, datetime.now(UTC))
     assert isinstance(result, Document), result
+
+
+def test_a_malformed_date_is_refused_without_repeating_it() -> None:
+    """A refusal's detail goes to logs, and a birth date is personal data."""
+    personal = _IMAGE.files[nid_v1.FID_PERSONAL_DATA]
+    birth = tlv.encode(nid_v1.TAG_BIRTH_DATE, b"")[:2]
+    at = personal.index(birth) + 3
+    for spoiled_date in (b"1990\n101", b"19901301", b"\xd9\xa1990101"):
+        spoiled = personal[:at] + spoiled_date + personal[at + 8 :]
+        result = nid_v1.decode_personal_data(spoiled)
+        assert isinstance(result, ProfileError), spoiled_date
+        assert "1990" not in result.detail and "101" not in result.detail, result.detail

@@ -11,6 +11,7 @@ from protocol.national_code import (
     NationalCodeProblem,
     NationalCodeRefusal,
     complete_national_code,
+    parse_issued_national_code,
     parse_national_code,
 )
 
@@ -66,3 +67,47 @@ def test_every_completed_code_is_valid_and_any_other_last_digit_is_not(first_nin
 @given(hs.text(max_size=30))
 def test_any_text_gives_a_code_or_a_refusal(text: str) -> None:
     assert isinstance(parse_national_code(text), NationalCode | NationalCodeRefusal)
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [("\u202e", "U+202E"), ("\n", "U+000A"), ("\u200f", "U+200F"), ("\x00", "U+0000"), ("\u2028", "U+2028")],
+)
+def test_a_refusal_quotes_an_invisible_character_as_its_code_point(char: str, shown: str) -> None:
+    result = parse_national_code(f"0012{char}45679")
+    assert isinstance(result, NationalCodeRefusal) and result.problem is NationalCodeProblem.NOT_A_DIGIT
+    assert f"«{shown}»" in result.message
+    assert char not in result.message
+
+
+def test_the_issued_code_is_accepted_as_exactly_ten_ascii_digits() -> None:
+    assert parse_issued_national_code("0012345679") == NationalCode("0012345679")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (" 0012345679", NationalCodeProblem.NOT_A_DIGIT),
+        ("0012345679 ", NationalCodeProblem.NOT_A_DIGIT),
+        ("0012345679\n", NationalCodeProblem.NOT_A_DIGIT),
+        ("\t0012345679", NationalCodeProblem.NOT_A_DIGIT),
+        ("۰۰۱۲۳۴۵۶۷۹", NationalCodeProblem.NOT_A_DIGIT),
+        ("٠٠١٢٣٤٥٦٧٩", NationalCodeProblem.NOT_A_DIGIT),
+        ("００１２３４５６７９", NationalCodeProblem.NOT_A_DIGIT),
+        ("001234567", NationalCodeProblem.WRONG_LENGTH),
+        ("", NationalCodeProblem.EMPTY),
+        ("          ", NationalCodeProblem.NOT_A_DIGIT),
+    ],
+)
+def test_the_issued_code_is_never_stripped_or_translated(text: str, problem: NationalCodeProblem) -> None:
+    result = parse_issued_national_code(text)
+    assert isinstance(result, NationalCodeRefusal), f"{text!r} was accepted as issued"
+    assert result.problem is problem
+
+
+@given(hs.text(max_size=14))
+def test_an_issued_code_is_accepted_only_if_it_is_ten_ascii_digits(text: str) -> None:
+    result = parse_issued_national_code(text)
+    if isinstance(result, NationalCode):
+        assert len(text) == 10 and all("0" <= char <= "9" for char in text)
+        assert result.digits == text
