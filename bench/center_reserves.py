@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from center.eligibility import VoterStatus
+from center.enrolled import EnrolledTerminal
+from center.rate_limit import UNLIMITED
 from center.registry import Registry, Requester, ReserveClaim, Reserved
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
@@ -96,7 +98,9 @@ def _responder_rate(folder: Path, voters: int, seed: int) -> float:
     signing, sealing = generate_signing_key(), generate_sealing_key()
     registry = Registry(database, date.fromisoformat(ELECTION_DAY_ISO), voter_key=VOTER_KEY)
     terminal_key = generate_signing_key()
-    responder = Responder(registry, "d-bench", signing, sealing, terminal_keys={"t-1": public_part(terminal_key)})
+    enrolment = EnrolledTerminal("t-1", "branch-1", "d-bench", "E-bench", public_part(terminal_key))
+    responder = Responder(registry, "d-bench", signing, sealing, enrolled={"t-1": enrolment},
+                          rate_limit=UNLIMITED, answer_quota=10**9)
     payloads = [
         sign_request(
             Request(

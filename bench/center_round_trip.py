@@ -15,6 +15,7 @@ from pathlib import Path
 from joserfc.jwk import OKPKey
 
 from center.config import CenterConfig
+from center.enrolled import EnrolledTerminal
 from center.registry import Registry
 from center.service import CenterService
 from center.synthetic_roll import RollShares, generate_roll
@@ -86,13 +87,14 @@ def _run(folder: Path, broker: Broker, voters: int, terminals: int, workers: int
     config = CenterConfig(
         DISTRICT, "bench", ELECTION_DAY, database, folder / "unused", folder / "unused",
         broker.address, None, workers, "center",
+        requests_per_terminal_second=1_000_000, answers_per_terminal=100_000_000,
     )
     clients = [
         _Terminal(broker.address, f"t-{seed}-{i}", public_part(signing), public_part(sealing)) for i in range(terminals)
     ]
     codes = [record.national_code.digits for record in roll]
-    with CenterService(config, signing, sealing,
-                       terminal_keys={c.name: public_part(c.key) for c in clients}) as center:
+    enrolled = {c.name: EnrolledTerminal(c.name, "branch-1", DISTRICT, "E-bench", public_part(c.key)) for c in clients}
+    with CenterService(config, signing, sealing, enrolled=enrolled) as center:
         assert center.wait_connected(10)
         for client in clients:
             client.session.start()

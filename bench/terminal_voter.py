@@ -16,7 +16,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from joserfc.jwk import OKPKey
+
 from center.eligibility import VoterStatus
+from center.enrolled import EnrolledTerminal
+from center.rate_limit import UNLIMITED
 from center.registry import Registry
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
@@ -67,6 +71,10 @@ class InProcessCenter:
         return True
 
 
+def _enrolment(terminal_key: OKPKey) -> EnrolledTerminal:
+    return EnrolledTerminal(IDENTITY.terminal, IDENTITY.branch, IDENTITY.district, "E-bench", public_part(terminal_key))
+
+
 def one_run(work: Path) -> list[float]:
     day = date.today()
     roll = [r for r in generate_roll(VOTERS * 2, 11, day, RollShares(0, 0, 0)) if r.status is VoterStatus.ELIGIBLE]
@@ -75,7 +83,8 @@ def one_run(work: Path) -> list[float]:
     registry.load_roll(roll)
     terminal_key = generate_signing_key()
     center = InProcessCenter(Responder(registry, IDENTITY.district, signing, sealing,
-                                       terminal_keys={IDENTITY.terminal: public_part(terminal_key)}))
+                                       enrolled={IDENTITY.terminal: _enrolment(terminal_key)},
+                                       rate_limit=UNLIMITED, answer_quota=10**9))
     now = datetime.now(UTC)
     settings = RuntimeSettings(IDENTITY, False, public_part(signing), public_part(sealing), terminal_key, b"k" * 32,
                                "bench", "0" * 64, "0" * 64, now - timedelta(hours=1), now + timedelta(hours=12),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.messages import NAME_PATTERN
 from protocol.topics import (
     PREFIX,
     answer_topic,
@@ -18,9 +21,10 @@ from protocol.topics import (
 
 @dataclass(frozen=True)
 class CenterListener:
-    """The center's own TLS listener. It admits only certificates of the center CA and does not force the
-    client id, so the center's workers can share one identity; bind it where the branch network cannot
-    reach (the center's host or management network)."""
+    """The center's own TLS listener. It admits only certificates of the center CA and, like the terminals'
+    listener, forces the client id to the certificate's CN: each center worker has a certificate of its own
+    (`<instance>-w<index>`), so no other holder of a center certificate can take over a worker's session.
+    Bind it where the branch network cannot reach (the center's host or management network)."""
 
     host: str
     port: int
@@ -68,6 +72,8 @@ def render_mosquitto_conf(settings: BrokerSettings) -> str:
         center = tls.center
         lines.append(f"listener {center.port} {center.host}")
         lines += _tls_lines(center.ca_file, tls.cert_file, tls.key_file, center.acl_file, center.crl_file)
+        # The same for the center: a worker's client id is its own certificate's CN.
+        lines.append("use_username_as_clientid true")
     lines += [
         "persistence true",
         f"persistence_location {settings.data_dir}/",
@@ -122,19 +128,25 @@ def render_terminal_acl(district: str) -> str:
     return "\n".join([*lines, ""])
 
 
-def render_center_acl(district: str, center: str) -> str:
-    """The center reads every request (through its shared subscription: the read check applies to the
-    message topic), answers every terminal, reads telemetry and status, and writes the broadcast."""
+def render_center_acl(district: str, names: Iterable[str]) -> str:
+    """Each center identity in `names` (username = certificate CN: every worker's `<instance>-w<index>`, and
+    any tool identity such as the broadcaster's) reads every request (through its shared subscription: the
+    read check applies to the message topic), answers every terminal, reads telemetry and status, and writes
+    the broadcast. A center certificate whose name is not listed gets nothing."""
     any_terminal = "+"
-    lines = [
-        f"# {PREFIX} center's ACL of district {district}: rendered by center.broker_config, do not edit",
-        f"user {center}",
-        f"topic read {request_topic(district, any_terminal)}",
-        f"topic write {answer_topic(district, any_terminal)}",
-        f"topic read {telemetry_topic(district, any_terminal)}",
-        f"topic read {status_topic(district, any_terminal)}",
-        f"topic write {broadcast_topic(district)}",
-    ]
+    lines = [f"# {PREFIX} center's ACL of district {district}: rendered by center.broker_config, do not edit"]
+    for name in sorted(set(names)):
+        if not re.fullmatch(NAME_PATTERN, name, flags=re.ASCII):
+            raise ValueError(f"not a center identity: {name!r}")
+        lines += [
+            "",
+            f"user {name}",
+            f"topic read {request_topic(district, any_terminal)}",
+            f"topic write {answer_topic(district, any_terminal)}",
+            f"topic read {telemetry_topic(district, any_terminal)}",
+            f"topic read {status_topic(district, any_terminal)}",
+            f"topic write {broadcast_topic(district)}",
+        ]
     return "\n".join([*lines, ""])
 
 

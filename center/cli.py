@@ -12,14 +12,18 @@ from pathlib import Path
 
 from center import pki
 from center.broker_config import render_center_acl, render_terminal_acl, secret_group_name
-from center.config import CenterConfig, ConfigRefused, load_center_config
+from center.config import DEFAULT_INSTANCE, CenterConfig, ConfigRefused, load_center_config
 from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
 from center.synthetic_roll import RollShares, generate_roll
 from center.voter_key import registry_key
+from protocol import logs
+from protocol.sd_notify import SystemdNotifier, watchdog_interval
 from protocol.seal import generate_sealing_key, generate_signing_key, load_key, public_part, save_key
+
+log = logging.getLogger(__name__)
 
 KEY_FILES = {
     "signing": ("center-signing.pem", "center-signing.pub.pem"),
@@ -29,7 +33,7 @@ KEY_FILES = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(logging.INFO)
     match args.command:
         case "keys":
             return _keys(Path(args.dir))
@@ -74,7 +78,10 @@ def _pki_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ca.add_argument("--dir", required=True, help="the CA folder (private keys 0600)")
     ca.add_argument("--district", help="init: the district this CA serves")
     ca.add_argument("--host", action="append", default=[], help="broker: host name or IP (repeat)")
-    ca.add_argument("--name", help="center: the center's identity (CN); acl: the same identity")
+    ca.add_argument("--name", help="center: the certificate's CN (default center-DISTRICT); with --workers, the "
+                                   "center process's `instance` (default center-1)")
+    ca.add_argument("--workers", type=int, help="center: one certificate per worker, CN NAME-w1 ... NAME-wN, for a "
+                                                "center.toml with instance = NAME, workers <= N, cert_dir = OUT")
     ca.add_argument("--out", help="broker/center: folder for key and certificate; acl: folder for the ACL files")
     ca.add_argument("--days", type=int, default=pki.CA_DAYS)
     enrol = commands.add_parser("enroll", help="check a terminal's CSR, issue its certificate and bundle")
@@ -110,21 +117,34 @@ def _ca(args: argparse.Namespace) -> int:
             issued = pki.issue_broker(ca, args.host or ["localhost"], Path(args.out or folder), now, args.days)
             print(f"broker certificate {issued.cert_file}, key {issued.key_file}")
         case "center":
-            made_center = pki.issue_center(ca, args.name or f"center-{ca.district}", Path(args.out or folder),
-                                           now, args.days)
-            if isinstance(made_center, pki.PkiRefusal):
-                return _refused("center certificate refused:", [f"{made_center.problem.value}: {made_center.detail}"])
-            print(f"center certificate {made_center.cert_file}, key {made_center.key_file}")
+            return _ca_center(ca, args, Path(args.out or folder), now)
         case "crl":
             print(f"CRL written to {pki.write_crl(ca, now)}")
         case "acl":
             out = Path(args.out or folder)
             out.mkdir(parents=True, exist_ok=True)
             (out / "terminals.acl").write_text(render_terminal_acl(ca.district))
-            (out / "center.acl").write_text(render_center_acl(ca.district, args.name or f"center-{ca.district}"))
-            print(f"ACL files terminals.acl and center.acl written to {out}")
+            names = pki.center_identities(ca)
+            (out / "center.acl").write_text(render_center_acl(ca.district, names))
+            print(f"ACL files terminals.acl and center.acl written to {out}; the center's admits "
+                  f"{', '.join(names) or 'no one yet (issue the center certificates first)'}")
         case _:
             raise AssertionError(f"unhandled ca action {args.action}")
+    return 0
+
+
+def _ca_center(ca: pki.DistrictCa, args: argparse.Namespace, out: Path, now: datetime) -> int:
+    """A center certificate for a tool (CN `--name`), or with `--workers` one of its own for each worker."""
+    issued: list[pki.KeyAndCertificate] | pki.KeyAndCertificate | pki.PkiRefusal
+    if args.workers is None:
+        issued = pki.issue_center(ca, args.name or f"center-{ca.district}", out, now, args.days)
+    else:
+        issued = pki.issue_center_workers(ca, args.name or DEFAULT_INSTANCE, args.workers, out, now, args.days)
+    if isinstance(issued, pki.PkiRefusal):
+        return _refused("center certificate refused:", [f"{issued.problem.value}: {issued.detail}"])
+    for made in issued if isinstance(issued, list) else [issued]:
+        print(f"center certificate {made.cert_file}, key {made.key_file}")
+    print("render the ACL again (kiosk-center ca acl) and reload the broker so that it admits them")
     return 0
 
 
@@ -201,16 +221,29 @@ def _serve(config_path: Path) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
+    notifier = SystemdNotifier()
     with CenterService.from_config(config) as service:
-        logging.getLogger(__name__).info(
-            "serving district %s with %d workers on %s:%d",
-            config.district, config.workers, config.broker.host, config.broker.port,
-        )
-        stop.wait()
+        log.info("serving district %s with %d workers on %s:%d",
+                 config.district, config.workers, config.broker.host, config.broker.port)
+        notifier.ready()
+        died = _supervise(service, notifier, stop)
+        notifier.stopping()
         status = service.status()
     answered = sum(worker.answered for worker in status.workers)
     print(f"stopped after answering {answered} requests")
-    return 0
+    return 1 if died else 0
+
+
+def _supervise(service: CenterService, notifier: SystemdNotifier, stop: threading.Event,
+               interval: float | None = None) -> bool:
+    """Feed the watchdog while every worker loop lives; True (the process must end) when one has died."""
+    period = watchdog_interval() if interval is None else interval
+    while not stop.wait(period):
+        if not service.alive():
+            log.critical("a center worker's loop has died; ending the process so that systemd restarts it")
+            return True
+        notifier.ping()
+    return False
 
 
 def _config(path: Path) -> CenterConfig | None:

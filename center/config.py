@@ -14,6 +14,28 @@ from protocol.mqtt import BrokerAddress, TlsFiles
 
 MAX_WORKERS = 64
 DEFAULT_REQUEST_WINDOW_SECONDS = 300
+DEFAULT_INSTANCE = "center-1"
+DEFAULT_REQUESTS_PER_TERMINAL_SECOND = 20
+DEFAULT_ANSWERS_PER_TERMINAL = 50_000
+
+
+def worker_name(instance: str, index: int) -> str:
+    """Worker `index` (from 1) of the center process `instance`: the CN of that worker's own certificate, and so
+    its broker username and client id (the center's listener forces the client id to the CN)."""
+    return f"{instance}-w{index}"
+
+
+@dataclass(frozen=True)
+class CenterTls:
+    """Mutual TLS for the center's workers: the CA of the broker's certificate, and the folder with each
+    worker's own certificate and key, `<worker name>.pem` and `<worker name>.key` (as `kiosk-center ca center
+    --name INSTANCE --workers N` writes them)."""
+
+    ca_file: Path
+    cert_dir: Path
+
+    def files(self, worker: str) -> TlsFiles:
+        return TlsFiles(self.ca_file, self.cert_dir / f"{worker}.pem", self.cert_dir / f"{worker}.key")
 
 
 @dataclass(frozen=True)
@@ -22,18 +44,25 @@ class CenterConfig:
 
     district: str
     instance: str
+    """This center process's name on the district broker: its workers are `<instance>-w1` ... `-w<workers>`
+    (`worker_name`), each connecting with its own certificate of that CN. Distinct per process of a district."""
     election_day: date
     database: Path
     signing_key: Path
     sealing_key: Path
     broker: BrokerAddress
-    tls: TlsFiles | None
+    tls: CenterTls | None
     workers: int
     group: str
     enrolment_ca: Path | None = None
     """The district CA's folder: enrolment keeps each terminal's signing key there (none: no terminal is known)."""
     request_window_seconds: int = DEFAULT_REQUEST_WINDOW_SECONDS
     """A new request sent further than this from the center's time is refused as stale."""
+    requests_per_terminal_second: int = DEFAULT_REQUESTS_PER_TERMINAL_SECOND
+    """Each worker answers a terminal at most this many requests a second on average (bursts of ten times
+    as many); a terminal sends a few per voter, so only a flood, or a load generator, reaches it."""
+    answers_per_terminal: int = DEFAULT_ANSWERS_PER_TERMINAL
+    """The registry keeps at most this many answers for one terminal; past it, its new requests are refused."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +96,7 @@ class _Reader:
 
     def name(self, key: str, default: str | None = None) -> str:
         value: str | None = self._get(key, str, default)
-        if value is not None and not re.fullmatch(NAME_PATTERN, value, flags=re.ASCII):
+        if value is not None and not _valid_name(value):
             self._problems.append(f"{self._where}{key}: letters, digits and '-', at most 32")
         return value or ""
 
@@ -106,6 +135,10 @@ class _Reader:
             self._problems.append(f"{self._where}{key}: unknown option")
 
 
+def _valid_name(value: str) -> bool:
+    return re.fullmatch(NAME_PATTERN, value, flags=re.ASCII) is not None
+
+
 def load_center_config(path: Path) -> CenterConfig | ConfigRefused:
     """Read and check a center config file; relative paths are taken from the file's folder."""
     try:
@@ -119,7 +152,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     problems: list[str] = []
     top = _Reader(data, "", base_dir, problems)
     district = top.name("district")
-    instance = top.name("instance", "center-1")
+    instance = top.name("instance", DEFAULT_INSTANCE)
     election_day = top.day("election_day")
     database = top.path("database")
     signing_key = top.path("signing_key")
@@ -128,10 +161,15 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     group = top.name("group", "center")
     enrolment_ca = top.optional_path("enrolment_ca")
     request_window = top.integer("request_window_seconds", 10, 3600, DEFAULT_REQUEST_WINDOW_SECONDS)
+    rate = top.integer("requests_per_terminal_second", 1, 1_000_000, DEFAULT_REQUESTS_PER_TERMINAL_SECOND)
+    quota = top.integer("answers_per_terminal", 100, 100_000_000, DEFAULT_ANSWERS_PER_TERMINAL)
     broker_table = top.table("broker")
     top.refuse_unknown()
     broker = BrokerAddress("", 0)
-    tls: TlsFiles | None = None
+    tls: CenterTls | None = None
+    last_worker = worker_name(instance, workers)
+    if _valid_name(instance) and not _valid_name(last_worker):
+        problems.append(f"instance: too long for its workers' names ({last_worker}: at most 32 characters)")
     if broker_table is None:
         problems.append("broker: missing")
     else:
@@ -141,11 +179,11 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
         section.refuse_unknown()
         if tls_table is not None:
             files = _Reader(tls_table, "broker.tls.", base_dir, problems)
-            tls = TlsFiles(files.path("ca_file"), files.path("cert_file"), files.path("key_file"))
+            tls = CenterTls(files.path("ca_file"), files.path("cert_dir"))
             files.refuse_unknown()
     if problems:
         return ConfigRefused(tuple(problems))
     return CenterConfig(
         district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
-        enrolment_ca, request_window,
+        enrolment_ca, request_window, rate, quota,
     )

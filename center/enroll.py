@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from joserfc.jwk import OKPKey
 
+from center.enrolled import EnrolledTerminal, write_record
 from center.pki import DistrictCa, IssuedKind, issue_terminal, register
 from protocol.seal import load_key
 from provisioning.enrolment import (
@@ -24,7 +25,6 @@ from provisioning.enrolment import (
     valid_name,
 )
 
-TERMINAL_KEYS = "terminals"
 DEFAULT_VALIDITY = timedelta(days=10)
 
 
@@ -77,7 +77,8 @@ class Enrolled:
 
 def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: CenterKeys, csca_pem: bytes,
            now: datetime, valid_for: timedelta = DEFAULT_VALIDITY) -> Enrolled | EnrolRefusal:
-    """Check everything first; only then issue the certificate, record the signing key and sign the bundle."""
+    """Check everything first; only then issue the certificate, record the terminal (signing key, branch,
+    district, election: what the center binds its requests to) and sign the bundle."""
     problem = _check_assignment(ca, assignment)
     if problem is not None:
         return problem
@@ -96,9 +97,8 @@ def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: Cente
     except ValueError as exc:
         return EnrolRefusal(EnrolProblem.BAD_TRUST_ANCHORS, str(exc)[:120])
     certificate = issue_terminal(ca, assignment.terminal, public_key, now, valid_for)
-    keys = ca.folder / TERMINAL_KEYS
-    keys.mkdir(exist_ok=True)
-    (keys / f"{assignment.terminal}.signing.pub.pem").write_bytes(checked.as_pem(private=False))
+    write_record(ca.folder, EnrolledTerminal(assignment.terminal, assignment.branch, assignment.district,
+                                             assignment.election_id, checked))
     enrolment = Enrolment(
         version=BUNDLE_VERSION, election_id=assignment.election_id, district=assignment.district,
         branch=assignment.branch, terminal=assignment.terminal, opening=assignment.opening,
@@ -111,15 +111,6 @@ def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: Cente
         terminal_signing_key=checked.thumbprint(),
     )
     return Enrolled(sign_bundle(enrolment, ca.enrolment_key), certificate, checked)
-
-
-def terminal_signing_keys(ca_folder: Path) -> dict[str, OKPKey]:
-    """Every enrolled terminal's Ed25519 signing public key, by terminal id (for checking signed requests)."""
-    folder = ca_folder / TERMINAL_KEYS
-    if not folder.is_dir():
-        return {}
-    suffix = ".signing.pub.pem"
-    return {path.name.removesuffix(suffix): load_key(path) for path in sorted(folder.glob(f"*{suffix}"))}
 
 
 def load_center_keys(signing_public: Path, sealing_public: Path) -> CenterKeys:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from joserfc.jwk import OKPKey
 
+from center.config import worker_name
 from protocol.messages import NAME_PATTERN
 from protocol.seal import generate_signing_key, load_key, public_part
 
@@ -46,6 +47,7 @@ class PkiProblem(enum.StrEnum):
     NO_CA = "no_ca"
     BAD_CA = "bad_ca"
     BAD_NAME = "bad_name"
+    NAME_IN_USE = "name_in_use"
     UNKNOWN_CERTIFICATE = "unknown_certificate"
 
 
@@ -194,9 +196,38 @@ def issue_broker(ca: DistrictCa, hosts: Sequence[str], out_dir: Path, now: datet
 def issue_center(ca: DistrictCa, name: str, out_dir: Path, now: datetime, days: int = CA_DAYS
                  ) -> KeyAndCertificate | PkiRefusal:
     """The center's client certificate, from the center CA; its common name is the center's broker identity."""
-    if not re.fullmatch(NAME_PATTERN, name, flags=re.ASCII):
-        return PkiRefusal(PkiProblem.BAD_NAME, name)
+    refused = _center_names_refused(ca, [name])
+    if refused is not None:
+        return refused
     return _issue_with_new_key(ca, name, IssuedKind.CENTER, out_dir, now, days, None)
+
+
+def issue_center_workers(ca: DistrictCa, instance: str, workers: int, out_dir: Path, now: datetime,
+                         days: int = CA_DAYS) -> list[KeyAndCertificate] | PkiRefusal:
+    """One certificate per worker of the center process `instance`, CN `<instance>-w1` ... `-w<workers>`
+    (`center.config.worker_name`): the broker forces each worker's client id to its own CN."""
+    if workers < 1:
+        return PkiRefusal(PkiProblem.BAD_NAME, f"{workers} workers")
+    names = [worker_name(instance, index) for index in range(1, workers + 1)]
+    refused = _center_names_refused(ca, names)
+    if refused is not None:
+        return refused
+    return [_issue_with_new_key(ca, name, IssuedKind.CENTER, out_dir, now, days, None) for name in names]
+
+
+def _center_names_refused(ca: DistrictCa, names: Sequence[str]) -> PkiRefusal | None:
+    """Client ids are one namespace across the broker's listeners: a center name must not be a terminal's."""
+    for name in names:
+        if not re.fullmatch(NAME_PATTERN, name, flags=re.ASCII):
+            return PkiRefusal(PkiProblem.BAD_NAME, name)
+    terminals = {r.common_name for r in register(ca) if r.kind is IssuedKind.TERMINAL}
+    taken = [name for name in names if name in terminals]
+    return PkiRefusal(PkiProblem.NAME_IN_USE, f"{taken[0]} is a terminal's") if taken else None
+
+
+def center_identities(ca: DistrictCa) -> list[str]:
+    """The names of every live (unrevoked) certificate of the center CA: what the center's ACL admits."""
+    return sorted({r.common_name for r in register(ca) if r.kind is IssuedKind.CENTER and r.revoked_at is None})
 
 
 def issue_terminal(ca: DistrictCa, terminal: str, public_key: ec.EllipticCurvePublicKey, now: datetime,

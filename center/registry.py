@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS answered_requests (
     answer BLOB NOT NULL,
     at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS answered_per_terminal (
+    terminal TEXT PRIMARY KEY,
+    answered INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 # First request wins: a live reservation of the voter, or an earlier row of this transaction, is
 # returned unchanged instead of inserting; the caller tells which from the returned row.
@@ -310,6 +314,18 @@ class Registry:
             (answered.request_id, answered.terminal, answered.request_digest, answered.answer,
              format_time(self._clock())),
         )
+        self._db.execute(
+            "INSERT INTO answered_per_terminal VALUES (?, 1)"
+            " ON CONFLICT (terminal) DO UPDATE SET answered = answered + 1",
+            (answered.terminal,),
+        )
+
+    def answered_count(self, terminal: str) -> int:
+        """How many answers the center keeps for `terminal` (one row read, not a count of its answers)."""
+        row = self._db.execute(
+            "SELECT answered FROM answered_per_terminal WHERE terminal = ?", (terminal,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import logging
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -12,6 +14,8 @@ from typing import assert_never
 
 from joserfc.jwk import OKPKey
 
+from center.enrolled import EnrolledTerminal
+from center.rate_limit import RateLimit, TokenBuckets
 from center.registry import (
     AlreadyVoided,
     AnsweredRequest,
@@ -26,7 +30,8 @@ from center.registry import (
     ReserveResult,
     utc_now,
 )
-from protocol.codec import ProblemKind, ProtocolError
+from protocol.codec import ProblemKind, ProtocolError, escaped
+from protocol.faults import fault_place
 from protocol.messages import (
     AckAnswer,
     AckOutcome,
@@ -61,9 +66,21 @@ class DropReason(enum.StrEnum):
     BAD_SIGNATURE = "bad_signature"
     STALE = "stale"
     REQUEST_ID_REUSED = "request_id_reused"
+    WRONG_BRANCH = "wrong_branch"
+    """Signed by the terminal, but its header names another branch or district than its enrolment."""
+    RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    FAULT = "fault"
+    """Handling the request raised: a bug. Nothing was changed (the transaction rolled back); alarmed."""
 
 
 REQUEST_WINDOW = timedelta(minutes=5)
+ANSWER_QUOTA = 50_000
+"""Answers kept per terminal: a busy terminal sends about three requests per voter and a branch sees a few
+thousand voters, so only a terminal that floods reaches this; it is then refused, never pruned into a
+second answer to a request it already had one for."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,10 +102,12 @@ class Dropped:
 
 @dataclass(frozen=True)
 class ResponderStatus:
-    """Health of one responder: how many requests it answered and dropped."""
+    """Health of one responder: how many requests it answered and dropped, and how many of the drops were
+    faults (bugs: the handling itself raised, or a parser failed on its input)."""
 
     answered: int
     dropped: int
+    faults: int = 0
 
 
 class Responder:
@@ -102,11 +121,14 @@ class Responder:
         sealing_key: OKPKey,
         clock: Clock = utc_now,
         *,
-        terminal_keys: Mapping[str, OKPKey],
+        enrolled: Mapping[str, EnrolledTerminal],
         window: timedelta = REQUEST_WINDOW,
+        rate_limit: RateLimit | None = None,
+        answer_quota: int = ANSWER_QUOTA,
     ) -> None:
-        """`terminal_keys` are the enrolled terminals' public signing keys: a request is accepted only if it
-        is signed by the key of the terminal its topic names. A request id once answered is bound to its
+        """`enrolled` are the terminals as enrolment recorded them: a request is accepted only if it is
+        signed by the key of the terminal its topic names and its header names the branch and district that
+        terminal was enrolled for. A request id once answered is bound to its
         signed bytes: the same bytes get the stored answer at any age, other bytes are refused.
 
         A new request sent further than `window` from the center's time: a reserve is refused (only a
@@ -121,45 +143,75 @@ class Responder:
         self._verify_key = public_part(signing_key)
         self._sealing_key = sealing_key
         self._clock = clock
-        self._terminal_keys = terminal_keys
+        self._enrolled = enrolled
         self._window = window
+        self._buckets = TokenBuckets(rate_limit or RateLimit())
+        self._answer_quota = answer_quota
         self._answered = 0
         self._dropped = 0
+        self._faults = 0
 
     def status(self) -> ResponderStatus:
-        return ResponderStatus(self._answered, self._dropped)
+        return ResponderStatus(self._answered, self._dropped, self._faults)
 
     def handle(self, topic: str, payload: bytes) -> Reply | Dropped:
-        """Answer one request that arrived on `topic`; the terminal is the one the topic names."""
-        outcome = self._handle(topic, payload)
+        """Answer one request that arrived on `topic`; the terminal is the one the topic names.
+
+        The one boundary for bytes from the network at the center: whatever the topic and payload hold,
+        the outcome is a Reply or a typed Dropped, never an exception, except `sqlite3.OperationalError`
+        (the registry is unavailable: the worker leaves the request unanswered so the terminal retries)."""
+        try:
+            outcome = self._limited(topic) or self._handle(topic, payload)
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:  # any fault on outside input is a refusal and an alarm
+            outcome = Dropped(DropReason.FAULT, fault_place(exc))
         if isinstance(outcome, Reply):
             self._answered += 1
         else:
             self._dropped += 1
+            if outcome.reason is DropReason.FAULT:
+                self._fault(outcome.detail)
         return outcome
+
+    def _fault(self, detail: str) -> None:
+        self._faults += 1
+        log.error("ALARM: a request raised in the center (%s); dropped, nothing changed", detail)
+
+    def _limited(self, topic: str) -> Dropped | None:
+        address = terminal_of_request_topic(topic)
+        if address is not None and not self._buckets.allow(address[1]):
+            return Dropped(DropReason.RATE_LIMITED, escaped(address[1]))
+        return None
 
     def _handle(self, topic: str, payload: bytes) -> Reply | Dropped:
         address = terminal_of_request_topic(topic)
         if address is None:
-            return Dropped(DropReason.NOT_A_REQUEST_TOPIC, topic[:80])
+            return Dropped(DropReason.NOT_A_REQUEST_TOPIC, escaped(topic, 80))
         district, terminal = address
         if district != self._district:
-            return Dropped(DropReason.OTHER_DISTRICT, district)
-        terminal_key = self._terminal_keys.get(terminal)
-        if terminal_key is None:
-            return Dropped(DropReason.UNKNOWN_TERMINAL, terminal)
-        request = open_request(payload, terminal_key)
+            return Dropped(DropReason.OTHER_DISTRICT, escaped(district))
+        enrolment = self._enrolled.get(terminal)
+        if enrolment is None:
+            return Dropped(DropReason.UNKNOWN_TERMINAL, escaped(terminal))
+        request = open_request(payload, enrolment.signing_key)
         if isinstance(request, ProtocolError):
-            reason = DropReason.BAD_SIGNATURE if request.kind is ProblemKind.BAD_SIGNATURE else DropReason.MALFORMED
+            reason = {ProblemKind.BAD_SIGNATURE: DropReason.BAD_SIGNATURE,
+                      ProblemKind.PARSER_FAULT: DropReason.FAULT}.get(request.kind, DropReason.MALFORMED)
             return Dropped(reason, str(request))
         header = request.header
         if header.terminal != terminal or header.district != district:
             return Dropped(DropReason.MISADDRESSED, f"header names {header.district}/{header.terminal}")
+        if header.branch != enrolment.branch or header.district != enrolment.district:
+            return Dropped(DropReason.WRONG_BRANCH, f"header names {header.district}/{header.branch}, enrolled for "
+                                                    f"{enrolment.district}/{enrolment.branch}")
         digest = hashlib.sha256(payload).hexdigest()
         with self._registry.transaction():
             earlier = self._registry.answered_request(header.request_id)
             if earlier is not None:
                 return self._again(earlier, terminal, digest)
+            if self._registry.answered_count(terminal) >= self._answer_quota:
+                return Dropped(DropReason.QUOTA_EXCEEDED, f"{self._answer_quota} answers kept")
             now = self._clock()
             stale = abs(header.sent_at - now) > self._window
             if stale and request.kind is RequestKind.RESERVE:
@@ -206,6 +258,8 @@ class Responder:
     def _reserve(self, tx_id: str, body: ReserveBody, requester: Requester) -> ReserveAnswer:
         code = unseal_national_code(body.sealed_voter, self._sealing_key)
         if isinstance(code, ProtocolError):
+            if code.kind is ProblemKind.PARSER_FAULT:
+                self._fault(str(code))
             return _reserve_answer(ReserveOutcome.REJECTED, detail=code.kind.value)
         claim = ReserveClaim(tx_id, code, body.document, body.training, requester)
         return _to_answer(self._registry.reserve(claim))
@@ -231,3 +285,4 @@ def _reserve_answer(
     outcome: ReserveOutcome, *, inquiry_code: str | None = None, detail: str | None = None
 ) -> ReserveAnswer:
     return ReserveAnswer(outcome, inquiry_code, None, None, None, detail)
+

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from types import TracebackType
 
 from joserfc.jwk import OKPKey
 
-from center.config import CenterConfig
-from center.enroll import TERMINAL_KEYS, terminal_signing_keys
+from center.config import CenterConfig, worker_name
+from center.enrolled import EnrolledTerminal, EnrolledTerminals
+from center.rate_limit import RateLimit
 from center.registry import Clock, Registry, utc_now
 from center.responder import Dropped, Responder, ResponderStatus
 from center.voter_key import registry_key
-from protocol.messages import NAME_PATTERN
 from protocol.mqtt import MqttSession
 from protocol.seal import load_key
 from protocol.topics import center_request_subscription
@@ -34,47 +32,21 @@ class CenterStatus:
     workers: tuple[ResponderStatus, ...]
 
 
-class EnrolledTerminalKeys(Mapping[str, OKPKey]):
-    """The terminals' signing keys as enrolment records them in the district CA's folder. A terminal enrolled,
-    or enrolled again (a replaced device), while the center runs is read at its next request: each lookup
-    checks the key file's modification stamp, one stat per request."""
-
-    def __init__(self, ca_folder: Path) -> None:
-        self._folder = ca_folder / TERMINAL_KEYS
-        self._keys: dict[str, tuple[int, OKPKey]] = {}
-
-    def __getitem__(self, terminal: str) -> OKPKey:
-        if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
-            raise KeyError(terminal)
-        path = self._folder / f"{terminal}.signing.pub.pem"
-        try:
-            stamp = path.stat().st_mtime_ns
-        except OSError:
-            raise KeyError(terminal) from None
-        known = self._keys.get(terminal)
-        if known is None or known[0] != stamp:
-            known = self._keys[terminal] = (stamp, load_key(path))
-        return known[1]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(terminal_signing_keys(self._folder.parent)))
-
-    def __len__(self) -> int:
-        return len(terminal_signing_keys(self._folder.parent))
-
-
 class _Worker:
-    """One MQTT session and one registry connection; the session's network thread does all the work."""
+    """One MQTT session and one registry connection; the session's network thread does all the work. The
+    worker's name (`<instance>-w<index>`) is its client id and the CN of its own certificate: the broker forces
+    the client id to the CN, so no other center identity can take over this worker's session."""
 
     def __init__(self, config: CenterConfig, index: int, responder: Responder, registry: Registry) -> None:
         self.responder = responder
         self.registry = registry
+        self.name = worker_name(config.instance, index)
         self.session = MqttSession(
-            client_id=f"{config.district}-{config.instance}-{index}",
+            client_id=self.name,
             broker=config.broker,
             subscriptions=[center_request_subscription(config.district, config.group)],
             on_message=self._on_message,
-            tls=config.tls,
+            tls=None if config.tls is None else config.tls.files(self.name),
             session_expiry=0,
         )
 
@@ -96,34 +68,38 @@ class CenterService:
 
     def __init__(
         self, config: CenterConfig, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock = utc_now, *,
-        terminal_keys: Mapping[str, OKPKey],
+        enrolled: Mapping[str, EnrolledTerminal],
     ) -> None:
-        """`terminal_keys`: each enrolled terminal's public signing key; requests of any other are dropped."""
+        """`enrolled`: each enrolled terminal's record (signing key, branch, district); requests of any other
+        terminal, or naming another branch or district than its record, are dropped."""
         self._config = config
         self._signing_key = signing_key
         self._sealing_key = sealing_key
         self._clock = clock
-        self._terminal_keys = terminal_keys
+        self._enrolled = enrolled
         self._workers: list[_Worker] = []
 
     @classmethod
     def from_config(cls, config: CenterConfig) -> CenterService:
-        """Load the center's private keys, and the terminals' signing keys the district CA recorded at enrolment."""
+        """Load the center's private keys, and the terminals the district CA recorded at enrolment."""
         if config.enrolment_ca is None:
             log.warning("no enrolment folder configured: no terminal is known and every request will be dropped")
-        terminal_keys: Mapping[str, OKPKey] = (
-            EnrolledTerminalKeys(config.enrolment_ca) if config.enrolment_ca is not None else {}
+        enrolled: Mapping[str, EnrolledTerminal] = (
+            EnrolledTerminals(config.enrolment_ca) if config.enrolment_ca is not None else {}
         )
-        return cls(config, load_key(config.signing_key), load_key(config.sealing_key), terminal_keys=terminal_keys)
+        return cls(config, load_key(config.signing_key), load_key(config.sealing_key), enrolled=enrolled)
 
     def start(self) -> None:
         config = self._config
+        rate = config.requests_per_terminal_second
         for index in range(1, config.workers + 1):
             registry = Registry(config.database, config.election_day, self._clock,
                                 voter_key=registry_key(self._sealing_key))
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
-                                  terminal_keys=self._terminal_keys,
-                                  window=timedelta(seconds=config.request_window_seconds))
+                                  enrolled=self._enrolled,
+                                  window=timedelta(seconds=config.request_window_seconds),
+                                  rate_limit=RateLimit(float(rate), burst=10 * rate),
+                                  answer_quota=config.answers_per_terminal)
             worker = _Worker(config, index, responder, registry)
             self._workers.append(worker)
             worker.session.start()
@@ -131,6 +107,11 @@ class CenterService:
     def wait_connected(self, timeout: float) -> bool:
         """True once every worker is connected and has asked for its subscription."""
         return all(worker.session.wait_connected(timeout) for worker in self._workers)
+
+    def alive(self) -> bool:
+        """True while every worker's network loop runs: the watchdog is fed only then, and the process ends
+        when one has died, so that systemd starts it again."""
+        return bool(self._workers) and all(worker.session.alive for worker in self._workers)
 
     def status(self) -> CenterStatus:
         connected = sum(1 for worker in self._workers if worker.session.connected)

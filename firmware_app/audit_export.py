@@ -17,10 +17,13 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from firmware_app.store.audit import GENESIS, AuditEntry, entries, entry_hash
+from protocol.codec import ProtocolError, load_json_object
+from protocol.compact import check_jws
 from protocol.seal import SIGNATURE_ALG, load_key
 
 FORMAT = "vk-audit-export/1"
 HEAD_TYPE = "vk-audit-head+jws"
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,17 @@ def _parse(document: Any) -> tuple[list[AuditEntry], str] | AuditFault:
 
 
 def _signed_head(signature: str, public_key: OKPKey) -> dict[str, Any] | AuditFault:
+    shape = check_jws(signature, alg=SIGNATURE_ALG, typ=HEAD_TYPE)
+    if shape is not None:
+        return AuditFault(Fault.BAD_SIGNATURE, None, str(shape))
     try:
         token = jws.deserialize_compact(signature, public_key, algorithms=[SIGNATURE_ALG])
     except (ValueError, JoseError) as exc:
         return AuditFault(Fault.BAD_SIGNATURE, None, f"not signed by this terminal's key ({type(exc).__name__})")
-    if token.protected.get("typ") != HEAD_TYPE:
-        return AuditFault(Fault.BAD_SIGNATURE, None, "typ")
-    try:
-        head = json.loads(token.payload)
-    except ValueError:
-        return AuditFault(Fault.UNREADABLE, None, "signed head")
-    if not isinstance(head, dict) or type(head.get("head_seq")) is not int or not isinstance(head.get("head_hash"), str):
+    except Exception as exc:  # the JOSE library failing on the file's bytes: refused all the same
+        return AuditFault(Fault.BAD_SIGNATURE, None, f"parser fault {type(exc).__name__}")
+    head = load_json_object(token.payload)
+    if isinstance(head, ProtocolError) or type(head.get("head_seq")) is not int or not isinstance(head.get("head_hash"), str):
         return AuditFault(Fault.UNREADABLE, None, "signed head")
     return head
 
@@ -153,11 +156,14 @@ def command(argv: list[str]) -> int:
         print(f"دفتر ممیزی صادر شد (EXPORTED): {len(document['entries'])} entries -> {args.out}")
         return 0
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        loaded = load_json_object(args.file.read_bytes(), MAX_EXPORT_BYTES)
+    except OSError as exc:
         print(f"خوانده نشد (UNREADABLE): {exc}", file=sys.stderr)
         return 1
-    return _report(verify(document, load_key(args.pubkey)))
+    if isinstance(loaded, ProtocolError):
+        print(f"خوانده نشد (UNREADABLE): {loaded}", file=sys.stderr)
+        return 1
+    return _report(verify(loaded, load_key(args.pubkey)))
 
 
 def _report(verdict: Verified | AuditFault) -> int:

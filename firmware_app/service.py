@@ -31,12 +31,13 @@ from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal
 from firmware_app.version import VERSION, software_hash
-from firmware_app.watchdog import SystemdNotifier
 from hal.buttons import open_buttons
 from hal.camera import Camera, open_camera
 from hal.card_reader import PcscCardReader
 from hal.indicators import open_indicators
+from protocol import logs
 from protocol.mqtt import BrokerAddress
+from protocol.sd_notify import SystemdNotifier
 from provisioning.installed import Installation, load_installation
 from provisioning.refusals import ProvisioningRefusal
 
@@ -83,7 +84,7 @@ def build_terminal(config: TerminalConfig, config_bytes: bytes, installation: In
     )
     profile = profile_named(config.printer_profile)
     reader = CardDocumentReader(PcscCardReader(config.card_reader, config.extended_reads),
-                                TrustAnchors.load(installation.csca_path))
+                                TrustAnchors.load(installation.csca_path), limits=config.card_read_limits)
     checks: list[HealthCheck] = [reader_health(reader)]
     camera: Camera | None = None
     face_check = None
@@ -133,7 +134,7 @@ def command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kiosk run", description=__doc__)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logs.configure(logging.INFO)
     config = load_config(args.config)
     if isinstance(config, ConfigProblems):
         print("\n".join(config.problems), file=sys.stderr)

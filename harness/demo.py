@@ -32,6 +32,7 @@ from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.panel import OperatorPanel
 from harness.terminal import TerminalPlan, VirtualTerminal
+from protocol import logs
 
 log = logging.getLogger("demo")
 
@@ -70,8 +71,7 @@ def command(argv: list[str]) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    logging.basicConfig(filename=out / "demo.log", level=logging.INFO,
-                        format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+    logs.configure(logging.INFO, filename=str(out / "demo.log"))
     report = run_demo(args.voters, args.seed, out, _quiet if args.json else print)
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False))

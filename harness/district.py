@@ -14,8 +14,9 @@ from center.broadcast import publish_extension
 from center.config import CenterConfig
 from center.eligibility import VoterRecord
 from center.enroll import CenterKeys as EnrolmentKeys
-from center.registry import Registry
-from center.service import CenterService, EnrolledTerminalKeys
+from center.enrolled import EnrolledTerminals
+from center.registry import Registry, ReservationState
+from center.service import CenterService
 from center.synthetic_roll import generate_roll
 from center.voter_key import registry_key
 from harness.broker import Broker
@@ -66,10 +67,10 @@ class VirtualDistrict:
         self._config = CenterConfig(
             district=district, instance="center-1", election_day=election_day, database=self.database,
             signing_key=work_dir / "unused-signing.pem", sealing_key=work_dir / "unused-sealing.pem",
-            broker=self.broker.center_address, tls=self.pki.center_tls, workers=workers, group=self.pki.group,
+            broker=self.broker.center_address, tls=self.pki.center_workers, workers=workers, group=self.pki.group,
         )
-        self.terminal_keys = EnrolledTerminalKeys(self.pki.ca.folder)
-        """What enrolment recorded in the CA folder; the center reads a new terminal's key at its first request."""
+        self.enrolled = EnrolledTerminals(self.pki.ca.folder)
+        """What enrolment recorded in the CA folder; the center reads a new terminal's record at its first request."""
         self.center: CenterService | None = None
 
     def provision(self, terminal: str, branch: str, folder: Path) -> Installation:
@@ -78,7 +79,8 @@ class VirtualDistrict:
 
     def center_session(self, name: str, subscriptions: list[str],
                        on_message: Callable[[str, bytes], None]) -> MqttSession:
-        """An MQTT session with the center's own credentials on the center's listener (an insider's position)."""
+        """An MQTT session with the center tool's certificate on the center's listener (an insider's position);
+        the broker forces its client id to that certificate's CN, whatever `name` asks for."""
         return MqttSession(name, self.broker.center_address, subscriptions, on_message, tls=self.pki.center_tls)
     def start(self) -> None:
         self.broker.start()
@@ -86,7 +88,7 @@ class VirtualDistrict:
 
     def start_center(self) -> None:
         self.center = CenterService(self._config, self.keys.signing, self.keys.sealing,
-                                    terminal_keys=self.terminal_keys)
+                                    enrolled=self.enrolled)
         self.center.start()
         if not self.center.wait_connected(10):
             raise RuntimeError("the center could not reach the broker")
@@ -124,3 +126,11 @@ class VirtualDistrict:
 
     def registry(self) -> Registry:
         return Registry(self.database, self.election_day, voter_key=registry_key(self.keys.sealing))
+
+    def reservations_of(self, terminal: str) -> list[tuple[str | None, ReservationState]]:
+        """The inquiry code and state of each of `terminal`'s reservations, as the registry holds them."""
+        registry = self.registry()
+        try:
+            return [(r.inquiry_code, r.state) for r in registry.reservations() if r.terminal == terminal]
+        finally:
+            registry.close()

@@ -18,8 +18,18 @@ from center.broker_config import (
     render_terminal_acl,
     secret_group_name,
 )
+from center.config import CenterTls
 from center.enroll import Assignment, CenterKeys, EnrolRefusal, enroll
-from center.pki import DistrictCa, PkiRefusal, create_ca, issue_broker, issue_center, issue_terminal
+from center.pki import (
+    DistrictCa,
+    PkiRefusal,
+    center_identities,
+    create_ca,
+    issue_broker,
+    issue_center,
+    issue_center_workers,
+    issue_terminal,
+)
 from harness.broker import free_port
 from protocol.mqtt import TlsFiles
 from provisioning.device import init_device
@@ -29,18 +39,23 @@ from provisioning.refusals import ProvisioningRefusal
 
 ELECTION_ID = "E-1405-test"
 BROKER_HOSTS = ("127.0.0.1", "localhost")
+CENTER_INSTANCES = ("center-1", "center-2")
+"""The center processes a test district has certificates for, each for up to CENTER_WORKERS workers."""
+CENTER_WORKERS = 4
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class DistrictPki:
-    """The CA folder and what the broker and the center run with."""
+    """The CA folder and what the broker and the center run with: `center_workers` for the center's workers
+    (each its own certificate), `center_tls` for a center tool (CN `center_name`: a broadcaster, an insider)."""
 
     folder: Path
     ca: DistrictCa
     broker_tls: BrokerTls
     center_name: str
     center_tls: TlsFiles
+    center_workers: CenterTls
     center_keys: CenterKeys
     csca_pem: bytes
     group: str
@@ -52,20 +67,23 @@ class DistrictPki:
 
 def make_district_pki(folder: Path, district: str, center_keys: CenterKeys, csca_pem: bytes,
                       now: datetime | None = None) -> DistrictPki:
-    """CA, broker certificate for 127.0.0.1/localhost, the center's certificate, ACLs and (empty) CRLs; the
-    center's listener gets a free loopback port of its own."""
+    """CA, broker certificate for 127.0.0.1/localhost, the center tool's certificate and one per worker of
+    each of CENTER_INSTANCES, ACLs and (empty) CRLs; the center's listener gets a free loopback port of its own."""
     at = now or datetime.now(UTC)
     ca = _ok(create_ca(folder / "ca", district, at))
     broker = issue_broker(ca, BROKER_HOSTS, folder / "broker", at)
     center_name = f"center-{district}"
     center = _ok(issue_center(ca, center_name, folder / "center", at))
+    for instance in CENTER_INSTANCES:
+        _ok(issue_center_workers(ca, instance, CENTER_WORKERS, folder / "center", at))
     terminals_acl, center_acl = folder / "broker" / "terminals.acl", folder / "broker" / "center.acl"
     terminals_acl.write_text(render_terminal_acl(district))
-    center_acl.write_text(render_center_acl(district, center_name))
+    center_acl.write_text(render_center_acl(district, center_identities(ca)))
     listener = CenterListener("127.0.0.1", free_port(), ca.center_ca_path, center_acl, ca.center.crl_path)
     broker_tls = BrokerTls(ca.ca_path, broker.cert_file, broker.key_file, terminals_acl, listener, ca.crl_path)
     center_tls = TlsFiles(ca.ca_path, center.cert_file, center.key_file)
-    return DistrictPki(folder, ca, broker_tls, center_name, center_tls, center_keys, csca_pem,
+    workers = CenterTls(ca.ca_path, folder / "center")
+    return DistrictPki(folder, ca, broker_tls, center_name, center_tls, workers, center_keys, csca_pem,
                        secret_group_name())
 
 

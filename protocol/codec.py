@@ -31,6 +31,9 @@ from protocol.messages import (
 MAX_MESSAGE_BYTES = 4096
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""Every time on the wire lies in this window; each use then bounds it further to the election day."""
 
 T = TypeVar("T")
 
@@ -48,6 +51,9 @@ class ProblemKind(enum.StrEnum):
     BAD_VALUE = "bad_value"
     BAD_SIGNATURE = "bad_signature"
     NOT_SEALED = "not_sealed"
+    DUPLICATE_KEY = "duplicate_key"
+    PARSER_FAULT = "parser_fault"
+    """The parser itself raised: the message is refused all the same, and the fault is a bug to alarm on."""
 
 
 @dataclass(frozen=True)
@@ -156,16 +162,48 @@ def _dump(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _load(data: bytes) -> dict[str, Any]:
-    if len(data) > MAX_MESSAGE_BYTES:
+def load_json_object(data: bytes, limit: int = MAX_MESSAGE_BYTES) -> dict[str, Any] | ProtocolError:
+    """Strict JSON from outside: UTF-8, at most `limit` bytes, an object, no NaN or Infinity, no key twice."""
+    try:
+        return _load(data, limit)
+    except _RefusedError as refused:
+        return refused.error
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _load(data: bytes, limit: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    if len(data) > limit:
         raise _RefusedError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        obj = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as twice:
+        raise _RefusedError(ProblemKind.DUPLICATE_KEY, escaped(twice.key)) from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _RefusedError(ProblemKind.NOT_JSON, type(exc).__name__) from None
     if not isinstance(obj, dict):
         raise _RefusedError(ProblemKind.WRONG_TYPE, "message")
     return obj
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKeyError(key)
+        obj[key] = value
+    return obj
+
+
+def escaped(text: object, limit: int = 40) -> str:
+    """Peer-supplied text as it may appear in a log line or a refusal: cut to `limit` characters, every
+    control, format and non-ASCII character escaped (\\n, \\u202e), so no input can forge a line or
+    reorder the text around it."""
+    return ascii(str(text)[:limit])[1:-1]
 
 
 def _reject_constant(name: str) -> None:
@@ -189,7 +227,7 @@ def _exact_keys(obj: dict[str, Any], expected: set[str], where: str) -> None:
     for name in sorted(expected - obj.keys()):
         raise _RefusedError(ProblemKind.MISSING_FIELD, _join(where, name))
     for name in sorted(obj.keys() - expected):
-        raise _RefusedError(ProblemKind.EXTRA_FIELD, _join(where, str(name)[:40]))
+        raise _RefusedError(ProblemKind.EXTRA_FIELD, _join(where, escaped(name)))
 
 
 def _join(where: str, name: str) -> str:
@@ -279,7 +317,10 @@ def _time(raw: Any, where: str) -> datetime:
     if not _TIME_PATTERN.fullmatch(raw):
         raise _RefusedError(ProblemKind.BAD_VALUE, where)
     try:
-        return datetime.strptime(raw, _TIME_FORMAT).replace(tzinfo=UTC)
+        moment = datetime.strptime(raw, _TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise _RefusedError(ProblemKind.BAD_VALUE, where) from None
+    if not EARLIEST_TIME <= moment < LATEST_TIME:
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    return moment
 

@@ -16,6 +16,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from protocol.faults import fault_place
+
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_SECONDS = 600
@@ -42,7 +44,10 @@ ConnectionHandler = Callable[[bool], None]
 
 
 class MqttSession:
-    """A paho client whose network thread only hands messages and connection changes to callbacks."""
+    """A paho client whose network thread only hands messages and connection changes to callbacks.
+
+    No callback can end the network thread: whatever a handler raises is logged as an alarm and counted
+    (`faults`), and the thread goes on. `alive` tells whether the thread still runs, for the watchdog."""
 
     def __init__(
         self,
@@ -61,6 +66,8 @@ class MqttSession:
         self._on_message = on_message
         self._on_connection = on_connection
         self._connected = threading.Event()
+        self._started = False
+        self.faults = 0
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -84,6 +91,11 @@ class MqttSession:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def alive(self) -> bool:
+        """True while the network thread runs (started and not stopped); False once it has died."""
+        return self._started and not self._stopping and self._client._thread is not None
+
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self._session_expiry
@@ -95,6 +107,7 @@ class MqttSession:
             properties=properties,
         )
         self._client.loop_start()
+        self._started = True
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -144,4 +157,8 @@ class MqttSession:
                 self._on_connection(False)
 
     def _message_cb(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._on_message(message.topic, bytes(message.payload))
+        try:
+            self._on_message(message.topic, bytes(message.payload))
+        except Exception as exc:  # a handler's bug must not end the network thread: alarm and go on
+            self.faults += 1
+            log.error("ALARM: the message handler raised %s; the message is dropped", fault_place(exc))

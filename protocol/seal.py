@@ -19,8 +19,9 @@ from protocol.codec import (
     encode_extension,
     encode_request,
 )
+from protocol.compact import check_jwe, check_jws
 from protocol.messages import Answer, Extension, Request
-from protocol.national_code import NationalCode, NationalCodeRefusal, parse_national_code
+from protocol.national_code import NationalCode, NationalCodeRefusal, parse_issued_national_code
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
@@ -97,9 +98,18 @@ def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False) ->
     if len(data) > MAX_SIGNED_BYTES:
         return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
     try:
-        token = jws.deserialize_compact(data.decode("ascii"), key, algorithms=[SIGNATURE_ALG])
-    except (UnicodeDecodeError, ValueError, JoseError) as exc:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "not ascii")
+    shape = check_jws(text, alg=SIGNATURE_ALG, typ=typ)
+    if shape is not None:
+        return shape
+    try:
+        token = jws.deserialize_compact(text, key, algorithms=[SIGNATURE_ALG])
+    except (ValueError, JoseError) as exc:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
+    except Exception as exc:
+        return ProtocolError(ProblemKind.PARSER_FAULT, f"jws: {type(exc).__name__}")
     if token.protected.get("typ") != typ:
         return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
     if check_kid and token.protected.get("kid") != key.thumbprint():
@@ -118,14 +128,21 @@ def seal_national_code(code: NationalCode, center_sealing_key: OKPKey) -> str:
 
 
 def unseal_national_code(sealed: str, center_sealing_key: OKPKey) -> NationalCode | ProtocolError:
-    """Decrypt and re-validate a sealed national code on the center."""
+    """Decrypt and re-validate a sealed national code on the center: exactly 10 ASCII digits inside."""
+    shape = check_jwe(sealed, alg=SEAL_ALG, enc=SEAL_ENC)
+    if shape is not None:
+        return shape
     try:
         plain = jwe.decrypt_compact(sealed, center_sealing_key, algorithms=[SEAL_ALG, SEAL_ENC]).plaintext
     except (ValueError, JoseError) as exc:
         return ProtocolError(ProblemKind.NOT_SEALED, type(exc).__name__)
+    except Exception as exc:
+        return ProtocolError(ProblemKind.PARSER_FAULT, f"jwe: {type(exc).__name__}")
     if plain is None:
         return ProtocolError(ProblemKind.NOT_SEALED, "empty")
-    parsed = parse_national_code(plain.decode("ascii", errors="replace"))
+    if not plain.isascii():
+        return ProtocolError(ProblemKind.BAD_VALUE, "body.sealed_voter:not_a_digit")
+    parsed = parse_issued_national_code(plain.decode("ascii"))
     if isinstance(parsed, NationalCodeRefusal):
         return ProtocolError(ProblemKind.BAD_VALUE, f"body.sealed_voter:{parsed.problem.value}")
     return parsed

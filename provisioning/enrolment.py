@@ -15,6 +15,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from protocol.codec import ProtocolError, escaped, load_json_object
+from protocol.compact import check_jws
 from protocol.messages import NAME_PATTERN
 from protocol.seal import SIGNATURE_ALG
 
@@ -107,30 +109,33 @@ class BundleFault:
 
 
 def open_bundle(data: bytes, trusted: OKPKey) -> Enrolment | BundleFault:
-    """Verify the district's signature, then parse the payload strictly (every field, no others)."""
+    """Verify the district's signature, then parse the payload strictly (every field, no others, none twice).
+    Whatever the bytes hold, the outcome is an Enrolment or a BundleFault, never an exception."""
     if len(data) > MAX_BUNDLE_BYTES:
         return BundleFault("unreadable", f"{len(data)} bytes")
     try:
         text = data.decode("ascii").strip()
-        header = jws.extract_compact(text.encode("ascii")).protected
-    except (UnicodeDecodeError, ValueError, JoseError) as exc:
-        return BundleFault("unreadable", type(exc).__name__)
-    if header.get("typ") != BUNDLE_TYPE or header.get("alg") != SIGNATURE_ALG:
-        return BundleFault("unreadable", "not an enrolment bundle")
-    if header.get("kid") != trusted.thumbprint():
-        return BundleFault("foreign", f"kid {header.get('kid')}")
+    except UnicodeDecodeError:
+        return BundleFault("unreadable", "not ascii")
+    shape = check_jws(text, alg=SIGNATURE_ALG, typ=BUNDLE_TYPE)
+    if shape is not None:
+        return BundleFault("unreadable", f"not an enrolment bundle: {shape}")
     try:
+        header = jws.extract_compact(text.encode("ascii")).protected
+        if header.get("kid") != trusted.thumbprint():
+            return BundleFault("foreign", f"kid {escaped(header.get('kid'))}")
         payload = jws.deserialize_compact(text, trusted, algorithms=[SIGNATURE_ALG]).payload
     except (ValueError, JoseError) as exc:
         return BundleFault("tampered", type(exc).__name__)
+    except Exception as exc:  # the JOSE library failing on our input: refused all the same
+        return BundleFault("unreadable", f"parser fault {type(exc).__name__}")
     return _parse(payload)
 
 
 def _parse(payload: bytes) -> Enrolment | BundleFault:
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return BundleFault("unreadable", "payload is not JSON")
+    data = load_json_object(payload, MAX_BUNDLE_BYTES)
+    if isinstance(data, ProtocolError):
+        return BundleFault("unreadable", f"payload: {data}")
     names = {field.name: field.type for field in fields(Enrolment)}
     if not isinstance(data, dict) or set(data) != set(names):
         return BundleFault("unreadable", "fields")

@@ -34,6 +34,7 @@ from firmware_app.flow.step import Step, step
 from firmware_app.identity.document import CardEvent
 from firmware_app.runtime import devices, requests
 from firmware_app.runtime.answers import answer_event
+from firmware_app.runtime.bounds import answer_time_problem, extension_problem
 from firmware_app.runtime.effects import EffectRunner
 from firmware_app.runtime.faults import FaultPoints, NoFaults
 from firmware_app.runtime.health import Health, run_self_test
@@ -45,6 +46,7 @@ from hal.buttons import ButtonEvent
 from hal.indicators import IndicatorPattern
 from hal.printer import PrintDocument, Printed
 from protocol.codec import ProtocolError
+from protocol.faults import fault_place
 from protocol.messages import CloseCounts, DocumentKind, RequestKind
 from protocol.seal import open_answer, open_extension
 
@@ -114,6 +116,8 @@ class Runtime:
         self._tick_timer: threading.Timer | None = None
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device")
         self._thread: threading.Thread | None = None
+        self.faults = 0
+        """Bugs met by the loop (each audited as an alarm); the operator screen and telemetry show it."""
         self.closes_at = journal.closing_time() or settings.closes_at
         self._runner = EffectRunner(settings, journal, channel, display, self)
 
@@ -171,20 +175,41 @@ class Runtime:
         self._schedule_tick()
         while True:
             message = self._queue.get()
-            match message:
-                case _Stop():
-                    return
-                case _Received(payload=payload, broadcast=broadcast):
-                    (self._broadcast if broadcast else self._answer)(payload)
-                case _CardChanged(change=change):
-                    self._card(change)
-                case _Tick():
-                    self._heartbeat()
-                    self._resend_unanswered()
-                    self._close_if_due()
-                    self._schedule_tick()
-                case _:
-                    self._dispatch(message)
+            if isinstance(message, _Stop):
+                return
+            try:
+                self._handle(message)
+            except Exception as exc:  # nothing from outside may end the loop: the fault is audited, an alarm
+                self._alarm(type(message).__name__, exc)
+            if isinstance(message, _Tick):
+                self._schedule_tick()
+
+    def _handle(self, message: _Message) -> None:
+        match message:
+            case _Received(payload=payload, broadcast=broadcast):
+                (self._broadcast if broadcast else self._answer)(payload)
+            case _CardChanged(change=change):
+                self._card(change)
+            case _Tick():
+                self._heartbeat()
+                self._resend_unanswered()
+                self._close_if_due()
+            case _Stop():
+                pass
+            case _:
+                self._dispatch(message)
+
+    def _alarm(self, handling: str, exc: Exception) -> None:
+        """A bug met while handling a message: the state stays as it was (a step that raised changed
+        nothing), the journal records the alarm, and the loop goes on with the next message."""
+        self.faults += 1
+        place = fault_place(exc)
+        log.error("ALARM: handling %s raised %s; the state is unchanged", handling, place)
+        try:
+            with self.journal.atomic():
+                self.journal.audit(self._clock(), "fault", {"handling": handling, "fault": place})
+        except Exception as journal_exc:  # the journal itself failing: logged, the loop still goes on
+            log.critical("ALARM: the journal could not record an alarm: %s", fault_place(journal_exc))
 
     def stop(self) -> None:
         self._queue.put(_Stop())
@@ -234,6 +259,10 @@ class Runtime:
         if isinstance(opened, ProtocolError):
             self._dispatch(AnswerUnverifiable(str(opened)))
             return
+        out_of_bounds = answer_time_problem(opened, self.settings, self._clock())
+        if out_of_bounds is not None:
+            self._dispatch(AnswerUnverifiable(out_of_bounds))
+            return
         header = opened.header
         if header.terminal != self.settings.identity.terminal:
             self._dispatch(AnswerUnverifiable("answer addressed to another terminal"))
@@ -250,12 +279,15 @@ class Runtime:
         self._dispatch(answer_event(opened, self._clock(), self.settings.clock_tolerance), answered=entry.request_id)
 
     def _broadcast(self, payload: bytes) -> None:
+        """A district broadcast (possibly a retained one at start-up): applied only if it verifies and its
+        times are within bounds; anything else changes nothing and is audited."""
         extension = open_extension(payload, self.settings.center_signing_key)
-        if isinstance(extension, ProtocolError):
-            log.warning("refused a district broadcast: %s", extension)
-            return
-        if extension.district != self.settings.identity.district or extension.closes_at <= self.closes_at:
-            log.info("ignored an extension that is not for us or not later than %s", self.closes_at.isoformat())
+        problem = (str(extension) if isinstance(extension, ProtocolError)
+                   else extension_problem(extension, self.settings, self.closes_at, self._clock()))
+        if problem is not None or isinstance(extension, ProtocolError):
+            log.warning("refused a district broadcast: %s", problem)
+            with self.journal.atomic():
+                self.journal.audit(self._clock(), "broadcast_refused", {"reason": problem})
             return
         self._dispatch(ClosingExtended(extension.closes_at))
 

@@ -35,3 +35,5 @@ class RuntimeSettings:
     resend_interval: float = 5.0
     clock_tolerance: timedelta = CLOCK_TOLERANCE
     """The polls do not open when the terminal's clock is further than this from the center's."""
+    longest_extension: timedelta = timedelta(hours=8)
+    """A signed extension may move the close at most this far past the set closing time (18:00 to 02:00)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from joserfc import jws
 from joserfc.jwk import OKPKey
 
-from center.enroll import TERMINAL_KEYS
+from center.enrolled import EnrolledTerminal, write_record
 from center.registry import Requester
 from protocol.messages import (
     CloseBody,
@@ -48,16 +48,23 @@ def signing_key_of(terminal: str) -> OKPKey:
     return generate_signing_key()
 
 
-def terminal_keys(terminals: Iterable[str]) -> dict[str, OKPKey]:
-    """What the center is given: these terminals' public signing keys."""
-    return {name: public_part(signing_key_of(name)) for name in terminals}
+ELECTION_ID = "E-test"
 
 
-def enrol(ca_folder: Path, terminal: str) -> None:
-    """Record a terminal's public signing key where enrolment keeps it, for a center started from its config."""
-    folder = ca_folder / TERMINAL_KEYS
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{terminal}.signing.pub.pem").write_bytes(signing_key_of(terminal).as_pem(private=False))
+def enrolment(who: Requester) -> EnrolledTerminal:
+    """What enrolment records of a test terminal: its public signing key, its branch and district."""
+    return EnrolledTerminal(who.terminal, who.branch, who.district, ELECTION_ID, public_part(signing_key_of(who.terminal)))
+
+
+def enrolled(terminals: Iterable[Requester]) -> dict[str, EnrolledTerminal]:
+    """What the center is given: these terminals' enrolment records."""
+    return {who.terminal: enrolment(who) for who in terminals}
+
+
+def enrol(ca_folder: Path, who: Requester) -> None:
+    """Record a terminal where enrolment keeps it, for a center started from its config."""
+    ca_folder.mkdir(parents=True, exist_ok=True)
+    write_record(ca_folder, enrolment(who))
 
 
 def request(who: Requester, body: RequestBody, tx_id: str | None = None, sent_at: datetime | None = None) -> Request:

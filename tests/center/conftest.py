@@ -63,14 +63,14 @@ class TlsDistrict:
 
     def center_config(self, database: Path, instance: str = "center-1", workers: int = 1) -> CenterConfig:
         return CenterConfig(self.district, instance, ELECTION_DAY, database, self.folder / "unused-signing.pem",
-                            self.folder / "unused-sealing.pem", self.broker.center_address, self.pki.center_tls,
+                            self.folder / "unused-sealing.pem", self.broker.center_address, self.pki.center_workers,
                             workers, self.pki.group)
 
     def center_toml(self) -> str:
         """The `group` line and `[broker]` table of a center.toml that reaches this broker."""
-        address, tls = self.broker.center_address, self.pki.center_tls
+        address, tls = self.broker.center_address, self.pki.center_workers
         return (f'group = "{self.pki.group}"\n[broker]\nhost = "{address.host}"\nport = {address.port}\n'
-                f'[broker.tls]\nca_file = "{tls.ca_file}"\ncert_file = "{tls.cert_file}"\nkey_file = "{tls.key_file}"\n')
+                f'[broker.tls]\nca_file = "{tls.ca_file}"\ncert_dir = "{tls.cert_dir}"\n')
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def _prepare(folder: Path, place: TlsDistrict) -> Path:
     assert registry.load_roll(ROLL) == VOTERS
     registry.close()
     config = folder / "center.toml"
-    as_terminal.enrol(folder / "ca", "t-1")
+    as_terminal.enrol(folder / "ca", Requester("t-1", "branch-1", place.district))
     config.write_text(
         f'district = "{place.district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
         'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nenrolment_ca = "ca"\n'

@@ -29,7 +29,7 @@ from tests.center.probe import ProbeTerminal
 from tests.center.sample import ADULT, ADULT_TWO, ELECTION_DAY, SMALL_ROLL, UNLISTED, VOTER_KEY
 
 pytestmark = pytest.mark.real_peer
-ENROLLED = as_terminal.terminal_keys(["t-1", "t-9"])
+ENROLLED_BRANCHES = {"t-1": "branch-1", "t-9": "branch-9"}
 
 CenterFactory = Callable[..., CenterService]
 
@@ -62,7 +62,9 @@ def start_center(
 
     def start(instance: str = "center-1", workers: int = 1) -> CenterService:
         config = tls_district.center_config(database, instance, workers)
-        service = CenterService(config, signing_key, sealing_key, terminal_keys=ENROLLED)
+        enrolled = as_terminal.enrolled(Requester(terminal, branch, tls_district.district)
+                                        for terminal, branch in ENROLLED_BRANCHES.items())
+        service = CenterService(config, signing_key, sealing_key, enrolled=enrolled)
         service.start()
         started.append(service)
         assert service.wait_connected(10), "the center could not reach mosquitto"

@@ -31,7 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _config(folder: Path, district: str, broker_toml: str) -> Path:
     path = folder / "center.toml"
-    as_terminal.enrol(folder / "ca", "t-1")
+    as_terminal.enrol(folder / "ca", Requester("t-1", "branch-1", district))
     path.write_text(
         f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
         'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\nenrolment_ca = "ca"\n'

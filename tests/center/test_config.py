@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from center.config import DEFAULT_REQUEST_WINDOW_SECONDS, CenterConfig, ConfigRefused, load_center_config
+from center.config import (
+    DEFAULT_REQUEST_WINDOW_SECONDS,
+    CenterConfig,
+    CenterTls,
+    ConfigRefused,
+    load_center_config,
+)
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 GOOD = """
@@ -54,18 +60,39 @@ def test_a_complete_file_is_read_with_paths_beside_it(tmp_path: Path) -> None:
 
 def test_optional_options_have_defaults_and_tls_is_read(tmp_path: Path) -> None:
     text = GOOD.replace('instance = "center-2"\n', "").replace("workers = 4\n", "")
-    text += '[broker.tls]\nca_file = "ca.pem"\ncert_file = "c.pem"\nkey_file = "c.key"\n'
+    text += '[broker.tls]\nca_file = "ca.pem"\ncert_dir = "certs"\n'
     config = _load(tmp_path, text)
     assert isinstance(config, CenterConfig)
     assert (config.instance, config.workers) == ("center-1", 1)
     assert (config.enrolment_ca, config.request_window_seconds) == (None, DEFAULT_REQUEST_WINDOW_SECONDS)
-    assert config.tls == TlsFiles(tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "c.key")
+    assert config.tls == CenterTls(tmp_path / "ca.pem", tmp_path / "certs")
+
+
+def test_each_worker_has_its_own_certificate_named_after_the_instance(tmp_path: Path) -> None:
+    config = _load(tmp_path, GOOD + '[broker.tls]\nca_file = "ca.pem"\ncert_dir = "certs"\n')
+    assert isinstance(config, CenterConfig) and config.tls is not None
+    assert config.tls.files("center-2-w3") == TlsFiles(
+        tmp_path / "ca.pem", tmp_path / "certs/center-2-w3.pem", tmp_path / "certs/center-2-w3.key"
+    )
+
+
+def test_a_shared_certificate_file_is_no_longer_accepted(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD + '[broker.tls]\nca_file = "ca.pem"\ncert_file = "c.pem"\nkey_file = "c.key"\n')
+    assert problems == ("broker.tls.cert_dir: missing", "broker.tls.cert_file: unknown option",
+                        "broker.tls.key_file: unknown option")
 
 
 def test_the_enrolment_folder_and_the_request_window_are_read(tmp_path: Path) -> None:
     config = _load(tmp_path, GOOD.replace("workers = 4", 'workers = 4\nenrolment_ca = "ca"\nrequest_window_seconds = 60'))
     assert isinstance(config, CenterConfig)
     assert (config.enrolment_ca, config.request_window_seconds) == (tmp_path / "ca", 60)
+
+
+def test_the_per_terminal_limits_are_read(tmp_path: Path) -> None:
+    limits = "workers = 4\nrequests_per_terminal_second = 5\nanswers_per_terminal = 1000"
+    config = _load(tmp_path, GOOD.replace("workers = 4", limits))
+    assert isinstance(config, CenterConfig)
+    assert (config.requests_per_terminal_second, config.answers_per_terminal) == (5, 1000)
 
 
 @pytest.mark.parametrize(
@@ -78,9 +105,14 @@ def test_the_enrolment_folder_and_the_request_window_are_read(tmp_path: Path) ->
         (("workers = 4", "workers = 0"), "workers: must be from 1 to 64"),
         (("workers = 4", "workers = 4\nrequest_window_seconds = 5"), "request_window_seconds: must be from 10 to 3600"),
         (("workers = 4", "workers = 4\nenrolment_ca = 3"), "enrolment_ca: expected str"),
+        (("workers = 4", "workers = 4\nrequests_per_terminal_second = 0"),
+         "requests_per_terminal_second: must be from 1 to 1000000"),
+        (("workers = 4", "workers = 4\nanswers_per_terminal = 10"), "answers_per_terminal: must be from 100 to 100000000"),
         (("port = 1883", "port = 70000"), "broker.port: must be from 1 to 65535"),
         (('district = "d-01"', 'district = "d/01"'), "district: letters, digits and '-', at most 32"),
         (("election_day = 2026-06-12", 'election_day = "2026-06-12"'), "election_day: expected date"),
+        (('instance = "center-2"', f'instance = "{"c" * 30}"'),
+         f"instance: too long for its workers' names ({'c' * 30}-w4: at most 32 characters)"),
     ],
 )
 def test_each_wrong_option_is_named(tmp_path: Path, change: tuple[str, str], problem: str) -> None:

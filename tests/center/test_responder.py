@@ -38,14 +38,14 @@ from tests.center.sample import ADULT, BRANCH_A, BRANCH_A_SECOND, BRANCH_B, DECE
 
 CENTER_TIME = datetime.now(UTC).replace(microsecond=0)
 """A fixed instant for the center's clock, near the time the test requests are stamped with."""
-ENROLLED = as_terminal.terminal_keys(who.terminal for who in (BRANCH_A, BRANCH_A_SECOND, BRANCH_B))
+ENROLLED = as_terminal.enrolled([BRANCH_A, BRANCH_A_SECOND, BRANCH_B])
 
 
 @pytest.fixture
 def responder(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[Responder]:
     own = Registry(registry_path, ELECTION_DAY, clock=lambda: CENTER_TIME, voter_key=VOTER_KEY)
     yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME,
-                    terminal_keys=ENROLLED)
+                    enrolled=ENROLLED)
     own.close()
 
 
@@ -150,6 +150,37 @@ def test_a_void_from_another_terminal_gets_no_answer_and_changes_nothing(
     assert [r.state for r in registry.reservations()] == [ReservationState.RESERVED]
 
 
+@pytest.mark.parametrize("kind", ["reserve", "open", "close"])
+def test_a_terminal_naming_another_branch_than_its_enrolment_is_refused_and_nothing_is_recorded(
+    kind: str, responder: Responder, registry: Registry, sealing_key: OKPKey
+) -> None:
+    elsewhere = dataclasses.replace(BRANCH_A, branch=BRANCH_B.branch)
+    request = {
+        "reserve": lambda: as_terminal.reserve(elsewhere, ADULT, public_part(sealing_key)),
+        "open": lambda: as_terminal.open_polls(elsewhere),
+        "close": lambda: as_terminal.close_polls(elsewhere, 0),
+    }[kind]()
+    dropped = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(request))
+    assert isinstance(dropped, Dropped) and dropped.reason is DropReason.WRONG_BRANCH, dropped
+    assert BRANCH_A.branch in dropped.detail and BRANCH_B.branch in dropped.detail
+    assert (responder.status().answered, responder.status().dropped) == (0, 1)
+    assert registry.reservations() == [], "a reservation was recorded for a branch the terminal does not serve"
+    assert registry.poll_events(BRANCH_A.terminal) == []
+    assert registry.answered_count(BRANCH_A.terminal) == 0
+
+
+def test_a_terminal_enrolled_in_another_district_is_refused_even_on_this_districts_topic(
+    registry: Registry, signing_key: OKPKey, sealing_key: OKPKey
+) -> None:
+    elsewhere = {BRANCH_A.terminal: dataclasses.replace(as_terminal.enrolment(BRANCH_A), district="d-other")}
+    responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME,
+                          enrolled=elsewhere)
+    request = as_terminal.reserve(BRANCH_A, ADULT, public_part(sealing_key))
+    dropped = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(request))
+    assert isinstance(dropped, Dropped) and dropped.reason is DropReason.WRONG_BRANCH, dropped
+    assert registry.reservations() == []
+
+
 @pytest.mark.parametrize(
     ("topic", "reason"),
     [
@@ -189,7 +220,7 @@ def test_a_malformed_request_is_dropped_without_echoing_it(
 def test_arbitrary_bytes_are_dropped_unsigned_or_signed(
     payload: bytes, registry: Registry, signing_key: OKPKey, sealing_key: OKPKey
 ) -> None:
-    responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key, terminal_keys=ENROLLED)
+    responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key, enrolled=ENROLLED)
     unsigned = responder.handle(as_terminal.topic_of(BRANCH_A), payload)
     assert isinstance(unsigned, Dropped) and unsigned.reason is DropReason.BAD_SIGNATURE, unsigned
     signed = as_terminal.signed_bytes(payload, as_terminal.signing_key_of(BRANCH_A.terminal))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import OKPKey
 
+from center.enrolled import EnrolledTerminals
 from center.registry import Registry, ReservationState
 from center.responder import REQUEST_WINDOW, Dropped, DropReason, Reply, Responder
-from center.service import EnrolledTerminalKeys
 from protocol.codec import encode_request
 from protocol.messages import (
     AckAnswer,
@@ -34,7 +34,7 @@ from tests.center import as_terminal
 from tests.center.sample import ADULT, ADULT_TWO, BRANCH_A, BRANCH_B, ELECTION_DAY, VOTER_KEY
 
 START = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)
-ENROLLED = as_terminal.terminal_keys([BRANCH_A.terminal, BRANCH_B.terminal])
+ENROLLED = as_terminal.enrolled([BRANCH_A, BRANCH_B])
 
 
 class Clock:
@@ -55,7 +55,7 @@ def clock() -> Clock:
 @pytest.fixture
 def center(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock) -> Iterator[Responder]:
     own = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
-    yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock, terminal_keys=ENROLLED)
+    yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock, enrolled=ENROLLED)
     own.close()
 
 
@@ -139,7 +139,7 @@ def test_a_resend_after_a_restart_gets_the_stored_answer(
     clock.now = START + timedelta(minutes=30)
     restarted = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
     try:
-        after = Responder(restarted, BRANCH_A.district, signing_key, sealing_key, clock, terminal_keys=ENROLLED)
+        after = Responder(restarted, BRANCH_A.district, signing_key, sealing_key, clock, enrolled=ENROLLED)
         reply = after.handle(as_terminal.topic_of(BRANCH_A), payload)
         assert _code(reply) == code
         assert isinstance(reply, Reply)
@@ -196,13 +196,15 @@ def test_a_stale_opening_is_acknowledged_with_the_center_time_but_not_recorded(
 
 
 def test_enrolled_keys_are_read_from_the_ca_folder_also_for_a_terminal_enrolled_later(tmp_path: Path) -> None:
-    as_terminal.enrol(tmp_path / "ca", BRANCH_A.terminal)
-    keys = EnrolledTerminalKeys(tmp_path / "ca")
-    assert list(keys) == [BRANCH_A.terminal]
-    assert BRANCH_B.terminal not in keys
-    as_terminal.enrol(tmp_path / "ca", BRANCH_B.terminal)
-    assert keys[BRANCH_B.terminal].thumbprint() == as_terminal.signing_key_of(BRANCH_B.terminal).thumbprint()
-    assert "../ca/terminals/t-b1" not in keys
+    as_terminal.enrol(tmp_path / "ca", BRANCH_A)
+    enrolled = EnrolledTerminals(tmp_path / "ca")
+    assert list(enrolled) == [BRANCH_A.terminal]
+    assert BRANCH_B.terminal not in enrolled
+    as_terminal.enrol(tmp_path / "ca", BRANCH_B)
+    record = enrolled[BRANCH_B.terminal]
+    assert record.signing_key.thumbprint() == as_terminal.signing_key_of(BRANCH_B.terminal).thumbprint()
+    assert (record.branch, record.district) == (BRANCH_B.branch, BRANCH_B.district)
+    assert "../ca/terminals/t-b1" not in enrolled
 
 
 def test_after_a_long_outage_a_never_seen_commit_or_void_still_settles_its_transaction(

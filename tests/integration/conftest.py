@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from center.eligibility import VoterRecord, VoterStatus, age_on
+from firmware_app.flow import states as st
+from firmware_app.flow.events import OperatorConfirmed
 from firmware_app.identity.document import Document
 from harness.district import VirtualDistrict
 from harness.terminal import TerminalPlan, VirtualTerminal
@@ -56,6 +58,14 @@ def voters(district: VirtualDistrict) -> Voters:
 
 def card_of(record: VoterRecord) -> Document:
     return Document(DocumentKind.SMART_CARD, record.national_code, record.name)
+
+
+def confirm_until_reserving(terminal: VirtualTerminal, record: VoterRecord) -> None:
+    """The voter presents a card, the operator confirms, and the terminal is asking the center."""
+    terminal.reader.insert(card_of(record))
+    terminal.wait_for(st.AwaitingConfirmation)
+    terminal.post(OperatorConfirmed())
+    terminal.wait_for(st.Reserving)
 
 
 TerminalFactory = Callable[..., VirtualTerminal]

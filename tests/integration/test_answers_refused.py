@@ -17,7 +17,7 @@ from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import Answer, AnswerHeader, Request, RequestKind, ReserveAnswer, ReserveOutcome
 from protocol.seal import generate_signing_key, sign_answer
 from protocol.topics import PREFIX, answer_topic
-from tests.integration.conftest import TerminalFactory, Voters, card_of
+from tests.integration.conftest import TerminalFactory, Voters, card_of, confirm_until_reserving
 
 
 class Sniffer:
@@ -71,10 +71,7 @@ def test_a_forged_eligible_answer_is_refused_and_prints_nothing(
     terminal = make_terminal()
     district.stop_center()
     try:
-        terminal.reader.insert(card_of(voters.eligible()))
-        terminal.wait_for(st.AwaitingConfirmation)
-        terminal.act(OperatorConfirmed())
-        terminal.wait_for(st.Reserving)
+        confirm_until_reserving(terminal, voters.eligible())
         request = sniffer.wait_reserve(terminal.plan.identity.terminal)
         forged = _eligible_for(request)
         payload = sign_answer(forged, generate_signing_key()) if forgery == "rogue_key" else encode_answer(forged)
@@ -102,10 +99,7 @@ def test_a_replayed_genuine_answer_is_dropped(
     old_answers = list(terminal.answers_received)
     district.stop_center()
     try:
-        terminal.reader.insert(card_of(voters.eligible()))
-        terminal.wait_for(st.AwaitingConfirmation)
-        terminal.post(OperatorConfirmed())
-        terminal.wait_for(st.Reserving)
+        confirm_until_reserving(terminal, voters.eligible())
         for payload in old_answers:
             sniffer.publish(district.district, name, payload)
         no_answer = terminal.wait_for(st.NoAnswer)
@@ -126,10 +120,7 @@ def test_an_answer_for_another_terminal_is_refused(
     genuine = other.answers_received[-1]
     district.stop_center()
     try:
-        victim.reader.insert(card_of(voters.eligible()))
-        victim.wait_for(st.AwaitingConfirmation)
-        victim.post(OperatorConfirmed())
-        victim.wait_for(st.Reserving)
+        confirm_until_reserving(victim, voters.eligible())
         sniffer.publish(district.district, victim.plan.identity.terminal, genuine)
         refused = victim.wait_for(st.NoAnswer)
         assert isinstance(refused, st.NoAnswer) and refused.reason is st.NoAnswerReason.UNVERIFIABLE

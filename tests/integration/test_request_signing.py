@@ -172,13 +172,13 @@ def test_a_resend_after_the_center_restarted_gets_the_same_inquiry_code(
 def center_behind(district: VirtualDistrict, request: pytest.FixtureRequest) -> Iterator[timedelta]:
     """The district's center replaced by one whose clock is behind by the given time (the terminal is ahead)."""
     behind: timedelta = request.param
-    config = CenterConfig(district.district, "center-behind", district.election_day, district.database,
+    config = CenterConfig(district.district, "center-2", district.election_day, district.database,
                           district.database.with_name("unused-signing.pem"),
                           district.database.with_name("unused-sealing.pem"), district.broker.center_address,
-                          district.pki.center_tls, 1, district.pki.group)
+                          district.pki.center_workers, 1, district.pki.group)
     district.stop_center()
     skewed = CenterService(config, district.keys.signing, district.keys.sealing, lambda: utc_now() - behind,
-                           terminal_keys=district.terminal_keys)
+                           enrolled=district.enrolled)
     skewed.start()
     try:
         assert skewed.wait_connected(WAIT), "the skewed center could not reach mosquitto"

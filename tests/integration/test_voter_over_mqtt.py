@@ -17,14 +17,6 @@ from protocol.seal import open_answer
 from tests.integration.conftest import TerminalFactory, Voters, card_of
 
 
-def _reservations_of(district: VirtualDistrict, terminal: str) -> list[tuple[str | None, ReservationState]]:
-    registry = district.registry()
-    try:
-        return [(r.inquiry_code, r.state) for r in registry.reservations() if r.terminal == terminal]
-    finally:
-        registry.close()
-
-
 def test_a_whole_voter_gets_one_slip_and_the_center_records_it_issued(
     district: VirtualDistrict, voters: Voters, make_terminal: TerminalFactory
 ) -> None:
@@ -37,7 +29,7 @@ def test_a_whole_voter_gets_one_slip_and_the_center_records_it_issued(
     terminal.wait_for(st.Idle)
     jobs = terminal.slips()
     assert [job.qr for job in jobs] == [(committing.inquiry_code,)]
-    assert _reservations_of(district, terminal.plan.identity.terminal) == [
+    assert district.reservations_of(terminal.plan.identity.terminal) == [
         (committing.inquiry_code, ReservationState.COMMITTED)
     ]
     [record] = terminal.journal.transactions()
@@ -115,4 +107,4 @@ def test_center_down_means_no_slip_and_a_void_frees_the_voter_once_it_is_back(
         district.start_center()
     terminal.wait_until(lambda: [tx.stage for tx in terminal.transactions()] == [TxStage.VOIDED])
     assert all(state is not ReservationState.RESERVED
-               for _, state in _reservations_of(district, terminal.plan.identity.terminal))
+               for _, state in district.reservations_of(terminal.plan.identity.terminal))

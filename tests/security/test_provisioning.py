@@ -226,6 +226,16 @@ def test_enroll_refuses_the_centers_own_name(district: District, tmp_path: Path,
     assert "reserved_name" in capsys.readouterr().err
 
 
+def test_a_center_worker_cannot_be_given_a_terminals_name(district: District, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    enrolled_device(district, tmp_path, "c-7-w2")
+    capsys.readouterr()
+    assert center_cli.main(["ca", "center", "--dir", str(district.ca), "--name", "c-7", "--workers", "2",
+                            "--out", str(tmp_path / "c")]) == 2
+    assert "name_in_use: c-7-w2 is a terminal's" in capsys.readouterr().err, "one client id for terminal and worker"
+    assert not (tmp_path / "c").exists(), "no worker certificate may be issued when one name is refused"
+
+
 def test_start_up_refuses_a_certificate_that_expired_since_install(district: District, tmp_path: Path) -> None:
     device, bundle = enrolled_device(district, tmp_path, "T-later")
     assert install(device, bundle, district.trust) == 0
@@ -246,9 +256,18 @@ def test_the_ca_is_made_once_and_renders_both_acls(tmp_path: Path, capsys: pytes
     assert 'group = "' in capsys.readouterr().out, "ca init must hand out a secret share-group name"
     assert center_cli.main(["ca", "init", "--dir", str(ca), "--district", "D9"]) == 2
     assert "ca_exists" in capsys.readouterr().err
+    certificates = tmp_path / "center-certs"
+    assert center_cli.main(["ca", "center", "--dir", str(ca), "--name", "c-1", "--workers", "2",
+                            "--out", str(certificates)]) == 0
+    assert sorted(path.name for path in certificates.iterdir()) == ["c-1-w1.key", "c-1-w1.pem", "c-1-w2.key",
+                                                                    "c-1-w2.pem"]
+    assert center_cli.main(["ca", "center", "--dir", str(ca), "--name", "c-gone", "--out", str(certificates)]) == 0
+    assert center_cli.main(["revoke", "--ca", str(ca), "--terminal", "c-gone"]) == 0
     assert center_cli.main(["ca", "acl", "--dir", str(ca), "--out", str(tmp_path / "acl")]) == 0
     terminals = (tmp_path / "acl" / "terminals.acl").read_text().splitlines()
     center = (tmp_path / "acl" / "center.acl").read_text().splitlines()
     assert "pattern write vk/v1/D9/%u/req" in terminals and "pattern read vk/v1/D9/%u/resp" in terminals
     assert not any(line.startswith(("user", "topic")) for line in terminals), "terminals get patterns only"
-    assert center[1] == "user center-D9" and "topic write vk/v1/D9/+/resp" in center
+    users = [line for line in center if line.startswith("user")]
+    assert users == ["user c-1-w1", "user c-1-w2"], f"the ACL must admit each live worker, by name: {users}"
+    assert center.count("topic write vk/v1/D9/+/resp") == 2

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import queue
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
-from center.config import CenterConfig
+from center.config import CenterConfig, worker_name
+from center.enrolled import EnrolledTerminals
 from center.registry import Registry, Requester
-from center.service import CenterService, EnrolledTerminalKeys
+from center.service import CenterService
 from center.voter_key import registry_key
 from protocol.messages import Answer, Request, ReserveAnswer, ReserveOutcome
 from protocol.seal import open_answer, public_part
@@ -43,9 +48,9 @@ def center(secure_district: SecureDistrict, tmp_path: Path) -> Iterator[RunningC
     registry.close()
     config = CenterConfig(DISTRICT, "center-1", ELECTION_DAY, database, tmp_path / "unused-signing.pem",
                           tmp_path / "unused-sealing.pem", secure_district.broker.center_address,
-                          secure_district.pki.center_tls, 2, secure_district.pki.group)
+                          secure_district.pki.center_workers, 2, secure_district.pki.group)
     service = CenterService(config, secure_district.signing_key, secure_district.sealing_key,
-                            terminal_keys=EnrolledTerminalKeys(secure_district.pki.ca.folder))
+                            enrolled=EnrolledTerminals(secure_district.pki.ca.folder))
     service.start()
     try:
         assert service.wait_connected(10), "the center could not connect over mutual TLS"
@@ -177,3 +182,54 @@ def test_a_terminal_using_another_terminals_client_id_does_not_take_over_its_ses
     finally:
         impostor.close()
     assert a.raw.disconnects == 0
+
+
+def test_a_terminal_naming_another_branch_than_it_was_enrolled_for_is_refused_and_nothing_is_recorded(
+    center: RunningCenter, pair: tuple[Terminal, Terminal]
+) -> None:
+    a, b = pair
+    elsewhere = Requester(a.who.terminal, b.who.branch, DISTRICT)
+    request = as_terminal.reserve(elsewhere, ADULT, a._sealing_public)
+    payload = as_terminal.payload(request, a._signing_key)
+    assert a.raw.publish(request_topic(DISTRICT, a.who.terminal), payload) == "Success"
+    deadline = time.monotonic() + WAIT
+    while _served(center) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _served(center) == (0, 1), "the center did not drop the request naming another branch"
+    assert a.raw.drain() == [], "the center answered a request naming a branch the terminal does not serve"
+    registry = Registry(center.database, ELECTION_DAY, voter_key=center.voter_key)
+    try:
+        assert registry.reservations() == [], "a reservation was recorded for another branch"
+        assert registry.poll_events(a.who.terminal) == [] and registry.answered_count(a.who.terminal) == 0
+    finally:
+        registry.close()
+
+
+def test_an_insider_using_a_center_workers_client_id_does_not_take_over_its_session(
+    secure_district: SecureDistrict, center: RunningCenter, pair: tuple[Terminal, Terminal],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    a, _b = pair
+    workers = [worker_name("center-1", index) for index in (1, 2)]
+    names = [_common_name(secure_district.pki.center_workers.files(worker).cert_file) for worker in workers]
+    assert names == workers, f"each worker must connect with a certificate of its own name: {names}"
+    caplog.set_level(logging.WARNING, logger="protocol.mqtt")
+    insider = RawTerminal(secure_district.broker.center_address, secure_district.pki.center_tls, workers[0])
+    try:
+        before = [worker.answered for worker in center.service.status().workers]
+        for voter in ("001234567", "002345678", "005678912", "006789123"):
+            answer, _ = a.ask(a.reserve(voter))
+            assert isinstance(answer.body, ReserveAnswer), answer
+        after = [worker.answered for worker in center.service.status().workers]
+        assert all(now > then for now, then in zip(after, before, strict=True)), f"a worker stopped answering: {after}"
+        assert center.service.status().connected_workers == 2
+        assert insider.disconnects == 0, "the insider and a worker were given one client id"
+    finally:
+        insider.close()
+    lost = [r.getMessage() for r in caplog.records if "disconnected from broker" in r.getMessage()]
+    assert lost == [], f"the insider's CONNECT with {workers[0]}'s client id threw the worker off: {lost}"
+
+
+def _common_name(cert_file: Path) -> str:
+    certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    return str(certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from firmware_app.watchdog import SystemdNotifier
+from protocol.sd_notify import SystemdNotifier
 
 
 def test_ready_watchdog_and_stopping_reach_the_notify_socket(tmp_path: Path) -> None:

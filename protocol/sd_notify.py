@@ -1,4 +1,4 @@
-"""systemd's notify protocol: READY once started, WATCHDOG from the event loop's tick, STOPPING at the end."""
+"""systemd's notify protocol (terminal and center): READY once started, WATCHDOG while the loops live, STOPPING."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ class SystemdNotifier:
 
     def status(self, text: str) -> None:
         self._send(f"STATUS={text}")
+
+
+def watchdog_interval(default: float = 5.0) -> float:
+    """How often to ping: half of systemd's WatchdogSec (from $WATCHDOG_USEC), or `default` outside it."""
+    raw = os.environ.get("WATCHDOG_USEC", "")
+    return int(raw) / 2_000_000 if raw.isdigit() and int(raw) > 0 else default

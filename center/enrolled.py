@@ -1,0 +1,121 @@
+"""What enrolment records of each terminal in the district CA's folder, and the center's live view of it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from joserfc.jwk import OKPKey
+
+from protocol.messages import NAME_PATTERN
+
+log = logging.getLogger(__name__)
+
+ENROLLED_FOLDER = "terminals"
+RECORD_SUFFIX = ".enrolled.json"
+RECORD_VERSION = 1
+_NAMES = ("election_id", "district", "branch", "terminal")
+_FIELDS = frozenset({"version", *_NAMES, "signing_key"})
+
+
+@dataclass(frozen=True)
+class EnrolledTerminal:
+    """One terminal as enrolment bound it: its Ed25519 signing public key and the one branch, district and
+    election it serves. The center accepts a request only if it verifies under `signing_key` and its header
+    names this branch and district."""
+
+    terminal: str
+    branch: str
+    district: str
+    election_id: str
+    signing_key: OKPKey
+
+
+def record_path(ca_folder: Path, terminal: str) -> Path:
+    return ca_folder / ENROLLED_FOLDER / f"{terminal}{RECORD_SUFFIX}"
+
+
+def write_record(ca_folder: Path, record: EnrolledTerminal) -> Path:
+    """Write (or replace, for a re-enrolled device) the terminal's record in one atomic rename, so a center
+    reading it meanwhile sees the old record or the new one, never a key of one with the branch of the other."""
+    path = record_path(ca_folder, record.terminal)
+    path.parent.mkdir(exist_ok=True)
+    data = {
+        "version": RECORD_VERSION, "election_id": record.election_id, "district": record.district,
+        "branch": record.branch, "terminal": record.terminal,
+        "signing_key": record.signing_key.as_pem(private=False).decode("ascii"),
+    }
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def read_record(path: Path) -> EnrolledTerminal | None:
+    """The record in `path`, or None if it is unreadable, of another version, has a missing, unknown or
+    malformed field, or a key that is not an Ed25519 public key."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or set(data) != _FIELDS or data["version"] != RECORD_VERSION:
+        return None
+    names = [data[name] for name in _NAMES]
+    if not all(isinstance(name, str) and re.fullmatch(NAME_PATTERN, name, flags=re.ASCII) for name in names):
+        return None
+    if not isinstance(data["signing_key"], str):
+        return None
+    try:
+        key = OKPKey.import_key(data["signing_key"].encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+    if key.is_private or key.curve_name != "Ed25519":
+        return None
+    election_id, district, branch, terminal = names
+    return EnrolledTerminal(terminal, branch, district, election_id, key)
+
+
+class EnrolledTerminals(Mapping[str, EnrolledTerminal]):
+    """The terminals enrolment recorded in the district CA's folder. A terminal enrolled, or enrolled again
+    (a replaced device), while the center runs is read at its next request: each lookup checks the record's
+    file stamp, one stat per request. A record that does not read, or names another terminal than its file,
+    is as good as none: that terminal's requests are dropped."""
+
+    def __init__(self, ca_folder: Path) -> None:
+        self._ca_folder = ca_folder
+        self._known: dict[str, tuple[tuple[int, int, int], EnrolledTerminal | None]] = {}
+
+    def __getitem__(self, terminal: str) -> EnrolledTerminal:
+        if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
+            raise KeyError(terminal)
+        path = record_path(self._ca_folder, terminal)
+        try:
+            found = path.stat()
+        except OSError:
+            raise KeyError(terminal) from None
+        stamp = (found.st_mtime_ns, found.st_ino, found.st_size)
+        known = self._known.get(terminal)
+        if known is None or known[0] != stamp:
+            record = read_record(path)
+            if record is None or record.terminal != terminal:
+                log.warning("enrolment record %s does not read: terminal %s is not enrolled", path, terminal)
+                record = None
+            known = self._known[terminal] = (stamp, record)
+        if known[1] is None:
+            raise KeyError(terminal)
+        return known[1]
+
+    def __iter__(self) -> Iterator[str]:
+        folder = self._ca_folder / ENROLLED_FOLDER
+        if not folder.is_dir():
+            return iter(())
+        names = sorted(path.name.removesuffix(RECORD_SUFFIX) for path in folder.glob(f"*{RECORD_SUFFIX}"))
+        return iter([name for name in names if name in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

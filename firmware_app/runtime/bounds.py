@@ -1,0 +1,43 @@
+"""Bounds on the times in a verified center message: within the election day's reach, or the message is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from firmware_app.runtime.settings import RuntimeSettings
+from protocol.messages import Answer, Extension, ReserveAnswer
+
+DAY_MARGIN = timedelta(days=1)
+"""How far before the set opening a center time may lie (a first vote before the opening is impossible;
+a day of margin covers a district's clock and a test run the night before)."""
+
+
+def answer_time_problem(answer: Answer, settings: RuntimeSettings, now: datetime) -> str | None:
+    """Why the times in a verified answer cannot be right, or None. The center's time may differ from ours
+    (the opening check judges that); a duplicate's first vote must lie between the opening and the answer."""
+    earliest = settings.opens_at - DAY_MARGIN
+    latest = settings.closes_at + settings.longest_extension + DAY_MARGIN
+    center_time = answer.header.center_time
+    if not earliest <= center_time <= latest:
+        return "center time outside the election day"
+    body = answer.body
+    if isinstance(body, ReserveAnswer) and body.first_at is not None and not (
+        earliest <= body.first_at <= max(center_time, now) + settings.clock_tolerance
+    ):
+        return "first vote time outside the election day"
+    return None
+
+
+def extension_problem(extension: Extension, settings: RuntimeSettings, closes_at: datetime,
+                      now: datetime) -> str | None:
+    """Why a verified extension does not apply to us, or None: another district, issued before the day or
+    in our future, not later than the closing time we hold, or past the longest extension the rules allow."""
+    if extension.district != settings.identity.district:
+        return "another district"
+    if not settings.opens_at - DAY_MARGIN <= extension.issued_at <= now + settings.clock_tolerance:
+        return "issued outside the election day or in the future"
+    if extension.closes_at <= closes_at:
+        return "not later than the closing time held"
+    if extension.closes_at > settings.closes_at + settings.longest_extension:
+        return "past the longest extension allowed"
+    return None
