@@ -167,7 +167,8 @@ class BranchScript:
 
     def _settle(self, where: DemoTerminal) -> st.State:
         terminal = where.terminal
-        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.PrintFailed), timeout=20)
+        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.AnsweredLate, st.PrintFailed),
+                                  timeout=20)
         if isinstance(state, st.Committing):
             terminal.wait_for(st.Idle, timeout=15)
         return state
@@ -182,6 +183,8 @@ class BranchScript:
                 where.terminal.wait_for(st.Idle)
             case st.NoAnswer(reason=reason):
                 outcome = f"no slip: no usable answer ({reason.value})"
+            case st.AnsweredLate():
+                outcome = "no slip yet: the center answered after the deadline; the operator prints or voids"
             case st.PrintFailed(stage=stage):
                 outcome = f"no slip yet: printer failed {stage.value} printing"
             case st.DocumentRejected(message=message):

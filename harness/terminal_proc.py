@@ -73,6 +73,8 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
                 terminal.post(OperatorRetry())
             case st.NoAnswer():
                 terminal.post(OperatorRetry())
+            case st.AnsweredLate():
+                terminal.post(OperatorConfirmed())
             case st.RecoveryDecision(question=st.RecoveryQuestion.PRINT_OR_VOID):
                 terminal.post(OperatorRetry())
             case st.RecoveryDecision(inquiry_code=inquiry_code):

@@ -145,6 +145,15 @@ class NoAnswer:
 
 
 @dataclass(frozen=True)
+class AnsweredLate:
+    """The center's ELIGIBLE answer came after the screen said no slip: nothing prints by itself; the operator
+    prints now (the voter is still there, same inquiry code) or voids (the center frees the voter)."""
+
+    tx: Tx
+    inquiry_code: str
+
+
+@dataclass(frozen=True)
 class Refused:
     """The center said DUPLICATE, INELIGIBLE, VOIDED or REJECTED."""
 
@@ -203,6 +212,7 @@ State = (
     | PrinterNotReady
     | Reserving
     | NoAnswer
+    | AnsweredLate
     | Refused
     | Printing
     | PrintFailed
@@ -226,6 +236,7 @@ ALL_STATES: tuple[type[State], ...] = (
     PrinterNotReady,
     Reserving,
     NoAnswer,
+    AnsweredLate,
     Refused,
     Printing,
     PrintFailed,

@@ -75,6 +75,7 @@ from firmware_app.flow.events import (
 )
 from firmware_app.flow.states import (
     ALL_STATES,
+    AnsweredLate,
     AwaitingConfirmation,
     CheckingPrinter,
     Closing,
@@ -423,8 +424,10 @@ def _printer_checked(state: CheckingPrinter, event: PrinterChecked) -> Step:
 # --- the center's answer ---------------------------------------------------------------------------
 
 
-@_on((Reserving, NoAnswer), ReserveAnswered, Printing, Refused, RecoveryDecision)
+@_on(Reserving, ReserveAnswered, Printing, Refused, RecoveryDecision)
+@_on(NoAnswer, ReserveAnswered, AnsweredLate, Refused)
 def _answered(state: Reserving | NoAnswer, event: ReserveAnswered) -> Step:
+    """In NoAnswer the screen has said "no slip": an ELIGIBLE answer then never prints by itself (§2 rule 2)."""
     tx = state.tx
     if event.tx_id != tx.tx_id:
         return _stay(state, "answer for another transaction")
@@ -433,6 +436,8 @@ def _answered(state: Reserving | NoAnswer, event: ReserveAnswered) -> Step:
         case ReserveOutcome.ELIGIBLE if answer.inquiry_code is not None:
             code = answer.inquiry_code
             record = RecordStage(tx.tx_id, TxStage.ELIGIBLE, code)
+            if isinstance(state, NoAnswer):
+                return Step(AnsweredLate(tx, code), (record, Show(texts.ANSWERED_LATE), Indicate(Signal.FAULT)))
             if tx.recovered:
                 return Step(RecoveryDecision(tx, code, RecoveryQuestion.PRINT_OR_VOID, False),
                             (record, Show(texts.RECOVERY_PRINT_OR_VOID), Indicate(Signal.FAULT)))
@@ -485,6 +490,23 @@ def _retry_reserve(state: NoAnswer, _event: OperatorRetry) -> Step:
 def _cancel_reservation(state: Reserving | NoAnswer, _event: Event) -> Step:
     reason = VoidReason.NO_ANSWER if isinstance(state, NoAnswer) else VoidReason.OPERATOR_CANCELLED
     return _void(state.tx, reason)
+
+
+# --- a late ELIGIBLE answer: the operator prints now or voids ----------------------------------------
+# Print is OperatorConfirmed only (the CONFIRM button): not OperatorRetry, which NoAnswer accepts, so that a
+# retry pressed just before the late answer arrived cannot print. Void is any of the three void events.
+
+
+@_on(AnsweredLate, OperatorConfirmed, Printing)
+def _print_late(state: AnsweredLate, _event: OperatorConfirmed) -> Step:
+    return _print(state.tx, state.inquiry_code, reprint=False)
+
+
+@_on(AnsweredLate, OperatorVoid, Idle)
+@_on(AnsweredLate, OperatorRejected, Idle)
+@_on(AnsweredLate, OperatorCancelled, Idle)
+def _void_late(state: AnsweredLate, _event: Event) -> Step:
+    return _void(state.tx, VoidReason.NO_ANSWER)
 
 
 # --- deadlines -------------------------------------------------------------------------------------
@@ -547,7 +569,8 @@ def _void_after_print_failure(state: PrintFailed, _event: Event) -> Step:
 
 
 @_on(RecoveryDecision, OperatorRetry, Printing)
-def _recovery_print(state: RecoveryDecision, _event: OperatorRetry) -> Step:
+@_on(RecoveryDecision, OperatorConfirmed, Printing)
+def _recovery_print(state: RecoveryDecision, _event: Event) -> Step:
     if state.question is not RecoveryQuestion.PRINT_OR_VOID:
         return _stay(state, "answer whether the slip came out first")
     return _print(state.tx, state.inquiry_code, reprint=state.reprint)
@@ -571,6 +594,15 @@ def _recovery_slip_missing(state: RecoveryDecision, _event: SlipMissing) -> Step
 
 @_on(RecoveryDecision, OperatorVoid, Idle)
 def _recovery_void(state: RecoveryDecision, _event: OperatorVoid) -> Step:
+    return _void(state.tx, VoidReason.VOTER_LEFT)
+
+
+@_on(RecoveryDecision, OperatorRejected, Idle)
+@_on(RecoveryDecision, OperatorCancelled, Idle)
+def _recovery_void_by_button(state: RecoveryDecision, _event: Event) -> Step:
+    """The REJECT and CANCEL buttons void only for print-or-void; whether a slip came out needs its own answer."""
+    if state.question is not RecoveryQuestion.PRINT_OR_VOID:
+        return _stay(state, "answer whether the slip came out first")
     return _void(state.tx, VoidReason.VOTER_LEFT)
 
 

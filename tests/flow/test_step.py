@@ -50,11 +50,14 @@ def test_a_slip_is_printed_only_for_an_eligible_answer_already_held(state: st.St
     if not prints:
         return
     match state:
-        case st.Reserving() | st.NoAnswer():
+        case st.Reserving():
             assert isinstance(event, ev.ReserveAnswered)
             assert event.tx_id == state.tx.tx_id and not state.tx.recovered
             assert event.answer.outcome is ReserveOutcome.ELIGIBLE
             assert prints[0].inquiry_code == event.answer.inquiry_code
+        case st.AnsweredLate():
+            assert isinstance(event, ev.OperatorConfirmed), "a late answer prints only when the operator says so"
+            assert prints[0].inquiry_code == state.inquiry_code
         case st.PrintFailed() | st.RecoveryDecision():
             assert prints[0].inquiry_code == state.inquiry_code
         case _:
@@ -122,10 +125,11 @@ def test_no_answer_in_time_means_no_slip_and_the_operator_decides() -> None:
     assert void.state == st.Idle() and fx.SendVoid(s.TX, VoidReason.NO_ANSWER) in void.effects
 
 
-def test_a_late_eligible_answer_after_the_deadline_still_prints_the_same_code() -> None:
+def test_a_late_eligible_answer_after_the_deadline_prints_nothing_and_asks_the_operator() -> None:
     result = step(st.NoAnswer(s.SMART_TX, st.NoAnswerReason.TIMED_OUT),
                   ev.ReserveAnswered(s.TX, s.answer(ReserveOutcome.ELIGIBLE)))
-    assert result.state == st.Printing(s.SMART_TX, s.CODE, reprint=False)
+    assert result.state == st.AnsweredLate(s.SMART_TX, s.CODE)
+    assert not any(isinstance(e, fx.PrintSlip) for e in result.effects), "the late answer printed by itself"
 
 
 def test_an_unverifiable_answer_never_prints() -> None:
