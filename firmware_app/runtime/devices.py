@@ -1,8 +1,11 @@
-"""Device jobs run on the worker threads; each ends by posting one event, whatever happened."""
+"""Device jobs run on the worker threads; each ends by posting one event, whatever happened.
+
+A driver returns device trouble as a status value; an exception from it is a bug. The job then posts
+the "not ready" event the flow expects (so the voter's screen moves on) and reports the fault, which the
+loop audits as an alarm: a bug never passes as a paper-out."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from firmware_app.flow.events import (
@@ -22,47 +25,47 @@ from firmware_app.runtime.ports import FaceCheck
 from firmware_app.slip import SlipContent, compose_slip
 from hal.printer import Printed, Printer, PrintFailed, PrintStage
 
-log = logging.getLogger(__name__)
-
 Post = Callable[[Event], None]
+Fault = Callable[[str, Exception], None]
+"""Report a bug met on a device thread: which job, and the exception (its type and place are kept)."""
 
 
-def read_card(reader: DocumentReader, post: Post) -> None:
+def read_card(reader: DocumentReader, post: Post, fault: Fault) -> None:
     try:
         result: Document | DocumentRefusal = reader.read()
-    except Exception:
-        log.exception("document reader failed")
+    except Exception as exc:
+        fault("document reader", exc)
         result = DocumentRefusal(DocumentProblem.UNREADABLE, "کارت خوانده نشد؛ دوباره وارد کنید.")
     post(DocumentPresented(requests.new_id(), result) if isinstance(result, Document)
          else DocumentUnacceptable(result))
 
 
-def check_printer(printer: Printer, tx_id: str, post: Post) -> None:
+def check_printer(printer: Printer, tx_id: str, post: Post, fault: Fault) -> None:
     try:
         status = printer.status()
-    except Exception:
-        log.exception("printer status failed")
+    except Exception as exc:
+        fault("printer status", exc)
         post(PrinterChecked(tx_id, False, "internal error"))
         return
     post(PrinterChecked(tx_id, status.can_print, status.detail or status.state.value))
 
 
-def check_face(face_check: FaceCheck, tx_id: str, photo: bytes, post: Post) -> None:
+def check_face(face_check: FaceCheck, tx_id: str, photo: bytes, post: Post, fault: Fault) -> None:
     try:
         outcome = face_check(photo)
-    except Exception:
-        log.exception("face check failed")
+    except Exception as exc:
+        fault("face check", exc)
         post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, "خطای داخلی بررسی چهره"))
         return
     post(FaceChecked(tx_id, outcome.verdict, outcome.distance, outcome.message))
 
 
 def print_slip(printer: Printer, slip: SlipContent, width_dots: int, tx_id: str, post: Post,
-               faults: FaultPoints) -> None:
+               faults: FaultPoints, fault: Fault) -> None:
     try:
         result = printer.print_document(compose_slip(slip, width_dots))
-    except Exception:
-        log.exception("printing failed")
+    except Exception as exc:
+        fault("printing", exc)
         post(PrintUnsuccessful(tx_id, PrintStage.DURING, "internal error"))
         return
     faults.reached(f"printer returned {type(result).__name__}")

@@ -24,14 +24,19 @@ class Health:
 HealthCheck = Callable[[], Health]
 
 
-def run_self_test(checks: Sequence[HealthCheck]) -> tuple[SelfTestFinished, list[Health]]:
-    """Run every check (a failing check is a problem, not a crash) and sort the findings."""
+def run_self_test(checks: Sequence[HealthCheck], fault: Callable[[str, Exception], None] | None = None
+                  ) -> tuple[SelfTestFinished, list[Health]]:
+    """Run every check and sort the findings. A check that raises is a bug: its component counts as failed
+    (essential, so the polls do not open on it) and the fault is reported, to be audited as an alarm."""
     results = []
     for check in checks:
         try:
             results.append(check())
         except Exception as exc:
-            results.append(Health(getattr(check, "__name__", "device"), False, True, type(exc).__name__))
+            name = getattr(check, "__name__", "device")
+            results.append(Health(name, False, True, f"fault: {type(exc).__name__}"))
+            if fault is not None:
+                fault(f"health check {name}", exc)
     problems = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and h.essential)
     warnings = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and not h.essential)
     return SelfTestFinished(problems, warnings), results

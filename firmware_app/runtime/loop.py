@@ -79,11 +79,19 @@ class _Tick:
 
 
 @dataclass(frozen=True)
+class _DeviceFault:
+    """A bug met on a device thread, to be audited by the loop (which alone writes the journal)."""
+
+    handling: str
+    place: str
+
+
+@dataclass(frozen=True)
 class _Stop:
     pass
 
 
-_Message = Event | _Received | _CardChanged | _Tick | _Stop
+_Message = Event | _Received | _CardChanged | _Tick | _DeviceFault | _Stop
 
 
 class Runtime:
@@ -194,6 +202,8 @@ class Runtime:
                 self._heartbeat()
                 self._resend_unanswered()
                 self._close_if_due()
+            case _DeviceFault(handling=handling, place=place):
+                self._record_fault(handling, place)
             case _Stop():
                 pass
             case _:
@@ -202,9 +212,15 @@ class Runtime:
     def _alarm(self, handling: str, exc: Exception) -> None:
         """A bug met while handling a message: the state stays as it was (a step that raised changed
         nothing), the journal records the alarm, and the loop goes on with the next message."""
+        self._record_fault(handling, fault_place(exc))
+
+    def device_fault(self, handling: str, exc: Exception) -> None:
+        """Called on a device thread when a driver raised (a bug, not a device status): the loop audits it."""
+        self._queue.put(_DeviceFault(handling, fault_place(exc)))
+
+    def _record_fault(self, handling: str, place: str) -> None:
         self.faults += 1
-        place = fault_place(exc)
-        log.error("ALARM: handling %s raised %s; the state is unchanged", handling, place)
+        log.error("ALARM: handling %s raised %s", handling, place)
         try:
             with self.journal.atomic():
                 self.journal.audit(self._clock(), "fault", {"handling": handling, "fault": place})
@@ -311,21 +327,21 @@ class Runtime:
     def _card(self, change: CardEvent) -> None:
         match change:
             case CardEvent.INSERTED if isinstance(self._state, Idle) and self._devices.reader is not None:
-                self._workers.submit(devices.read_card, self._devices.reader, self.post)
+                self._workers.submit(devices.read_card, self._devices.reader, self.post, self.device_fault)
             case CardEvent.REMOVED:
                 self._dispatch(CardRemoved())
             case _:
                 log.info("card reader: %s", change.value)
 
     def check_printer(self, tx_id: str) -> None:
-        self._workers.submit(devices.check_printer, self._devices.printer, tx_id, self.post)
+        self._workers.submit(devices.check_printer, self._devices.printer, tx_id, self.post, self.device_fault)
 
     def check_face(self, tx_id: str, photo: bytes) -> None:
         face_check = self._devices.face_check
         if face_check is None:
             self.post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, "دوربین نصب نیست"))
             return
-        self._workers.submit(devices.check_face, face_check, tx_id, photo, self.post)
+        self._workers.submit(devices.check_face, face_check, tx_id, photo, self.post, self.device_fault)
 
     def run_self_test(self) -> None:
         def link() -> Health:
@@ -336,11 +352,11 @@ class Runtime:
             return Health("چاپگر", status.can_print, True, status.detail or status.state.value)
 
         checks = [printer, link, *self._devices.health_checks]
-        self._workers.submit(lambda: self.post(run_self_test(checks)[0]))
+        self._workers.submit(lambda: self.post(run_self_test(checks, self.device_fault)[0]))
 
     def print_slip(self, tx_id: str, slip: SlipContent) -> None:
         self._workers.submit(devices.print_slip, self._devices.printer, slip, self._devices.paper_width_dots,
-                             tx_id, self.post, self._faults)
+                             tx_id, self.post, self._faults, self.device_fault)
 
     def print_report(self, kind: ReportKind, counts: CloseCounts, at: datetime) -> None:
         settings = self.settings
@@ -351,7 +367,12 @@ class Runtime:
                                    else compose_closing_report(header, counts, width))
 
         def job() -> None:
-            result = self._devices.printer.print_document(document)
+            try:
+                result = self._devices.printer.print_document(document)
+            except Exception as exc:
+                self.device_fault(f"printing the {kind.value} report", exc)
+                self.post(ReportNotPrinted(kind, "internal error"))
+                return
             if isinstance(result, Printed):
                 self.post(ReportPrinted(kind))
             else:

@@ -100,11 +100,13 @@ def test_the_device_worker_is_handed_back_and_the_flow_shows_the_timeout(
     slot.insert(chip)
     reader = CardDocumentReader(slot, anchors, limits=HOSTILE_LIMITS)
     posted: list[Event] = []
+    faults: list[tuple[str, Exception]] = []
     with ThreadPoolExecutor(max_workers=1) as worker:
-        worker.submit(read_card, reader, posted.append)
+        worker.submit(read_card, reader, posted.append, lambda where, exc: faults.append((where, exc)))
         after = worker.submit(lambda: "the worker is free")
         assert after.result(timeout=HOSTILE_LIMITS.deadline_s + MARGIN_S) == "the worker is free"
     event = posted[0]
+    assert not faults, f"a timed-out read is a device status, not a fault: {faults}"
     assert isinstance(event, DocumentUnacceptable) and event.refusal.problem is DocumentProblem.TIMED_OUT
     rejected = step(Idle(), event)
     assert isinstance(rejected.state, DocumentRejected)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.flow import states as st
-from firmware_app.flow.events import ClosePollsRequested, OperatorConfirmed, TxStage
+from firmware_app.flow.events import ClosePollsRequested, ClosingExtended, OperatorConfirmed, TxStage
 from harness.district import VirtualDistrict
 from protocol.messages import Extension, RequestKind
 from protocol.seal import generate_signing_key, sign_extension
@@ -64,11 +64,16 @@ def test_the_polls_close_at_the_extended_hour_and_the_center_keeps_the_closing_r
 def test_a_forged_or_earlier_extension_changes_nothing(
     district: VirtualDistrict, make_terminal: TerminalFactory
 ) -> None:
-    """Had the forged (+5 h) broadcast been taken, the genuine later one (+30 min) would not be."""
+    """The forged (+5 h) and the earlier (-1 h) broadcasts are refused and audited; only the genuine later
+    one (+30 min) moves the closing time, so it never moves backwards nor to a forged hour on the way."""
     terminal = make_terminal(closes_at=datetime.now(UTC) + CLOSES_IN)
     closes_at = terminal.runtime.closes_at
     _forged_then_genuine(district, closes_at)
     terminal.wait_until(lambda: terminal.runtime.closes_at == closes_at + timedelta(minutes=30))
+    applied = [event.until for _before, event, _step in terminal.history if isinstance(event, ClosingExtended)]
+    assert applied == [closes_at + timedelta(minutes=30)], f"the closing time moved through {applied}"
+    refused = [e for e in terminal.journal.audit_entries() if e.kind == "broadcast_refused"]
+    assert len(refused) == 2, f"the forged and the earlier extension were not both refused: {refused}"
 
 
 def _forged_then_genuine(district: VirtualDistrict, closes_at: datetime) -> None:
