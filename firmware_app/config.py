@@ -135,6 +135,6 @@ def _read_limits(values: dict[tuple[str, str], Any], problems: list[str]) -> Rea
 def _zone(name: str, problems: list[str]) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         problems.append(f"[terminal] timezone: unknown zone {name!r}")
         return ZoneInfo("UTC")

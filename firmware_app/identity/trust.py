@@ -56,12 +56,14 @@ class TrustAnchors:
 def verify_signer(signer: x509.Certificate, anchors: TrustAnchors, at: datetime) -> ChainFailure | None:
     """None when `signer` is issued by a trust anchor and both are valid at `at` (UTC).
 
-    `cryptography` parses certificate fields lazily, so a damaged field raises only when read: that is a
-    malformed certificate, refused like any other failure of the chain.
+    `cryptography` parses certificate fields lazily, so a damaged field raises only when read, and not
+    only ValueError (a name attribute of the wrong string type for its OID raises TypeError, found by
+    the long fuzz campaign): whatever it raises, that is a malformed certificate, refused like any other
+    failure of the chain.
     """
     try:
         return _verify_signer(signer, anchors, at)
-    except ValueError as exc:
+    except Exception as exc:  # the library failing on the card's bytes: a refusal, never an escape
         return ChainFailure(ChainProblem.MALFORMED_CERTIFICATE, type(exc).__name__)
 
 

@@ -37,6 +37,7 @@ def test_the_shipped_example_is_a_valid_config() -> None:
         (lambda d: d["broker"].update(port="8883"), "[broker] port: must be int"),
         (lambda d: d["broker"].update(port=70000), "[broker] port: 1-65535"),
         (lambda d: d["terminal"].update(timezone="Mars/Olympus"), "[terminal] timezone: unknown zone"),
+        (lambda d: d["terminal"].update(timezone="Asia"), "[terminal] timezone: unknown zone"),
         (lambda d: d["gpio"].update(enabled="yes"), "[gpio] enabled: must be bool"),
         (lambda d: d.update(card=[]), "[card]: must be a table"),
     ],
