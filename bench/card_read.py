@@ -10,12 +10,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from drivers.pcsc.reader import PcscCardReader
+from drivers.pcsc.session import LinkSession
 from firmware_app.identity.document import Document
 from firmware_app.identity.nid_v1 import CHALLENGE_LENGTH, NidV1Profile
 from firmware_app.identity.profile import CardContent
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import CardSession, PcscCardReader, ReaderState
+from hal.card_reader import ReaderState
 from harness.card.chip import VirtualChip
 from harness.card.holder import synthetic_holder
 from harness.card.issue import issue_card
@@ -45,7 +47,7 @@ def wire_bytes(transcript: list[tuple[bytes, bytes]]) -> int:
 def read_once(reader: PcscCardReader) -> tuple[float, CardContent]:
     start = time.perf_counter()
     session = reader.connect()
-    assert isinstance(session, CardSession), f"cannot connect: {session}"
+    assert isinstance(session, LinkSession), f"cannot connect: {session}"
     try:
         content = NidV1Profile().read(session, os.urandom(CHALLENGE_LENGTH))
     finally:

@@ -15,8 +15,7 @@ from joserfc.jwk import OKPKey
 
 from center.enrolled import EnrolledTerminal, write_record
 from center.pki import DistrictCa, IssuedKind, issue_terminal, register
-from protocol.seal import load_key
-from provisioning.enrolment import (
+from protocol.enrolment import (
     BUNDLE_VERSION,
     Enrolment,
     sign_bundle,
@@ -24,6 +23,7 @@ from provisioning.enrolment import (
     valid_clock,
     valid_name,
 )
+from protocol.seal import load_key
 
 DEFAULT_VALIDITY = timedelta(days=10)
 

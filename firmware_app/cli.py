@@ -32,7 +32,8 @@ BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_ex
 
 
 def _plug_ins() -> dict[str, EntryPoint]:
-    """Commands other packages register (the harness registers `demo`; a production image ships without it)."""
+    """Commands other installed packages register (this distribution registers none; the demo is run from
+    the source tree, `python -m harness.demo`)."""
     return {point.name: point for point in entry_points(group="kiosk.commands")}
 
 

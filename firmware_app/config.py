@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from drivers.escpos import PROFILES
+from hal.backends import PRINTER_PROFILES
 from hal.card_reader import ReadLimits
 
 _SECTIONS: dict[str, dict[str, type]] = {
@@ -84,8 +84,8 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
             values[(section, key)] = value
     zone = _zone(values.get(("terminal", "timezone"), "Asia/Tehran"), problems)
     profile = values.get(("printer", "profile"))
-    if profile is not None and profile not in PROFILES:
-        problems.append(f"[printer] profile: one of {sorted(PROFILES)}")
+    if profile is not None and profile not in PRINTER_PROFILES:
+        problems.append(f"[printer] profile: one of {sorted(PRINTER_PROFILES)}")
     port = values.get(("broker", "port"), 0)
     if ("broker", "port") in values and not 1 <= port <= 65535:
         problems.append("[broker] port: 1-65535")

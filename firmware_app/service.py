@@ -14,10 +14,6 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from drivers.camera.capture import CaptureConfig
-from drivers.camera.source import parse_source
-from drivers.escpos import SerialPrinter, profile_named
-from drivers.gpio.pins import GpioPins
 from firmware_app.config import ConfigProblems, TerminalConfig, load_config
 from firmware_app.flow.events import DeadlineKind
 from firmware_app.identity.face import FaceMatcher
@@ -31,10 +27,8 @@ from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal
 from firmware_app.version import VERSION, software_hash
-from hal.buttons import open_buttons
-from hal.camera import Camera, open_camera
-from hal.card_reader import PcscCardReader
-from hal.indicators import open_indicators
+from hal import backends
+from hal.camera import Camera
 from protocol import logs
 from protocol.mqtt import BrokerAddress
 from protocol.sd_notify import SystemdNotifier
@@ -82,22 +76,21 @@ def build_terminal(config: TerminalConfig, config_bytes: bytes, installation: In
         config_hash=hashlib.sha256(config_bytes).hexdigest(), opens_at=opens_at, closes_at=closes_at,
         deadlines=DEADLINES,
     )
-    profile = profile_named(config.printer_profile)
-    reader = CardDocumentReader(PcscCardReader(config.card_reader, config.extended_reads),
+    reader = CardDocumentReader(backends.open_card_reader(config.card_reader, config.extended_reads),
                                 TrustAnchors.load(installation.csca_path), limits=config.card_read_limits)
     checks: list[HealthCheck] = [reader_health(reader)]
     camera: Camera | None = None
     face_check = None
     if config.camera_source is not None:
-        camera = open_camera(CaptureConfig(source=parse_source(config.camera_source)))
+        camera = backends.open_camera(config.camera_source)
         camera.start()
         face_check = CameraFaceCheck(camera, FaceMatcher())
         checks.append(camera_health(camera))
-    pins = GpioPins()
     devices = Devices(
-        printer=SerialPrinter(config.printer_device, profile), paper_width_dots=profile.dots_per_line,
-        reader=reader, buttons=open_buttons(pins) if config.gpio else None,
-        indicators=open_indicators(pins) if config.gpio else None, face_check=face_check, health_checks=checks,
+        printer=backends.open_printer(config.printer_device, config.printer_profile),
+        paper_width_dots=backends.paper_width_dots(config.printer_profile),
+        reader=reader, buttons=backends.open_buttons() if config.gpio else None,
+        indicators=backends.open_indicators() if config.gpio else None, face_check=face_check, health_checks=checks,
     )
     runtime: Runtime | None = None
 

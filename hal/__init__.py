@@ -1,1 +1,1 @@
-"""Device interfaces the application sees; status as values; backends chosen in one place."""
+"""Device interfaces the application sees; status as values; backends opened in one place, `hal.backends`."""

@@ -1,13 +1,36 @@
-"""Indicators interface: one pattern at a time on the status lamps and buzzer; the patterns are a table."""
+"""Indicators interface: one pattern at a time on the status lamps and buzzer; the patterns are a table.
+The GPIO backend (`drivers.gpio.indicators`) is opened by `hal.backends`."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from drivers.gpio.outputs import Beep, GpioOutputs, Lamp, LampMode
-from drivers.gpio.pins import GpioPins
+
+class Lamp(enum.StrEnum):
+    READY = "ready"
+    BUSY = "busy"
+    ERROR = "error"
+
+
+class LampMode(enum.StrEnum):
+    OFF = "off"
+    ON = "on"
+    BLINK = "blink"
+
+
+@dataclass(frozen=True)
+class Beep:
+    """`count` tones of `on_s`, each followed by `off_s` of silence."""
+
+    on_s: float
+    off_s: float
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.on_s <= 0 or self.off_s <= 0 or self.count < 1:
+            raise ValueError("a beep needs positive times and at least one tone")
 
 
 class IndicatorPattern(enum.StrEnum):
@@ -44,23 +67,3 @@ class Indicators(Protocol):
     def show(self, pattern: IndicatorPattern) -> None: ...
 
     def close(self) -> None: ...
-
-
-class GpioIndicators:
-    """Indicators on GPIO lamps and a buzzer."""
-
-    def __init__(self, outputs: GpioOutputs) -> None:
-        self._outputs = outputs
-
-    def show(self, pattern: IndicatorPattern) -> None:
-        signal = SIGNALS[pattern]
-        self._outputs.set_lamps({Lamp.READY: signal.ready, Lamp.BUSY: signal.busy, Lamp.ERROR: signal.error})
-        self._outputs.beep(signal.beep)
-
-    def close(self) -> None:
-        self._outputs.close()
-
-
-def open_indicators(pins: GpioPins, pin_factory: Any = None) -> Indicators:
-    """The one place the indicator backend is built; `pin_factory` None means GPIOZERO_PIN_FACTORY decides."""
-    return GpioIndicators(GpioOutputs(pins, pin_factory))

@@ -6,7 +6,8 @@ import random
 import time
 
 from center.eligibility import VoterRecord
-from hal.card_reader import PcscCardReader, ReaderState
+from drivers.pcsc.reader import PcscCardReader
+from hal.card_reader import ReaderState
 from harness.card.chip import VirtualChip
 from harness.card.holder import CardHolder, synthetic_face_jpeg
 from harness.card.issue import issue_card

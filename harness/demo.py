@@ -1,4 +1,4 @@
-"""`kiosk demo`: a whole virtual branch (two terminals, the district center, virtual hardware) serving voters."""
+"""`make demo` (`python -m harness.demo`): a whole virtual branch (two terminals, the district center, virtual hardware) serving voters."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from drivers.pcsc.reader import PcscCardReader
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
 from firmware_app.flow.states import PollsClosed, PollsNotOpen
@@ -21,7 +22,6 @@ from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.runtime.health import camera_health, reader_health
 from firmware_app.store.journal import Journal
-from hal.card_reader import PcscCardReader
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import write_all_cases
@@ -59,7 +59,7 @@ class DemoReport:
 
 
 def command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kiosk demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.demo", description=__doc__)
     parser.add_argument("--voters", type=int, default=12, help="ordinary voters to serve (default 12)")
     parser.add_argument("--seed", type=int, default=1403, help="seed of the synthetic roll and script")
     parser.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for journals, logs, slips")

@@ -7,8 +7,9 @@ import time
 from gpiozero.pins.mock import MockFactory
 
 from drivers.gpio.pins import GpioPins
-from hal.buttons import Buttons, open_buttons
-from hal.indicators import Indicators, open_indicators
+from hal.backends import open_buttons, open_indicators
+from hal.buttons import Buttons
+from hal.indicators import Indicators
 
 PRESS_S = 0.05
 

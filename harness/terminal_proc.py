@@ -18,8 +18,8 @@ from firmware_app.flow.events import (
     SlipMissing,
 )
 from firmware_app.identity.document import Document
-from firmware_app.runtime.faults import KillAtPoint
 from hal.printer import PrintStage
+from harness.faults import KillAtPoint
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol.messages import DocumentKind
 from protocol.mqtt import BrokerAddress

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from joserfc.jwk import OKPKey
 
+from protocol.enrolment import signing_key_extension, valid_name
 from protocol.seal import generate_signing_key, load_key, public_part
-from provisioning.enrolment import signing_key_extension, valid_name
 from provisioning.refusals import Problem, ProvisioningRefusal
 
 TLS_KEY = "tls.key"

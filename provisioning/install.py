@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from joserfc.jwk import OKPKey
 
+from protocol.enrolment import BundleFault, Enrolment, open_bundle
 from provisioning.device import DeviceKeys, load_device
-from provisioning.enrolment import BundleFault, Enrolment, open_bundle
 from provisioning.refusals import Problem, ProvisioningRefusal
 
 INSTALLED = "installed"

@@ -9,10 +9,10 @@ from pathlib import Path
 from cryptography import x509
 from joserfc.jwk import OKPKey
 
+from protocol.enrolment import Enrolment
 from protocol.mqtt import TlsFiles
 from protocol.seal import load_key
 from provisioning.device import load_device
-from provisioning.enrolment import Enrolment
 from provisioning.install import (
     BUNDLE,
     CA_CERT,

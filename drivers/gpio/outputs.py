@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, assert_never
 
 from gpiozero import LED, Buzzer
 
 from drivers.gpio.pins import GpioPins
-
-
-class Lamp(enum.StrEnum):
-    READY = "ready"
-    BUSY = "busy"
-    ERROR = "error"
-
-
-class LampMode(enum.StrEnum):
-    OFF = "off"
-    ON = "on"
-    BLINK = "blink"
-
-
-@dataclass(frozen=True)
-class Beep:
-    """`count` tones of `on_s`, each followed by `off_s` of silence."""
-
-    on_s: float
-    off_s: float
-    count: int
-
-    def __post_init__(self) -> None:
-        if self.on_s <= 0 or self.off_s <= 0 or self.count < 1:
-            raise ValueError("a beep needs positive times and at least one tone")
-
+from hal.indicators import Beep, Lamp, LampMode
 
 BLINK_S = 0.5
 

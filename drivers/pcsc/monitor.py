@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.pcsc import scard
-from drivers.pcsc.errors import LinkError, LinkProblem
-
-
-class ReaderEvent(enum.StrEnum):
-    CARD_INSERTED = "card_inserted"
-    CARD_REMOVED = "card_removed"
-    READER_GONE = "reader_gone"
-    READER_BACK = "reader_back"
-    SERVICE_GONE = "service_gone"
-    SERVICE_BACK = "service_back"
+from hal.card_reader import ReaderEvent
+from hal.link_errors import LinkError, LinkProblem
 
 
 @dataclass(frozen=True)

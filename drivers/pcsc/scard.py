@@ -7,7 +7,7 @@ from typing import Any
 
 from smartcard import scard
 
-from drivers.pcsc.errors import LinkError, LinkProblem
+from hal.link_errors import LinkError, LinkProblem
 
 _MASK = 0xFFFFFFFF
 _PROBLEMS = {

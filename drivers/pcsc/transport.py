@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drivers.pcsc.apdu import (
+from hal.apdu import (
     EXTENDED_MAX_LE,
     SHORT_MAX_LE,
     CommandApdu,
@@ -14,8 +14,8 @@ from drivers.pcsc.apdu import (
     classify,
     parse_response,
 )
-from drivers.pcsc.budget import ReadBudget
-from drivers.pcsc.errors import LinkError, LinkProblem
+from hal.link_errors import LinkError, LinkProblem
+from hal.read_budget import ReadBudget
 
 Transmit = Callable[[bytes], bytes | LinkError]
 

@@ -6,8 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from firmware_app.flow.states import FaceVerdict, PollsPhase, ReportKind
+from firmware_app.flow.states import PollsPhase, ReportKind
 from firmware_app.identity.document import Document, DocumentRefusal
+from firmware_app.identity.verdict import FaceVerdict
 from hal.printer import PrintStage
 from protocol.messages import CommitOutcome, DocumentKind, ReserveAnswer, VoidOutcome
 

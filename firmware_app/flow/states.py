@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from firmware_app.identity.document import Document
+from firmware_app.identity.verdict import FaceVerdict as FaceVerdict  # noqa: PLC0414 (re-exported: a flow value)
 from hal.printer import PrintStage
 from protocol.messages import DocumentKind, ReserveOutcome
 
@@ -24,15 +25,6 @@ class RecoveryQuestion(enum.StrEnum):
 
     PRINT_OR_VOID = "print_or_void"
     DID_SLIP_COME_OUT = "did_slip_come_out"
-
-
-class FaceVerdict(enum.StrEnum):
-    """The face check's advice; the operator decides, and confirming a NO_MATCH needs the override."""
-
-    PENDING = "pending"
-    MATCH = "match"
-    NO_MATCH = "no_match"
-    UNAVAILABLE = "unavailable"
 
 
 class ReportKind(enum.StrEnum):

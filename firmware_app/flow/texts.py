@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from firmware_app.slip.persian import IRAN
 from protocol.messages import IneligibleReason
 from protocol.national_code import to_persian_digits
+
+IRAN = ZoneInfo("Asia/Tehran")
+"""The zone of the times the operator reads (the flow keeps its own; the slip's is in `slip.persian`)."""
 
 POLLS_NOT_OPEN_YET = "رأی‌گیری هنوز آغاز نشده است؛ ساعت آغاز: {time}."
 SELF_TEST = "آزمون دستگاه‌ها پیش از آغاز رأی‌گیری…"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from firmware_app.flow.states import FaceVerdict
 from firmware_app.identity.face import CardPhotoRefusal, FaceMatch, FaceMatcher, MatchVerdict, QualityRefusal
+from firmware_app.identity.verdict import FaceVerdict
 from hal.camera import Camera, CameraState, CameraStatus
 
 ATTEMPTS = 5

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import PcscCardReader, ReadLimits
+from hal.backends import open_card_reader
+from hal.card_reader import ReadLimits
 
 _KEYS = frozenset({"csca_path", "reader", "extended_reads", "read_deadline_s", "max_apdus_per_read"})
 
@@ -53,5 +54,5 @@ def open_card_document_reader(settings: CardSettings) -> CardDocumentReader:
     """The PC/SC document reader; loading the trust anchors fails start-up if the CSCA file is unusable."""
     anchors = TrustAnchors.load(settings.csca_path)
     return CardDocumentReader(
-        PcscCardReader(settings.reader, settings.extended_reads), anchors, limits=settings.limits
+        open_card_reader(settings.reader, settings.extended_reads), anchors, limits=settings.limits
     )

@@ -17,8 +17,8 @@ from firmware_app.flow.events import (
     PrintSucceeded,
     PrintUnsuccessful,
 )
-from firmware_app.flow.states import FaceVerdict
 from firmware_app.identity.document import Document, DocumentProblem, DocumentReader, DocumentRefusal
+from firmware_app.identity.verdict import FaceVerdict
 from firmware_app.runtime import requests
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.ports import FaceCheck

@@ -29,9 +29,10 @@ from firmware_app.flow.events import (
     ReportPrinted,
     TamperDetected,
 )
-from firmware_app.flow.states import FaceVerdict, Idle, PollsSuspended, ReportKind, Starting, State
+from firmware_app.flow.states import Idle, PollsSuspended, ReportKind, Starting, State
 from firmware_app.flow.step import Step, step
 from firmware_app.identity.document import CardEvent
+from firmware_app.identity.verdict import FaceVerdict
 from firmware_app.runtime import devices, requests
 from firmware_app.runtime.answers import answer_event
 from firmware_app.runtime.bounds import answer_time_problem, extension_problem

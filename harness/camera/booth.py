@@ -6,7 +6,8 @@ import threading
 
 from drivers.camera.capture import CaptureConfig
 from drivers.camera.source import CameraSource
-from hal.camera import Camera, CameraState, CameraStatus, Frame, open_camera
+from hal.backends import open_camera
+from hal.camera import Camera, CameraState, CameraStatus, Frame
 
 
 class CameraBooth:

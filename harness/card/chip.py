@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from drivers.pcsc.apdu import CommandApdu
 from drivers.pcsc.atr import build_atr
 from firmware_app.identity import nid_v1, tlv
 from firmware_app.identity.active_auth import sign_challenge
+from hal.apdu import CommandApdu
 from harness.card.issue import CardImage, sign_security_object
 from harness.card.pki import Authority
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from drivers.pcsc.card_io import CardIo
+from drivers.pcsc.session import LinkSession
 from hal.card_reader import (
-    CardIo,
     CardReaderStatus,
     CardSession,
     LinkError,
@@ -60,7 +61,7 @@ class InProcessReader:
             return LinkError(LinkProblem.NO_CARD, "no card in the in-process slot")
         if not self.io.wait_idle(budget.remaining()):
             return budget.timed_out("the slot is still held by a card that stopped answering")
-        return CardSession(_Link(self, chip), budget=budget, io=self.io)
+        return LinkSession(_Link(self, chip), budget=budget, io=self.io)
 
     def close(self) -> None:
         self._notify = None

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from drivers.pcsc import scard
-from drivers.pcsc.errors import LinkError
+from hal.link_errors import LinkError
 
 READER_NAME = "BVT Virtual PCD"
 DEFAULT_PORT = 35990

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hal.card_reader import PcscCardReader, ReaderState
+from drivers.pcsc.reader import PcscCardReader
+from hal.card_reader import ReaderState
 from harness.card.chip import VirtualChip
 from harness.card.holder import CardHolder
 from harness.card.issue import issue_card

@@ -8,17 +8,17 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from drivers.pcsc.apdu import CommandApdu, classify, parse_response
 from drivers.pcsc.atr import parse_atr
-from drivers.pcsc.budget import ReadBudget, ReadLimits
-from drivers.pcsc.errors import LinkError
+from drivers.pcsc.session import LinkSession
 from drivers.pcsc.transport import ApduTransport
 from firmware_app.identity import nid_v1, tlv
 from firmware_app.identity.authentication import authenticate
 from firmware_app.identity.profile import CardContent
 from firmware_app.identity.security_object import parse_security_object
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import CardSession
+from hal.apdu import CommandApdu, classify, parse_response
+from hal.link_errors import LinkError
+from hal.read_budget import ReadBudget, ReadLimits
 from harness.card.chip import VirtualChip
 from harness.card.holder import FACE_MIN_BYTES, synthetic_holder
 from harness.card.issue import CardImage, issue_card
@@ -129,7 +129,7 @@ def _feed_read(raw: bytes) -> object:
     if raw:
         files[(*nid_v1.HASHED_FILES, nid_v1.FID_SECURITY_OBJECT)[raw[0] % 4]] = raw[1:]
     chip = VirtualChip(CardImage(files, image.chip_key), extended_length=len(raw) % 2 == 0)
-    session = CardSession(_ChipLink(chip), budget=ReadBudget(_LIMITS))
+    session = LinkSession(_ChipLink(chip), budget=ReadBudget(_LIMITS))
     profile = nid_v1.NidV1Profile()
     content = profile.read(session, _CHALLENGE)
     if not isinstance(content, CardContent):

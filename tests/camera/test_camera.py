@@ -17,7 +17,8 @@ from drivers.camera.source import (
     VideoFileSource,
     parse_source,
 )
-from hal.camera import Camera, CameraState, CameraStatus, Frame, open_camera
+from hal.backends import open_camera
+from hal.camera import Camera, CameraState, CameraStatus, Frame
 from harness.camera.frames import BgrImage, load, write_sequence, write_video
 
 SETTLE_S = 10.0

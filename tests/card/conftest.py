@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from drivers.pcsc.reader import PcscCardReader
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import PcscCardReader, ReaderState
+from hal.card_reader import ReaderState
 from harness.card.holder import CardHolder, synthetic_holder
 from harness.card.pcscd import Pcscd, slot_reader_name
 from harness.card.pki import CardPki, make_pki

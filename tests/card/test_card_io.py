@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from drivers.pcsc.budget import ReadBudget, ReadLimits
 from drivers.pcsc.card_io import Abandoned, CardIo
-from drivers.pcsc.errors import LinkProblem
+from hal.link_errors import LinkProblem
+from hal.read_budget import ReadBudget, ReadLimits
 
 
 def test_a_call_that_returns_in_time_gives_its_result_and_its_exception() -> None:

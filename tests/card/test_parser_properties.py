@@ -8,9 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.pcsc.apdu import CommandApdu, ResponseApdu, parse_response
 from drivers.pcsc.atr import Atr, AtrError, build_atr, parse_atr
-from drivers.pcsc.errors import LinkError
 from drivers.pcsc.transport import ApduTransport
 from firmware_app.identity import nid_v1, tlv
 from firmware_app.identity.active_auth import sign_challenge
@@ -24,6 +22,8 @@ from firmware_app.identity.security_object import (
     parse_security_object,
 )
 from firmware_app.identity.trust import TrustAnchors
+from hal.apdu import CommandApdu, ResponseApdu, parse_response
+from hal.link_errors import LinkError
 from harness.card.chip import parse_command
 from harness.card.holder import synthetic_holder
 from harness.card.issue import issue_card

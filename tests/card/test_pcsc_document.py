@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from drivers.pcsc.reader import PcscCardReader
 from firmware_app.identity.document import Document, DocumentRefusal
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import PcscCardReader, ReaderState
+from hal.card_reader import ReaderState
 from harness.card.chip import VirtualChip
 from harness.card.holder import CardHolder
 from harness.card.pki import CardPki

@@ -8,11 +8,12 @@ from typing import Generic, TypeVar
 
 import pytest
 
-from drivers.pcsc.monitor import ReaderEvent, ReaderMonitor
+from drivers.pcsc.monitor import ReaderMonitor
+from drivers.pcsc.reader import PcscCardReader
 from firmware_app.identity.document import CardEvent, Document
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
-from hal.card_reader import LinkError, LinkProblem, PcscCardReader, ReaderState
+from hal.card_reader import LinkError, LinkProblem, ReaderEvent, ReaderState
 from harness.card.holder import CardHolder
 from harness.card.pcscd import Pcscd, slot_reader_name
 from harness.card.pki import CardPki

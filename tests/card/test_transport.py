@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drivers.pcsc.apdu import CommandApdu, ResponseApdu
 from drivers.pcsc.atr import Atr, build_atr, parse_atr
-from drivers.pcsc.errors import LinkError, LinkProblem
 from drivers.pcsc.transport import ApduTransport
+from hal.apdu import CommandApdu, ResponseApdu
+from hal.link_errors import LinkError, LinkProblem
 
 
 class Script:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from drivers.camera.capture import CaptureConfig
 from firmware_app.identity.face import FaceMatch, FaceMatcher, MatchVerdict, QualityProblem, QualityRefusal
-from hal.camera import Frame, open_camera
+from hal.backends import open_camera
+from hal.camera import Frame
 from harness.camera.frames import BgrImage
 from harness.camera.voters import FaceCase, write_all_cases, write_camera_source, write_case
 

@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from drivers.gpio.outputs import BLINK_S, Beep
+from drivers.gpio.outputs import BLINK_S
 from drivers.gpio.pins import GpioPins, GpioTiming
-from hal.buttons import ButtonEvent, Buttons, open_buttons
-from hal.indicators import SIGNALS, IndicatorPattern, Indicators, open_indicators
+from hal.backends import open_buttons, open_indicators
+from hal.buttons import ButtonEvent, Buttons
+from hal.indicators import SIGNALS, Beep, IndicatorPattern, Indicators
 
 PINS = GpioPins()
 TIMING = GpioTiming(cancel_hold_s=0.2, bounce_s=None)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drivers.pcsc.errors import LinkError, LinkProblem
+from hal.link_errors import LinkError, LinkProblem
 
 DEFAULT_DEADLINE_S = 5.0
 DEFAULT_MAX_APDUS = 1000

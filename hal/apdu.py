@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from drivers.pcsc.errors import LinkError, LinkProblem
+from hal.link_errors import LinkError, LinkProblem
 
 SHORT_MAX_LC = 255
 SHORT_MAX_LE = 256
