@@ -20,7 +20,8 @@ class FuzzTarget:
 
 @dataclass
 class FuzzReport:
-    """What one target did with `inputs` inputs; `escapes` holds the first few exceptions, with their input."""
+    """What one target did with `inputs` inputs; `escapes` holds the first few exceptions, each with its whole
+    input (up to 64 KiB), so that a regression test can replay it."""
 
     name: str
     seed: int
@@ -44,7 +45,7 @@ def run_target(target: FuzzTarget, inputs: int, seed: int, keep: int = 5) -> Fuz
         except Exception:  # an escape is exactly what is being counted
             report.escape_count += 1
             if len(report.escapes) < keep:
-                report.escapes.append((data[:200], traceback.format_exc(limit=4)))
+                report.escapes.append((data[:65536], traceback.format_exc(limit=4)))
     return report
 
 

@@ -122,19 +122,27 @@ _VALUES = hs.recursive(
 )
 _NAMES = hs.sampled_from(["crit", "alg", "enc", "epk", "kid", "typ", "zip", "b64", "cty"])
 _HEADERS = hs.dictionaries(_NAMES, _VALUES, max_size=4)
+_FIELDS = hs.sampled_from(["v", "kind", "request_id", "tx_id", "terminal", "branch", "district", "sent_at", "body"])
 
 
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(headers=hs.lists(_HEADERS, min_size=10, max_size=25), epks=hs.lists(_VALUES, min_size=2, max_size=6))
-def test_fuzzed_jws_and_jwe_headers_through_the_broker_stop_no_worker(
-    insider: Insider, headers: list[dict[str, Any]], epks: list[Any]
+@given(headers=hs.lists(_HEADERS, min_size=10, max_size=25), epks=hs.lists(_VALUES, min_size=2, max_size=6),
+       bodies=hs.lists(hs.binary(max_size=120), min_size=10, max_size=25),
+       changes=hs.lists(hs.dictionaries(_FIELDS, _VALUES, max_size=4), min_size=5, max_size=15))
+def test_fuzzed_jws_and_jwe_headers_and_bodies_through_the_broker_stop_no_worker(
+    insider: Insider, headers: list[dict[str, Any]], epks: list[Any], bodies: list[bytes],
+    changes: list[dict[str, Any]],
 ) -> None:
     rng = random.Random(SEED)
-    body = b'{"v":1}'
-    for changes in headers:
-        header = {**_header(kid=insider.key.thumbprint()), **changes}
+    for member_changes, body in zip(headers, bodies * (len(headers) // len(bodies) + 1), strict=False):
+        header = {**_header(kid=insider.key.thumbprint()), **member_changes}
         insider.probe.send_raw(insider.signed(header, body))
+    genuine = json.loads(base64.urlsafe_b64decode(as_terminal.payload(as_terminal.open_polls(insider.who))
+                                                  .split(b".")[1] + b"=="))
+    for fields in changes:
+        changed = {**genuine, **fields}
+        insider.probe.send_raw(insider.signed(_header(kid=insider.key.thumbprint()), json.dumps(changed).encode()))
     for epk in [*epks, any_epk(rng)]:
         header = {"alg": "ECDH-ES", "enc": "A256GCM", "epk": epk}
         insider.probe.send_raw(_reserve_payload(insider, compact_jwe(rng, header)))

@@ -1,0 +1,13 @@
+"""The fuzz target factories, one per area; each returns the targets of its parsers, ready to feed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from harness.fuzz import FuzzTarget, card, files, network, printer
+
+FACTORIES: list[Callable[[], Sequence[FuzzTarget]]] = []
+FACTORIES.append(network.targets)
+FACTORIES.append(files.targets)
+FACTORIES.append(card.targets)
+FACTORIES.append(printer.targets)
