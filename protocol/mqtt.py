@@ -67,6 +67,8 @@ class MqttSession:
         self._on_connection = on_connection
         self._connected = threading.Event()
         self._started = False
+        self._subscribing = threading.Lock()
+        self._pending_subscriptions: set[int] = set()
         self.faults = 0
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -86,6 +88,7 @@ class MqttSession:
         self._client.on_connect = self._connected_cb
         self._client.on_disconnect = self._disconnected_cb
         self._client.on_message = self._message_cb
+        self._client.on_subscribe = self._subscribed_cb
 
     @property
     def connected(self) -> bool:
@@ -110,6 +113,7 @@ class MqttSession:
         self._started = True
 
     def wait_connected(self, timeout: float) -> bool:
+        """True once connected and every subscription is acknowledged by the broker."""
         return self._connected.wait(timeout)
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, wait: float | None = None) -> bool:
@@ -139,8 +143,24 @@ class MqttSession:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
-        for topic in self._subscriptions:
-            client.subscribe(topic, qos=1)
+        with self._subscribing:
+            mids = (client.subscribe(topic, qos=1)[1] for topic in self._subscriptions)
+            self._pending_subscriptions = {mid for mid in mids if mid is not None}
+            nothing_to_wait_for = not self._pending_subscriptions
+        if nothing_to_wait_for:
+            self._ready()
+
+    def _subscribed_cb(self, _client: mqtt.Client, _userdata: Any, mid: int, _reasons: Any, _properties: Any
+                       ) -> None:
+        """Connected counts only once the broker has acknowledged every subscription: a message published
+        before then to a shared subscription with no member yet would be dropped, not delivered."""
+        with self._subscribing:
+            self._pending_subscriptions.discard(mid)
+            done = not self._pending_subscriptions
+        if done:
+            self._ready()
+
+    def _ready(self) -> None:
         self._connected.set()
         if self._on_connection is not None:
             self._on_connection(True)
