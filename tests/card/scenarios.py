@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from firmware_app.identity import nid_v1
-from firmware_app.identity.document import DocumentProblem
+from firmware_app.identity.document import Document, DocumentProblem, DocumentReader, DocumentRefusal
 from hal.card_reader import ReadLimits
 from harness.card.chip import VirtualChip
 from harness.card.holder import CardHolder
@@ -132,3 +134,19 @@ HOSTILE = (
     Hostile("6cxx_loop", DocumentProblem.UNREADABLE, _faults(wrong_le_loop=True)),
     Hostile("one_byte_per_read", DocumentProblem.UNREADABLE, _faults(read_binary_max=1)),
 )
+
+
+HANG_GUARD_S = 30.0
+"""Not a speed bound: a read still running this long after it started is waiting for the card to be pulled,
+which is the failure the hostile-card tests look for (they never pull the card before the read returns)."""
+
+
+def read_while_inserted(reader: DocumentReader) -> Document | DocumentRefusal:
+    """Read with the hostile card left in the reader: the read must end by itself (its deadline or its APDU
+    cap), not when the card goes. A read that never ends fails the test instead of hanging it."""
+    outcome: queue.Queue[Document | DocumentRefusal] = queue.Queue()
+    threading.Thread(target=lambda: outcome.put(reader.read()), name="hostile-read", daemon=True).start()
+    try:
+        return outcome.get(timeout=HANG_GUARD_S)
+    except queue.Empty:
+        raise AssertionError("the read did not end while the card stayed in the reader") from None

@@ -4,7 +4,6 @@ back, and the slot reads the next card once the hostile one is pulled."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,19 +20,11 @@ from firmware_app.runtime.devices import read_card
 from harness.card.holder import CardHolder
 from harness.card.inprocess import InProcessReader
 from harness.card.pki import CardPki
-from tests.card.scenarios import HOSTILE, Hostile, make_chip
+from tests.card.scenarios import HANG_GUARD_S, HOSTILE, Hostile, make_chip, read_while_inserted
 from tests.card.scenarios import HOSTILE_LIMITS as PCSC_LIMITS
 
 HOSTILE_LIMITS = dataclasses.replace(PCSC_LIMITS, deadline_s=0.5)
 """In process there is no pcscd to wait for: a shorter deadline, and a genuine card still reads in it."""
-MARGIN_S = 1.0
-"""How long past the deadline a read may take to hand back (thread switches, a loaded test machine)."""
-
-
-def _timed_read(reader: CardDocumentReader) -> tuple[Document | DocumentRefusal, float]:
-    started = time.monotonic()
-    result = reader.read()
-    return result, time.monotonic() - started
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=[h.name for h in HOSTILE])
@@ -46,11 +37,10 @@ def test_hostile_card_ends_in_a_typed_refusal_by_the_deadline_and_the_slot_reads
     hostile.spoil(chip)
     slot.insert(chip)
     reader = CardDocumentReader(slot, anchors, limits=HOSTILE_LIMITS)
-    result, elapsed = _timed_read(reader)
+    result = read_while_inserted(reader)
     assert isinstance(result, DocumentRefusal), "a hostile card was accepted"
     assert result.problem is hostile.problem, result.detail
     assert result.message == message(hostile.problem)
-    assert elapsed < HOSTILE_LIMITS.deadline_s + MARGIN_S, f"the read took {elapsed:.2f} s"
     assert len(chip.transcript) + len(chip.unanswered) <= HOSTILE_LIMITS.max_apdus
     if hostile.holds_reader:
         assert slot.io.busy, "the silent card's exchange should still hold the slot"
@@ -69,12 +59,11 @@ def test_a_read_while_a_silent_card_holds_the_slot_times_out_instead_of_waiting(
     chip.faults.mute_after = 2
     slot.insert(chip)
     reader = CardDocumentReader(slot, anchors, limits=HOSTILE_LIMITS)
-    first, _ = _timed_read(reader)
-    second, elapsed = _timed_read(reader)
+    first = read_while_inserted(reader)
+    second = read_while_inserted(reader)
     assert isinstance(first, DocumentRefusal) and first.problem is DocumentProblem.TIMED_OUT
     assert isinstance(second, DocumentRefusal) and second.problem is DocumentProblem.TIMED_OUT, second
     assert "still held" in second.detail
-    assert elapsed < HOSTILE_LIMITS.deadline_s + MARGIN_S
     assert len(chip.unanswered) == 1, "the second read must not send anything to the silent card"
     slot.pull()
 
@@ -104,7 +93,7 @@ def test_the_device_worker_is_handed_back_and_the_flow_shows_the_timeout(
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(read_card, reader, posted.append, lambda where, exc: faults.append((where, exc)))
         after = worker.submit(lambda: "the worker is free")
-        assert after.result(timeout=HOSTILE_LIMITS.deadline_s + MARGIN_S) == "the worker is free"
+        assert after.result(timeout=HANG_GUARD_S) == "the worker is free"
     event = posted[0]
     assert not faults, f"a timed-out read is a device status, not a fault: {faults}"
     assert isinstance(event, DocumentUnacceptable) and event.refusal.problem is DocumentProblem.TIMED_OUT
