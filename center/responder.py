@@ -161,7 +161,7 @@ class Responder:
         the outcome is a Reply or a typed Dropped, never an exception, except `sqlite3.OperationalError`
         (the registry is unavailable: the worker leaves the request unanswered so the terminal retries)."""
         try:
-            outcome = self._limited(topic) or self._handle(topic, payload)
+            outcome = self._handle(topic, payload)
         except sqlite3.OperationalError:
             raise
         except Exception as exc:  # any fault on outside input is a refusal and an alarm
@@ -178,17 +178,13 @@ class Responder:
         self._faults += 1
         log.error("ALARM: a request raised in the center (%s); dropped, nothing changed", detail)
 
-    def _limited(self, topic: str) -> Dropped | None:
-        address = terminal_of_request_topic(topic)
-        if address is not None and not self._buckets.allow(address[1]):
-            return Dropped(DropReason.RATE_LIMITED, escaped(address[1]))
-        return None
-
     def _handle(self, topic: str, payload: bytes) -> Reply | Dropped:
         address = terminal_of_request_topic(topic)
         if address is None:
             return Dropped(DropReason.NOT_A_REQUEST_TOPIC, escaped(topic, 80))
         district, terminal = address
+        if not self._buckets.allow(terminal):
+            return Dropped(DropReason.RATE_LIMITED, escaped(terminal))
         if district != self._district:
             return Dropped(DropReason.OTHER_DISTRICT, escaped(district))
         enrolment = self._enrolled.get(terminal)

@@ -110,8 +110,6 @@ def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False) ->
         return ProtocolError(ProblemKind.BAD_SIGNATURE, type(exc).__name__)
     except Exception as exc:
         return ProtocolError(ProblemKind.PARSER_FAULT, f"jws: {type(exc).__name__}")
-    if token.protected.get("typ") != typ:
-        return ProtocolError(ProblemKind.BAD_SIGNATURE, "typ")
     if check_kid and token.protected.get("kid") != key.thumbprint():
         return ProtocolError(ProblemKind.BAD_SIGNATURE, "kid")
     return token.payload
