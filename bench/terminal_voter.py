@@ -25,13 +25,13 @@ from center.registry import Registry
 from center.responder import Reply, Responder
 from center.synthetic_roll import RollShares, generate_roll
 from center.voter_key import registry_key
+from firmware_app.assembly import JOURNAL_FILE, assemble
 from firmware_app.flow import states as st
 from firmware_app.flow.events import DeadlineKind, DocumentPresented, OperatorConfirmed
 from firmware_app.identity.document import Document
-from firmware_app.runtime.loop import Runtime
+from firmware_app.link import LinkReceiver
 from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
-from firmware_app.store.journal import Journal
 from hal.printer import PrintDocument, Printed, PrinterState, PrinterStatus, PrintResult
 from harness.fakes import RecordingDisplay
 from protocol.messages import DocumentKind
@@ -55,19 +55,30 @@ class InstantPrinter:
 
 
 class InProcessCenter:
-    """The real responder behind a function call; remembers how long it took so it can be subtracted."""
+    """The terminal's link: the real responder behind a function call; remembers how long it took so it can be
+    subtracted."""
 
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
-        self.runtime: Runtime | None = None
+        self.receiver: LinkReceiver | None = None
         self.spent = 0.0
+        self.connected = True
+
+    def start(self, receiver: LinkReceiver) -> None:
+        self.receiver = receiver
+
+    def wait_connected(self, timeout: float) -> bool:
+        return True
+
+    def stop(self) -> None:
+        self.receiver = None
 
     def publish_request(self, payload: bytes) -> bool:
         started = time.perf_counter()
         reply = self.responder.handle(request_topic(IDENTITY.district, IDENTITY.terminal), payload)
         self.spent += time.perf_counter() - started
-        assert isinstance(reply, Reply) and self.runtime is not None
-        self.runtime.answer_arrived(reply.payload)
+        assert isinstance(reply, Reply) and self.receiver is not None
+        self.receiver.answer_arrived(reply.payload)
         return True
 
 
@@ -90,11 +101,11 @@ def one_run(work: Path) -> list[float]:
                                "bench", "0" * 64, "0" * 64, now - timedelta(hours=1), now + timedelta(hours=12),
                                dict.fromkeys(DeadlineKind, 30.0))
     settled = threading.Event()
-    runtime = Runtime(settings, Journal(work / "journal.db"), center, Devices(InstantPrinter()),
-                      RecordingDisplay(), lambda: datetime.now(UTC))
-    center.runtime = runtime
+    terminal = assemble(settings, work / JOURNAL_FILE, Devices(InstantPrinter()), RecordingDisplay(), center,
+                        lambda: datetime.now(UTC))
+    runtime = terminal.runtime
     runtime.add_listener(lambda _b, _e, step: settled.set() if isinstance(step.state, st.Idle) else None)
-    runtime.start()
+    terminal.start()
     runtime.request_open()
     settled.wait(10)
     timings = []
@@ -107,7 +118,7 @@ def one_run(work: Path) -> list[float]:
         if not settled.wait(10):
             raise RuntimeError(f"voter {index} did not settle: {type(runtime.state).__name__}")
         timings.append(time.perf_counter() - started - (center.spent - spent_before))
-    runtime.stop()
+    terminal.stop()
     registry.close()
     return timings
 

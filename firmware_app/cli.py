@@ -17,7 +17,7 @@ def _flow_diagram(argv: list[str]) -> int:
     if argv:
         print("usage: kiosk flow-diagram", file=sys.stderr)
         return 2
-    print(diagram.mermaid(), end="")
+    print(diagram.document(), end="")
     return 0
 
 

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
-import secrets
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from firmware_app.config import ConfigProblems, TerminalConfig, load_config
-from firmware_app.flow.events import DeadlineKind
-from firmware_app.identity.face import FaceMatcher
-from firmware_app.identity.live_check import CameraFaceCheck
-from firmware_app.identity.smart_card import CardDocumentReader
-from firmware_app.identity.trust import TrustAnchors
+from firmware_app.assembly import JOURNAL_FILE, OpenedDevices, Terminal, assemble, open_devices, settings_for
+from firmware_app.config import ConfigProblems, load_config
+from firmware_app.flow import texts
+from firmware_app.flow.notices import Notice
 from firmware_app.link import CenterLink
-from firmware_app.runtime.health import HealthCheck, camera_health, reader_health
-from firmware_app.runtime.loop import Runtime
-from firmware_app.runtime.ports import Devices
-from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
-from firmware_app.store.journal import Journal
-from firmware_app.version import VERSION, software_hash
-from hal import backends
-from hal.camera import Camera
 from protocol import logs
 from protocol.mqtt import BrokerAddress
 from protocol.sd_notify import SystemdNotifier
@@ -37,7 +26,6 @@ from provisioning.refusals import ProvisioningRefusal
 
 log = logging.getLogger("kiosk")
 
-DEADLINES = {DeadlineKind.RESERVE: 3.0, DeadlineKind.COMMIT: 3.0, DeadlineKind.OPEN: 5.0, DeadlineKind.CLOSE: 5.0}
 DEFAULT_CONFIG = Path("/etc/kiosk/terminal.toml")
 
 
@@ -54,73 +42,50 @@ def poll_window(opening: time, closing: time, zone: ZoneInfo, now: datetime) -> 
 class OperatorLog:
     """Until the operator screen lands, operator messages go to the service's log (the systemd journal)."""
 
-    def show(self, message: str) -> None:
-        log.info("operator: %s", message)
+    def show(self, notice: Notice) -> None:
+        log.info("operator: %s", texts.render(notice))
 
 
-@dataclass
-class Terminal:
-    runtime: Runtime
-    link: CenterLink
-    camera: Camera | None
+@dataclass(frozen=True)
+class Kiosk:
+    """The terminal `kiosk run` runs: wired, not yet started."""
+
+    terminal: Terminal
+    devices: OpenedDevices
+    installation: Installation
+
+    def start(self) -> None:
+        self.terminal.start()
+
+    def stop(self) -> None:
+        self.terminal.stop()
+        self.devices.close()
 
 
-def build_terminal(config: TerminalConfig, config_bytes: bytes, installation: Installation,
-                   notifier: SystemdNotifier, now: datetime) -> Terminal:
-    identity = TerminalIdentity(installation.terminal, installation.branch, installation.district)
+@dataclass(frozen=True)
+class StartRefused:
+    """The config or the provisioning was refused: what to tell the operator and the exit status."""
+
+    message: str
+    status: int
+
+
+def open_kiosk(config_path: Path, now: datetime, heartbeat: Callable[[], None]) -> Kiosk | StartRefused:
+    """Load the config and the installed provisioning, open the devices they name and wire the terminal."""
+    config = load_config(config_path)
+    if isinstance(config, ConfigProblems):
+        return StartRefused("\n".join(config.problems), 2)
+    installation = load_installation(config.provisioning_dir, now)
+    if isinstance(installation, ProvisioningRefusal):
+        return StartRefused(f"provisioning refused: {installation}", 3)
     opens_at, closes_at = poll_window(installation.opening, installation.closing, config.timezone, now)
-    settings = RuntimeSettings(
-        identity=identity, training=config.training, center_signing_key=installation.center_signing_key,
-        center_sealing_key=installation.center_sealing_key, terminal_signing_key=installation.signing_key,
-        voter_key=_voter_key(config.state_dir), software_version=VERSION, software_hash=software_hash(),
-        config_hash=hashlib.sha256(config_bytes).hexdigest(), opens_at=opens_at, closes_at=closes_at,
-        deadlines=DEADLINES,
-    )
-    reader = CardDocumentReader(backends.open_card_reader(config.card_reader, config.extended_reads),
-                                TrustAnchors.load(installation.csca_path), limits=config.card_read_limits)
-    checks: list[HealthCheck] = [reader_health(reader)]
-    camera: Camera | None = None
-    face_check = None
-    if config.camera_source is not None:
-        camera = backends.open_camera(config.camera_source)
-        camera.start()
-        face_check = CameraFaceCheck(camera, FaceMatcher())
-        checks.append(camera_health(camera))
-    devices = Devices(
-        printer=backends.open_printer(config.printer_device, config.printer_profile),
-        paper_width_dots=backends.paper_width_dots(config.printer_profile),
-        reader=reader, buttons=backends.open_buttons() if config.gpio else None,
-        indicators=backends.open_indicators() if config.gpio else None, face_check=face_check, health_checks=checks,
-    )
-    runtime: Runtime | None = None
-
-    def answer(payload: bytes) -> None:
-        if runtime is not None:
-            runtime.answer_arrived(payload)
-
-    def broadcast(payload: bytes) -> None:
-        if runtime is not None:
-            runtime.broadcast_arrived(payload)
-
-    def connection(connected: bool) -> None:
-        if runtime is not None:
-            runtime.connection_changed(connected)
-
-    link = CenterLink(identity, BrokerAddress(config.broker_host, config.broker_port), answer, connection,
-                      broadcast, installation.tls)
-    runtime = Runtime(settings, Journal(config.state_dir / "journal.db"), link, devices, OperatorLog(),
-                      lambda: datetime.now(UTC), connected=lambda: link.connected, heartbeat=notifier.ping)
-    return Terminal(runtime, link, camera)
-
-
-def _voter_key(state_dir: Path) -> bytes:
-    """The per-terminal HMAC secret for national codes at rest; made on first start, 0600."""
-    path = state_dir / "voter-hash.key"
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_bytes(secrets.token_bytes(32))
-    return path.read_bytes()
+    settings = settings_for(installation, config.state_dir, config_path.read_bytes(), opens_at, closes_at,
+                            training=config.training)
+    opened = open_devices(config, installation)
+    link = CenterLink(settings.identity, BrokerAddress(config.broker_host, config.broker_port), installation.tls)
+    terminal = assemble(settings, config.state_dir / JOURNAL_FILE, opened.devices, OperatorLog(), link,
+                        lambda: datetime.now(UTC), heartbeat=heartbeat)
+    return Kiosk(terminal, opened, installation)
 
 
 def command(argv: list[str]) -> int:
@@ -128,28 +93,18 @@ def command(argv: list[str]) -> int:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     args = parser.parse_args(argv)
     logs.configure(logging.INFO)
-    config = load_config(args.config)
-    if isinstance(config, ConfigProblems):
-        print("\n".join(config.problems), file=sys.stderr)
-        return 2
-    now = datetime.now(UTC)
-    installation = load_installation(config.provisioning_dir, now)
-    if isinstance(installation, ProvisioningRefusal):
-        print(f"provisioning refused: {installation}", file=sys.stderr)
-        return 3
     notifier = SystemdNotifier()
-    terminal = build_terminal(config, args.config.read_bytes(), installation, notifier, now)
+    kiosk = open_kiosk(args.config, datetime.now(UTC), notifier.ping)
+    if isinstance(kiosk, StartRefused):
+        print(kiosk.message, file=sys.stderr)
+        return kiosk.status
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    terminal.link.start()
-    terminal.runtime.start()
+    kiosk.start()
     notifier.ready()
-    log.info("terminal %s of branch %s running", installation.terminal, installation.branch)
+    log.info("terminal %s of branch %s running", kiosk.installation.terminal, kiosk.installation.branch)
     stop.wait()
     notifier.stopping()
-    terminal.runtime.stop()
-    terminal.link.stop()
-    if terminal.camera is not None:
-        terminal.camera.close()
+    kiosk.stop()
     return 0

@@ -33,7 +33,9 @@ class Beep:
             raise ValueError("a beep needs positive times and at least one tone")
 
 
-class IndicatorPattern(enum.StrEnum):
+class Signal(enum.StrEnum):
+    """What the lamps and buzzer tell the room: the flow names a signal, `PATTERNS` says how it looks."""
+
     READY = "ready"
     BUSY = "busy"
     ELIGIBLE = "eligible"
@@ -42,7 +44,7 @@ class IndicatorPattern(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Signal:
+class LampPattern:
     """What the lamps show (ready, busy, error) and the beep that announces it, if any."""
 
     ready: LampMode
@@ -51,12 +53,12 @@ class Signal:
     beep: Beep | None
 
 
-SIGNALS: dict[IndicatorPattern, Signal] = {
-    IndicatorPattern.READY: Signal(LampMode.ON, LampMode.OFF, LampMode.OFF, None),
-    IndicatorPattern.BUSY: Signal(LampMode.OFF, LampMode.ON, LampMode.OFF, None),
-    IndicatorPattern.ELIGIBLE: Signal(LampMode.ON, LampMode.OFF, LampMode.OFF, Beep(on_s=0.15, off_s=0.05, count=1)),
-    IndicatorPattern.REFUSED: Signal(LampMode.OFF, LampMode.OFF, LampMode.ON, Beep(on_s=0.1, off_s=0.1, count=3)),
-    IndicatorPattern.FAULT: Signal(LampMode.OFF, LampMode.OFF, LampMode.BLINK, Beep(on_s=0.5, off_s=0.2, count=2)),
+PATTERNS: dict[Signal, LampPattern] = {
+    Signal.READY: LampPattern(LampMode.ON, LampMode.OFF, LampMode.OFF, None),
+    Signal.BUSY: LampPattern(LampMode.OFF, LampMode.ON, LampMode.OFF, None),
+    Signal.ELIGIBLE: LampPattern(LampMode.ON, LampMode.OFF, LampMode.OFF, Beep(on_s=0.15, off_s=0.05, count=1)),
+    Signal.REFUSED: LampPattern(LampMode.OFF, LampMode.OFF, LampMode.ON, Beep(on_s=0.1, off_s=0.1, count=3)),
+    Signal.FAULT: LampPattern(LampMode.OFF, LampMode.OFF, LampMode.BLINK, Beep(on_s=0.5, off_s=0.2, count=2)),
 }
 """One short beep for a slip, three short for a refusal, two long with a blinking error lamp for a fault."""
 
@@ -64,6 +66,6 @@ SIGNALS: dict[IndicatorPattern, Signal] = {
 class Indicators(Protocol):
     """Status lamps and buzzer. `show` returns at once; a beep plays in the background."""
 
-    def show(self, pattern: IndicatorPattern) -> None: ...
+    def show(self, signal: Signal) -> None: ...
 
     def close(self) -> None: ...

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from center.eligibility import VoterRecord, ineligible_reason
 from firmware_app.flow import states as st
+from firmware_app.flow import texts
 from firmware_app.flow.events import OperatorDismissed, OperatorOverrode, OperatorRetry, OperatorVoid
+from firmware_app.flow.notices import FaceResult
 from hal.printer import PrintStage
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import WrittenCase
@@ -157,7 +159,7 @@ class BranchScript:
         while isinstance(state, st.AwaitingConfirmation) and state.face is st.FaceVerdict.PENDING:
             state = where.terminal.wait_for((st.AwaitingConfirmation, st.DocumentRejected), timeout=20)
         if isinstance(state, st.AwaitingConfirmation):
-            self._say(f"{where.name}:   face check: {state.face.value} {state.face_message}")
+            self._say(f"{where.name}:   face check: {texts.face(FaceResult(state.face, state.distance, state.face_problem))}")
         return state
 
     def _present_and_confirm(self, where: DemoTerminal, record: VoterRecord) -> st.State:
@@ -167,7 +169,7 @@ class BranchScript:
 
     def _settle(self, where: DemoTerminal) -> st.State:
         terminal = where.terminal
-        state = terminal.wait_for((st.Committing, st.Refused, st.NoAnswer, st.AnsweredLate, st.PrintFailed),
+        state = terminal.wait_for((st.Committing, st.VoterRefused, st.NoAnswer, st.AnsweredLate, st.PrintInterrupted),
                                   timeout=20)
         if isinstance(state, st.Committing):
             terminal.wait_for(st.Idle, timeout=15)
@@ -177,7 +179,7 @@ class BranchScript:
         match state:
             case st.Committing(inquiry_code=code):
                 outcome = f"slip issued, inquiry code {code}"
-            case st.Refused(outcome=refusal):
+            case st.VoterRefused(outcome=refusal):
                 outcome = f"refused: {refusal.value}"
                 where.terminal.post(OperatorDismissed())
                 where.terminal.wait_for(st.Idle)
@@ -185,10 +187,10 @@ class BranchScript:
                 outcome = f"no slip: no usable answer ({reason.value})"
             case st.AnsweredLate():
                 outcome = "no slip yet: the center answered after the deadline; the operator prints or voids"
-            case st.PrintFailed(stage=stage):
+            case st.PrintInterrupted(stage=stage):
                 outcome = f"no slip yet: printer failed {stage.value} printing"
-            case st.DocumentRejected(message=message):
-                outcome = f"document rejected: {message}"
+            case st.DocumentRejected(refused=refused):
+                outcome = f"document rejected: {texts.document_refused(refused)}"
                 where.terminal.post(OperatorDismissed())
                 where.terminal.wait_for(st.Idle)
             case st.AwaitingConfirmation(face=face):

@@ -102,9 +102,8 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd |
             pcsc = PcscCardReader(desk.reader_name, True)
             reader = CardDocumentReader(pcsc, TrustAnchors.load(installation.csca_path))
             booth, panel = CameraBooth(), OperatorPanel()
-            plan = TerminalPlan.provisioned(installation, out / name, district.broker.address,
-                                            serial_printer="generic-80", opens_at=opening,
-                                            closes_at=opening + CLOSING_AFTER)
+            plan = TerminalPlan(installation, out / name, district.broker.address, serial_printer="generic-80",
+                                opens_at=opening, closes_at=opening + CLOSING_AFTER)
             terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(name),
                                        face_check=CameraFaceCheck(booth, matcher), buttons=panel.buttons,
                                        indicators=panel.indicators,
@@ -146,8 +145,7 @@ def _open_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
     for demo_terminal in terminals:
         terminal = demo_terminal.terminal
         terminal.wait_for(PollsNotOpen)
-        now = terminal.clock()
-        refusal = terminal.act(OpenPollsRequested(now, now + timedelta(hours=1))).refusal
+        refusal = terminal.act(OpenPollsRequested(terminal.runtime.settings.opens_at - timedelta(hours=1))).refusal
         say(f"{demo_terminal.name}: asking to open an hour before the set time is refused ({refusal})")
         terminal.open_polls()
         warnings = [m for m in terminal.display.messages if "هشدار" in m]
@@ -157,7 +155,7 @@ def _open_polls(terminals: list[DemoTerminal], say: Narrate) -> None:
 
 def _close_polls(district: VirtualDistrict, terminals: list[DemoTerminal], say: Narrate) -> None:
     first = terminals[0].terminal
-    refusal = first.act(ClosePollsRequested(first.clock(), first.runtime.closes_at)).refusal
+    refusal = first.act(ClosePollsRequested(first.clock())).refusal
     say(f"{terminals[0].name}: closing before the closing time is refused ({refusal})")
     extended = first.runtime.closes_at + EXTENSION
     district.broadcast_extension(extended)

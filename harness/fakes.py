@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.escpos.status import StatusBytes, decode_status
+from firmware_app.flow import texts
+from firmware_app.flow.notices import Notice
 from firmware_app.identity.document import CardEvent, Document, DocumentRefusal
-from hal.indicators import IndicatorPattern
+from hal.indicators import Signal
 from hal.printer import (
     PrintDocument,
     Printed,
@@ -35,6 +38,18 @@ class PrintedJob:
     complete: bool
 
 
+_READY_BYTE = 0x12
+"""A DLE EOT answer with no condition bit set."""
+
+_ANSWERS_IN: dict[PrinterState, StatusBytes] = {
+    PrinterState.NO_PAPER: StatusBytes(_READY_BYTE, _READY_BYTE, _READY_BYTE, _READY_BYTE | 0x60),
+    PrinterState.COVER_OPEN: StatusBytes(_READY_BYTE, _READY_BYTE | 0x04, _READY_BYTE, _READY_BYTE),
+    PrinterState.ERROR: StatusBytes(_READY_BYTE, _READY_BYTE, _READY_BYTE | 0x20, _READY_BYTE),
+    PrinterState.OFFLINE: StatusBytes(_READY_BYTE | 0x08, _READY_BYTE, _READY_BYTE, _READY_BYTE),
+}
+"""The DLE EOT 1-4 answers of a printer in each state the fake can be failed into."""
+
+
 class LoggingPrinter:
     """A printer whose output is a JSON line per job in a file, fsynced, so it survives a killed terminal."""
 
@@ -47,10 +62,11 @@ class LoggingPrinter:
 
     # test handle
     def fail_next(self, stage: PrintStage, state: PrinterState = PrinterState.NO_PAPER) -> None:
-        """BEFORE: the printer is already out of order; DURING: it fails in the middle of the next job."""
+        """BEFORE: the printer is already out of order; DURING: it fails in the middle of the next job. The status
+        is what the ESC/POS driver decodes from the bytes a printer in that state answers."""
         with self._lock:
             self._fail_next = stage
-            self._failure = PrinterStatus(state, "کاغذ تمام شد" if state is PrinterState.NO_PAPER else state.value)
+            self._failure = decode_status(_ANSWERS_IN[state])
             if stage is PrintStage.BEFORE:
                 self._status = self._failure
 
@@ -125,11 +141,16 @@ class ScriptedReader:
 
 
 class RecordingDisplay:
+    """Remembers every notice, and its Persian as the operator would read it."""
+
     def __init__(self, echo: Callable[[str], None] | None = None) -> None:
+        self.notices: list[Notice] = []
         self.messages: list[str] = []
         self._echo = echo
 
-    def show(self, message: str) -> None:
+    def show(self, notice: Notice) -> None:
+        message = texts.render(notice)
+        self.notices.append(notice)
         self.messages.append(message)
         if self._echo is not None:
             self._echo(message)
@@ -139,9 +160,9 @@ class RecordingIndicators:
     """Lights and buzzer that only remember what they were told to show."""
 
     def __init__(self) -> None:
-        self.patterns: list[IndicatorPattern] = []
+        self.patterns: list[Signal] = []
 
-    def show(self, pattern: IndicatorPattern) -> None:
+    def show(self, pattern: Signal) -> None:
         self.patterns.append(pattern)
 
     def close(self) -> None:

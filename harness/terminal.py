@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from joserfc.jwk import OKPKey
-
-from drivers.escpos import SerialPrinter, profile_named
-from firmware_app.flow.events import DeadlineKind, Event
-from firmware_app.flow.states import Idle, PollsNotOpen, State
-from firmware_app.flow.step import Step
+from drivers.escpos import profile_named
+from firmware_app.assembly import JOURNAL_FILE, assemble, identity_of, settings_for
+from firmware_app.flow.events import DeadlineKind
+from firmware_app.flow.states import Idle, PollsNotOpen
 from firmware_app.identity.document import DocumentReader
 from firmware_app.link import CenterLink
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.health import HealthCheck
-from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices, FaceCheck
-from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
+from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
-from firmware_app.version import VERSION, software_hash
+from hal import backends
 from hal.buttons import Buttons
 from hal.indicators import Indicators
 from hal.printer import Printer
@@ -41,41 +33,38 @@ from harness.invariants import TerminalEvidence
 from harness.printer.pty_pair import open_virtual_printer
 from harness.printer.virtual import VirtualPrinter
 from harness.slip_evidence import jobs_from_pages
-from protocol.mqtt import BrokerAddress, TlsFiles
-from protocol.seal import generate_signing_key, load_key, public_part, save_key
+from harness.steps import StepLog
+from protocol.mqtt import BrokerAddress
 from provisioning.installed import Installation
 
-DEFAULT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
-                     DeadlineKind.CLOSE: 3.0}
+SHORT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
+                   DeadlineKind.CLOSE: 3.0}
+"""A virtual terminal waits less than a kiosk, so tests that play a silent center end sooner."""
 
 
 @dataclass(frozen=True)
 class TerminalPlan:
-    """Everything a virtual terminal is made from."""
+    """Everything a virtual terminal is made from: its installed enrolment bundle and how the test runs it."""
 
-    identity: TerminalIdentity
+    installation: Installation
     work_dir: Path
     broker: BrokerAddress
-    center_signing_key: OKPKey
-    center_sealing_key: OKPKey
     training: bool = False
-    deadlines: dict[DeadlineKind, float] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
-    tls: TlsFiles | None = None
+    deadlines: Mapping[DeadlineKind, float] = field(default_factory=lambda: dict(SHORT_DEADLINES))
     resend_interval: float = 1.0
     serial_printer: str | None = None
     """A printer profile name: print through the real ESC/POS driver to a virtual printer on a pty."""
     opens_at: datetime | None = None
     closes_at: datetime | None = None
-    signing_key: OKPKey | None = None
-    """The provisioned request-signing key; a terminal that was never provisioned makes one of its own."""
 
-    @classmethod
-    def provisioned(cls, installation: Installation, work_dir: Path, broker: BrokerAddress,
-                    **options: Any) -> TerminalPlan:
-        """A terminal as its installed enrolment bundle describes it: identity, TLS, center and signing keys."""
-        identity = TerminalIdentity(installation.terminal, installation.branch, installation.district)
-        return cls(identity, work_dir, broker, installation.center_signing_key, installation.center_sealing_key,
-                   tls=installation.tls, signing_key=installation.signing_key, **options)
+    @property
+    def identity(self) -> TerminalIdentity:
+        return identity_of(self.installation)
+
+    def describe(self) -> bytes:
+        """What the virtual terminal runs with, as the config it hashes."""
+        return repr((self.identity, self.training, sorted(self.deadlines.items()), self.resend_interval,
+                     self.serial_printer, self.opens_at, self.closes_at)).encode()
 
 
 class ShiftedClock:
@@ -91,27 +80,9 @@ class ShiftedClock:
         self._offset += by
 
 
-def voter_key_for(work_dir: Path) -> bytes:
-    """The terminal's HMAC secret, made once and kept beside its journal."""
-    path = work_dir / "voter-hash.key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_bytes(secrets.token_bytes(32))
-    return path.read_bytes()
-
-
-def signing_key_for(work_dir: Path) -> OKPKey:
-    """The terminal's Ed25519 request-signing key, made once and kept beside its journal (0600)."""
-    path = work_dir / "signing.key.pem"
-    if not path.exists():
-        work_dir.mkdir(parents=True, exist_ok=True)
-        save_key(generate_signing_key(), path, private=True)
-    return load_key(path)
-
-
 def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
     """What a terminal left in its folder (journal and printer log), read on a connection of our own."""
-    journal = Journal(work_dir / "journal.db")
+    journal = Journal(work_dir / JOURNAL_FILE)
     try:
         return TerminalEvidence(terminal, journal.transactions(), journal.audit_entries(),
                                 LoggingPrinter(work_dir / "printer.jsonl").jobs())
@@ -119,8 +90,10 @@ def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
         journal.close()
 
 
-class VirtualTerminal:
-    """Starts a whole terminal; the test handle inserts cards, presses buttons and waits for states."""
+class VirtualTerminal(StepLog):
+    """A whole terminal, assembled as a kiosk is; the test handle inserts cards, presses buttons and waits for
+    states. Devices not given are in-process fakes; the printer is a logging one unless the plan names a
+    serial profile."""
 
     def __init__(self, plan: TerminalPlan, faults: FaultPoints | None = None,
                  echo: Callable[[str], None] | None = None, card_reader: DocumentReader | None = None,
@@ -132,71 +105,35 @@ class VirtualTerminal:
         self.printer = LoggingPrinter(plan.work_dir / "printer.jsonl")
         self.paper: VirtualPrinter | None = None
         device: Printer = self.printer
-        width = profile_named("generic-80").dots_per_line
+        width = backends.paper_width_dots("generic-80")
         if plan.serial_printer is not None:
-            profile = profile_named(plan.serial_printer)
-            path, self.paper = open_virtual_printer(profile, plan.work_dir / "slips")
-            device, width = SerialPrinter(path, profile), profile.dots_per_line
+            path, self.paper = open_virtual_printer(profile_named(plan.serial_printer), plan.work_dir / "slips")
+            device = backends.open_printer(path, plan.serial_printer)
+            width = backends.paper_width_dots(plan.serial_printer)
         self._device = device
         self.reader = ScriptedReader()
         self.display = RecordingDisplay(echo)
         self.indicators = RecordingIndicators()
-        self.journal = Journal(plan.work_dir / "journal.db")
-        self.signing_key = plan.signing_key or signing_key_for(plan.work_dir)
-        now = self.clock()
-        settings = RuntimeSettings(
-            identity=plan.identity, training=plan.training, center_signing_key=plan.center_signing_key,
-            center_sealing_key=plan.center_sealing_key, terminal_signing_key=self.signing_key,
-            voter_key=voter_key_for(plan.work_dir),
-            software_version=VERSION, software_hash=software_hash(), config_hash=hashlib.sha256(
-                repr(plan).encode()).hexdigest(),
-            opens_at=plan.opens_at or now - timedelta(hours=1), closes_at=plan.closes_at or now + timedelta(hours=12),
-            deadlines=plan.deadlines, resend_interval=plan.resend_interval,
-        )
-        self._changed = threading.Condition()
-        self.history: list[tuple[State, Event, Step]] = []
-        self._mark = 0
         self.answers_received: list[bytes] = []
         """Every payload that reached this terminal's answer topic, as it came off the wire."""
-        self.link = CenterLink(plan.identity, plan.broker, self._answer, self._connection, self._broadcast,
-                               plan.tls)
+        now = self.clock()
+        settings = settings_for(plan.installation, plan.work_dir, plan.describe(),
+                                plan.opens_at or now - timedelta(hours=1), plan.closes_at or now + timedelta(hours=12),
+                                training=plan.training, deadlines=plan.deadlines, resend_interval=plan.resend_interval)
+        self.link = CenterLink(plan.identity, plan.broker, plan.installation.tls, self.answers_received.append)
         equipment = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
                             buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
                             health_checks=health_checks or [])
-        self.runtime = Runtime(settings, self.journal, self.link, equipment, self.display, self.clock, faults,
-                               connected=lambda: self.link.connected)
-        self.runtime.add_listener(self._record)
-
-    @property
-    def signing_public(self) -> OKPKey:
-        """The public half of the terminal's request-signing key, for the district to enrol."""
-        return public_part(self.signing_key)
-
-    def _answer(self, payload: bytes) -> None:
-        self.answers_received.append(payload)
-        self.runtime.answer_arrived(payload)
-
-    def _broadcast(self, payload: bytes) -> None:
-        self.runtime.broadcast_arrived(payload)
-
-    def _connection(self, connected: bool) -> None:
-        self.runtime.connection_changed(connected)
-
-    def _record(self, before: State, event: Event, result: Step) -> None:
-        with self._changed:
-            self.history.append((before, event, result))
-            self._changed.notify_all()
+        self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, equipment, self.display, self.link,
+                                 self.clock, faults)
+        self.journal = self.terminal.journal
+        super().__init__(self.terminal.runtime, lambda: f"; last messages: {self.display.messages[-3:]}")
 
     def start(self, connect_timeout: float = 10.0) -> None:
-        self.link.start()
-        if not self.link.wait_connected(connect_timeout):
-            raise RuntimeError("the terminal could not reach the broker")
-        self.runtime.start()
+        self.terminal.start(connect_timeout)
 
     def stop(self) -> None:
-        self.runtime.stop()
-        self.link.stop()
-        self.journal.close()
+        self.terminal.stop()
         self._device.close()
         if self.paper is not None:
             self.paper.stop()
@@ -215,49 +152,6 @@ class VirtualTerminal:
         self.runtime.request_open()
         self.wait_for(Idle, timeout=20)
 
-    @property
-    def state(self) -> State:
-        return self.runtime.state
-
-    def post(self, event: Event) -> None:
-        self.runtime.post(event)
-
-    def act(self, event: Event, timeout: float = 10.0) -> Step:
-        """Post an operator's event and wait until the loop has taken it; return its step."""
-        seen = self.steps_seen()
-        self.runtime.post(event)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for index in range(seen, len(self.history)):
-                    _before, taken, result = self.history[index]
-                    if taken is event:
-                        self._mark = index
-                        return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"the loop did not take {type(event).__name__}")
-                self._changed.wait(remaining)
-
-    def wait_for(self, kind: type[State] | tuple[type[State], ...], timeout: float = 10.0) -> State:
-        """Wait for the next step (after the last one waited for or acted on) that leads to this kind of state.
-
-        Steps are read from the history, so a state the loop passes through quickly is not missed.
-        """
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for index in range(self._mark, len(self.history)):
-                    state = self.history[index][2].state
-                    if isinstance(state, kind):
-                        self._mark = index + 1
-                        return state
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"terminal stayed in {type(self.runtime.state).__name__}, "
-                                       f"expected {kind}; last messages: {self.display.messages[-3:]}")
-                self._changed.wait(remaining)
-
     def transactions(self) -> list[TxRecord]:
         """The journal's transactions, read on a connection of the caller's own."""
         return evidence_from(self.plan.work_dir, self.plan.identity.terminal).transactions
@@ -265,15 +159,3 @@ class VirtualTerminal:
     def evidence(self) -> TerminalEvidence:
         found = evidence_from(self.plan.work_dir, self.plan.identity.terminal)
         return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs())
-
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-        """Poll a condition on the journal or the devices until it holds (background work has no state)."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("condition not met in time")
-            time.sleep(0.05)
-
-    def steps_seen(self) -> int:
-        with self._changed:
-            return len(self.history)

@@ -68,7 +68,7 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
                 terminal.reader.insert(Document(DocumentKind.SMART_CARD, code))
             case st.AwaitingConfirmation():
                 terminal.post(OperatorConfirmed())
-            case st.PrintFailed() | st.PrinterNotReady():
+            case st.PrintInterrupted() | st.PrinterNotReady():
                 terminal.printer.fix()
                 terminal.post(OperatorRetry())
             case st.NoAnswer():
@@ -80,7 +80,7 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
             case st.RecoveryDecision(inquiry_code=inquiry_code):
                 whole = any(job.complete and inquiry_code in job.qr for job in terminal.printer.jobs())
                 terminal.post(SlipCameOut() if whole else SlipMissing())
-            case st.Idle() | st.Refused() if all(tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
+            case st.Idle() | st.VoterRefused() if all(tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
                 return
             case _:
                 time.sleep(0.02)
@@ -94,7 +94,7 @@ def main() -> None:
     installation = load_installation(plan.provisioning, datetime.now(UTC))
     if isinstance(installation, ProvisioningRefusal):
         raise SystemExit(f"provisioning refused: {installation}")
-    terminal_plan = TerminalPlan.provisioned(installation, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port))
+    terminal_plan = TerminalPlan(installation, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port))
     terminal = VirtualTerminal(terminal_plan, faults=KillAtPoint(plan.kill_at, plan.trace))
     terminal.start()
     try:

@@ -27,21 +27,17 @@ class NationalCodeProblem(enum.Enum):
     CHECK_DIGIT = "check_digit"
 
 
-_MESSAGES = {
-    NationalCodeProblem.EMPTY: "کد ملی وارد نشده است.",
-    NationalCodeProblem.NOT_A_DIGIT: "کد ملی فقط از رقم تشکیل می‌شود؛ نویسهٔ «{char}» در جایگاه {position} مجاز نیست.",
-    NationalCodeProblem.WRONG_LENGTH: "کد ملی باید ۱۰ رقم باشد؛ {count} رقم وارد شده است.",
-    NationalCodeProblem.ALL_SAME_DIGITS: "کد ملی با ده رقم یکسان معتبر نیست.",
-    NationalCodeProblem.CHECK_DIGIT: "رقم کنترل کد ملی درست نیست؛ کد را دوباره از روی مدرک بخوانید.",
-}
-
-
 @dataclass(frozen=True)
 class NationalCodeRefusal:
-    """A refused input, with the problem and a Persian message for the operator."""
+    """A refused input: the problem, and where it lies (the terminal's texts say it in Persian)."""
 
     problem: NationalCodeProblem
-    message: str
+    character: str = ""
+    """The offending character, made printable (NOT_A_DIGIT)."""
+    position: int = 0
+    """Its place, counted from 1 (NOT_A_DIGIT)."""
+    count: int = 0
+    """How many characters were given (WRONG_LENGTH)."""
 
 
 @dataclass(frozen=True)
@@ -87,18 +83,16 @@ def parse_issued_national_code(text: str) -> NationalCode | NationalCodeRefusal:
 
 def _validate(digits: str) -> NationalCode | NationalCodeRefusal:
     if not digits:
-        return _refuse(NationalCodeProblem.EMPTY)
+        return NationalCodeRefusal(NationalCodeProblem.EMPTY)
     for position, char in enumerate(digits, start=1):
         if not ("0" <= char <= "9"):
-            return _refuse(
-                NationalCodeProblem.NOT_A_DIGIT, char=printable(char), position=to_persian_digits(str(position))
-            )
+            return NationalCodeRefusal(NationalCodeProblem.NOT_A_DIGIT, character=printable(char), position=position)
     if len(digits) != LENGTH:
-        return _refuse(NationalCodeProblem.WRONG_LENGTH, count=to_persian_digits(str(len(digits))))
+        return NationalCodeRefusal(NationalCodeProblem.WRONG_LENGTH, count=len(digits))
     if len(set(digits)) == 1:
-        return _refuse(NationalCodeProblem.ALL_SAME_DIGITS)
+        return NationalCodeRefusal(NationalCodeProblem.ALL_SAME_DIGITS)
     if check_digit(digits[:9]) != int(digits[9]):
-        return _refuse(NationalCodeProblem.CHECK_DIGIT)
+        return NationalCodeRefusal(NationalCodeProblem.CHECK_DIGIT)
     return NationalCode(digits)
 
 
@@ -111,6 +105,3 @@ def complete_national_code(first_nine: str) -> str:
     """Append the check digit to nine ASCII digits (for synthetic rolls and tests)."""
     return first_nine + str(check_digit(first_nine))
 
-
-def _refuse(problem: NationalCodeProblem, **fields: str) -> NationalCodeRefusal:
-    return NationalCodeRefusal(problem, _MESSAGES[problem].format(**fields))

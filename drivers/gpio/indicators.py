@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drivers.gpio.outputs import GpioOutputs
-from hal.indicators import SIGNALS, IndicatorPattern, Lamp
+from hal.indicators import PATTERNS, Lamp, Signal
 
 
 class GpioIndicators:
@@ -12,10 +12,10 @@ class GpioIndicators:
     def __init__(self, outputs: GpioOutputs) -> None:
         self._outputs = outputs
 
-    def show(self, pattern: IndicatorPattern) -> None:
-        signal = SIGNALS[pattern]
-        self._outputs.set_lamps({Lamp.READY: signal.ready, Lamp.BUSY: signal.busy, Lamp.ERROR: signal.error})
-        self._outputs.beep(signal.beep)
+    def show(self, signal: Signal) -> None:
+        pattern = PATTERNS[signal]
+        self._outputs.set_lamps({Lamp.READY: pattern.ready, Lamp.BUSY: pattern.busy, Lamp.ERROR: pattern.error})
+        self._outputs.beep(pattern.beep)
 
     def close(self) -> None:
         self._outputs.close()

@@ -1,4 +1,4 @@
-"""The flow's effects: what the runtime must do, in order, journaling each one before its side effect."""
+"""The flow's effects: what the shell must do, in order, journaling each one before its side effect."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from firmware_app.flow.events import DeadlineKind, TxStage
+from firmware_app.flow.notices import Notice
 from firmware_app.flow.states import PollsPhase, ReportKind
 from firmware_app.identity.document import Document
+from hal.indicators import Signal
 from protocol.messages import DocumentKind, VoidReason
 
 
@@ -25,14 +27,17 @@ class Counter(enum.StrEnum):
     FACE_OVERRIDES = "face_overrides"
 
 
-class Signal(enum.StrEnum):
-    """What the lights and buzzer tell the room."""
+class AlarmKind(enum.StrEnum):
+    """Something an official must look at; audited, and sent to the district once telemetry lands."""
 
-    READY = "ready"
-    BUSY = "busy"
-    ELIGIBLE = "eligible"
-    REFUSED = "refused"
-    FAULT = "fault"
+    TAMPER = "tamper"
+    CLOCK_OFF = "clock_off"
+    FACE_OVERRIDDEN = "face_overridden"
+    UNVERIFIABLE_ANSWER = "unverifiable_answer"
+    CENTER_REJECTED = "center_rejected"
+    COMMIT_DISPUTED = "commit_disputed"
+    VOID_AFTER_COMMIT = "void_after_commit"
+    JOURNAL_INCONSISTENT = "journal_inconsistent"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class RecordExtension:
     """Journal the new closing time the center broadcast, and close then."""
 
     until: datetime
+
+
+@dataclass(frozen=True)
+class ReadCard:
+    """Read and authenticate the card in the reader; the answer comes back as DocumentPresented/Unacceptable."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,15 @@ class SetPolls:
 
 @dataclass(frozen=True)
 class StartDeadline:
+    """Start the one deadline (replacing any running); when it passes, DeadlineExpired comes back."""
+
     tx_id: str
     kind: DeadlineKind
+
+
+@dataclass(frozen=True)
+class CancelDeadline:
+    """The awaited answer came: the running deadline is no longer needed."""
 
 
 @dataclass(frozen=True)
@@ -142,9 +159,9 @@ class Count:
 
 @dataclass(frozen=True)
 class Show:
-    """A Persian message for the operator."""
+    """A notice for the operator (`texts.render` gives its Persian)."""
 
-    message: str
+    notice: Notice
 
 
 @dataclass(frozen=True)
@@ -154,13 +171,16 @@ class Indicate:
 
 @dataclass(frozen=True)
 class Alarm:
-    """Something an official must look at (also goes to telemetry)."""
+    """Something an official must look at; `detail` is technical (a transaction id, a reason code)."""
 
-    message: str
+    kind: AlarmKind
+    detail: str = ""
 
 
 Effect = (
     RunSelfTest
+    | ReadCard
+    | CancelDeadline
     | PrintReport
     | RecordExtension
     | CheckFace

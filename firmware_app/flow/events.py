@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+import typing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from firmware_app.flow.states import PollsPhase, ReportKind
+from firmware_app.flow.notices import Finding
+from firmware_app.flow.states import PollsDay, PollsPhase, ReportKind
 from firmware_app.identity.document import Document, DocumentRefusal
-from firmware_app.identity.verdict import FaceVerdict
-from hal.printer import PrintStage
+from firmware_app.identity.verdict import FaceProblem, FaceVerdict
+from hal.buttons import ButtonEvent
+from hal.printer import PrinterStatus, PrintStage
 from protocol.messages import CommitOutcome, DocumentKind, ReserveAnswer, VoidOutcome
 
 
@@ -55,22 +58,26 @@ class OpenTx:
 
 @dataclass(frozen=True)
 class JournalLoaded:
+    """What the journal holds at start-up: the polls' phase, an open foreground transaction, the day's hours."""
+
     polls: PollsPhase
     current: OpenTx | None
+    day: PollsDay
 
 
 @dataclass(frozen=True)
 class OpenPollsRequested:
+    """The operator asks to open; the flow refuses before the day's opening hour."""
+
     at: datetime
-    not_before: datetime
 
 
 @dataclass(frozen=True)
 class SelfTestFinished:
     """What the self-test found: problems stop the opening; warnings are shown and logged."""
 
-    problems: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
+    problems: tuple[Finding, ...]
+    warnings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class ReportPrinted:
 @dataclass(frozen=True)
 class ReportNotPrinted:
     kind: ReportKind
-    message: str
+    status: PrinterStatus
 
 
 @dataclass(frozen=True)
@@ -97,8 +104,23 @@ class ClosingExtended:
 
 
 @dataclass(frozen=True)
+class ClockTicked:
+    """The loop's periodic tick with the terminal's time: the flow closes the polls when their hour has come."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
 class TamperDetected:
     pass
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    """A panel button; what it means depends on the state (`flow.buttons`)."""
+
+    button: ButtonEvent
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -122,10 +144,9 @@ class ResumeRequested:
 
 @dataclass(frozen=True)
 class ClosePollsRequested:
-    """By the operator, or by the runtime once the closing time (as extended) has come."""
+    """The operator asks to close; the flow refuses before the closing time (as extended)."""
 
     at: datetime
-    closes_at: datetime
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,11 @@ class DocumentPresented:
 
     tx_id: str
     document: Document
+
+
+@dataclass(frozen=True)
+class CardInserted:
+    """A card went into the reader; only an idle terminal reads it."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +196,7 @@ class FaceChecked:
     tx_id: str
     verdict: FaceVerdict
     distance: float | None
-    message: str
+    problem: FaceProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -218,8 +244,7 @@ class PrinterChecked:
     """The printer's status, asked for just before a reserve."""
 
     tx_id: str
-    ready: bool
-    message: str
+    status: PrinterStatus
 
 
 @dataclass(frozen=True)
@@ -232,7 +257,7 @@ class ReserveAnswered:
 
 @dataclass(frozen=True)
 class AnswerUnverifiable:
-    """Something arrived on our answer topic that failed verification."""
+    """Something arrived on our answer topic that failed verification; `reason` is technical, for the audit."""
 
     reason: str
 
@@ -264,7 +289,7 @@ class PrintSucceeded:
 class PrintUnsuccessful:
     tx_id: str
     stage: PrintStage
-    message: str
+    status: PrinterStatus
 
 
 Event = (
@@ -275,7 +300,9 @@ Event = (
     | ReportNotPrinted
     | ReprintClosingReport
     | ClosingExtended
+    | ClockTicked
     | TamperDetected
+    | ButtonPressed
     | FaceChecked
     | OperatorOverrode
     | OpenAcknowledged
@@ -283,6 +310,7 @@ Event = (
     | ResumeRequested
     | ClosePollsRequested
     | CloseAcknowledged
+    | CardInserted
     | DocumentPresented
     | DocumentUnacceptable
     | NationalCodeTyped
@@ -305,40 +333,4 @@ Event = (
     | PrintUnsuccessful
 )
 
-ALL_EVENTS: tuple[type[Event], ...] = (
-    JournalLoaded,
-    OpenPollsRequested,
-    SelfTestFinished,
-    ReportPrinted,
-    ReportNotPrinted,
-    ReprintClosingReport,
-    ClosingExtended,
-    TamperDetected,
-    FaceChecked,
-    OperatorOverrode,
-    OpenAcknowledged,
-    SuspendRequested,
-    ResumeRequested,
-    ClosePollsRequested,
-    CloseAcknowledged,
-    DocumentPresented,
-    DocumentUnacceptable,
-    NationalCodeTyped,
-    CardRemoved,
-    OperatorConfirmed,
-    OperatorRejected,
-    OperatorCancelled,
-    OperatorDismissed,
-    OperatorRetry,
-    OperatorVoid,
-    SlipCameOut,
-    SlipMissing,
-    PrinterChecked,
-    ReserveAnswered,
-    AnswerUnverifiable,
-    CommitAnswered,
-    VoidAnswered,
-    DeadlineExpired,
-    PrintSucceeded,
-    PrintUnsuccessful,
-)
+ALL_EVENTS: tuple[type[Event], ...] = typing.get_args(Event)

@@ -1,13 +1,17 @@
-"""The flow's states: where the terminal is, and what it holds in memory for the one open transaction."""
+"""The flow's states: where the terminal is, the polling day it holds, and the one open transaction in memory."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from firmware_app.flow.notices import DocumentRefused, Notice
 from firmware_app.identity.document import Document
+from firmware_app.identity.verdict import FaceProblem
 from firmware_app.identity.verdict import FaceVerdict as FaceVerdict  # noqa: PLC0414 (re-exported: a flow value)
-from hal.printer import PrintStage
+from hal.printer import PrinterStatus, PrintStage
 from protocol.messages import DocumentKind, ReserveOutcome
 
 
@@ -38,62 +42,91 @@ class NoAnswerReason(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class PollsDay:
+    """The day's hours as the flow holds them: the set opening, the closing as extended so far, and the latest
+    closing an extension may set (the set closing plus the longest extension the rules allow)."""
+
+    opens_at: datetime
+    closes_at: datetime
+    latest_close: datetime
+
+
+@dataclass(frozen=True)
 class Tx:
     """One voter's transaction: its id (chosen by the terminal) and the kind of document shown."""
 
     tx_id: str
     document: DocumentKind
-    recovered: bool = False
+    recovered: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
 class Starting:
-    """Before the journal has been read."""
+    """Before the journal has been read: the flow does not know the day yet."""
+
+
+# --- the polls -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PollsNotOpen:
-    notice: str = ""
+    notice: Notice | None = None
+    """Why an opening did not go through, if one was tried."""
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class SelfTesting:
     """Opening: every device is being checked."""
 
+    day: PollsDay = field(kw_only=True)
+
 
 @dataclass(frozen=True)
 class PrintingZeroReport:
     """Opening: the self-test passed; the zero report is printing."""
+
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Opening:
     """The open report went to the center; waiting for its acknowledgement."""
 
+    day: PollsDay = field(kw_only=True)
+
 
 @dataclass(frozen=True)
 class PollsSuspended:
-    pass
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Closing:
     """The close report went to the center; waiting for its acknowledgement."""
 
+    day: PollsDay = field(kw_only=True)
+
 
 @dataclass(frozen=True)
 class PollsClosed:
-    pass
+    day: PollsDay = field(kw_only=True)
+
+
+# --- a voter ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Idle:
     """Polls open, no voter."""
 
+    day: PollsDay = field(kw_only=True)
+
 
 @dataclass(frozen=True)
 class DocumentRejected:
-    message: str
+    refused: DocumentRefused
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -103,7 +136,9 @@ class AwaitingConfirmation:
     tx_id: str
     document: Document
     face: FaceVerdict = FaceVerdict.PENDING
-    face_message: str = ""
+    distance: float | None = None
+    face_problem: FaceProblem | None = None
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -112,6 +147,7 @@ class CheckingPrinter:
 
     tx_id: str
     document: Document
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -120,12 +156,14 @@ class PrinterNotReady:
 
     tx_id: str
     document: Document
-    message: str
+    status: PrinterStatus
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Reserving:
     tx: Tx
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -134,6 +172,7 @@ class NoAnswer:
 
     tx: Tx
     reason: NoAnswerReason
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -143,39 +182,49 @@ class AnsweredLate:
 
     tx: Tx
     inquiry_code: str
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
-class Refused:
-    """The center said DUPLICATE, INELIGIBLE, VOIDED or REJECTED."""
+class VoterRefused:
+    """The center said DUPLICATE, INELIGIBLE, VOIDED or REJECTED: no slip."""
 
     tx: Tx
     outcome: ReserveOutcome
-    message: str
+    notice: Notice
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Printing:
     tx: Tx
     inquiry_code: str
-    reprint: bool
+    reprint: bool = field(kw_only=True)
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
-class PrintFailed:
-    """The printer failed; the reservation is kept until the operator retries or voids."""
+class PrintInterrupted:
+    """The slip did not print (the printer's word, or a restart mid-print); the reservation is kept until the
+    operator retries or voids."""
 
     tx: Tx
     inquiry_code: str
     stage: PrintStage
-    reprint: bool
-    message: str
+    status: PrinterStatus | None
+    """What the printer reported; None when a restart cut the print short."""
+    reprint: bool = field(kw_only=True)
+    day: PollsDay = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Committing:
     tx: Tx
     inquiry_code: str
+    day: PollsDay = field(kw_only=True)
+
+
+# --- after a restart -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -185,19 +234,13 @@ class RecoveryDecision:
     tx: Tx
     inquiry_code: str
     question: RecoveryQuestion
-    reprint: bool
+    reprint: bool = field(kw_only=True)
+    day: PollsDay = field(kw_only=True)
 
 
-State = (
-    Starting
-    | PollsNotOpen
-    | SelfTesting
-    | PrintingZeroReport
-    | Opening
-    | PollsSuspended
-    | Closing
-    | PollsClosed
-    | Idle
+PollsState = PollsNotOpen | SelfTesting | PrintingZeroReport | Opening | PollsSuspended | Closing | PollsClosed
+VoterState = (
+    Idle
     | DocumentRejected
     | AwaitingConfirmation
     | CheckingPrinter
@@ -205,33 +248,13 @@ State = (
     | Reserving
     | NoAnswer
     | AnsweredLate
-    | Refused
+    | VoterRefused
     | Printing
-    | PrintFailed
+    | PrintInterrupted
     | Committing
-    | RecoveryDecision
 )
+DayState = PollsState | VoterState | RecoveryDecision
+"""Every state that holds the polling day (all but Starting)."""
+State = Starting | DayState
 
-ALL_STATES: tuple[type[State], ...] = (
-    Starting,
-    PollsNotOpen,
-    SelfTesting,
-    PrintingZeroReport,
-    Opening,
-    PollsSuspended,
-    Closing,
-    PollsClosed,
-    Idle,
-    DocumentRejected,
-    AwaitingConfirmation,
-    CheckingPrinter,
-    PrinterNotReady,
-    Reserving,
-    NoAnswer,
-    AnsweredLate,
-    Refused,
-    Printing,
-    PrintFailed,
-    Committing,
-    RecoveryDecision,
-)
+ALL_STATES: tuple[type[State], ...] = typing.get_args(State)

@@ -1,69 +1,158 @@
-"""The flow's Persian operator messages, in one place."""
+"""The operator's Persian, in one place: `render(notice)` for every notice the flow gives, keyed by its reason."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from firmware_app.flow.notices import (
+    ClockOff,
+    ClosingNotYet,
+    ClosingReportFailed,
+    Component,
+    DocumentRefused,
+    Duplicate,
+    Extended,
+    FaceResult,
+    Finding,
+    Ineligible,
+    Notice,
+    NotOpenYet,
+    PrinterUnready,
+    Say,
+    SelfTestFailed,
+    SelfTestWarnings,
+    SlipNotPrinted,
+    ZeroReportFailed,
+)
+from firmware_app.identity.document import DocumentProblem
+from firmware_app.identity.verdict import FaceProblem, FaceVerdict
+from hal.printer import PrinterState, PrinterStatus
 from protocol.messages import IneligibleReason
-from protocol.national_code import to_persian_digits
+from protocol.national_code import NationalCodeProblem, to_persian_digits
 
 IRAN = ZoneInfo("Asia/Tehran")
 """The zone of the times the operator reads (the flow keeps its own; the slip's is in `slip.persian`)."""
 
-POLLS_NOT_OPEN_YET = "رأی‌گیری هنوز آغاز نشده است؛ ساعت آغاز: {time}."
-SELF_TEST = "آزمون دستگاه‌ها پیش از آغاز رأی‌گیری…"
-SELF_TEST_FAILED = "آزمون دستگاه‌ها ناموفق بود؛ رأی‌گیری آغاز نشد: {problems}"
-SELF_TEST_WARNINGS = "هشدار آزمون دستگاه‌ها: {warnings}"
-ZERO_REPORT_PRINTING = "چاپ گزارش صفر…"
-ZERO_REPORT_FAILED = "گزارش صفر چاپ نشد ({detail})؛ رأی‌گیری آغاز نشد. چاپگر را بررسی کنید."
-CLOSING_NOT_YET = "زمان پایان رأی‌گیری ساعت {time} است؛ پیش از آن نمی‌توان رأی‌گیری را بست."
-CLOSING_REPORT_PRINTED = "گزارش پایان رأی‌گیری (صورتجلسه) چاپ شد."
-CLOSING_REPORT_FAILED = "گزارش پایان رأی‌گیری چاپ نشد ({detail}). چاپگر را درست کنید و دوباره چاپ کنید."
-EXTENDED = "ستاد زمان رأی‌گیری را تا ساعت {time} تمدید کرد."
-TAMPER = "درِ دستگاه باز شده است؛ مسئول شعبه را خبر کنید."
-FACE_MATCH = "چهره با عکس کارت مطابقت دارد (فاصله {distance})."
-FACE_NO_MATCH = "چهره با عکس کارت مطابقت ندارد (فاصله {distance}). اگر مطمئن هستید، «تأیید با وجود عدم تطابق» را بزنید؛ وگرنه رد کنید."
-FACE_UNAVAILABLE = "امتیاز چهره در دسترس نیست ({detail})؛ با دقت مقایسه کنید."
-FACE_WAIT = "بررسی چهره هنوز تمام نشده است؛ چند لحظه صبر کنید."
-FACE_OVERRIDE_NEEDED = "چهره مطابقت ندارد؛ برای تأیید باید «تأیید با وجود عدم تطابق» را بزنید."
-FACE_OVERRIDDEN = "کاربر با وجود عدم تطابق چهره تأیید کرد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود."
-POLLS_OPENING = "گزارش آغاز رأی‌گیری برای ستاد فرستاده شد؛ منتظر تأیید ستاد."
-POLLS_OPEN = "رأی‌گیری آغاز شد. دستگاه آمادهٔ پذیرش رأی‌دهنده است."
-CLOCK_OFF = ("ساعت دستگاه {difference} {direction} از ساعت ستاد است؛ رأی‌گیری آغاز نشد. "
-             "ساعت دستگاه را تنظیم کنید و دوباره آغاز رأی‌گیری را بزنید.")
-OPEN_NOT_ACKNOWLEDGED = "ستاد آغاز رأی‌گیری را تأیید نکرد؛ ارتباط را بررسی و دوباره تلاش کنید."
-POLLS_SUSPENDED = "رأی‌گیری موقتاً متوقف شد."
-POLLS_CLOSING = "گزارش پایان رأی‌گیری برای ستاد فرستاده شد."
-POLLS_CLOSED = "رأی‌گیری در این دستگاه پایان یافت."
-CLOSE_PENDING = "ستاد هنوز پایان رأی‌گیری را تأیید نکرده است؛ گزارش پس از برقراری ارتباط فرستاده می‌شود."
-CONFIRM_PERSON = "چهرهٔ رأی‌دهنده را با مدرک مقایسه کنید و تأیید یا رد کنید."
-OPERATOR_REJECTED = "کاربر تطابق فرد و مدرک را رد کرد؛ تعرفه صادر نمی‌شود."
-CARD_REMOVED = "کارت از دستگاه خارج شد؛ برای ادامه دوباره کارت را وارد کنید."
-CHECKING_PRINTER = "بررسی آمادگی چاپگر…"
-PRINTER_NOT_READY = "چاپگر آماده نیست: {detail}. چیزی از ستاد پرسیده نشد؛ چاپگر را درست کنید و «تلاش دوباره» را بزنید."
-ASKING_CENTER = "در حال استعلام از ستاد…"
-NO_ANSWER = "پاسخی از ستاد نرسید؛ تعرفه صادر نمی‌شود. دوباره تلاش کنید یا تراکنش را باطل کنید."
-UNVERIFIABLE = "پاسخ دریافتی از ستاد قابل تأیید نبود؛ تعرفه صادر نمی‌شود. دوباره تلاش کنید یا باطل کنید."
-ANSWERED_LATE = ("ستاد پس از پایان مهلت پاسخ داد: این رأی‌دهنده مجاز است، ولی تعرفه خودبه‌خود چاپ نمی‌شود. "
-                 "اگر رأی‌دهنده هنوز حاضر است، تعرفه را با همان کد استعلام چاپ کنید (دکمهٔ «تأیید»)؛ "
-                 "وگرنه باطل کنید تا رأی‌دهنده در ستاد آزاد شود (دکمهٔ «رد» یا «انصراف»).")
-DUPLICATE = "این رأی‌دهنده پیش‌تر در شعبهٔ {branch} در {time} تعرفه گرفته است؛ تعرفه صادر نمی‌شود."
-INELIGIBLE = "این فرد واجد شرایط رأی دادن نیست ({reason}); تعرفه صادر نمی‌شود."
-TX_VOIDED = "این تراکنش پیش‌تر باطل شده است؛ تعرفه صادر نمی‌شود."
-CENTER_REJECTED = "ستاد درخواست را نپذیرفت؛ تعرفه صادر نمی‌شود. موضوع را به مسئول شعبه گزارش کنید."
-PRINTING = "در حال چاپ تعرفه…"
-PRINT_FAILED = "چاپ تعرفه ناموفق بود: {detail}. چاپگر را بررسی کنید، سپس «تلاش دوباره» یا «ابطال» را بزنید."
-ISSUED = "تعرفه صادر شد. مهر شناسنامه را فراموش نکنید."
-COMMIT_PENDING = "تعرفه صادر شد؛ تأیید ستاد پس از برقراری ارتباط فرستاده می‌شود."
-VOIDED = "تراکنش باطل شد و رأی‌دهنده در ستاد آزاد شد."
-RECOVERY_PRINT_OR_VOID = "پس از راه‌اندازی دوباره: ستاد مجوز صادر کرده بود ولی تعرفه چاپ نشده است. اگر رأی‌دهنده حاضر است چاپ کنید (دکمهٔ «تأیید»)، وگرنه باطل کنید (دکمهٔ «رد» یا «انصراف»)."
-RECOVERY_DID_SLIP_COME_OUT = "پس از راه‌اندازی دوباره: آیا تعرفه کامل از چاپگر بیرون آمد؟"
-COMMIT_DISPUTED = "ستاد صدور این تعرفه را نپذیرفت؛ مسئول شعبه باید موضوع را بررسی کند."
-VOID_AFTER_COMMIT = "ستاد این تعرفه را صادرشده ثبت کرده بود و ابطال را نپذیرفت."
-ANSWER_FORGED = "پیامی نامعتبر روی کانال پاسخ ستاد دریافت شد و کنار گذاشته شد."
+SAID: dict[Say, str] = {
+    Say.SELF_TEST: "آزمون دستگاه‌ها پیش از آغاز رأی‌گیری…",
+    Say.ZERO_REPORT_PRINTING: "چاپ گزارش صفر…",
+    Say.CLOSING_REPORT_PRINTED: "گزارش پایان رأی‌گیری (صورتجلسه) چاپ شد.",
+    Say.TAMPER: "درِ دستگاه باز شده است؛ مسئول شعبه را خبر کنید.",
+    Say.FACE_WAIT: "بررسی چهره هنوز تمام نشده است؛ چند لحظه صبر کنید.",
+    Say.FACE_OVERRIDE_NEEDED: "چهره مطابقت ندارد؛ برای تأیید باید «تأیید با وجود عدم تطابق» را بزنید.",
+    Say.FACE_OVERRIDDEN: "کاربر با وجود عدم تطابق چهره تأیید کرد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود.",
+    Say.POLLS_OPENING: "گزارش آغاز رأی‌گیری برای ستاد فرستاده شد؛ منتظر تأیید ستاد.",
+    Say.POLLS_OPEN: "رأی‌گیری آغاز شد. دستگاه آمادهٔ پذیرش رأی‌دهنده است.",
+    Say.OPEN_NOT_ACKNOWLEDGED: "ستاد آغاز رأی‌گیری را تأیید نکرد؛ ارتباط را بررسی و دوباره تلاش کنید.",
+    Say.POLLS_SUSPENDED: "رأی‌گیری موقتاً متوقف شد.",
+    Say.POLLS_CLOSING: "گزارش پایان رأی‌گیری برای ستاد فرستاده شد.",
+    Say.POLLS_CLOSED: "رأی‌گیری در این دستگاه پایان یافت.",
+    Say.CLOSE_PENDING: "ستاد هنوز پایان رأی‌گیری را تأیید نکرده است؛ گزارش پس از برقراری ارتباط فرستاده می‌شود.",
+    Say.CONFIRM_PERSON: "چهرهٔ رأی‌دهنده را با مدرک مقایسه کنید و تأیید یا رد کنید.",
+    Say.OPERATOR_REJECTED: "کاربر تطابق فرد و مدرک را رد کرد؛ تعرفه صادر نمی‌شود.",
+    Say.CARD_REMOVED: "کارت از دستگاه خارج شد؛ برای ادامه دوباره کارت را وارد کنید.",
+    Say.CARD_NOT_NOW: "کارت خوانده نشد: دستگاه اکنون کار دیگری دارد. کار جاری را تمام کنید، سپس کارت را دوباره وارد کنید.",
+    Say.CHECKING_PRINTER: "بررسی آمادگی چاپگر…",
+    Say.ASKING_CENTER: "در حال استعلام از ستاد…",
+    Say.NO_ANSWER: "پاسخی از ستاد نرسید؛ تعرفه صادر نمی‌شود. دوباره تلاش کنید یا تراکنش را باطل کنید.",
+    Say.UNVERIFIABLE: "پاسخ دریافتی از ستاد قابل تأیید نبود؛ تعرفه صادر نمی‌شود. دوباره تلاش کنید یا باطل کنید.",
+    Say.ANSWERED_LATE: ("ستاد پس از پایان مهلت پاسخ داد: این رأی‌دهنده مجاز است، ولی تعرفه خودبه‌خود چاپ نمی‌شود. "
+                        "اگر رأی‌دهنده هنوز حاضر است، تعرفه را با همان کد استعلام چاپ کنید (دکمهٔ «تأیید»)؛ "
+                        "وگرنه باطل کنید تا رأی‌دهنده در ستاد آزاد شود (دکمهٔ «رد» یا «انصراف»)."),
+    Say.TX_VOIDED: "این تراکنش پیش‌تر باطل شده است؛ تعرفه صادر نمی‌شود.",
+    Say.CENTER_REJECTED: "ستاد درخواست را نپذیرفت؛ تعرفه صادر نمی‌شود. موضوع را به مسئول شعبه گزارش کنید.",
+    Say.PRINTING: "در حال چاپ تعرفه…",
+    Say.ISSUED: "تعرفه صادر شد. مهر شناسنامه را فراموش نکنید.",
+    Say.COMMIT_PENDING: "تعرفه صادر شد؛ تأیید ستاد پس از برقراری ارتباط فرستاده می‌شود.",
+    Say.VOIDED: "تراکنش باطل شد و رأی‌دهنده در ستاد آزاد شد.",
+    Say.RECOVERY_PRINT_OR_VOID: ("پس از راه‌اندازی دوباره: ستاد مجوز صادر کرده بود ولی تعرفه چاپ نشده است. اگر "
+                                 "رأی‌دهنده حاضر است چاپ کنید (دکمهٔ «تأیید»)، وگرنه باطل کنید (دکمهٔ «رد» یا «انصراف»)."),
+    Say.RECOVERY_DID_SLIP_COME_OUT: ("پس از راه‌اندازی دوباره: آیا تعرفه کامل از چاپگر بیرون آمد؟ "
+                                     "بله: دکمهٔ «تأیید»؛ نه، دوباره چاپ شود: دکمهٔ «رد»."),
+    Say.COMMIT_DISPUTED: "ستاد صدور این تعرفه را نپذیرفت؛ مسئول شعبه باید موضوع را بررسی کند.",
+    Say.VOID_AFTER_COMMIT: "ستاد این تعرفه را صادرشده ثبت کرده بود و ابطال را نپذیرفت.",
+    Say.ANSWER_FORGED: "پیامی نامعتبر روی کانال پاسخ ستاد دریافت شد و کنار گذاشته شد.",
+    Say.SLIP_QUESTION_FIRST: "نخست بگویید آیا تعرفه کامل بیرون آمد: «تأیید» برای بله، «رد» برای چاپ دوباره.",
+}
 
-_INELIGIBLE_REASONS = {
+DOCUMENT_PROBLEMS: dict[DocumentProblem, str] = {
+    DocumentProblem.BAD_NATIONAL_CODE: "کد ملی ثبت‌شده در کارت معتبر نیست؛ کارت پذیرفته نمی‌شود. از شناسنامه استفاده کنید.",
+    DocumentProblem.UNREADABLE: "کارت خوانده نشد؛ کارت را بیرون بیاورید و دوباره وارد کنید.",
+    DocumentProblem.REMOVED_MID_READ: ("کارت پیش از پایان خواندن بیرون آمد؛ کارت را دوباره وارد کنید و تا پایان "
+                                       "خواندن نگه دارید."),
+    DocumentProblem.TIMED_OUT: ("کارت در زمان مقرر پاسخ نداد؛ کارت را بیرون بیاورید و دوباره وارد کنید. "
+                                "اگر باز هم پاسخ نداد، شناسنامه بخواهید و کد ملی را دستی وارد کنید."),
+    DocumentProblem.WRONG_APPLICATION: "این کارت، کارت ملی هوشمند نیست؛ کارت ملی هوشمند یا شناسنامه بخواهید.",
+    DocumentProblem.DATA_ALTERED: "اطلاعات کارت دست‌کاری شده است؛ کارت پذیرفته نمی‌شود. موضوع را به رئیس شعبه گزارش دهید.",
+    DocumentProblem.SIGNATURE_INVALID: ("امضای صادرکنندهٔ کارت نامعتبر است؛ کارت پذیرفته نمی‌شود. موضوع را به رئیس "
+                                        "شعبه گزارش دهید."),
+    DocumentProblem.SIGNER_UNTRUSTED: ("صادرکنندهٔ کارت شناخته‌شده نیست؛ کارت پذیرفته نمی‌شود. موضوع را به رئیس شعبه "
+                                       "گزارش دهید."),
+    DocumentProblem.CLONE_SUSPECTED: ("تراشهٔ کارت اصل نیست (احتمال کارت جعلی)؛ کارت پذیرفته نمی‌شود. موضوع را به "
+                                      "رئیس شعبه گزارش دهید."),
+    DocumentProblem.EXPIRED: "اعتبار کارت ملی به پایان رسیده است؛ شناسنامه بخواهید و کد ملی را دستی وارد کنید.",
+}
+
+NATIONAL_CODE_PROBLEMS: dict[NationalCodeProblem, str] = {
+    NationalCodeProblem.EMPTY: "کد ملی وارد نشده است.",
+    NationalCodeProblem.NOT_A_DIGIT: "کد ملی فقط از رقم تشکیل می‌شود؛ نویسهٔ «{character}» در جایگاه {position} مجاز نیست.",
+    NationalCodeProblem.WRONG_LENGTH: "کد ملی باید ۱۰ رقم باشد؛ {count} رقم وارد شده است.",
+    NationalCodeProblem.ALL_SAME_DIGITS: "کد ملی با ده رقم یکسان معتبر نیست.",
+    NationalCodeProblem.CHECK_DIGIT: "رقم کنترل کد ملی درست نیست؛ کد را دوباره از روی مدرک بخوانید.",
+}
+
+TYPED_FOR_A_CARD = "کد تایپ‌شده نمی‌تواند جای کارت هوشمند را بگیرد؛ کارت را در کارت‌خوان بگذارید."
+
+FACE_PROBLEMS: dict[FaceProblem, str] = {
+    FaceProblem.NO_PHOTO: "مدرک عکس ندارد",
+    FaceProblem.NO_CAMERA: "دوربین نصب نیست",
+    FaceProblem.CAMERA_NOT_WORKING: "دوربین تصویری نمی‌دهد",
+    FaceProblem.CHECK_FAULT: "خطای داخلی بررسی چهره",
+    FaceProblem.CARD_PHOTO_UNREADABLE: "عکس کارت خوانده نشد؛ چهره را خودتان با عکس روی کارت مقایسه کنید",
+    FaceProblem.CARD_PHOTO_NO_FACE: "در عکس کارت چهره‌ای پیدا نشد؛ چهره را خودتان با عکس روی کارت مقایسه کنید",
+    FaceProblem.NO_FACE: "چهره‌ای دیده نمی‌شود؛ رأی‌دهنده روبه‌روی دوربین بایستد و به آن نگاه کند",
+    FaceProblem.SEVERAL_FACES: "بیش از یک چهره در تصویر است؛ فقط رأی‌دهنده جلوی دوربین بماند",
+    FaceProblem.FACE_CUT_OFF: "چهره کامل در کادر نیست؛ رأی‌دهنده وسط کادر بایستد",
+    FaceProblem.FACE_TOO_SMALL: "چهره خیلی کوچک است؛ رأی‌دهنده نزدیک‌تر بیاید",
+    FaceProblem.TOO_DARK: "تصویر تاریک است؛ نور محل را بیشتر کنید یا چراغ را روبه‌روی رأی‌دهنده بگذارید",
+    FaceProblem.TOO_BRIGHT: "تصویر بیش از حد روشن است؛ نور مستقیم روی چهره را کم کنید",
+    FaceProblem.BLURRED: "تصویر تار است؛ رأی‌دهنده چند لحظه بی‌حرکت بماند و عدسی دوربین را تمیز کنید",
+}
+
+PRINTER_STATES: dict[PrinterState, str] = {
+    PrinterState.READY: "آماده",
+    PrinterState.PAPER_LOW: "کاغذ رو به پایان است",
+    PrinterState.NO_PAPER: "کاغذ تمام شده است",
+    PrinterState.COVER_OPEN: "درِ چاپگر باز است",
+    PrinterState.OFFLINE: "چاپگر خاموش یا برون‌خط است",
+    PrinterState.DISCONNECTED: "چاپگر وصل نیست",
+    PrinterState.ERROR: "چاپگر خطا دارد",
+    PrinterState.UNCONFIRMED: "چاپگر پایان چاپ را تأیید نکرد؛ ممکن است تعرفه بیرون آمده باشد",
+}
+
+COMPONENTS: dict[Component, str] = {
+    Component.PRINTER: "چاپگر",
+    Component.CENTER_LINK: "ارتباط با ستاد",
+    Component.CARD_READER: "کارت‌خوان",
+    Component.CAMERA: "دوربین",
+}
+
+CONDITIONS: dict[str, str] = {
+    **{state.value: text for state, text in PRINTER_STATES.items()},
+    "unreachable": "برقرار نیست",
+    "fault": "خطای داخلی",
+    "no_reader": "کارت‌خوان پیدا نشد",
+    "no_service": "سرویس کارت‌خوان در دسترس نیست",
+    "not_found": "پیدا نشد",
+    "starting": "در حال راه‌اندازی",
+    "empty_frames": "تصویر خالی می‌دهد",
+    "closed": "بسته است",
+}
+"""Status values the self-test reports (printer, reader and camera states, the link), as the operator reads them."""
+
+INELIGIBLE_REASONS: dict[IneligibleReason, str] = {
     IneligibleReason.NOT_ON_ROLL: "در فهرست رأی‌دهندگان نیست",
     IneligibleReason.DECEASED: "فوت‌شده ثبت شده است",
     IneligibleReason.DISQUALIFIED: "محروم از رأی",
@@ -71,8 +160,86 @@ _INELIGIBLE_REASONS = {
 }
 
 
-def ineligible_reason(reason: IneligibleReason | None) -> str:
-    return _INELIGIBLE_REASONS[reason] if reason is not None else "نامشخص"
+def render(notice: Notice) -> str:
+    """The Persian sentence for a notice."""
+    match notice:
+        case Say():
+            return SAID[notice]
+        case NotOpenYet(opens_at=opens_at):
+            return f"رأی‌گیری هنوز آغاز نشده است؛ ساعت آغاز: {clock(opens_at)}."
+        case ClosingNotYet(closes_at=closes_at):
+            return f"زمان پایان رأی‌گیری ساعت {clock(closes_at)} است؛ پیش از آن نمی‌توان رأی‌گیری را بست."
+        case SelfTestFailed(problems=problems):
+            return f"آزمون دستگاه‌ها ناموفق بود؛ رأی‌گیری آغاز نشد: {findings(problems)}"
+        case SelfTestWarnings(warnings=warnings):
+            return f"هشدار آزمون دستگاه‌ها: {findings(warnings)}"
+        case ZeroReportFailed(status=status):
+            return f"گزارش صفر چاپ نشد ({printer_status(status)})؛ رأی‌گیری آغاز نشد. چاپگر را بررسی کنید."
+        case ClosingReportFailed(status=status):
+            return (f"گزارش پایان رأی‌گیری چاپ نشد ({printer_status(status)}). "
+                    "چاپگر را درست کنید و دوباره چاپ کنید.")
+        case Extended(until=until):
+            return f"ستاد زمان رأی‌گیری را تا ساعت {clock(until)} تمدید کرد."
+        case ClockOff(ahead=ahead):
+            return clock_off(ahead)
+        case FaceResult():
+            return face(notice)
+        case DocumentRefused():
+            return document_refused(notice)
+        case PrinterUnready(status=status):
+            return (f"چاپگر آماده نیست: {printer_status(status)}. چیزی از ستاد پرسیده نشد؛ چاپگر را درست کنید و "
+                    "«تلاش دوباره» را بزنید.")
+        case SlipNotPrinted(status=status):
+            detail = printer_status(status) if status is not None else "پیش از راه‌اندازی دوباره"
+            return f"چاپ تعرفه ناموفق بود: {detail}. چاپگر را بررسی کنید، سپس «تلاش دوباره» یا «ابطال» را بزنید."
+        case Duplicate(first_branch=branch, first_at=first_at):
+            at = clock(first_at) if first_at is not None else "؟"
+            return f"این رأی‌دهنده پیش‌تر در شعبهٔ {branch or '؟'} در {at} تعرفه گرفته است؛ تعرفه صادر نمی‌شود."
+        case Ineligible(reason=reason):
+            why = INELIGIBLE_REASONS[reason] if reason is not None else "نامشخص"
+            return f"این فرد واجد شرایط رأی دادن نیست ({why})؛ تعرفه صادر نمی‌شود."
+        case _:
+            assert_never(notice)
+
+
+def face(result: FaceResult) -> str:
+    distance = decimal(result.distance)
+    match result.verdict:
+        case FaceVerdict.MATCH:
+            return f"چهره با عکس کارت مطابقت دارد (فاصله {distance})."
+        case FaceVerdict.NO_MATCH:
+            return (f"چهره با عکس کارت مطابقت ندارد (فاصله {distance}). اگر مطمئن هستید، «تأیید با وجود عدم "
+                    "تطابق» را بزنید؛ وگرنه رد کنید.")
+        case FaceVerdict.UNAVAILABLE:
+            detail = FACE_PROBLEMS[result.problem] if result.problem is not None else "نامشخص"
+            return f"امتیاز چهره در دسترس نیست ({detail})؛ با دقت مقایسه کنید."
+        case FaceVerdict.PENDING:
+            return SAID[Say.FACE_WAIT]
+        case _:
+            assert_never(result.verdict)
+
+
+def document_refused(refused: DocumentRefused) -> str:
+    match refused.problem:
+        case None:
+            return TYPED_FOR_A_CARD
+        case DocumentProblem():
+            return DOCUMENT_PROBLEMS[refused.problem]
+        case NationalCodeProblem():
+            return NATIONAL_CODE_PROBLEMS[refused.problem].format(
+                character=refused.character, position=to_persian_digits(str(refused.position)),
+                count=to_persian_digits(str(refused.count)))
+        case _:
+            assert_never(refused.problem)
+
+
+def printer_status(status: PrinterStatus) -> str:
+    """The printer's state as the operator reads it (the driver's own detail goes only to the log)."""
+    return PRINTER_STATES[status.state]
+
+
+def findings(found: tuple[Finding, ...]) -> str:
+    return "؛ ".join(f"{COMPONENTS[f.component]}: {CONDITIONS.get(f.condition, f.condition)}" for f in found)
 
 
 def decimal(value: float | None) -> str:
@@ -87,7 +254,8 @@ def clock_off(ahead: timedelta) -> str:
     amounts = ((hours, "ساعت"), (minutes, "دقیقه"), (seconds, "ثانیه"))
     parts = [f"{to_persian_digits(str(amount))} {unit}" for amount, unit in amounts if amount] or ["۰ ثانیه"]
     direction = "جلوتر" if ahead > timedelta() else "عقب‌تر"
-    return CLOCK_OFF.format(difference=" و ".join(parts), direction=direction)
+    return (f"ساعت دستگاه {' و '.join(parts)} {direction} از ساعت ستاد است؛ رأی‌گیری آغاز نشد. "
+            "ساعت دستگاه را تنظیم کنید و دوباره آغاز رأی‌گیری را بزنید.")
 
 
 def clock(moment: datetime) -> str:

@@ -31,7 +31,7 @@ class Document:
 
 
 class DocumentProblem(enum.StrEnum):
-    """Why a document was refused; each maps to a message telling the operator what to do."""
+    """Why a document was refused; the terminal's texts tell the operator what to do about each."""
 
     BAD_NATIONAL_CODE = "bad_national_code"
     UNREADABLE = "unreadable"
@@ -47,10 +47,9 @@ class DocumentProblem(enum.StrEnum):
 
 @dataclass(frozen=True)
 class DocumentRefusal:
-    """`message` is Persian for the operator; `detail` is technical, for logs, and never holds personal data."""
+    """`detail` is technical, for logs, and never holds personal data."""
 
     problem: DocumentProblem
-    message: str
     detail: str = ""
 
 

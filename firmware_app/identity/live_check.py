@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firmware_app.identity.face import CardPhotoRefusal, FaceMatch, FaceMatcher, MatchVerdict, QualityRefusal
-from firmware_app.identity.verdict import FaceVerdict
+from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from hal.camera import Camera, CameraState, CameraStatus
 
 ATTEMPTS = 5
@@ -16,7 +16,7 @@ FRAME_WAIT_S = 0.5
 class FaceOutcome:
     verdict: FaceVerdict
     distance: float | None
-    message: str
+    problem: FaceProblem | None = None
 
 
 class CameraFaceCheck:
@@ -27,22 +27,22 @@ class CameraFaceCheck:
         self._matcher = matcher
 
     def __call__(self, photo: bytes) -> FaceOutcome:
-        last = "دوربین تصویری نداد"
+        last = FaceProblem.CAMERA_NOT_WORKING
         seen = -1
         for _ in range(ATTEMPTS):
             frame = self._camera.next_frame(seen, FRAME_WAIT_S)
             if isinstance(frame, CameraStatus):
                 if frame.has_frames or frame.state is CameraState.STARTING:
                     continue
-                return FaceOutcome(FaceVerdict.UNAVAILABLE, None, f"دوربین: {frame.state.value}")
+                return FaceOutcome(FaceVerdict.UNAVAILABLE, None, FaceProblem.CAMERA_NOT_WORKING)
             seen = frame.number
             result = self._matcher.check(frame.pixels, photo)
             match result:
                 case FaceMatch(distance=distance, verdict=verdict):
                     found = FaceVerdict.MATCH if verdict is MatchVerdict.MATCH else FaceVerdict.NO_MATCH
-                    return FaceOutcome(found, distance, "")
-                case CardPhotoRefusal(message=message):
-                    return FaceOutcome(FaceVerdict.UNAVAILABLE, None, message)
-                case QualityRefusal(message=message):
-                    last = message
+                    return FaceOutcome(found, distance)
+                case CardPhotoRefusal(problem=problem):
+                    return FaceOutcome(FaceVerdict.UNAVAILABLE, None, FaceProblem(f"card_photo_{problem.value}"))
+                case QualityRefusal(problem=problem):
+                    last = FaceProblem(problem.value)
         return FaceOutcome(FaceVerdict.UNAVAILABLE, None, last)

@@ -28,16 +28,11 @@ def answer_time_problem(answer: Answer, settings: RuntimeSettings, now: datetime
     return None
 
 
-def extension_problem(extension: Extension, settings: RuntimeSettings, closes_at: datetime,
-                      now: datetime) -> str | None:
-    """Why a verified extension does not apply to us, or None: another district, issued before the day or
-    in our future, not later than the closing time we hold, or past the longest extension the rules allow."""
+def extension_problem(extension: Extension, settings: RuntimeSettings, now: datetime) -> str | None:
+    """Why a verified extension is not addressed to us today, or None: another district, or issued before the
+    day or in our future. Whether the new closing time may stand is the flow's decision (`flow.anywhere`)."""
     if extension.district != settings.identity.district:
         return "another district"
     if not settings.opens_at - DAY_MARGIN <= extension.issued_at <= now + settings.clock_tolerance:
         return "issued outside the election day or in the future"
-    if extension.closes_at <= closes_at:
-        return "not later than the closing time held"
-    if extension.closes_at > settings.closes_at + settings.longest_extension:
-        return "past the longest extension allowed"
     return None

@@ -16,14 +16,20 @@ from firmware_app.flow.events import (
     PrinterChecked,
     PrintSucceeded,
     PrintUnsuccessful,
+    ReportNotPrinted,
+    ReportPrinted,
 )
+from firmware_app.flow.states import ReportKind
 from firmware_app.identity.document import Document, DocumentProblem, DocumentReader, DocumentRefusal
-from firmware_app.identity.verdict import FaceVerdict
+from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from firmware_app.runtime import requests
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.ports import FaceCheck
 from firmware_app.slip import SlipContent, compose_slip
-from hal.printer import Printed, Printer, PrintFailed, PrintStage
+from hal.printer import PrintDocument, Printed, Printer, PrinterState, PrinterStatus, PrintFailed, PrintStage
+
+FAULTED = PrinterStatus(PrinterState.ERROR, "fault")
+"""What the flow is told when the printer driver raised: the printer cannot be trusted to print."""
 
 Post = Callable[[Event], None]
 Fault = Callable[[str, Exception], None]
@@ -35,7 +41,7 @@ def read_card(reader: DocumentReader, post: Post, fault: Fault) -> None:
         result: Document | DocumentRefusal = reader.read()
     except Exception as exc:
         fault("document reader", exc)
-        result = DocumentRefusal(DocumentProblem.UNREADABLE, "کارت خوانده نشد؛ دوباره وارد کنید.")
+        result = DocumentRefusal(DocumentProblem.UNREADABLE, "fault")
     post(DocumentPresented(requests.new_id(), result) if isinstance(result, Document)
          else DocumentUnacceptable(result))
 
@@ -45,9 +51,8 @@ def check_printer(printer: Printer, tx_id: str, post: Post, fault: Fault) -> Non
         status = printer.status()
     except Exception as exc:
         fault("printer status", exc)
-        post(PrinterChecked(tx_id, False, "internal error"))
-        return
-    post(PrinterChecked(tx_id, status.can_print, status.detail or status.state.value))
+        status = FAULTED
+    post(PrinterChecked(tx_id, status))
 
 
 def check_face(face_check: FaceCheck, tx_id: str, photo: bytes, post: Post, fault: Fault) -> None:
@@ -55,9 +60,9 @@ def check_face(face_check: FaceCheck, tx_id: str, photo: bytes, post: Post, faul
         outcome = face_check(photo)
     except Exception as exc:
         fault("face check", exc)
-        post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, "خطای داخلی بررسی چهره"))
+        post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, FaceProblem.CHECK_FAULT))
         return
-    post(FaceChecked(tx_id, outcome.verdict, outcome.distance, outcome.message))
+    post(FaceChecked(tx_id, outcome.verdict, outcome.distance, outcome.problem))
 
 
 def print_slip(printer: Printer, slip: SlipContent, width_dots: int, tx_id: str, post: Post,
@@ -66,11 +71,21 @@ def print_slip(printer: Printer, slip: SlipContent, width_dots: int, tx_id: str,
         result = printer.print_document(compose_slip(slip, width_dots))
     except Exception as exc:
         fault("printing", exc)
-        post(PrintUnsuccessful(tx_id, PrintStage.DURING, "internal error"))
+        post(PrintUnsuccessful(tx_id, PrintStage.DURING, FAULTED))
         return
     faults.reached(f"printer returned {type(result).__name__}")
     match result:
         case Printed():
             post(PrintSucceeded(tx_id))
         case PrintFailed(stage=stage, status=status):
-            post(PrintUnsuccessful(tx_id, stage, status.detail or status.state.value))
+            post(PrintUnsuccessful(tx_id, stage, status))
+
+
+def print_report(printer: Printer, document: PrintDocument, kind: ReportKind, post: Post, fault: Fault) -> None:
+    try:
+        result = printer.print_document(document)
+    except Exception as exc:
+        fault(f"printing the {kind.value} report", exc)
+        post(ReportNotPrinted(kind, FAULTED))
+        return
+    post(ReportPrinted(kind) if isinstance(result, Printed) else ReportNotPrinted(kind, result.status))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from firmware_app.flow.events import SelfTestFinished
+from firmware_app.flow.notices import Component, Finding
 from firmware_app.identity.smart_card import CardDocumentReader
 from hal.camera import Camera
 from hal.card_reader import ReaderState
@@ -15,13 +16,20 @@ from hal.card_reader import ReaderState
 class Health:
     """`essential` components must be healthy for the polls to open; others only warn."""
 
-    component: str
+    component: Component
     ok: bool
     essential: bool
-    detail: str = ""
+    condition: str = ""
+    """The device's status value (`no_paper`, `no_reader`, `unreachable`, `fault`); the texts render it."""
 
 
-HealthCheck = Callable[[], Health]
+@dataclass(frozen=True)
+class HealthCheck:
+    """How to ask one component: `probe` gives whether it is well and its status value."""
+
+    component: Component
+    essential: bool
+    probe: Callable[[], tuple[bool, str]]
 
 
 def run_self_test(checks: Sequence[HealthCheck], fault: Callable[[str, Exception], None] | None = None
@@ -31,32 +39,32 @@ def run_self_test(checks: Sequence[HealthCheck], fault: Callable[[str, Exception
     results = []
     for check in checks:
         try:
-            results.append(check())
+            ok, condition = check.probe()
+            results.append(Health(check.component, ok, check.essential, condition))
         except Exception as exc:
-            name = getattr(check, "__name__", "device")
-            results.append(Health(name, False, True, f"fault: {type(exc).__name__}"))
+            results.append(Health(check.component, False, True, "fault"))
             if fault is not None:
-                fault(f"health check {name}", exc)
-    problems = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and h.essential)
-    warnings = tuple(f"{h.component}: {h.detail}" for h in results if not h.ok and not h.essential)
+                fault(f"health check {check.component.value}", exc)
+    problems = tuple(Finding(h.component, h.condition) for h in results if not h.ok and h.essential)
+    warnings = tuple(Finding(h.component, h.condition) for h in results if not h.ok and not h.essential)
     return SelfTestFinished(problems, warnings), results
 
 
 def reader_health(reader: CardDocumentReader) -> HealthCheck:
     """The card reader must be there (with or without a card): essential."""
 
-    def check() -> Health:
+    def probe() -> tuple[bool, str]:
         state = reader.status().state
-        return Health("کارت‌خوان", state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}, True, state.value)
+        return state in {ReaderState.NO_CARD, ReaderState.CARD_PRESENT}, state.value
 
-    return check
+    return HealthCheck(Component.CARD_READER, True, probe)
 
 
 def camera_health(camera: Camera) -> HealthCheck:
     """A camera without frames only warns: the operator can still compare by eye."""
 
-    def check() -> Health:
+    def probe() -> tuple[bool, str]:
         status = camera.status()
-        return Health("دوربین", status.has_frames, False, status.detail or status.state.value)
+        return status.has_frames, status.state.value
 
-    return check
+    return HealthCheck(Component.CAMERA, False, probe)

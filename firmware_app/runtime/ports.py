@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from firmware_app.flow.notices import Notice
 from firmware_app.identity.document import DocumentReader
 from firmware_app.identity.live_check import FaceOutcome
 from firmware_app.runtime.health import HealthCheck
@@ -20,7 +21,9 @@ class RequestChannel(Protocol):
 
 
 class OperatorDisplay(Protocol):
-    def show(self, message: str) -> None: ...
+    """Where the operator is told things: a typed notice (the screen or the log renders it with `flow.texts`)."""
+
+    def show(self, notice: Notice) -> None: ...
 
 
 class FaceCheck(Protocol):

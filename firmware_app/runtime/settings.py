@@ -9,6 +9,11 @@ from joserfc.jwk import OKPKey
 
 from firmware_app.flow.events import CLOCK_TOLERANCE, DeadlineKind
 
+DEFAULT_DEADLINES: dict[DeadlineKind, float] = {
+    DeadlineKind.RESERVE: 3.0, DeadlineKind.COMMIT: 3.0, DeadlineKind.OPEN: 5.0, DeadlineKind.CLOSE: 5.0,
+}
+"""Seconds the terminal waits for each kind of center answer before it tells the operator there is none."""
+
 
 @dataclass(frozen=True)
 class TerminalIdentity:

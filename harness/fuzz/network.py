@@ -190,7 +190,7 @@ def _terminal_targets(keys: _Keys) -> list[FuzzTarget]:
             _raise_fault(opened)
             return opened
         _render_times(opened.closes_at, opened.issued_at)
-        return extension_problem(opened, settings, settings.closes_at, now)
+        return extension_problem(opened, settings, now)
 
     return [FuzzTarget("mqtt.terminal_answer", make_answer, feed_answer),
             FuzzTarget("mqtt.district_broadcast", make_broadcast, feed_broadcast)]

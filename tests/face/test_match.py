@@ -24,7 +24,6 @@ from firmware_app.identity.face import (
     QualityProblem,
     QualityRefusal,
 )
-from firmware_app.identity.face.match import CARD_PHOTO_MESSAGES, VERDICT_MESSAGES
 from harness.camera.frames import FIXTURES, BgrImage
 from harness.camera.voters import FaceCase
 
@@ -82,7 +81,6 @@ def test_impostors_are_flagged_as_no_match(matcher: FaceMatcher, impostors: list
         result = matcher.check(case.live[0], case.card_photo)
         assert isinstance(result, FaceMatch), f"{case.name}: {result}"
         assert result.verdict is MatchVerdict.NO_MATCH, f"{case.name}: distance {result.distance:.3f}"
-        assert result.message == VERDICT_MESSAGES[MatchVerdict.NO_MATCH]
 
 
 def test_a_stricter_threshold_turns_the_same_distance_into_no_match(genuine: list[FaceCase], matcher: FaceMatcher) -> None:
@@ -99,7 +97,7 @@ def test_a_stricter_threshold_turns_the_same_distance_into_no_match(genuine: lis
 @pytest.mark.parametrize("photo", [b"", b"not a jpeg at all", b"\xff\xd8\xff\xe0" + b"\x00" * 64])
 def test_an_unreadable_card_photo_gives_no_score(photo: bytes, matcher: FaceMatcher, genuine: list[FaceCase]) -> None:
     result = matcher.check(genuine[0].live[0], photo)
-    assert result == CardPhotoRefusal(CardPhotoProblem.UNREADABLE, CARD_PHOTO_MESSAGES[CardPhotoProblem.UNREADABLE])
+    assert result == CardPhotoRefusal(CardPhotoProblem.UNREADABLE)
 
 
 def test_a_card_photo_without_a_face_gives_no_score(matcher: FaceMatcher, bad: dict[QualityProblem, BgrImage]) -> None:

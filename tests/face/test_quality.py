@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from firmware_app.flow import texts
 from firmware_app.identity.face import FaceMatcher, LiveFace, QualityProblem, QualityRefusal
-from firmware_app.identity.face.quality import QUALITY_MESSAGES
+from firmware_app.identity.face.match import CardPhotoProblem
+from firmware_app.identity.verdict import FaceProblem
 from harness.camera.frames import BgrImage, load
 from harness.camera.voters import FaceCase
 
@@ -17,12 +19,11 @@ def test_each_bad_frame_is_refused_for_its_own_reason(
     result = matcher.check_live(bad[problem])
     assert isinstance(result, QualityRefusal), f"{problem} frame passed the gate: {result}"
     assert result.problem is problem
-    assert result.message == QUALITY_MESSAGES[problem]
 
 
 def test_every_refusal_tells_the_operator_in_persian() -> None:
     for problem in QualityProblem:
-        message = QUALITY_MESSAGES[problem]
+        message = texts.FACE_PROBLEMS[FaceProblem(problem.value)]
         assert any("\u0600" <= char <= "\u06ff" for char in message), f"{problem} message is not Persian"
 
 
@@ -50,3 +51,10 @@ def test_the_published_partial_face_photo_is_refused_as_cut_off(matcher: FaceMat
     result = matcher.check_live(load("obama_partial_face.jpg"))
     assert isinstance(result, QualityRefusal)
     assert result.problem is QualityProblem.FACE_CUT_OFF
+
+
+def test_every_refusal_of_the_face_module_is_a_reason_the_flow_carries() -> None:
+    """The live check hands the flow a FaceProblem named after the face module's problem: none may be missing."""
+    assert {FaceProblem(problem.value) for problem in QualityProblem} <= set(FaceProblem)
+    assert {FaceProblem(f"card_photo_{problem.value}") for problem in CardPhotoProblem} <= set(FaceProblem)
+    assert set(texts.FACE_PROBLEMS) == set(FaceProblem), "every reason has its operator text"

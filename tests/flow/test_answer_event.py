@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from firmware_app.flow import events as ev
+from firmware_app.flow import examples as s
 from firmware_app.runtime.answers import answer_event
 from protocol.messages import AckAnswer, AckOutcome, Answer, AnswerHeader, RequestKind
-from tests.flow import samples as s
 
 HEADER = AnswerHeader(s.TX, s.OTHER_TX, "T-0001", s.AT)
 

@@ -13,7 +13,7 @@ from drivers.gpio.outputs import BLINK_S
 from drivers.gpio.pins import GpioPins, GpioTiming
 from hal.backends import open_buttons, open_indicators
 from hal.buttons import ButtonEvent, Buttons
-from hal.indicators import SIGNALS, Beep, IndicatorPattern, Indicators
+from hal.indicators import PATTERNS, Beep, Indicators, Signal
 
 PINS = GpioPins()
 TIMING = GpioTiming(cancel_hold_s=0.2, bounce_s=None)
@@ -107,11 +107,11 @@ def test_a_case_already_open_at_start_posts_tamper(factory: MockFactory) -> None
         device.close()
 
 
-@pytest.mark.parametrize("pattern", [IndicatorPattern.READY, IndicatorPattern.BUSY])
-def test_quiet_patterns_light_one_lamp_and_never_beep(pattern: IndicatorPattern, factory: MockFactory, indicators: Indicators) -> None:
+@pytest.mark.parametrize("pattern", [Signal.READY, Signal.BUSY])
+def test_quiet_patterns_light_one_lamp_and_never_beep(pattern: Signal, factory: MockFactory, indicators: Indicators) -> None:
     indicators.show(pattern)
     lit = {pin: factory.pin(pin).state for pin in (PINS.ready_lamp, PINS.busy_lamp, PINS.error_lamp)}
-    expected_pin = PINS.ready_lamp if pattern is IndicatorPattern.READY else PINS.busy_lamp
+    expected_pin = PINS.ready_lamp if pattern is Signal.READY else PINS.busy_lamp
     assert lit == {pin: pin == expected_pin for pin in lit}
     assert _history(factory.pin(PINS.buzzer)) == [False]
 
@@ -119,13 +119,13 @@ def test_quiet_patterns_light_one_lamp_and_never_beep(pattern: IndicatorPattern,
 @pytest.mark.parametrize(
     ("pattern", "lamp", "tones"),
     [
-        (IndicatorPattern.ELIGIBLE, PINS.ready_lamp, 1),
-        (IndicatorPattern.REFUSED, PINS.error_lamp, 3),
-        (IndicatorPattern.FAULT, PINS.error_lamp, 2),
+        (Signal.ELIGIBLE, PINS.ready_lamp, 1),
+        (Signal.REFUSED, PINS.error_lamp, 3),
+        (Signal.FAULT, PINS.error_lamp, 2),
     ],
 )
 def test_outcome_patterns_sound_their_own_beeps(
-    pattern: IndicatorPattern, lamp: int, tones: int, factory: MockFactory, indicators: Indicators
+    pattern: Signal, lamp: int, tones: int, factory: MockFactory, indicators: Indicators
 ) -> None:
     indicators.show(pattern)
     buzzer = factory.pin(PINS.buzzer)
@@ -139,16 +139,16 @@ def test_outcome_patterns_sound_their_own_beeps(
 
 
 def test_the_three_outcome_beeps_are_distinct() -> None:
-    beeps: list[Beep | None] = [SIGNALS[p].beep for p in (IndicatorPattern.ELIGIBLE, IndicatorPattern.REFUSED, IndicatorPattern.FAULT)]
+    beeps: list[Beep | None] = [PATTERNS[p].beep for p in (Signal.ELIGIBLE, Signal.REFUSED, Signal.FAULT)]
     assert None not in beeps and len(set(beeps)) == 3
 
 
 def test_fault_blinks_the_error_lamp_until_the_next_pattern(factory: MockFactory, indicators: Indicators) -> None:
     error = factory.pin(PINS.error_lamp)
-    indicators.show(IndicatorPattern.FAULT)
+    indicators.show(Signal.FAULT)
     assert _wait_until(lambda: len(error.states) >= 4), f"error lamp did not blink within {WAIT_S}s ({BLINK_S}s period)"
     assert _history(error)[:4] == [False, True, False, True]
-    indicators.show(IndicatorPattern.READY)
+    indicators.show(Signal.READY)
     assert not error.state
     assert factory.pin(PINS.ready_lamp).state
     settled = len(error.states)

@@ -79,7 +79,7 @@ def make_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[Termina
         number = next(_numbers)
         name = f"T-{number:04d}"
         installation = district.provision(name, f"B-{number:04d}", tmp_path / name / "provisioning")
-        plan = TerminalPlan.provisioned(installation, tmp_path / name, district.broker.address, **overrides)
+        plan = TerminalPlan(installation, tmp_path / name, district.broker.address, **overrides)
         terminal = VirtualTerminal(plan)
         made.append(terminal)
         terminal.start()

@@ -15,6 +15,7 @@ from firmware_app.flow import states as st
 from firmware_app.flow import texts
 from firmware_app.flow.effects import PrintSlip
 from firmware_app.flow.events import OperatorVoid, ReserveAnswered, TxStage
+from firmware_app.flow.notices import Say
 from harness.district import VirtualDistrict
 from harness.panel import OperatorPanel
 from harness.terminal import TerminalPlan, VirtualTerminal
@@ -69,7 +70,7 @@ def start_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[Callab
         stop()
         if name not in installations:
             installations[name] = district.provision(name, f"B-{name}", tmp_path / name / "provisioning")
-        plan = TerminalPlan.provisioned(installations[name], tmp_path / name, district.broker.address)
+        plan = TerminalPlan(installations[name], tmp_path / name, district.broker.address)
         panel = OperatorPanel()
         terminal = VirtualTerminal(plan, buttons=panel.buttons, indicators=panel.indicators)
         running.append((terminal, panel))
@@ -92,7 +93,7 @@ def _late_eligible(terminal: VirtualTerminal, panel: OperatorPanel, voter: Voter
     held.release()
     late = terminal.wait_for(st.AnsweredLate)
     assert isinstance(late, st.AnsweredLate)
-    assert terminal.display.messages[-1] == texts.ANSWERED_LATE, "the operator is asked to print or void"
+    assert terminal.display.messages[-1] == texts.SAID[Say.ANSWERED_LATE], "the operator is asked to print or void"
     return late
 
 
@@ -156,7 +157,7 @@ def test_a_late_eligible_answer_held_at_a_restart_asks_print_or_void_again(
     asked = terminal.wait_for(st.RecoveryDecision)
     assert isinstance(asked, st.RecoveryDecision) and asked.question is st.RecoveryQuestion.PRINT_OR_VOID
     assert asked.inquiry_code == late.inquiry_code
-    assert terminal.display.messages[-1] == texts.RECOVERY_PRINT_OR_VOID
+    assert terminal.display.messages[-1] == texts.SAID[Say.RECOVERY_PRINT_OR_VOID]
     _nothing_printed_or_committed(district, terminal, late.inquiry_code)
     panel.confirm()
     _printed_and_committed(district, terminal, late.inquiry_code)

@@ -20,7 +20,7 @@ from tests.integration.conftest import Voters, card_of
 def paneled(district: VirtualDistrict, tmp_path: Path) -> Iterator[tuple[VirtualTerminal, OperatorPanel]]:
     installation = district.provision("T-PANEL", "B-PANEL", tmp_path / "provisioning")
     panel = OperatorPanel()
-    terminal = VirtualTerminal(TerminalPlan.provisioned(installation, tmp_path / "T-PANEL", district.broker.address),
+    terminal = VirtualTerminal(TerminalPlan(installation, tmp_path / "T-PANEL", district.broker.address),
                                buttons=panel.buttons, indicators=panel.indicators)
     terminal.start()
     terminal.open_polls()
@@ -56,6 +56,6 @@ def test_buttons_confirm_and_reject_and_the_lamps_follow(
 def test_opening_the_case_is_an_audited_alarm(paneled: tuple[VirtualTerminal, OperatorPanel]) -> None:
     terminal, panel = paneled
     panel.open_case()
-    terminal.wait_until(lambda: any(e.kind == "alarm" and "tamper" in json.loads(e.detail)["message"]
+    terminal.wait_until(lambda: any(e.kind == "alarm" and json.loads(e.detail)["alarm"] == "tamper"
                                     for e in terminal.evidence().audit))
     assert isinstance(terminal.state, st.Idle), "a tamper alarm changes no state; an official looks at it"

@@ -38,7 +38,7 @@ def test_the_polls_close_at_the_extended_hour_and_the_center_keeps_the_closing_r
     terminal.act(OperatorConfirmed())
     terminal.wait_for(st.Idle)
 
-    early = terminal.act(ClosePollsRequested(terminal.clock(), terminal.runtime.closes_at))
+    early = terminal.act(ClosePollsRequested(terminal.clock()))
     assert early.refusal == "before the closing time" and isinstance(terminal.state, st.Idle)
 
     extended = terminal.runtime.closes_at + timedelta(hours=2)
@@ -64,16 +64,24 @@ def test_the_polls_close_at_the_extended_hour_and_the_center_keeps_the_closing_r
 def test_a_forged_or_earlier_extension_changes_nothing(
     district: VirtualDistrict, make_terminal: TerminalFactory
 ) -> None:
-    """The forged (+5 h) and the earlier (-1 h) broadcasts are refused and audited; only the genuine later
-    one (+30 min) moves the closing time, so it never moves backwards nor to a forged hour on the way."""
+    """The forged (+5 h) broadcast is refused at the boundary, the earlier (-1 h) one by the flow, both audited;
+    only the genuine later one (+30 min) moves the closing time, so it never moves backwards nor to a forged
+    hour on the way."""
     terminal = make_terminal(closes_at=datetime.now(UTC) + CLOSES_IN)
     closes_at = terminal.runtime.closes_at
     _forged_then_genuine(district, closes_at)
     terminal.wait_until(lambda: terminal.runtime.closes_at == closes_at + timedelta(minutes=30))
-    applied = [event.until for _before, event, _step in terminal.history if isinstance(event, ClosingExtended)]
+    held = [step.state.day.closes_at for _before, _event, step in terminal.history
+            if not isinstance(step.state, st.Starting)]
+    assert sorted(set(held)) == [closes_at, closes_at + timedelta(minutes=30)], f"closing times held: {held}"
+    assert held == sorted(held), f"the closing time moved backwards: {held}"
+    applied = [event.until for _before, event, step in terminal.history
+               if isinstance(event, ClosingExtended) and step.refusal is None]
     assert applied == [closes_at + timedelta(minutes=30)], f"the closing time moved through {applied}"
-    refused = [e for e in terminal.journal.audit_entries() if e.kind == "broadcast_refused"]
-    assert len(refused) == 2, f"the forged and the earlier extension were not both refused: {refused}"
+    audit = terminal.journal.audit_entries()
+    assert len([e for e in audit if e.kind == "broadcast_refused"]) == 1, "the forged extension was not refused"
+    judged = [json.loads(e.detail) for e in audit if e.kind == "step" and "ClosingExtended" in e.detail]
+    assert [j["refusal"] for j in judged] == ["not later than the closing time held", None], judged
 
 
 def _forged_then_genuine(district: VirtualDistrict, closes_at: datetime) -> None:

@@ -86,8 +86,8 @@ def test_paper_out_mid_slip_keeps_the_reservation_and_reprints_the_same_code(
     terminal = make_terminal(serial_printer=PROFILE)
     _paper(terminal).load_paper(mm=25)
     _confirm(terminal, voters)
-    failed = terminal.wait_for(st.PrintFailed, timeout=20)
-    assert isinstance(failed, st.PrintFailed) and failed.stage is PrintStage.DURING
+    failed = terminal.wait_for(st.PrintInterrupted, timeout=20)
+    assert isinstance(failed, st.PrintInterrupted) and failed.stage is PrintStage.DURING
     assert [tx.stage for tx in terminal.transactions()] == [TxStage.PRINT_FAILED]
     assert _center_states(district, terminal.plan.identity.terminal) == [ReservationState.RESERVED]
     _paper(terminal).load_paper(mm=None)
@@ -109,7 +109,7 @@ def test_a_printer_that_cannot_be_fixed_voids_and_frees_the_voter(
     terminal = make_terminal(serial_printer=PROFILE)
     _paper(terminal).load_paper(mm=25)
     _confirm(terminal, voters)
-    terminal.wait_for(st.PrintFailed, timeout=20)
+    terminal.wait_for(st.PrintInterrupted, timeout=20)
     terminal.act(OperatorVoid())
     terminal.wait_for(st.Idle)
     terminal.wait_until(lambda: [tx.stage for tx in terminal.transactions()] == [TxStage.VOIDED])

@@ -11,6 +11,7 @@ from firmware_app.flow.events import (
     OperatorVoid,
     TxStage,
 )
+from firmware_app.flow.notices import Duplicate
 from harness.district import VirtualDistrict
 from protocol.messages import Answer, ReserveAnswer, ReserveOutcome
 from protocol.seal import open_answer
@@ -48,9 +49,10 @@ def test_the_same_voter_at_a_second_terminal_is_refused_as_duplicate(
     second.reader.insert(card_of(voter))
     second.wait_for(st.AwaitingConfirmation)
     second.post(OperatorConfirmed())
-    refused = second.wait_for(st.Refused)
-    assert isinstance(refused, st.Refused) and refused.outcome is ReserveOutcome.DUPLICATE
-    assert first.plan.identity.branch in refused.message
+    refused = second.wait_for(st.VoterRefused)
+    assert isinstance(refused, st.VoterRefused) and refused.outcome is ReserveOutcome.DUPLICATE
+    assert isinstance(refused.notice, Duplicate) and refused.notice.first_branch == first.plan.identity.branch
+    assert first.plan.identity.branch in second.display.messages[-1]
     assert second.slips() == []
     second.post(OperatorDismissed())
     second.wait_for(st.Idle)
@@ -61,8 +63,8 @@ def test_a_deceased_voter_is_ineligible_and_gets_no_slip(voters: Voters, make_te
     terminal.reader.insert(card_of(voters.deceased()))
     terminal.wait_for(st.AwaitingConfirmation)
     terminal.post(OperatorConfirmed())
-    refused = terminal.wait_for(st.Refused)
-    assert isinstance(refused, st.Refused) and refused.outcome is ReserveOutcome.INELIGIBLE
+    refused = terminal.wait_for(st.VoterRefused)
+    assert isinstance(refused, st.VoterRefused) and refused.outcome is ReserveOutcome.INELIGIBLE
     assert terminal.slips() == []
 
 

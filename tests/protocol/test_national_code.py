@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
 
+from firmware_app.flow import texts
+from firmware_app.flow.notices import DocumentRefused
 from protocol.national_code import (
     NationalCode,
     NationalCodeProblem,
@@ -38,7 +40,7 @@ def test_a_refusal_names_the_problem(text: str, problem: NationalCodeProblem, sa
     result = parse_national_code(text)
     assert isinstance(result, NationalCodeRefusal)
     assert result.problem is problem
-    assert says in result.message
+    assert says in _said(result)
 
 
 @pytest.mark.parametrize(("code", "remainder"), [("0000000310", 0), ("0000003001", 1), ("0000000027", 4)])
@@ -76,8 +78,8 @@ def test_any_text_gives_a_code_or_a_refusal(text: str) -> None:
 def test_a_refusal_quotes_an_invisible_character_as_its_code_point(char: str, shown: str) -> None:
     result = parse_national_code(f"0012{char}45679")
     assert isinstance(result, NationalCodeRefusal) and result.problem is NationalCodeProblem.NOT_A_DIGIT
-    assert f"«{shown}»" in result.message
-    assert char not in result.message
+    assert f"«{shown}»" in _said(result)
+    assert char not in _said(result)
 
 
 def test_the_issued_code_is_accepted_as_exactly_ten_ascii_digits() -> None:
@@ -111,3 +113,8 @@ def test_an_issued_code_is_accepted_only_if_it_is_ten_ascii_digits(text: str) ->
     if isinstance(result, NationalCode):
         assert len(text) == 10 and all("0" <= char <= "9" for char in text)
         assert result.digits == text
+
+
+def _said(refusal: NationalCodeRefusal) -> str:
+    """The refusal as the terminal's operator reads it."""
+    return texts.document_refused(DocumentRefused(refusal.problem, refusal.character, refusal.position, refusal.count))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from firmware_app.flow.events import Event, PrinterChecked, PrintUnsuccessful
+from firmware_app.flow.notices import Component, Finding
 from firmware_app.runtime import devices
 from firmware_app.runtime.faults import NoFaults
-from firmware_app.runtime.health import Health, run_self_test
+from firmware_app.runtime.health import HealthCheck, run_self_test
 from hal.printer import PrintDocument, PrinterStatus, PrintResult
 from tests.printing.conftest import slip_content
 
@@ -38,7 +39,8 @@ class Recorder:
 def test_a_raising_printer_status_is_not_ready_and_a_reported_fault() -> None:
     seen = Recorder()
     devices.check_printer(RaisingPrinter(), "tx", seen.post, seen.fault)
-    assert seen.events == [PrinterChecked("tx", False, "internal error")]
+    assert seen.events == [PrinterChecked("tx", devices.FAULTED)]
+    assert not devices.FAULTED.can_print
     assert seen.faults == [("printer status", "TypeError")]
 
 
@@ -52,13 +54,14 @@ def test_a_raising_print_job_is_unsuccessful_and_a_reported_fault() -> None:
 def test_a_health_check_that_raises_fails_its_component_and_is_reported() -> None:
     seen = Recorder()
 
-    def camera_check() -> Health:
+    def camera_check() -> tuple[bool, str]:
         raise RuntimeError("a bug")
 
-    def fine() -> Health:
-        return Health("چاپگر", True, True)
+    def fine() -> tuple[bool, str]:
+        return True, "ready"
 
-    finished, results = run_self_test([fine, camera_check], seen.fault)
-    assert finished.problems == ("camera_check: fault: RuntimeError",)
+    checks = [HealthCheck(Component.PRINTER, True, fine), HealthCheck(Component.CAMERA, False, camera_check)]
+    finished, results = run_self_test(checks, seen.fault)
+    assert finished.problems == (Finding(Component.CAMERA, "fault"),), "a bug fails its component, as essential"
     assert [r.ok for r in results] == [True, False]
-    assert seen.faults == [("health check camera_check", "RuntimeError")]
+    assert seen.faults == [("health check camera", "RuntimeError")]

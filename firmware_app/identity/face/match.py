@@ -27,12 +27,6 @@ class MatchVerdict(enum.StrEnum):
     NO_MATCH = "no_match"
 
 
-VERDICT_MESSAGES: dict[MatchVerdict, str] = {
-    MatchVerdict.MATCH: "چهره با عکس کارت همخوانی دارد؛ تصمیم نهایی با شماست.",
-    MatchVerdict.NO_MATCH: "چهره با عکس کارت همخوانی ندارد؛ تأیید فقط با ثبت تأیید استثنا ممکن است.",
-}
-
-
 @dataclass(frozen=True)
 class FaceMatch:
     """`distance` between descriptors (0 = identical); MATCH when it is at or below `threshold`."""
@@ -42,20 +36,10 @@ class FaceMatch:
     verdict: MatchVerdict
     live: QualityFigures
 
-    @property
-    def message(self) -> str:
-        return VERDICT_MESSAGES[self.verdict]
-
 
 class CardPhotoProblem(enum.StrEnum):
     UNREADABLE = "unreadable"
     NO_FACE = "no_face"
-
-
-CARD_PHOTO_MESSAGES: dict[CardPhotoProblem, str] = {
-    CardPhotoProblem.UNREADABLE: "عکس کارت خوانده نشد؛ چهره را خودتان با عکس روی کارت مقایسه کنید.",
-    CardPhotoProblem.NO_FACE: "در عکس کارت چهره‌ای پیدا نشد؛ چهره را خودتان با عکس روی کارت مقایسه کنید.",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +47,6 @@ class CardPhotoRefusal:
     """The card photo gives no face to compare with; the operator compares by eye, without a score."""
 
     problem: CardPhotoProblem
-    message: str
 
 
 @dataclass(frozen=True)
@@ -77,7 +60,7 @@ FaceCheck = FaceMatch | QualityRefusal | CardPhotoRefusal
 
 
 def _card_refusal(problem: CardPhotoProblem) -> CardPhotoRefusal:
-    return CardPhotoRefusal(problem, CARD_PHOTO_MESSAGES[problem])
+    return CardPhotoRefusal(problem)
 
 
 class FaceMatcher:

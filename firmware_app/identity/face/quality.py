@@ -1,4 +1,4 @@
-"""The quality gate on a live frame: exactly one face, large, whole, lit and sharp, or what to fix, in Persian."""
+"""The quality gate on a live frame: exactly one face, large, whole, lit and sharp, or what to fix."""
 
 from __future__ import annotations
 
@@ -28,23 +28,11 @@ class QualityProblem(enum.StrEnum):
     BLURRED = "blurred"
 
 
-QUALITY_MESSAGES: dict[QualityProblem, str] = {
-    QualityProblem.NO_FACE: "چهره‌ای دیده نمی‌شود؛ رأی‌دهنده روبه‌روی دوربین بایستد و به آن نگاه کند.",
-    QualityProblem.SEVERAL_FACES: "بیش از یک چهره در تصویر است؛ فقط رأی‌دهنده جلوی دوربین بماند.",
-    QualityProblem.FACE_CUT_OFF: "چهره کامل در کادر نیست؛ رأی‌دهنده وسط کادر بایستد.",
-    QualityProblem.FACE_TOO_SMALL: "چهره خیلی کوچک است؛ رأی‌دهنده نزدیک‌تر بیاید.",
-    QualityProblem.TOO_DARK: "تصویر تاریک است؛ نور محل را بیشتر کنید یا چراغ را روبه‌روی رأی‌دهنده بگذارید.",
-    QualityProblem.TOO_BRIGHT: "تصویر بیش از حد روشن است؛ نور مستقیم روی چهره را کم کنید.",
-    QualityProblem.BLURRED: "تصویر تار است؛ رأی‌دهنده چند لحظه بی‌حرکت بماند و عدسی دوربین را تمیز کنید.",
-}
-
-
 @dataclass(frozen=True)
 class QualityRefusal:
-    """The live frame cannot be scored; `message` tells the operator what to fix."""
+    """The live frame cannot be scored; `problem` says what to fix (the terminal's texts say it in Persian)."""
 
     problem: QualityProblem
-    message: str
     measured: float | None = None
 
 
@@ -65,7 +53,7 @@ class LiveFace:
 
 
 def _refuse(problem: QualityProblem, measured: float | None = None) -> QualityRefusal:
-    return QualityRefusal(problem, QUALITY_MESSAGES[problem], measured)
+    return QualityRefusal(problem, measured)
 
 
 def find_faces(models: FaceModels, rgb: RgbImage, max_side: int, upsample: int, threshold: float) -> list[FaceBox]:

@@ -1,0 +1,153 @@
+"""The one composition root: a terminal (settings, journal, center link, event loop) wired from its parts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from firmware_app.config import TerminalConfig
+from firmware_app.flow.events import DeadlineKind
+from firmware_app.identity.face import FaceMatcher
+from firmware_app.identity.live_check import CameraFaceCheck
+from firmware_app.identity.smart_card import CardDocumentReader
+from firmware_app.identity.trust import TrustAnchors
+from firmware_app.link import LinkReceiver
+from firmware_app.runtime.faults import FaultPoints
+from firmware_app.runtime.health import HealthCheck, camera_health, reader_health
+from firmware_app.runtime.loop import Runtime
+from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
+from firmware_app.runtime.settings import DEFAULT_DEADLINES, RuntimeSettings, TerminalIdentity
+from firmware_app.store.journal import Journal
+from firmware_app.version import VERSION, software_hash
+from hal import backends
+from hal.camera import Camera
+from provisioning.installed import Installation
+
+JOURNAL_FILE = "journal.db"
+VOTER_KEY_FILE = "voter-hash.key"
+
+
+class Link(RequestChannel, Protocol):
+    """The runtime's way to the center: the MQTT `CenterLink` on a device, an in-process center in a bench."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def start(self, receiver: LinkReceiver) -> None: ...
+
+    def wait_connected(self, timeout: float) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """A wired terminal: the event loop, its journal and its link to the center."""
+
+    runtime: Runtime
+    link: Link
+    journal: Journal
+
+    def start(self, connect_timeout: float | None = None) -> None:
+        """Connect the link, then run the loop. A kiosk runs without the broker (the link keeps reconnecting and
+        the self-test reports it); with `connect_timeout`, not reaching the broker by then is an error."""
+        self.link.start(self.runtime)
+        if connect_timeout is not None and not self.link.wait_connected(connect_timeout):
+            self.link.stop()
+            raise ConnectionError("the terminal could not reach the broker")
+        self.runtime.start()
+
+    def stop(self) -> None:
+        self.runtime.stop()
+        self.link.stop()
+        self.journal.close()
+
+
+@dataclass(frozen=True)
+class OpenedDevices:
+    """The devices a config names, opened; `close` releases what the runtime does not close itself."""
+
+    devices: Devices
+    camera: Camera | None
+
+    def close(self) -> None:
+        self.devices.printer.close()
+        if self.devices.indicators is not None:
+            self.devices.indicators.close()
+        if self.camera is not None:
+            self.camera.close()
+
+
+def identity_of(installation: Installation) -> TerminalIdentity:
+    return TerminalIdentity(installation.terminal, installation.branch, installation.district)
+
+
+def voter_key(state_dir: Path) -> bytes:
+    """The per-terminal HMAC secret for national codes at rest: made once, on first start, readable only by us."""
+    path = state_dir / VOTER_KEY_FILE
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_suffix(".new")
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(32))
+            os.fsync(file.fileno())
+        os.replace(fresh, path)
+    return path.read_bytes()
+
+
+def settings_for(installation: Installation, state_dir: Path, config: bytes, opens_at: datetime,
+                 closes_at: datetime, *, training: bool = False, deadlines: Mapping[DeadlineKind, float] | None = None,
+                 resend_interval: float = RuntimeSettings.resend_interval) -> RuntimeSettings:
+    """Identity and keys from the installation, the voter key kept in `state_dir`, the hash of the `config` the
+    terminal runs with, this software's version; `deadlines` override DEFAULT_DEADLINES kind by kind."""
+    return RuntimeSettings(
+        identity=identity_of(installation), training=training, center_signing_key=installation.center_signing_key,
+        center_sealing_key=installation.center_sealing_key, terminal_signing_key=installation.signing_key,
+        voter_key=voter_key(state_dir), software_version=VERSION, software_hash=software_hash(),
+        config_hash=hashlib.sha256(config).hexdigest(), opens_at=opens_at, closes_at=closes_at,
+        deadlines={**DEFAULT_DEADLINES, **(deadlines or {})}, resend_interval=resend_interval,
+    )
+
+
+def open_devices(config: TerminalConfig, installation: Installation) -> OpenedDevices:
+    """The reader (PC/SC, cards checked against the installed trust anchors), the camera and its face check if
+    configured, the serial printer, the GPIO buttons and lamps if enabled, and the health checks of them."""
+    reader = CardDocumentReader(backends.open_card_reader(config.card_reader, config.extended_reads),
+                                TrustAnchors.load(installation.csca_path), limits=config.card_read_limits)
+    checks: list[HealthCheck] = [reader_health(reader)]
+    camera: Camera | None = None
+    face_check = None
+    if config.camera_source is not None:
+        camera = backends.open_camera(config.camera_source)
+        camera.start()
+        face_check = CameraFaceCheck(camera, FaceMatcher())
+        checks.append(camera_health(camera))
+    devices = Devices(
+        printer=backends.open_printer(config.printer_device, config.printer_profile),
+        paper_width_dots=backends.paper_width_dots(config.printer_profile), reader=reader,
+        buttons=backends.open_buttons() if config.gpio else None,
+        indicators=backends.open_indicators() if config.gpio else None, face_check=face_check, health_checks=checks,
+    )
+    return OpenedDevices(devices, camera)
+
+
+def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display: OperatorDisplay, link: Link,
+             clock: Callable[[], datetime], faults: FaultPoints | None = None,
+             heartbeat: Callable[[], None] | None = None) -> Terminal:
+    """The terminal's event loop over its journal (opened at `journal`), devices, display and link to the center;
+    the link delivers into the loop from `Terminal.start`. `heartbeat` is called on every tick of the loop."""
+    opened = Journal(journal)
+    runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
+                      heartbeat=heartbeat or _no_heartbeat)
+    return Terminal(runtime, link, opened)
+
+
+def _no_heartbeat() -> None:
+    return None

@@ -1,0 +1,149 @@
+"""Example states and events: every state and event type, with the variants whose fields the flow looks at.
+
+The diagram in docs/flow.md is drawn by walking every example state with every example event, and the tests
+walk the same pairs; so a variant that matters to a decision belongs here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from firmware_app.flow import events as ev
+from firmware_app.flow import states as st
+from firmware_app.flow.notices import Component, DocumentRefused, Finding, Say
+from firmware_app.identity.document import Document, DocumentProblem, DocumentRefusal
+from firmware_app.identity.verdict import FaceProblem
+from hal.buttons import ButtonEvent
+from hal.printer import PrinterState, PrinterStatus, PrintStage
+from protocol.messages import (
+    CommitOutcome,
+    DocumentKind,
+    IneligibleReason,
+    ReserveAnswer,
+    ReserveOutcome,
+    VoidOutcome,
+)
+from protocol.national_code import NationalCode
+
+TX = "a" * 32
+OTHER_TX = "b" * 32
+CODE = "123456784"
+AT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+DAY = st.PollsDay(AT.replace(hour=4, minute=30), AT.replace(hour=14, minute=30), AT.replace(hour=22, minute=30))
+"""08:00 to 18:00 in Tehran, extendable to 02:00."""
+CARD = Document(DocumentKind.SMART_CARD, NationalCode("0012345679"), "علی", "رضایی", photo=b"\xff\xd8jpeg")
+TYPED = Document(DocumentKind.BIRTH_CERTIFICATE, NationalCode("0012345679"))
+SMART_TX = st.Tx(TX, DocumentKind.SMART_CARD)
+RECOVERED_TX = st.Tx(TX, DocumentKind.SMART_CARD, recovered=True)
+READY = PrinterStatus(PrinterState.READY)
+NO_PAPER = PrinterStatus(PrinterState.NO_PAPER, "paper end")
+
+
+def answer(outcome: ReserveOutcome) -> ReserveAnswer:
+    return ReserveAnswer(
+        outcome=outcome,
+        inquiry_code=CODE if outcome is ReserveOutcome.ELIGIBLE else None,
+        ineligible_reason=IneligibleReason.DECEASED if outcome is ReserveOutcome.INELIGIBLE else None,
+        first_branch="B-0102" if outcome is ReserveOutcome.DUPLICATE else None,
+        first_at=AT if outcome is ReserveOutcome.DUPLICATE else None,
+        detail=None,
+    )
+
+
+STATES: list[st.State] = [
+    st.Starting(),
+    st.PollsNotOpen(day=DAY),
+    st.SelfTesting(day=DAY),
+    st.PrintingZeroReport(day=DAY),
+    st.Opening(day=DAY),
+    st.PollsSuspended(day=DAY),
+    st.Closing(day=DAY),
+    st.PollsClosed(day=DAY),
+    st.Idle(day=DAY),
+    st.DocumentRejected(DocumentRefused(DocumentProblem.SIGNATURE_INVALID), day=DAY),
+    *(st.AwaitingConfirmation(TX, CARD, verdict, day=DAY) for verdict in st.FaceVerdict),
+    st.AwaitingConfirmation(TX, TYPED, st.FaceVerdict.UNAVAILABLE, None, FaceProblem.NO_PHOTO, day=DAY),
+    st.CheckingPrinter(TX, CARD, day=DAY),
+    st.CheckingPrinter(TX, TYPED, day=DAY),
+    st.PrinterNotReady(TX, CARD, NO_PAPER, day=DAY),
+    st.Reserving(SMART_TX, day=DAY),
+    st.Reserving(RECOVERED_TX, day=DAY),
+    st.NoAnswer(SMART_TX, st.NoAnswerReason.TIMED_OUT, day=DAY),
+    st.NoAnswer(SMART_TX, st.NoAnswerReason.UNVERIFIABLE, day=DAY),
+    st.NoAnswer(RECOVERED_TX, st.NoAnswerReason.TIMED_OUT, day=DAY),
+    st.AnsweredLate(SMART_TX, CODE, day=DAY),
+    st.AnsweredLate(RECOVERED_TX, CODE, day=DAY),
+    st.VoterRefused(SMART_TX, ReserveOutcome.DUPLICATE, Say.TX_VOIDED, day=DAY),
+    st.Printing(SMART_TX, CODE, reprint=False, day=DAY),
+    st.Printing(SMART_TX, CODE, reprint=True, day=DAY),
+    st.PrintInterrupted(SMART_TX, CODE, PrintStage.BEFORE, NO_PAPER, reprint=False, day=DAY),
+    st.PrintInterrupted(SMART_TX, CODE, PrintStage.DURING, NO_PAPER, reprint=True, day=DAY),
+    st.Committing(SMART_TX, CODE, day=DAY),
+    st.RecoveryDecision(RECOVERED_TX, CODE, st.RecoveryQuestion.PRINT_OR_VOID, reprint=False, day=DAY),
+    st.RecoveryDecision(RECOVERED_TX, CODE, st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True, day=DAY),
+]
+
+EVENTS: list[ev.Event] = [
+    *(ev.JournalLoaded(phase, None, DAY) for phase in st.PollsPhase),
+    *(ev.JournalLoaded(st.PollsPhase.OPEN, ev.OpenTx(TX, DocumentKind.SMART_CARD, stage, CODE, False), DAY)
+      for stage in ev.TxStage),
+    ev.OpenPollsRequested(AT),
+    ev.OpenPollsRequested(AT.replace(hour=3)),
+    ev.SelfTestFinished(()),
+    ev.SelfTestFinished((), (Finding(Component.CAMERA, "not_found"),)),
+    ev.SelfTestFinished((Finding(Component.PRINTER, "no_paper"),)),
+    *(ev.ReportPrinted(kind) for kind in st.ReportKind),
+    *(ev.ReportNotPrinted(kind, NO_PAPER) for kind in st.ReportKind),
+    ev.ReprintClosingReport(),
+    ev.ClosingExtended(DAY.closes_at + timedelta(hours=2)),
+    ev.ClosingExtended(DAY.closes_at - timedelta(hours=1)),
+    ev.ClosingExtended(DAY.latest_close + timedelta(minutes=1)),
+    ev.ClockTicked(AT),
+    ev.ClockTicked(DAY.closes_at),
+    ev.TamperDetected(),
+    *(ev.ButtonPressed(button, AT) for button in ButtonEvent),
+    ev.ButtonPressed(ButtonEvent.CONFIRM, AT.replace(hour=3)),
+    *(ev.FaceChecked(TX, verdict, 0.4) for verdict in st.FaceVerdict),
+    ev.FaceChecked(TX, st.FaceVerdict.UNAVAILABLE, None, FaceProblem.NO_FACE),
+    ev.FaceChecked(OTHER_TX, st.FaceVerdict.MATCH, 0.3),
+    ev.OperatorOverrode(),
+    ev.OpenAcknowledged(AT, AT + timedelta(seconds=3)),
+    ev.OpenAcknowledged(AT, AT + timedelta(minutes=10)),
+    ev.OpenAcknowledged(AT, AT - timedelta(minutes=3)),
+    ev.SuspendRequested(),
+    ev.ResumeRequested(),
+    ev.ClosePollsRequested(AT),
+    ev.ClosePollsRequested(DAY.closes_at + timedelta(minutes=1)),
+    ev.CloseAcknowledged(),
+    ev.CardInserted(),
+    ev.DocumentPresented(TX, CARD),
+    ev.DocumentPresented(TX, Document(DocumentKind.SMART_CARD, NationalCode("0012345679"))),
+    ev.DocumentUnacceptable(DocumentRefusal(DocumentProblem.SIGNATURE_INVALID)),
+    ev.NationalCodeTyped(TX, "۰۰۱۲۳۴۵۶۷۹", DocumentKind.BIRTH_CERTIFICATE),
+    ev.NationalCodeTyped(TX, "0012345678", DocumentKind.BIRTH_CERTIFICATE),
+    ev.NationalCodeTyped(TX, "0012345679", DocumentKind.SMART_CARD),
+    ev.CardRemoved(),
+    ev.OperatorConfirmed(),
+    ev.OperatorRejected(),
+    ev.OperatorCancelled(),
+    ev.OperatorDismissed(),
+    ev.OperatorRetry(),
+    ev.OperatorVoid(),
+    ev.SlipCameOut(),
+    ev.SlipMissing(),
+    ev.PrinterChecked(TX, READY),
+    ev.PrinterChecked(TX, NO_PAPER),
+    ev.PrinterChecked(OTHER_TX, READY),
+    *(ev.ReserveAnswered(TX, answer(outcome)) for outcome in ReserveOutcome),
+    ev.ReserveAnswered(OTHER_TX, answer(ReserveOutcome.ELIGIBLE)),
+    ev.AnswerUnverifiable("bad_signature"),
+    *(ev.CommitAnswered(TX, outcome) for outcome in CommitOutcome),
+    ev.CommitAnswered(OTHER_TX, CommitOutcome.COMMITTED),
+    *(ev.VoidAnswered(TX, outcome) for outcome in VoidOutcome),
+    *(ev.DeadlineExpired(TX, kind) for kind in ev.DeadlineKind),
+    *(ev.DeadlineExpired("polls", kind) for kind in (ev.DeadlineKind.OPEN, ev.DeadlineKind.CLOSE)),
+    ev.DeadlineExpired(OTHER_TX, ev.DeadlineKind.RESERVE),
+    ev.PrintSucceeded(TX),
+    ev.PrintSucceeded(OTHER_TX),
+    ev.PrintUnsuccessful(TX, PrintStage.BEFORE, NO_PAPER),
+    ev.PrintUnsuccessful(TX, PrintStage.DURING, NO_PAPER),
+]

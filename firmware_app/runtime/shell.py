@@ -1,0 +1,121 @@
+"""The imperative shell: carries out what a step left to do, on devices, timers and the link; it only posts back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import assert_never
+
+from firmware_app.flow.effects import (
+    CancelDeadline,
+    CheckFace,
+    CheckPrinter,
+    Indicate,
+    ReadCard,
+    RunSelfTest,
+    Show,
+    StartDeadline,
+)
+from firmware_app.flow.events import DeadlineExpired, FaceChecked
+from firmware_app.flow.notices import Component
+from firmware_app.flow.states import ReportKind
+from firmware_app.identity.verdict import FaceProblem, FaceVerdict
+from firmware_app.runtime import devices
+from firmware_app.runtime.devices import Fault, Post
+from firmware_app.runtime.faults import FaultPoints
+from firmware_app.runtime.health import HealthCheck, run_self_test
+from firmware_app.runtime.journaling import Action, LogAlarm, PrintReportJob, PrintSlipJob, Publish
+from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
+from firmware_app.runtime.settings import RuntimeSettings
+from firmware_app.slip import ReportHeader, compose_closing_report, compose_zero_report
+from hal.printer import PrintDocument
+
+log = logging.getLogger(__name__)
+
+
+class Shell:
+    """Device work runs on two worker threads and ends by posting one event; the deadline is one timer."""
+
+    def __init__(self, settings: RuntimeSettings, devices_: Devices, channel: RequestChannel,
+                 display: OperatorDisplay, post: Post, fault: Fault, faults: FaultPoints,
+                 connected: Callable[[], bool]) -> None:
+        self._settings = settings
+        self._devices = devices_
+        self._channel = channel
+        self._display = display
+        self._post = post
+        self._fault = fault
+        self._faults = faults
+        self._connected = connected
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device")
+        self._deadline: threading.Timer | None = None
+
+    def perform(self, action: Action) -> None:
+        match action:
+            case Publish(entry=entry):
+                if not self._channel.publish_request(entry.payload):
+                    log.info("%s request queued until the broker is reachable", entry.kind.value)
+            case Show(notice=notice):
+                self._display.show(notice)
+            case Indicate(signal=signal):
+                if self._devices.indicators is not None:
+                    self._devices.indicators.show(signal)
+            case StartDeadline(tx_id=tx_id, kind=kind):
+                self._cancel_deadline()
+                self._deadline = threading.Timer(self._settings.deadlines[kind], self._post,
+                                                 (DeadlineExpired(tx_id, kind),))
+                self._deadline.daemon = True
+                self._deadline.start()
+            case CancelDeadline():
+                self._cancel_deadline()
+            case ReadCard():
+                reader = self._devices.reader
+                if reader is not None:
+                    self._workers.submit(devices.read_card, reader, self._post, self._fault)
+            case CheckPrinter(tx_id=tx_id):
+                self._workers.submit(devices.check_printer, self._devices.printer, tx_id, self._post, self._fault)
+            case CheckFace(tx_id=tx_id, photo=photo):
+                face_check = self._devices.face_check
+                if face_check is None:
+                    self._post(FaceChecked(tx_id, FaceVerdict.UNAVAILABLE, None, FaceProblem.NO_CAMERA))
+                else:
+                    self._workers.submit(devices.check_face, face_check, tx_id, photo, self._post, self._fault)
+            case RunSelfTest():
+                checks = [HealthCheck(Component.PRINTER, True, self._printer_health),
+                          HealthCheck(Component.CENTER_LINK, True, self._link_health), *self._devices.health_checks]
+                self._workers.submit(lambda: self._post(run_self_test(checks, self._fault)[0]))
+            case PrintSlipJob(tx_id=tx_id, slip=slip):
+                self._workers.submit(devices.print_slip, self._devices.printer, slip, self._devices.paper_width_dots,
+                                     tx_id, self._post, self._faults, self._fault)
+            case PrintReportJob(kind=kind, counts=counts, at=at):
+                settings = self._settings
+                header = ReportHeader(settings.identity.terminal, settings.identity.branch, settings.software_version,
+                                      settings.software_hash, settings.config_hash, at, settings.training)
+                width = self._devices.paper_width_dots
+                document: PrintDocument = (compose_zero_report(header, width) if kind is ReportKind.ZERO
+                                           else compose_closing_report(header, counts, width))
+                self._workers.submit(devices.print_report, self._devices.printer, document, kind, self._post,
+                                     self._fault)
+            case LogAlarm(kind=kind, detail=detail):
+                log.warning("alarm: %s %s", kind.value, detail)
+            case _:
+                assert_never(action)
+
+    def _printer_health(self) -> tuple[bool, str]:
+        status = self._devices.printer.status()
+        return status.can_print, status.state.value
+
+    def _link_health(self) -> tuple[bool, str]:
+        connected = self._connected()
+        return connected, "connected" if connected else "unreachable"
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def close(self) -> None:
+        self._cancel_deadline()
+        self._workers.shutdown(wait=True, cancel_futures=True)
