@@ -121,10 +121,10 @@ class VirtualTerminal(StepLog):
                                 plan.opens_at or now - timedelta(hours=1), plan.closes_at or now + timedelta(hours=12),
                                 training=plan.training, deadlines=plan.deadlines, resend_interval=plan.resend_interval)
         self.link = CenterLink(plan.identity, plan.broker, plan.installation.tls, self.answers_received.append)
-        equipment = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
-                            buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
-                            health_checks=health_checks or [])
-        self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, equipment, self.display, self.link,
+        devices = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
+                          buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
+                          health_checks=health_checks or [])
+        self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, devices, self.display, self.link,
                                  self.clock, faults)
         self.journal = self.terminal.journal
         super().__init__(self.terminal.runtime, lambda: f"; last messages: {self.display.messages[-3:]}")
