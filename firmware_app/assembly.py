@@ -13,6 +13,7 @@ from typing import Protocol
 
 from firmware_app.config import TerminalConfig
 from firmware_app.flow.events import DeadlineKind
+from firmware_app.flow.notices import Notice
 from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
@@ -23,11 +24,16 @@ from firmware_app.runtime.health import HealthCheck, camera_health, reader_healt
 from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import DEFAULT_DEADLINES, RuntimeSettings, TerminalIdentity
+from firmware_app.screen.app import ScreenContext
+from firmware_app.screen.model import Identity, ScreenModel
+from firmware_app.screen.server import ScreenServer, StatusWatch
+from firmware_app.screen.signin import Officials
 from firmware_app.store.journal import Journal
 from firmware_app.version import VERSION, software_hash
 from hal import backends
 from hal.camera import Camera
 from provisioning.installed import Installation
+from provisioning.pins import PinHash, Role
 
 JOURNAL_FILE = "journal.db"
 VOTER_KEY_FILE = "voter-hash.key"
@@ -47,12 +53,23 @@ class Link(RequestChannel, Protocol):
 
 
 @dataclass(frozen=True)
+class ScreenPlan:
+    """The operator screen: served on 127.0.0.1:`port`, officials signing in with `pins`, a session locked after
+    `lock_after_s` without an action."""
+
+    port: int
+    pins: dict[Role, PinHash]
+    lock_after_s: float = 300.0
+
+
+@dataclass(frozen=True)
 class Terminal:
-    """A wired terminal: the event loop, its journal and its link to the center."""
+    """A wired terminal: the event loop, its journal, its link to the center and, if it has one, its screen."""
 
     runtime: Runtime
     link: Link
     journal: Journal
+    screen: ScreenServer | None = None
 
     def start(self, connect_timeout: float | None = None) -> None:
         """Connect the link, then run the loop. A kiosk runs without the broker (the link keeps reconnecting and
@@ -62,8 +79,12 @@ class Terminal:
             self.link.stop()
             raise ConnectionError("the terminal could not reach the broker")
         self.runtime.start()
+        if self.screen is not None:
+            self.screen.start()
 
     def stop(self) -> None:
+        if self.screen is not None:
+            self.screen.stop()
         self.runtime.stop()
         self.link.stop()
         self.journal.close()
@@ -140,13 +161,36 @@ def open_devices(config: TerminalConfig, installation: Installation) -> OpenedDe
 
 def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display: OperatorDisplay, link: Link,
              clock: Callable[[], datetime], faults: FaultPoints | None = None,
-             heartbeat: Callable[[], None] | None = None) -> Terminal:
+             heartbeat: Callable[[], None] | None = None, screen: ScreenPlan | None = None) -> Terminal:
     """The terminal's event loop over its journal (opened at `journal`), devices, display and link to the center;
-    the link delivers into the loop from `Terminal.start`. `heartbeat` is called on every tick of the loop."""
+    the link delivers into the loop from `Terminal.start`. `heartbeat` is called on every tick of the loop. With a
+    `screen`, notices go to `display` and the screen, which listens to every step and is served from `start`."""
     opened = Journal(journal)
+    model: ScreenModel | None = None
+    if screen is not None:
+        identity = settings.identity
+        model = ScreenModel(Identity(identity.terminal, identity.branch, settings.training), opened.counts)
+        display = _Displays((display, model))
     runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
                       heartbeat=heartbeat or _no_heartbeat)
-    return Terminal(runtime, link, opened)
+    if screen is None or model is None:
+        return Terminal(runtime, link, opened)
+    model.faults = lambda: runtime.faults
+    runtime.add_listener(model.stepped)
+    context = ScreenContext(runtime, model, Officials(screen.pins, screen.lock_after_s), clock, screen.port)
+    watch = StatusWatch(model, lambda: link.connected, devices.printer, clock)
+    return Terminal(runtime, link, opened, ScreenServer(context, watch))
+
+
+@dataclass(frozen=True)
+class _Displays:
+    """Every notice to each display in turn (the log and the screen)."""
+
+    displays: tuple[OperatorDisplay, ...]
+
+    def show(self, notice: Notice) -> None:
+        for display in self.displays:
+            display.show(notice)
 
 
 def _no_heartbeat() -> None:

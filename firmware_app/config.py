@@ -18,6 +18,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "card": {"reader": str, "extended_reads": bool, "read_deadline_s": float, "max_apdus_per_read": int},
     "camera": {"source": str},
     "gpio": {"enabled": bool},
+    "screen": {"port": int, "lock_after_s": float},
 }
 _OPTIONAL = {
     ("card", "reader"),
@@ -25,9 +26,14 @@ _OPTIONAL = {
     ("card", "max_apdus_per_read"),
     ("camera", "source"),
     ("terminal", "training"),
+    ("screen", "port"),
+    ("screen", "lock_after_s"),
 }
 _READ_DEADLINE_S = (0.1, 120.0)
 _MAX_APDUS_PER_READ = (10, 100_000)
+SCREEN_PORT = 8480
+"""The operator screen's port on 127.0.0.1 unless `[screen] port` says otherwise (unprivileged: 1024-65535)."""
+_SCREEN_LOCK_AFTER_S = (30.0, 3600.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class TerminalConfig:
     gpio: bool
     card_read_limits: ReadLimits = field(default_factory=ReadLimits)
     """`[card] read_deadline_s` (the whole read, connect to last answer) and `max_apdus_per_read`."""
+    screen_port: int = SCREEN_PORT
+    screen_lock_after_s: float = 300.0
+    """`[screen] lock_after_s`: the screen locks (sign in again) after this long without an action."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,13 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
     if ("broker", "port") in values and not 1 <= port <= 65535:
         problems.append("[broker] port: 1-65535")
     limits = _read_limits(values, problems)
+    screen_port = values.get(("screen", "port"), SCREEN_PORT)
+    if not 1024 <= screen_port <= 65535:
+        problems.append("[screen] port: 1024-65535")
+    lock_after_s = values.get(("screen", "lock_after_s"), 300.0)
+    low_lock, high_lock = _SCREEN_LOCK_AFTER_S
+    if not low_lock <= lock_after_s <= high_lock:
+        problems.append(f"[screen] lock_after_s: {low_lock:g}-{high_lock:g} seconds")
     if problems:
         return ConfigProblems(tuple(problems))
     return TerminalConfig(
@@ -106,6 +122,8 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
         camera_source=values.get(("camera", "source")) or None,
         gpio=values[("gpio", "enabled")],
         card_read_limits=limits,
+        screen_port=screen_port,
+        screen_lock_after_s=lock_after_s,
     )
 
 

@@ -13,7 +13,15 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from firmware_app.assembly import JOURNAL_FILE, OpenedDevices, Terminal, assemble, open_devices, settings_for
+from firmware_app.assembly import (
+    JOURNAL_FILE,
+    OpenedDevices,
+    ScreenPlan,
+    Terminal,
+    assemble,
+    open_devices,
+    settings_for,
+)
 from firmware_app.config import ConfigProblems, load_config
 from firmware_app.flow import texts
 from firmware_app.flow.notices import Notice
@@ -22,6 +30,7 @@ from protocol import logs
 from protocol.mqtt import BrokerAddress
 from protocol.sd_notify import SystemdNotifier
 from provisioning.installed import Installation, load_installation
+from provisioning.pins import PINS_FILE, load_pins
 from provisioning.refusals import ProvisioningRefusal
 
 log = logging.getLogger("kiosk")
@@ -40,7 +49,7 @@ def poll_window(opening: time, closing: time, zone: ZoneInfo, now: datetime) -> 
 
 
 class OperatorLog:
-    """Until the operator screen lands, operator messages go to the service's log (the systemd journal)."""
+    """Operator messages also go to the service's log (the systemd journal), beside the screen."""
 
     def show(self, notice: Notice) -> None:
         log.info("operator: %s", texts.render(notice))
@@ -78,13 +87,18 @@ def open_kiosk(config_path: Path, now: datetime, heartbeat: Callable[[], None]) 
     installation = load_installation(config.provisioning_dir, now)
     if isinstance(installation, ProvisioningRefusal):
         return StartRefused(f"provisioning refused: {installation}", 3)
+    try:
+        pins = load_pins(config.provisioning_dir / PINS_FILE)
+    except (OSError, ValueError, KeyError) as exc:
+        return StartRefused(f"the officials' PIN file was refused: {exc}", 3)
     opens_at, closes_at = poll_window(installation.opening, installation.closing, config.timezone, now)
     settings = settings_for(installation, config.state_dir, config_path.read_bytes(), opens_at, closes_at,
                             training=config.training)
     opened = open_devices(config, installation)
     link = CenterLink(settings.identity, BrokerAddress(config.broker_host, config.broker_port), installation.tls)
+    screen = ScreenPlan(config.screen_port, pins, config.screen_lock_after_s)
     terminal = assemble(settings, config.state_dir / JOURNAL_FILE, opened.devices, OperatorLog(), link,
-                        lambda: datetime.now(UTC), heartbeat=heartbeat)
+                        lambda: datetime.now(UTC), heartbeat=heartbeat, screen=screen)
     return Kiosk(terminal, opened, installation)
 
 
@@ -104,6 +118,8 @@ def command(argv: list[str]) -> int:
     kiosk.start()
     notifier.ready()
     log.info("terminal %s of branch %s running", kiosk.installation.terminal, kiosk.installation.branch)
+    if kiosk.terminal.screen is not None:
+        log.info("operator screen at %s", kiosk.terminal.screen.url)
     stop.wait()
     notifier.stopping()
     kiosk.stop()

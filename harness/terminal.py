@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.escpos import profile_named
-from firmware_app.assembly import JOURNAL_FILE, assemble, identity_of, settings_for
+from firmware_app.assembly import JOURNAL_FILE, ScreenPlan, assemble, identity_of, settings_for
 from firmware_app.flow.events import DeadlineKind
 from firmware_app.flow.states import Idle, PollsNotOpen
 from firmware_app.identity.document import DocumentReader
@@ -36,10 +37,15 @@ from harness.slip_evidence import jobs_from_pages
 from harness.steps import StepLog
 from protocol.mqtt import BrokerAddress
 from provisioning.installed import Installation
+from provisioning.pins import PINS_FILE, Role, load_pins, set_pin
 
 SHORT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
                    DeadlineKind.CLOSE: 3.0}
 """A virtual terminal waits less than a kiosk, so tests that play a silent center end sooner."""
+
+OPERATOR_PIN = "246810"
+HEAD_PIN = "135790"
+"""The PINs a virtual terminal's officials sign in with at its screen."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class TerminalPlan:
     """A printer profile name: print through the real ESC/POS driver to a virtual printer on a pty."""
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    screen: bool = False
+    """Serve the operator screen on a free loopback port, with OPERATOR_PIN and HEAD_PIN set."""
+    screen_lock_after_s: float = 300.0
 
     @property
     def identity(self) -> TerminalIdentity:
@@ -125,12 +134,19 @@ class VirtualTerminal(StepLog):
                           buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
                           health_checks=health_checks or [])
         self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, devices, self.display, self.link,
-                                 self.clock, faults)
+                                 self.clock, faults, screen=_screen_plan(plan) if plan.screen else None)
         self.journal = self.terminal.journal
         super().__init__(self.terminal.runtime, lambda: f"; last messages: {self.display.messages[-3:]}")
 
     def start(self, connect_timeout: float = 10.0) -> None:
         self.terminal.start(connect_timeout)
+
+    @property
+    def screen_url(self) -> str:
+        """Where this terminal's operator screen is served (the plan must ask for one)."""
+        if self.terminal.screen is None:
+            raise RuntimeError("this virtual terminal serves no screen (TerminalPlan.screen)")
+        return self.terminal.screen.url
 
     def stop(self) -> None:
         self.terminal.stop()
@@ -159,3 +175,17 @@ class VirtualTerminal(StepLog):
     def evidence(self) -> TerminalEvidence:
         found = evidence_from(self.plan.work_dir, self.plan.identity.terminal)
         return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs())
+
+
+def _screen_plan(plan: TerminalPlan) -> ScreenPlan:
+    pins = plan.work_dir / PINS_FILE
+    set_pin(pins, Role.OPERATOR, OPERATOR_PIN)
+    set_pin(pins, Role.HEAD, HEAD_PIN)
+    return ScreenPlan(_free_port(), load_pins(pins), plan.screen_lock_after_s)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

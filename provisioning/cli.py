@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from protocol.seal import load_key
 from provisioning.device import CSR, SIGNING_PUBLIC, init_device, load_device
 from provisioning.install import CLIENT_CERT, INSTALLED, install_bundle
 from provisioning.installed import Installation, load_installation
+from provisioning.pins import PINS_FILE, Role, set_pin
 from provisioning.refusals import ProvisioningRefusal
 from provisioning.zeroize import RECORD, zeroize
 
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
             return _install(Path(args.dir), Path(args.bundle), Path(args.trust), now)
         case "status":
             return _status(Path(args.dir), now)
+        case "set-pin":
+            return _set_pin(Path(args.dir), Role(args.role), args.stdin)
         case "zeroize":
             journal = Path(args.journal) if args.journal else Path(args.dir) / "journal.db"
             voter_key = Path(args.voter_key) if args.voter_key else journal.parent / "voter-hash.key"
@@ -51,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--trust", required=True, help="the district's enrolment public key (PEM)")
     status = commands.add_parser("status", help="what is installed and when certificates expire")
     status.add_argument("--dir", required=True)
+    pin = commands.add_parser("set-pin", help="set an official's PIN for the operator screen (kept as a scrypt hash)")
+    pin.add_argument("--dir", required=True)
+    pin.add_argument("--role", required=True, choices=[role.value for role in Role])
+    pin.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin, not a prompt")
     wipe = commands.add_parser("zeroize", help="wipe keys, the HMAC secret and personal data after closing")
     wipe.add_argument("--dir", required=True)
     wipe.add_argument("--journal", help="the terminal's journal (default DIR/journal.db)")
@@ -114,6 +122,22 @@ def _print_installation(installation: Installation, now: datetime) -> None:
           f"({left.days} روز / days, {left.seconds // 3600} h left)")
     print(f"  district CA not-after={installation.ca_not_after.isoformat()}")
     print(f"  card trust anchors: {installation.csca_path}")
+
+
+def _set_pin(folder: Path, role: Role, from_stdin: bool) -> int:
+    if from_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass(f"PIN ({role.value}): ")
+        if getpass.getpass("PIN again: ") != pin:
+            print("رد شد — دو PIN یکسان نیستند (REFUSED pins_differ)", file=sys.stderr)
+            return REFUSED
+    problem = set_pin(folder / PINS_FILE, role, pin)
+    if problem is not None:
+        print(f"رد شد — PIN باید ۶ تا ۱۲ رقم باشد (REFUSED {problem.value})", file=sys.stderr)
+        return REFUSED
+    print(f"PIN ثبت شد (PIN SET) role={role.value} file={folder / PINS_FILE}")
+    return 0
 
 
 def _zeroize(folder: Path, journal: Path, voter_key: Path, force: bool, now: datetime) -> int:

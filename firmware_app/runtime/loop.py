@@ -43,6 +43,8 @@ from protocol.seal import open_answer, open_extension
 log = logging.getLogger(__name__)
 
 Listener = Callable[[State, Event, Step[State]], None]
+ActionDone = Callable[[Step[State] | None], None]
+"""Called on the loop's thread with an action's step, or None when the state had moved on before it was taken."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,29 @@ class _DeviceFault:
 
 
 @dataclass(frozen=True)
+class _Action:
+    """An operator's action from the screen: the event, who signed in for it, the state they saw."""
+
+    event: Event
+    official: str
+    seen: State
+    done: ActionDone
+
+
+@dataclass(frozen=True)
+class _Audit:
+    """An audit entry from another thread (the screen's sign-ins and refused requests), written by the loop."""
+
+    kind: str
+    detail: dict[str, str | int | None]
+
+
+@dataclass(frozen=True)
 class _Stop:
     pass
 
 
-_Message = Event | _Received | _CardChanged | _Pressed | _Tick | _DeviceFault | _Stop
+_Message = Event | _Received | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _Stop
 
 
 class Runtime:
@@ -163,6 +183,15 @@ class Runtime:
         """The operator asks to close; the flow refuses before the closing time (as extended)."""
         self.post(ClosePollsRequested(self._clock()))
 
+    def act(self, event: Event, official: str, seen: State, done: ActionDone) -> None:
+        """An operator's action, stepped like any event and audited with `official`, only if the state is still
+        `seen` (the one the screen showed); `done` gets the step (None if the state had moved on)."""
+        self._queue.put(_Action(event, official, seen, done))
+
+    def audit_later(self, kind: str, detail: dict[str, str | int | None]) -> None:
+        """An audit entry from any thread; the loop writes it (it alone writes the journal)."""
+        self._queue.put(_Audit(kind, dict(detail)))
+
     def device_fault(self, handling: str, exc: Exception) -> None:
         """Called on a device thread when a driver raised (a bug, not a device status): the loop audits it."""
         self._queue.put(_DeviceFault(handling, fault_place(exc)))
@@ -232,6 +261,17 @@ class Runtime:
                 self._dispatch(ClockTicked(self._clock()))
             case _DeviceFault(handling=handling, place=place):
                 self._record_fault(handling, place)
+            case _Action(event=event, official=official, seen=seen, done=done):
+                if self._state is not seen:
+                    with self.journal.atomic():
+                        self.journal.audit(self._clock(), "action_stale", {
+                            "event": type(event).__name__, "official": official, "state": type(self._state).__name__})
+                    done(None)
+                else:
+                    done(self._dispatch(event, official=official))
+            case _Audit(kind=kind, detail=detail):
+                with self.journal.atomic():
+                    self.journal.audit(self._clock(), kind, detail)
             case _Stop():
                 pass
             case _:
@@ -289,19 +329,25 @@ class Runtime:
 
     # --- the one place state changes ----------------------------------------------------------
 
-    def _dispatch(self, event: Event, answered: str | None = None) -> None:
+    def _dispatch(self, event: Event, answered: str | None = None, official: str | None = None) -> Step[State]:
+        """Step the flow; `official` is who signed in for an operator's action (always audited, even if it changed
+        nothing)."""
         before = self._state
         result = step(before, event)
-        if result.state is before and not result.effects and result.refusal is None and answered is None:
-            return  # nothing happened (a tick with nothing due): nothing to journal or tell
+        if (result.state is before and not result.effects and result.refusal is None and answered is None
+                and official is None):
+            return result  # nothing happened (a tick with nothing due): nothing to journal or tell
         at = self._clock()
+        detail: dict[str, str | None] = {
+            "event": type(event).__name__, "from": type(before).__name__,
+            "to": type(result.state).__name__, "refusal": result.refusal,
+        }
+        if official is not None:
+            detail["official"] = official
         with self.journal.atomic():
             if answered is not None:
                 self.journal.mark_answered(answered, at)
-            self.journal.audit(at, "step", {
-                "event": type(event).__name__, "from": type(before).__name__,
-                "to": type(result.state).__name__, "refusal": result.refusal,
-            })
+            self.journal.audit(at, "step", detail)
             actions = [(effect, journal_effect(effect, self.journal, self.settings, at)) for effect in result.effects]
         self._faults.reached(f"journaled {type(event).__name__}")
         self._state = result.state
@@ -313,6 +359,7 @@ class Runtime:
                 self._faults.reached(f"done {type(effect).__name__}")
         for listener in self._listeners:
             listener(before, event, result)
+        return result
 
     def _record_fault(self, handling: str, place: str) -> None:
         self.faults += 1

@@ -40,6 +40,10 @@ def test_the_shipped_example_is_a_valid_config() -> None:
         (lambda d: d["terminal"].update(timezone="Asia"), "[terminal] timezone: unknown zone"),
         (lambda d: d["gpio"].update(enabled="yes"), "[gpio] enabled: must be bool"),
         (lambda d: d.update(card=[]), "[card]: must be a table"),
+        (lambda d: d.update(screen={"port": 80}), "[screen] port: 1024-65535"),
+        (lambda d: d.update(screen={"port": "8480"}), "[screen] port: must be int"),
+        (lambda d: d.update(screen={"lock_after_s": 5}), "[screen] lock_after_s: 30-3600 seconds"),
+        (lambda d: d.update(screen={"host": "0.0.0.0"}), "[screen] host: unknown option"),
     ],
 )
 def test_a_bad_option_is_named(change: Any, problem: str) -> None:

@@ -7,7 +7,10 @@ drivers on the pin factory gpiozero picks from GPIOZERO_PIN_FACTORY, a mutual-TL
 
 from __future__ import annotations
 
+import io
 import json
+import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
@@ -33,6 +36,7 @@ from harness.panel import PanelPins
 from harness.printer.pty_pair import open_virtual_printer
 from harness.slip_evidence import jobs_from_pages
 from harness.steps import StepLog
+from provisioning import cli as provisioning_cli
 
 pytestmark = pytest.mark.real_peer
 
@@ -84,8 +88,12 @@ def test_kiosk_run_wiring_serves_a_carded_voter_confirmed_on_the_button_with_one
     branch = Branch(tmp_path, pcscd, stack)
     district, paper = branch.district, branch.paper
     district.provision(TERMINAL, BRANCH, tmp_path / "provisioning")
+    monkeypatch.setattr("sys.stdin", io.StringIO("246810\n"))
+    assert provisioning_cli.main(["set-pin", "--dir", str(tmp_path / "provisioning"), "--role", "operator",
+                                  "--stdin"]) == 0
     config = tmp_path / "terminal.toml"
     now = datetime.now(UTC)
+    screen_port = _free_port()
     write_config(config, {
         "terminal": {"provisioning_dir": str(tmp_path / "provisioning"), "state_dir": str(tmp_path / "state"),
                      "training": False, "timezone": noon_zone(now)},
@@ -93,6 +101,7 @@ def test_kiosk_run_wiring_serves_a_carded_voter_confirmed_on_the_button_with_one
         "printer": {"device": branch.printer_device, "profile": PROFILE},
         "card": {"reader": branch.desk.reader_name, "extended_reads": True},
         "gpio": {"enabled": True},
+        "screen": {"port": screen_port},
     })
     monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
     monkeypatch.setattr(Device, "pin_factory", None)
@@ -108,6 +117,7 @@ def test_kiosk_run_wiring_serves_a_carded_voter_confirmed_on_the_button_with_one
     kiosk.start()
     steps.wait_for(st.PollsNotOpen)
     steps.wait_until(lambda: kiosk.terminal.link.connected)
+    assert _signs_in(screen_port, "246810"), "kiosk run should serve the operator screen on its port"
     kiosk.terminal.runtime.request_open()
     steps.wait_for(st.Idle, timeout=20)
 
@@ -133,3 +143,19 @@ def _transactions(state_dir: Path) -> list[TxRecord]:
         return journal.transactions()
     finally:
         journal.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _signs_in(port: int, pin: str) -> bool:
+    """The screen `kiosk run` serves takes the PIN set with `kiosk-provision set-pin`."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/sign-in", data=json.dumps({"role": "operator", "pin": pin}).encode(),
+        method="POST", headers={"Origin": f"http://127.0.0.1:{port}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bool(json.loads(response.read())["signed_in"])

@@ -1,0 +1,74 @@
+"""What each of the screen's buttons is: one flow event, nothing decided here (the flow accepts or refuses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from firmware_app.flow.events import (
+    ClosePollsRequested,
+    Event,
+    NationalCodeTyped,
+    OpenPollsRequested,
+    OperatorCancelled,
+    OperatorConfirmed,
+    OperatorDismissed,
+    OperatorOverrode,
+    OperatorRejected,
+    OperatorRetry,
+    OperatorVoid,
+    ReprintClosingReport,
+    ResumeRequested,
+    SlipCameOut,
+    SlipMissing,
+    SuspendRequested,
+)
+from firmware_app.runtime import requests
+from protocol.messages import DocumentKind
+
+TYPED_TEXT_MAX = 32
+"""Characters of a typed national code the screen passes on (the flow says what is wrong with the text)."""
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What came with a typed national code: the text as typed and the kind of document it was read from."""
+
+    text: str
+    document: DocumentKind
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """`event` makes the flow event from the terminal's time and, for a typed code, what was typed;
+    `needs_head`: the head of branch's PIN must come in the same request."""
+
+    event: Callable[[datetime, Typed | None], Event]
+    needs_head: bool = False
+
+
+def _typed(_at: datetime, typed: Typed | None) -> Event:
+    if typed is None:
+        raise ValueError("a typed national code needs its text and document kind")
+    return NationalCodeTyped(requests.new_id(), typed.text, typed.document)
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "open_polls": ActionSpec(lambda at, _: OpenPollsRequested(at)),
+    "close_polls": ActionSpec(lambda at, _: ClosePollsRequested(at)),
+    "suspend": ActionSpec(lambda _at, _: SuspendRequested()),
+    "resume": ActionSpec(lambda _at, _: ResumeRequested()),
+    "reprint_closing_report": ActionSpec(lambda _at, _: ReprintClosingReport()),
+    "type_code": ActionSpec(_typed),
+    "confirm": ActionSpec(lambda _at, _: OperatorConfirmed()),
+    "reject": ActionSpec(lambda _at, _: OperatorRejected()),
+    "override": ActionSpec(lambda _at, _: OperatorOverrode(), needs_head=True),
+    "cancel": ActionSpec(lambda _at, _: OperatorCancelled()),
+    "dismiss": ActionSpec(lambda _at, _: OperatorDismissed()),
+    "retry": ActionSpec(lambda _at, _: OperatorRetry()),
+    "void": ActionSpec(lambda _at, _: OperatorVoid()),
+    "slip_came_out": ActionSpec(lambda _at, _: SlipCameOut()),
+    "slip_missing": ActionSpec(lambda _at, _: SlipMissing()),
+}
+"""Every button of the page, by the name it posts, and the one flow event it stands for."""

@@ -1,0 +1,319 @@
+// The operator screen: renders the terminal's snapshots and posts the operator's actions; it decides nothing.
+"use strict";
+
+const PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
+const fa = (value) => String(value).replace(/[0-9]/g, (d) => PERSIAN[Number(d)]);
+
+const DOCUMENTS = { smart_card: "کارت ملی هوشمند", birth_certificate: "شناسنامه", old_card: "کارت ملی قدیمی" };
+const VERDICTS = { match: "چهره مطابقت دارد", no_match: "چهره مطابقت ندارد", unavailable: "امتیاز چهره در دسترس نیست",
+  pending: "در حال بررسی چهره…" };
+const COUNTERS = { issued: "صادرشده", duplicates_refused: "تکراری", ineligible: "غیرمجاز", voided: "باطل" };
+const REFUSED_TITLES = { DUPLICATE: "رأی تکراری: تعرفه صادر نمی‌شود", INELIGIBLE: "واجد شرایط نیست: تعرفه صادر نمی‌شود" };
+const REMINDER = "ملاک، پاسخ ستاد است، نه مهر شناسنامه؛ شناسنامه همچنان مهر می‌شود.";
+const SIGN_IN_PROBLEMS = { wrong_pin: "رمز نادرست است", locked_out: "ورود موقتاً قفل است",
+  no_pin_set: "برای این نقش رمزی تعریف نشده است" };
+
+const screen = { signedIn: false, role: null, lockAfterS: 300, snapshot: null, seen: null, events: null, idle: null };
+
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (key === "onclick") node.addEventListener("click", value);
+    else if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function button(label, action, style, extra) {
+  return el("button", { type: "button", class: style || null, "data-action": action,
+    onclick: () => act(action, extra ? extra() : {}) }, label);
+}
+
+async function post(path, body) {
+  const response = await fetch(path, { method: "POST", credentials: "same-origin",
+    headers: { "content-type": "application/json" }, body: JSON.stringify(body || {}) });
+  let data = {};
+  try { data = await response.json(); } catch (_) { data = {}; }
+  return { status: response.status, data };
+}
+
+function showAlert(text, detail) {
+  const alert = document.getElementById("alert");
+  alert.replaceChildren(el("span", {}, text), detail ? el("div", { class: "muted", style: null }, detail) : null);
+  alert.hidden = false;
+}
+
+function clearAlert() { document.getElementById("alert").hidden = true; }
+
+// --- sign-in and the session ---------------------------------------------------------------------
+
+async function boot() {
+  const response = await fetch("/api/session", { credentials: "same-origin" });
+  const session = await response.json();
+  screen.lockAfterS = session.lock_after_s;
+  if (session.signed_in) { screen.signedIn = true; screen.role = session.role; await connect(); }
+  else renderSignIn();
+}
+
+function keypad(input, onChange) {
+  const pad = el("div", { class: "keypad" });
+  const press = (key) => {
+    if (key === "⌫") input.value = input.value.slice(0, -1);
+    else if (key === "پاک") input.value = "";
+    else input.value += key;
+    onChange();
+  };
+  for (const key of ["۱", "۲", "۳", "۴", "۵", "۶", "۷", "۸", "۹", "⌫", "۰", "پاک"]) {
+    pad.append(el("button", { type: "button", "data-key": key, "aria-label": key === "⌫" ? "پاک کردن یک رقم" : key,
+      onclick: () => press(key) }, key));
+  }
+  return pad;
+}
+
+const ascii = (text) => text.replace(/[۰-۹]/g, (d) => String(d.charCodeAt(0) - 0x06f0))
+  .replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x0660));
+
+function renderSignIn(problem) {
+  stopEvents();
+  screen.signedIn = false; screen.seen = null;
+  document.getElementById("lock").hidden = true;
+  let role = "operator";
+  const pin = el("input", { id: "pin", type: "password", inputmode: "numeric", autocomplete: "off",
+    "aria-label": "رمز" });
+  const roles = el("div", { class: "buttons", role: "group", "aria-label": "نقش" });
+  const choose = (chosen) => {
+    role = chosen;
+    for (const b of roles.children) b.setAttribute("aria-pressed", String(b.dataset.role === chosen));
+  };
+  roles.append(
+    el("button", { type: "button", "data-role": "operator", onclick: () => choose("operator") }, "کاربر شعبه"),
+    el("button", { type: "button", "data-role": "head", onclick: () => choose("head") }, "رئیس شعبه"));
+  choose("operator");
+  const message = el("p", { id: "sign-in-problem", class: "problem", role: "alert" }, problem || "");
+  const submit = async () => {
+    const { status, data } = await post("/api/sign-in", { role, pin: ascii(pin.value) });
+    pin.value = "";
+    if (status === 200 && data.signed_in) { screen.signedIn = true; screen.role = data.role; await connect(); return; }
+    let text = SIGN_IN_PROBLEMS[data.problem] || "ورود پذیرفته نشد";
+    if (data.problem === "wrong_pin") text += ` (${fa(data.failures)} از ${fa(5)})`;
+    if (data.locked_for_s) text += `؛ ${fa(Math.ceil(data.locked_for_s / 60))} دقیقه دیگر دوباره تلاش کنید`;
+    message.textContent = text;
+  };
+  document.getElementById("view").replaceChildren(el("section", { id: "screen-sign-in" },
+    el("h1", {}, "ورود به پایانه"), el("p", {}, "نقش خود را برگزینید و رمز را وارد کنید."), roles, pin,
+    keypad(pin, () => {}), message, el("div", { class: "buttons" },
+      el("button", { type: "button", id: "sign-in", class: "primary", onclick: submit }, "ورود"))));
+}
+
+async function signOut() {
+  await post("/api/sign-out", {});
+  renderSignIn("صفحه قفل شد؛ برای ادامه دوباره وارد شوید.");
+}
+
+function touched() {
+  clearTimeout(screen.idle);
+  if (screen.signedIn) screen.idle = setTimeout(signOut, screen.lockAfterS * 1000);
+}
+
+// --- the terminal's snapshots ---------------------------------------------------------------------
+
+function stopEvents() { if (screen.events) { screen.events.close(); screen.events = null; } }
+
+async function connect() {
+  document.getElementById("lock").hidden = false;
+  touched();
+  const response = await fetch("/api/snapshot", { credentials: "same-origin" });
+  if (response.status !== 200) { renderSignIn(); return; }
+  render(await response.json());
+  stopEvents();
+  const events = new EventSource("/api/events");
+  events.addEventListener("snapshot", (message) => render(JSON.parse(message.data)));
+  events.addEventListener("signed_out", () => renderSignIn("زمان نشست به پایان رسید؛ دوباره وارد شوید."));
+  events.onerror = async () => {
+    if (events.readyState !== EventSource.CLOSED) return;  // the browser reconnects with Last-Event-ID
+    const session = await (await fetch("/api/session", { credentials: "same-origin" })).json();
+    if (session.signed_in) setTimeout(connect, 1000); else renderSignIn("زمان نشست به پایان رسید؛ دوباره وارد شوید.");
+  };
+  screen.events = events;
+}
+
+function render(snapshot) {
+  screen.snapshot = snapshot;
+  renderStatus(snapshot.status);
+  if (snapshot.seen !== screen.seen) {
+    screen.seen = snapshot.seen;
+    clearAlert();
+    const state = snapshot.state;
+    const view = (VIEWS[state.type] || unknown)(state);
+    view.id = `screen-${state.type}`;
+    view.dataset.state = state.type;
+    document.getElementById("view").replaceChildren(view);
+  }
+  const notices = document.getElementById("notices");
+  if (notices) {  // what the screen already shows from the state is not repeated
+    const shown = new Set([...document.querySelectorAll("main [data-key]")].filter((n) => !notices.contains(n))
+      .map((n) => n.textContent));
+    notices.replaceChildren(...snapshot.notices.filter((n) => !shown.has(n.text))
+      .map((n) => el("p", { class: "notice", "data-key": n.key }, n.text)));
+  }
+}
+
+function renderStatus(status) {
+  document.getElementById("training").hidden = !status.training;
+  document.getElementById("status-terminal").replaceChildren("شعبهٔ ", el("bdi", {}, status.branch), "، پایانهٔ ",
+    el("bdi", {}, status.terminal));
+  const link = document.getElementById("status-link");
+  link.textContent = status.link.connected ? "ستاد: متصل" : "ستاد: قطع";
+  link.className = `pill ${status.link.connected ? "good" : "bad"}`;
+  const printer = document.getElementById("status-printer");
+  printer.textContent = `چاپگر: ${status.printer ? status.printer.text : "نامعلوم"}`;
+  printer.className = `pill ${status.printer && status.printer.state === "ready" ? "good" : "bad"}`;
+  document.getElementById("status-counters").replaceChildren(...Object.entries(COUNTERS).map(([key, label]) =>
+    el("span", { class: "counter", "data-counter": key }, `${label}: ${fa(status.counters[key] || 0)}`)));
+  document.getElementById("status-clock").textContent = status.clock;
+}
+
+async function act(action, extra) {
+  touched();
+  const { status, data } = await post("/api/action", { action, seen: screen.seen, ...extra });
+  if (status === 403 && data.head_refused) return data;
+  if (status === 403) { renderSignIn("نشست معتبر نیست؛ دوباره وارد شوید."); return data; }
+  if (data.stale) showAlert("صفحه پیش از این کار تغییر کرده بود؛ کاری انجام نشد. صفحه را دوباره ببینید.");
+  else if (data.accepted === false) {
+    const texts = (data.notices || []).map((n) => n.text);
+    showAlert(texts.length ? texts.join(" ") : "این کار در وضعیت کنونی پذیرفته نیست؛ چیزی تغییر نکرد.", data.refusal);
+  }
+  return data;
+}
+
+// --- one view per state ---------------------------------------------------------------------------
+
+const notices = () => el("div", { id: "notices" });
+const section = (...children) => el("section", {}, ...children);
+const code = (state) => el("p", {}, "کد استعلام: ", el("span", { class: "big", dir: "ltr" }, state.inquiry_code));
+const wait = (title) => () => section(el("h1", {}, title), notices());
+const person = (state) => [el("p", { class: "big", id: "voter-name" }, state.name || "—"),
+  el("p", {}, `سال تولد: ${state.birth_year || "—"}، مدرک: ${DOCUMENTS[state.document] || state.document}`)];
+
+function unknown(state) { return section(el("h1", {}, state.type), notices()); }
+
+function typedCodeEntry() {
+  let kind = "birth_certificate";
+  const input = el("input", { id: "national-code", inputmode: "numeric", autocomplete: "off", maxlength: "20",
+    "aria-label": "کد ملی" });
+  const feedback = el("p", { id: "code-feedback", class: "problem", "aria-live": "polite" });
+  let asked = 0;
+  const check = async () => {
+    const mine = ++asked;
+    if (!input.value) { feedback.textContent = ""; return; }
+    const { status, data } = await post("/api/national-code/check", { text: input.value });
+    if (mine !== asked || status !== 200) return;
+    feedback.textContent = data.text;
+    feedback.className = data.valid ? "valid" : "problem";
+  };
+  input.addEventListener("input", check);
+  const kinds = el("div", { class: "buttons", role: "group", "aria-label": "نوع مدرک" });
+  const choose = (chosen) => {
+    kind = chosen;
+    for (const b of kinds.children) b.setAttribute("aria-pressed", String(b.dataset.kind === chosen));
+  };
+  for (const value of ["birth_certificate", "old_card"]) {
+    kinds.append(el("button", { type: "button", "data-kind": value, onclick: () => choose(value) }, DOCUMENTS[value]));
+  }
+  choose(kind);
+  return el("div", {}, el("h2", {}, "ورود دستی کد ملی"), kinds, input, keypad(input, check), feedback,
+    el("div", { class: "buttons" }, button("ثبت کد ملی", "type_code", "primary",
+      () => ({ text: input.value, document: kind }))));
+}
+
+const VIEWS = {
+  Starting: wait("در حال راه‌اندازی…"),
+  PollsNotOpen: (state) => section(el("h1", {}, "رأی‌گیری هنوز آغاز نشده است"),
+    el("p", {}, `ساعت آغاز: ${state.day.opens_clock}، ساعت پایان: ${state.day.closes_clock}`),
+    state.notice ? el("p", { class: "notice bad", "data-key": state.notice.key }, state.notice.text) : null,
+    el("p", {}, "با زدن «آغاز رأی‌گیری» دستگاه‌ها آزموده و گزارش صفر چاپ می‌شود."), notices(),
+    el("div", { class: "buttons" }, button("آغاز رأی‌گیری", "open_polls", "primary"))),
+  SelfTesting: wait("آزمون دستگاه‌ها…"),
+  PrintingZeroReport: wait("چاپ گزارش صفر…"),
+  Opening: wait("در انتظار تأیید آغاز رأی‌گیری از ستاد…"),
+  PollsSuspended: () => section(el("h1", {}, "رأی‌گیری موقتاً متوقف است"), notices(),
+    el("div", { class: "buttons" }, button("ادامهٔ رأی‌گیری", "resume", "primary"),
+      button("پایان رأی‌گیری", "close_polls", "danger"))),
+  Closing: wait("پایان رأی‌گیری: در انتظار تأیید ستاد…"),
+  PollsClosed: () => section(el("h1", {}, "رأی‌گیری در این دستگاه پایان یافت"), notices(),
+    el("div", { class: "buttons" }, button("چاپ دوبارهٔ صورتجلسه", "reprint_closing_report"))),
+  Idle: () => el("section", { class: "columns" },
+    el("div", {}, el("h1", {}, "کارت ملی هوشمند را در کارت‌خوان بگذارید"),
+      el("p", {}, "برای شناسنامه یا کارت ملی قدیمی، کد ملی را دستی وارد کنید."), notices(),
+      el("div", { class: "buttons" }, button("توقف موقت", "suspend"), button("پایان رأی‌گیری", "close_polls", "danger"))),
+    typedCodeEntry()),
+  DocumentRejected: (state) => section(el("h1", {}, "مدرک پذیرفته نشد"),
+    el("p", { class: "notice bad", "data-key": state.notice.key }, state.notice.text), notices(),
+    el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
+  AwaitingConfirmation: (state) => section(el("h1", {}, "تطبیق فرد با مدرک"), ...person(state),
+    el("p", {}, el("span", { class: `verdict ${state.face.verdict}`, id: "face-verdict" }, VERDICTS[state.face.verdict])),
+    el("p", { class: "muted" }, state.face.text), notices(),
+    el("div", { class: "buttons" }, button("تأیید", "confirm", "primary"), button("رد", "reject", "danger"),
+      el("button", { type: "button", "data-action": "override", onclick: override }, "تأیید با وجود عدم تطابق"),
+      button("انصراف", "cancel"))),
+  CheckingPrinter: (state) => section(el("h1", {}, "بررسی آمادگی چاپگر…"), ...person(state), notices(),
+    el("div", { class: "buttons" }, button("انصراف", "cancel"))),
+  PrinterNotReady: (state) => section(el("h1", {}, "چاپگر آماده نیست"),
+    el("p", { class: "notice bad" }, state.printer.text),
+    el("p", {}, "کاغذ را بگذارید یا درِ چاپگر را ببندید، سپس «تلاش دوباره» را بزنید. چیزی از ستاد پرسیده نشده است."),
+    notices(), el("div", { class: "buttons" }, button("تلاش دوباره", "retry", "primary"), button("انصراف", "cancel"))),
+  Reserving: () => section(el("h1", {}, "در حال استعلام از ستاد…"), el("p", { class: "reminder" }, REMINDER), notices(),
+    el("div", { class: "buttons" }, button("انصراف", "cancel"))),
+  NoAnswer: () => section(el("h1", {}, "پاسخی از ستاد نرسید"), notices(),
+    el("p", { class: "notice bad" }, "تعرفه صادر نمی‌شود. دوباره تلاش کنید، یا اگر رأی‌دهنده رفته است باطل کنید."),
+    el("div", { class: "buttons" }, button("تلاش دوباره", "retry", "primary"), button("ابطال", "void", "danger"))),
+  AnsweredLate: (state) => section(el("h1", {}, "پاسخ دیرهنگام ستاد"), code(state), notices(),
+    el("div", { class: "buttons" }, button("چاپ تعرفه", "confirm", "primary"), button("ابطال", "void", "danger"))),
+  VoterRefused: (state) => section(el("h1", {}, REFUSED_TITLES[state.outcome] || "تعرفه صادر نمی‌شود"),
+    el("p", { class: "notice bad big-text", id: "refusal", "data-key": state.notice.key }, state.notice.text),
+    el("p", { class: "reminder" }, REMINDER), notices(),
+    el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
+  Printing: (state) => section(el("h1", {}, state.reprint ? "چاپ دوبارهٔ تعرفه…" : "در حال چاپ تعرفه…"), code(state),
+    notices()),
+  PrintInterrupted: (state) => section(el("h1", {}, "چاپ تعرفه ناموفق بود"), code(state),
+    el("p", { class: "notice bad" }, state.printer ? state.printer.text : "چاپ پیش از راه‌اندازی دوباره قطع شد"),
+    el("p", {}, "کاغذ را بگذارید و درِ چاپگر را ببندید، سپس «تلاش دوباره»؛ اگر رأی‌دهنده رفته است «ابطال»."),
+    notices(), el("div", { class: "buttons" }, button("تلاش دوباره", "retry", "primary"), button("ابطال", "void", "danger"))),
+  Committing: (state) => section(el("h1", {}, "تعرفه صادر شد"), code(state),
+    el("p", { class: "notice good" }, "مهر شناسنامه را فراموش نکنید."), notices()),
+  RecoveryDecision: (state) => state.question === "did_slip_come_out"
+    ? section(el("h1", {}, "پس از راه‌اندازی دوباره: آیا تعرفه کامل بیرون آمد؟"), code(state), notices(),
+      el("div", { class: "buttons" }, button("بله، کامل بیرون آمد", "slip_came_out", "primary"),
+        button("نه، دوباره چاپ شود", "slip_missing")))
+    : section(el("h1", {}, "پس از راه‌اندازی دوباره: تعرفه چاپ نشده است"), code(state), notices(),
+      el("div", { class: "buttons" }, button("چاپ تعرفه", "confirm", "primary"), button("ابطال", "void", "danger"))),
+};
+
+// --- the head of branch, for an override ----------------------------------------------------------
+
+function override() {
+  const dialog = document.getElementById("head-dialog");
+  const pin = document.getElementById("head-pin");
+  const problem = document.getElementById("head-problem");
+  pin.value = ""; problem.textContent = "";
+  document.getElementById("head-keypad").replaceChildren(...keypad(pin, () => {}).children);
+  document.getElementById("head-ok").onclick = async () => {
+    const data = await act("override", { head_pin: ascii(pin.value) });
+    pin.value = "";
+    if (data && data.head_refused) {
+      problem.textContent = SIGN_IN_PROBLEMS[data.head_refused] || "رمز رئیس شعبه پذیرفته نشد";
+      return;
+    }
+    dialog.close();
+  };
+  document.getElementById("head-cancel").onclick = () => dialog.close();
+  dialog.showModal();
+}
+
+document.addEventListener("pointerdown", touched);
+document.addEventListener("keydown", touched);
+document.getElementById("lock").addEventListener("click", signOut);
+boot();
