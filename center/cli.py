@@ -17,8 +17,9 @@ from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, lo
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
+from center.storage import open_database
 from center.synthetic_roll import RollShares, generate_roll
-from center.voter_key import registry_key
+from center.voter_key import national_voter_key, registry_key, write_national_voter_key
 from protocol import logs
 from protocol.sd_notify import SystemdNotifier, watchdog_interval
 from protocol.seal import generate_sealing_key, generate_signing_key, load_key, public_part, save_key
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     match args.command:
         case "keys":
             return _keys(Path(args.dir))
+        case "voter-key":
+            return _voter_key(Path(args.out))
         case "roll-generate":
             return _roll_generate(args.voters, args.seed, date.fromisoformat(args.election_day), Path(args.out))
         case "roll-load":
@@ -58,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     keys = commands.add_parser("keys", help="create the center's signing and sealing key pairs")
     keys.add_argument("dir", help="folder for the PEM files (private keys are written 0600)")
+    voter_key = commands.add_parser("voter-key", help="make the national voter key, once for the whole country")
+    voter_key.add_argument("out", help="the key file (written 0600; never overwritten); copy it to every district")
     generate = commands.add_parser("roll-generate", help="write a synthetic voter roll as CSV")
     generate.add_argument("--voters", type=int, default=1000)
     generate.add_argument("--seed", type=int, default=1)
@@ -190,6 +195,15 @@ def _keys(folder: Path) -> int:
     return 0
 
 
+def _voter_key(out: Path) -> int:
+    try:
+        write_national_voter_key(out)
+    except FileExistsError:
+        return _refused("voter key refused:", [f"{out} exists; the national key is made once and never replaced"])
+    print(f"national voter key written to {out}; give every district center a copy ([registry] voter_key)")
+    return 0
+
+
 def _roll_generate(voters: int, seed: int, election_day: date, out: Path) -> int:
     written = write_roll(generate_roll(voters, seed, election_day, RollShares()), out)
     print(f"{written} voters written to {out}")
@@ -203,14 +217,19 @@ def _roll_load(config_path: Path, roll_path: Path) -> int:
     records = read_roll(roll_path)
     if isinstance(records, RollRefused):
         return _refused(f"roll {roll_path} refused, nothing loaded:", [str(p) for p in records.problems])
-    registry = Registry(config.database, config.election_day, voter_key=registry_key(load_key(config.sealing_key)))
+    voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
+                 else national_voter_key(config.voter_key))
+    database = open_database(config.database)
+    registry = Registry(database.session(), config.election_day, voter_key=voter_key)
     try:
         loaded = registry.load_roll(records)
     finally:
         registry.close()
+        database.close()
     if isinstance(loaded, RollRefused):
         return _refused(f"roll {roll_path} refused, nothing loaded:", [str(p) for p in loaded.problems])
-    print(f"{loaded} voters loaded into {config.database}")
+    where = config.database if isinstance(config.database, Path) else "the national registry"
+    print(f"{loaded} voters loaded into {where}")
     return 0
 
 

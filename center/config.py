@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from center.storage import PostgresSettings, RegistryLocation
 from protocol.messages import NAME_PATTERN
 from protocol.mqtt import BrokerAddress, TlsFiles
 
@@ -17,6 +18,9 @@ DEFAULT_REQUEST_WINDOW_SECONDS = 300
 DEFAULT_INSTANCE = "center-1"
 DEFAULT_REQUESTS_PER_TERMINAL_SECOND = 20
 DEFAULT_ANSWERS_PER_TERMINAL = 50_000
+DEFAULT_POOL_SIZE = 4
+MAX_POOL_SIZE = 256
+ENGINES = ("sqlite", "postgresql")
 
 
 def worker_name(instance: str, index: int) -> str:
@@ -47,7 +51,9 @@ class CenterConfig:
     """This center process's name on the district broker: its workers are `<instance>-w1` ... `-w<workers>`
     (`worker_name`), each connecting with its own certificate of that CN. Distinct per process of a district."""
     election_day: date
-    database: Path
+    database: RegistryLocation
+    """The registry: an SQLite file (the embedded engine, one district), or the national PostgreSQL that every
+    district center shares (`[registry]` with engine = "postgresql")."""
     signing_key: Path
     sealing_key: Path
     broker: BrokerAddress
@@ -62,7 +68,10 @@ class CenterConfig:
     """Each worker answers a terminal at most this many requests a second on average (bursts of ten times
     as many); a terminal sends a few per voter, so only a flood, or a load generator, reaches it."""
     answers_per_terminal: int = DEFAULT_ANSWERS_PER_TERMINAL
-    """The registry keeps at most this many answers for one terminal; past it, its new requests are refused."""
+    """The center gives one terminal at most this many answers; past it, its new requests are refused."""
+    voter_key: Path | None = None
+    """The national voter key (kiosk-center voter-key): the registry keeps each voter as an HMAC under it, so the
+    same person is the same row in every district. None (SQLite only): derived from this center's sealing key."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +139,16 @@ class _Reader:
             return None
         return value
 
-    def refuse_unknown(self) -> None:
-        for key in sorted(self._table.keys() - self._read):
+    def keys(self) -> set[str]:
+        return set(self._table)
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    def refuse_unknown(self, ignoring: set[str] | None = None) -> None:
+        """Name every key not read; `ignoring`: keys already reported otherwise."""
+        for key in sorted(self._table.keys() - self._read - (ignoring or set())):
             self._problems.append(f"{self._where}{key}: unknown option")
 
 
@@ -154,7 +171,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     district = top.name("district")
     instance = top.name("instance", DEFAULT_INSTANCE)
     election_day = top.day("election_day")
-    database = top.path("database")
+    database_path = top.optional_path("database")
     signing_key = top.path("signing_key")
     sealing_key = top.path("sealing_key")
     workers = top.integer("workers", 1, MAX_WORKERS, 1)
@@ -164,7 +181,18 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     rate = top.integer("requests_per_terminal_second", 1, 1_000_000, DEFAULT_REQUESTS_PER_TERMINAL_SECOND)
     quota = top.integer("answers_per_terminal", 100, 100_000_000, DEFAULT_ANSWERS_PER_TERMINAL)
     broker_table = top.table("broker")
+    registry_table = top.table("registry")
     top.refuse_unknown()
+    database: RegistryLocation = base_dir
+    voter_key: Path | None = None
+    if registry_table is None:
+        if database_path is None:
+            problems.append("registry: missing (a [registry] table, or database = the SQLite file)")
+        database = database_path or base_dir
+    elif database_path is not None:
+        problems.append("database: give the registry once, in [registry] or as database, not both")
+    else:
+        database, voter_key = _registry(_Reader(registry_table, "registry.", base_dir, problems), problems)
     broker = BrokerAddress("", 0)
     tls: CenterTls | None = None
     last_worker = worker_name(instance, workers)
@@ -185,5 +213,31 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
         return ConfigRefused(tuple(problems))
     return CenterConfig(
         district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
-        enrolment_ca, request_window, rate, quota,
+        enrolment_ca, request_window, rate, quota, voter_key,
     )
+
+
+def _registry(section: _Reader, problems: list[str]) -> tuple[RegistryLocation, Path | None]:
+    """`[registry]`: engine = "sqlite" with path, or engine = "postgresql" with dsn, pool_size and the national
+    voter_key (required there: every district must key voters alike)."""
+    engine = section.text("engine")
+    given = section.keys()
+    location: RegistryLocation = section.base_dir
+    if engine not in ENGINES:
+        problems.append(f"registry.engine: one of {', '.join(ENGINES)}")
+    elif engine == "sqlite":
+        location = section.path("path")
+        problems.extend(f"registry.{key}: only with engine = \"postgresql\"" for key in ("dsn", "pool_size")
+                        if key in given)
+    else:
+        location = PostgresSettings(section.text("dsn"), section.integer("pool_size", 1, MAX_POOL_SIZE,
+                                                                         DEFAULT_POOL_SIZE))
+        if "dsn" in given and not location.dsn.strip():
+            problems.append("registry.dsn: empty")
+        if "path" in given:
+            problems.append("registry.path: only with engine = \"sqlite\"")
+        if "voter_key" not in given:
+            problems.append("registry.voter_key: missing (the national key, the same in every district)")
+    voter_key = section.optional_path("voter_key")
+    section.refuse_unknown(ignoring={"dsn", "pool_size", "path"})
+    return location, voter_key

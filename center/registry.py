@@ -1,10 +1,9 @@
-"""The district's eligibility registry on SQLite: the voter roll and reservations, each change one atomic statement."""
+"""The eligibility registry: the voter roll and reservations, by the same rules on whichever storage engine holds them."""
 
 from __future__ import annotations
 
 import contextlib
 import enum
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +11,17 @@ from pathlib import Path
 
 from center.eligibility import VoterRecord, VoterStatus, ineligible_reason
 from center.roll import RollProblem, RollProblemKind, RollRefused
-from protocol.codec import format_time
+from center.storage import (
+    AnsweredRequest,
+    Holder,
+    NewReservation,
+    RegistryStorage,
+    Requester,
+    Reservation,
+    ReservationState,
+    VoterRow,
+)
+from center.storage.sqlite import SqliteStorage
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
     CommitOutcome,
@@ -24,87 +33,22 @@ from protocol.messages import (
 )
 from protocol.national_code import NationalCode, keyed_hash
 
+__all__ = [
+    "ANSWERS_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible", "RefusalReason",
+    "Refused", "Registry", "Requester", "Reservation", "ReservationState", "ReserveClaim", "ReserveResult",
+    "Reserved", "utc_now",
+]
+
 Clock = Callable[[], datetime]
-_CODE_ATTEMPTS = 8
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS voters (
-    voter TEXT PRIMARY KEY,
-    birth_date TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS reservations (
-    tx_id TEXT PRIMARY KEY,
-    voter TEXT,
-    training INTEGER NOT NULL,
-    inquiry_code TEXT UNIQUE,
-    document TEXT,
-    terminal TEXT NOT NULL,
-    branch TEXT NOT NULL,
-    district TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('RESERVED', 'COMMITTED', 'VOIDED')),
-    reserved_at TEXT,
-    committed_at TEXT,
-    voided_at TEXT,
-    void_reason TEXT,
-    reprints INTEGER NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_live_reservation_per_voter
-    ON reservations (voter, training) WHERE state != 'VOIDED';
-CREATE TABLE IF NOT EXISTS poll_events (
-    tx_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    terminal TEXT NOT NULL,
-    branch TEXT NOT NULL,
-    district TEXT NOT NULL,
-    at TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS answered_requests (
-    request_id TEXT PRIMARY KEY,
-    terminal TEXT NOT NULL,
-    request_digest TEXT NOT NULL,
-    answer BLOB NOT NULL,
-    at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS answered_per_terminal (
-    terminal TEXT PRIMARY KEY,
-    answered INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
-# First request wins: a live reservation of the voter, or an earlier row of this transaction, is
-# returned unchanged instead of inserting; the caller tells which from the returned row.
-_RESERVE = """
-INSERT INTO reservations
-    (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?)
-ON CONFLICT (voter, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
-ON CONFLICT (tx_id) DO UPDATE SET state = state
-RETURNING tx_id, voter, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at)
-"""
-_COMMIT = """
-UPDATE reservations
-SET state = 'COMMITTED', committed_at = COALESCE(committed_at, ?), reprints = MAX(reprints, ?)
-WHERE tx_id = ? AND terminal = ? AND inquiry_code = ? AND state IN ('RESERVED', 'COMMITTED')
-RETURNING state
-"""
-# A void of a transaction the center never saw leaves a tombstone, so a late reserve cannot revive it.
-_VOID = """
-INSERT INTO reservations (tx_id, training, terminal, branch, district, state, voided_at, void_reason)
-VALUES (?, 0, ?, ?, ?, 'VOIDED', ?, ?)
-ON CONFLICT (tx_id) DO UPDATE SET
-    state = CASE WHEN state = 'COMMITTED' THEN state ELSE 'VOIDED' END,
-    voided_at = CASE WHEN state = 'RESERVED' THEN excluded.voided_at ELSE voided_at END,
-    void_reason = CASE WHEN state = 'RESERVED' THEN excluded.void_reason ELSE void_reason END
-WHERE terminal = excluded.terminal
-RETURNING state
-"""
-
-
-class ReservationState(enum.StrEnum):
-    RESERVED = "RESERVED"
-    COMMITTED = "COMMITTED"
-    VOIDED = "VOIDED"
+_CODE_ATTEMPTS = 32
+"""Fresh inquiry codes tried before giving up. Codes are unique nationally: by the end of a national day a third
+of the code space may be taken (29 million votes, 10^8 codes), so one try in three can meet a taken code."""
+ANSWERS_KEPT = 1_000
+"""Answers kept per terminal, its newest; the oldest is dropped as each new one is kept. A terminal re-sends only
+the requests of its one open transaction and the commits and voids its outbox still holds, a handful, so it never
+re-sends a request older than its newest thousand. Were one to come again it would be answered afresh, and
+reserves, commits and voids are idempotent per transaction (the same inquiry code, the same outcome); an old
+reserve is refused as stale."""
 
 
 class RefusalReason(enum.StrEnum):
@@ -112,15 +56,6 @@ class RefusalReason(enum.StrEnum):
 
     TX_OF_OTHER_TERMINAL = "tx_of_other_terminal"
     TX_OF_OTHER_VOTER = "tx_of_other_voter"
-
-
-@dataclass(frozen=True)
-class Requester:
-    """The terminal a request came from, as its topic and header name it."""
-
-    terminal: str
-    branch: str
-    district: str
 
 
 @dataclass(frozen=True)
@@ -168,185 +103,100 @@ class Refused:
 ReserveResult = Reserved | Duplicate | Ineligible | AlreadyVoided | Refused
 
 
-@dataclass(frozen=True)
-class Reservation:
-    """One row of the registry, for invariant checks and reports. `voter` (the keyed hash) is None on a
-    tombstone."""
-
-    tx_id: str
-    voter: str | None
-    training: bool
-    inquiry_code: str | None
-    terminal: str
-    branch: str
-    state: ReservationState
-    reprints: int
-
-
-@dataclass(frozen=True)
-class AnsweredRequest:
-    """A request the center answered: whose, a digest of its signed bytes, and the signed answer it got."""
-
-    request_id: str
-    terminal: str
-    request_digest: str
-    answer: bytes
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 class Registry:
-    """One connection to the registry database. Open one per thread or process; they may share a file."""
+    """The registry's rules over one storage session. Open one per thread or process; they may share a database."""
 
-    def __init__(self, path: Path, election_day: date, clock: Clock = utc_now, *, voter_key: bytes) -> None:
-        """`voter_key` (see center.voter_key): national codes are kept only as HMACs under it."""
+    def __init__(self, storage: Path | RegistryStorage, election_day: date, clock: Clock = utc_now, *,
+                 voter_key: bytes, answers_kept: int = ANSWERS_KEPT) -> None:
+        """`storage`: a session of an opened database (center.storage.open_database), or the path of an SQLite
+        file, which gets a session of its own. `voter_key` (see center.voter_key): national codes are kept only
+        as HMACs under it. `answers_kept`: how many of each terminal's answers are kept (ANSWERS_KEPT)."""
+        if answers_kept < 1:
+            raise ValueError("at least the newest answer of each terminal must be kept")
         self.election_day = election_day
         self._voter_key = voter_key
         self._clock = clock
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            self._db.execute("COMMIT")
-        except sqlite3.Error:
-            self._db.execute("ROLLBACK")
-            raise
+        self._answers_kept = answers_kept
+        self._storage = SqliteStorage(storage) if isinstance(storage, Path) else storage
 
     def close(self) -> None:
-        self._db.close()
+        self._storage.close()
 
     def load_roll(self, records: Iterable[VoterRecord]) -> int | RollRefused:
         """Add voters in one transaction; if any is already registered, nothing is added."""
-        rows = (
-            (self._hash(r.national_code), r.birth_date.isoformat(), r.name, r.status.value) for r in records
-        )
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = self._db.executemany("INSERT INTO voters VALUES (?, ?, ?, ?)", rows)
-        except sqlite3.IntegrityError:
-            self._db.execute("ROLLBACK")
+        rows = (VoterRow(self._hash(r.national_code), r.birth_date, r.name, r.status.value) for r in records)
+        loaded = self._storage.add_voters(rows)
+        if loaded is None:
             return RollRefused((RollProblem(0, RollProblemKind.REPEATED_NATIONAL_CODE, "already registered"),))
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-        return cursor.rowcount
+        return loaded
 
     def voter(self, code: NationalCode) -> VoterRecord | None:
-        row = self._db.execute(
-            "SELECT birth_date, name, status FROM voters WHERE voter = ?", (self._hash(code),)
-        ).fetchone()
+        row = self._storage.voter(self._hash(code))
         if row is None:
             return None
-        return VoterRecord(code, date.fromisoformat(row[0]), row[1], VoterStatus(row[2]))
+        return VoterRecord(code, row.birth_date, row.name, VoterStatus(row.status))
 
     def reserve(self, claim: ReserveClaim) -> ReserveResult:
         """First request for a voter wins; the same transaction again gets the same answer."""
         reason = ineligible_reason(self.voter(claim.national_code), self.election_day)
         if reason is not None:
             return Ineligible(reason)
-        who = claim.requester
         voter = self._hash(claim.national_code)
         for _ in range(_CODE_ATTEMPTS):
-            values = (
-                claim.tx_id, voter, int(claim.training), new_inquiry_code(),
-                claim.document.value, who.terminal, who.branch, who.district, format_time(self._clock()),
-            )
-            try:
-                row = self._db.execute(_RESERVE, values).fetchone()
-            except sqlite3.IntegrityError as exc:
-                if "inquiry_code" not in str(exc):
-                    raise
-                continue
-            return _reserve_result(claim, voter, row)
+            row = NewReservation(claim.tx_id, voter, claim.training, new_inquiry_code(), claim.document.value,
+                                 claim.requester, self._clock())
+            held = self._storage.reserve(row)
+            if held is not None:
+                return _reserve_result(claim, voter, held)
         raise RuntimeError("no free inquiry code after several tries; the code space is exhausted")
 
     def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int) -> CommitOutcome:
         """The slip was printed: the reservation becomes an issued vote. Idempotent."""
-        row = self._db.execute(
-            _COMMIT, (format_time(self._clock()), reprints, tx_id, requester.terminal, inquiry_code)
-        ).fetchone()
-        return CommitOutcome.COMMITTED if row is not None else CommitOutcome.NOT_RESERVED
+        done = self._storage.commit(tx_id, requester.terminal, inquiry_code, reprints, self._clock())
+        return CommitOutcome.COMMITTED if done else CommitOutcome.NOT_RESERVED
 
     def void(self, tx_id: str, requester: Requester, reason: VoidReason) -> VoidOutcome | Refused:
         """The reservation will not become a slip: the voter is free again. Idempotent."""
-        who = requester
-        values = (tx_id, who.terminal, who.branch, who.district, format_time(self._clock()), reason.value)
-        row = self._db.execute(_VOID, values).fetchone()
-        if row is None:
+        state = self._storage.void(tx_id, requester, reason.value, self._clock())
+        if state is None:
             return Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
-        if row[0] == ReservationState.COMMITTED:
+        if state is ReservationState.COMMITTED:
             return VoidOutcome.ALREADY_COMMITTED
         return VoidOutcome.VOIDED
 
     def record_poll_event(self, tx_id: str, requester: Requester, kind: RequestKind, detail: str) -> None:
         """Keep an open or close report (its JSON detail); the same transaction again changes nothing."""
-        who = requester
-        self._db.execute(
-            "INSERT INTO poll_events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tx_id) DO NOTHING",
-            (tx_id, kind.value, who.terminal, who.branch, who.district, format_time(self._clock()), detail),
-        )
+        self._storage.add_poll_event(tx_id, requester, kind.value, detail, self._clock())
 
     def poll_events(self, terminal: str) -> list[tuple[RequestKind, str]]:
         """A terminal's open and close reports, oldest first, as (kind, JSON detail)."""
-        rows = self._db.execute(
-            "SELECT kind, detail FROM poll_events WHERE terminal = ? ORDER BY at, rowid", (terminal,)
-        )
-        return [(RequestKind(kind), detail) for kind, detail in rows]
+        return [(RequestKind(kind), detail) for kind, detail in self._storage.poll_events(terminal)]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
-        """The stored answer to a request id, if the center answered it before (kept across restarts)."""
-        row = self._db.execute(
-            "SELECT terminal, request_digest, answer FROM answered_requests WHERE request_id = ?", (request_id,)
-        ).fetchone()
-        return None if row is None else AnsweredRequest(request_id, row[0], row[1], bytes(row[2]))
+        """The stored answer to a request id, if the center answered it and still keeps it (see ANSWERS_KEPT)."""
+        return self._storage.answered_request(request_id)
 
     def remember_answer(self, answered: AnsweredRequest) -> None:
-        """Keep the answer to a request (inside the transaction that made the change it reports)."""
-        self._db.execute(
-            "INSERT INTO answered_requests VALUES (?, ?, ?, ?, ?)",
-            (answered.request_id, answered.terminal, answered.request_digest, answered.answer,
-             format_time(self._clock())),
-        )
-        self._db.execute(
-            "INSERT INTO answered_per_terminal VALUES (?, 1)"
-            " ON CONFLICT (terminal) DO UPDATE SET answered = answered + 1",
-            (answered.terminal,),
-        )
+        """Keep the answer to a request (inside the transaction that made the change it reports) and count it;
+        the terminal's answers older than its newest `answers_kept` are dropped."""
+        self._storage.remember_answer(answered, self._clock(), self._answers_kept)
 
     def answered_count(self, terminal: str) -> int:
-        """How many answers the center keeps for `terminal` (one row read, not a count of its answers)."""
-        row = self._db.execute(
-            "SELECT answered FROM answered_per_terminal WHERE terminal = ?", (terminal,)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
+        """How many answers the center has given `terminal` (one row read, not a count of kept answers)."""
+        return self._storage.answered_count(terminal)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Several statements as one, under the write lock: a request's check, its change and its kept answer."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        """Several statements as one: a request's check, its change and its kept answer."""
+        with self._storage.transaction():
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def reservations(self) -> list[Reservation]:
-        rows = self._db.execute(
-            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, state, reprints"
-            " FROM reservations ORDER BY rowid"
-        )
-        return [
-            Reservation(tx_id, voter, bool(training), inquiry, terminal, branch, ReservationState(state), reprints)
-            for tx_id, voter, training, inquiry, terminal, branch, state, reprints in rows
-        ]
+        return self._storage.reservations()
 
     def voter_of(self, code: NationalCode) -> str:
         """The keyed hash the registry keeps for this code (to find a voter's reservations)."""
@@ -356,16 +206,15 @@ class Registry:
         return keyed_hash(self._voter_key, code)
 
 
-def _reserve_result(
-    claim: ReserveClaim, voter: str, row: tuple[str, str | None, str, str, str, str, str]
-) -> ReserveResult:
-    tx_id, held_by, inquiry_code, terminal, branch, state, first_at = row
-    if tx_id != claim.tx_id:
-        return Duplicate(branch, datetime.fromisoformat(first_at))
-    if terminal != claim.requester.terminal:
+def _reserve_result(claim: ReserveClaim, voter: str, held: Holder) -> ReserveResult:
+    if held.tx_id != claim.tx_id:
+        if held.first_at is None:
+            raise RuntimeError("a live reservation without a time")
+        return Duplicate(held.branch, held.first_at)
+    if held.terminal != claim.requester.terminal:
         return Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
-    if state == ReservationState.VOIDED and held_by in (None, voter):
+    if held.state is ReservationState.VOIDED and held.voter in (None, voter):
         return AlreadyVoided()
-    if held_by != voter:
+    if held.voter != voter or held.inquiry_code is None:
         return Refused(RefusalReason.TX_OF_OTHER_VOTER)
-    return Reserved(inquiry_code)
+    return Reserved(held.inquiry_code)

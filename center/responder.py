@@ -6,7 +6,6 @@ import enum
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from center.registry import (
     ReserveResult,
     utc_now,
 )
+from center.storage import RegistryUnavailableError
 from protocol.codec import ProblemKind, ProtocolError, escaped
 from protocol.faults import fault_place
 from protocol.messages import (
@@ -76,9 +76,10 @@ class DropReason(enum.StrEnum):
 
 REQUEST_WINDOW = timedelta(minutes=5)
 ANSWER_QUOTA = 50_000
-"""Answers kept per terminal: a busy terminal sends about three requests per voter and a branch sees a few
-thousand voters, so only a terminal that floods reaches this; it is then refused, never pruned into a
-second answer to a request it already had one for."""
+"""Answers given to one terminal: a busy terminal sends about three requests per voter and a branch sees a few
+thousand voters, so only a terminal that floods reaches this; its new requests are then refused, which bounds the
+rows one terminal can add to the registry. (The answers themselves are kept only for the newest few, see
+center.registry.ANSWERS_KEPT.)"""
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,11 @@ class Responder:
         """Answer one request that arrived on `topic`; the terminal is the one the topic names.
 
         The one boundary for bytes from the network at the center: whatever the topic and payload hold,
-        the outcome is a Reply or a typed Dropped, never an exception, except `sqlite3.OperationalError`
-        (the registry is unavailable: the worker leaves the request unanswered so the terminal retries)."""
+        the outcome is a Reply or a typed Dropped, never an exception, except RegistryUnavailableError
+        (nothing was changed: the worker leaves the request unanswered so the terminal retries)."""
         try:
             outcome = self._handle(topic, payload)
-        except sqlite3.OperationalError:
+        except RegistryUnavailableError:
             raise
         except Exception as exc:  # any fault on outside input is a refusal and an alarm
             outcome = Dropped(DropReason.FAULT, fault_place(exc))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,8 @@ from center.enrolled import EnrolledTerminal, EnrolledTerminals
 from center.rate_limit import RateLimit
 from center.registry import Clock, Registry, utc_now
 from center.responder import Dropped, Responder, ResponderStatus
-from center.voter_key import registry_key
+from center.storage import RegistryDatabase, RegistryUnavailableError, open_database
+from center.voter_key import national_voter_key, registry_key
 from protocol.mqtt import MqttSession
 from protocol.seal import load_key
 from protocol.topics import center_request_subscription
@@ -53,7 +53,7 @@ class _Worker:
     def _on_message(self, topic: str, payload: bytes) -> None:
         try:
             outcome = self.responder.handle(topic, payload)
-        except sqlite3.OperationalError as exc:
+        except RegistryUnavailableError as exc:
             log.error("registry unavailable (%s); request on %s unanswered, the terminal will retry", exc, topic[:80])
             return
         if isinstance(outcome, Dropped):
@@ -68,11 +68,14 @@ class CenterService:
 
     def __init__(
         self, config: CenterConfig, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock = utc_now, *,
-        enrolled: Mapping[str, EnrolledTerminal],
+        enrolled: Mapping[str, EnrolledTerminal], voter_key: bytes | None = None,
     ) -> None:
         """`enrolled`: each enrolled terminal's record (signing key, branch, district); requests of any other
-        terminal, or naming another branch or district than its record, are dropped."""
+        terminal, or naming another branch or district than its record, are dropped. `voter_key`: the national
+        voter key (center.voter_key); None: derived from the sealing key (a district with a registry of its own)."""
         self._config = config
+        self._voter_key = voter_key if voter_key is not None else registry_key(sealing_key)
+        self._database: RegistryDatabase | None = None
         self._signing_key = signing_key
         self._sealing_key = sealing_key
         self._clock = clock
@@ -87,14 +90,17 @@ class CenterService:
         enrolled: Mapping[str, EnrolledTerminal] = (
             EnrolledTerminals(config.enrolment_ca) if config.enrolment_ca is not None else {}
         )
-        return cls(config, load_key(config.signing_key), load_key(config.sealing_key), enrolled=enrolled)
+        voter_key = None if config.voter_key is None else national_voter_key(config.voter_key)
+        return cls(config, load_key(config.signing_key), load_key(config.sealing_key), enrolled=enrolled,
+                   voter_key=voter_key)
 
     def start(self) -> None:
+        """Open the registry (for PostgreSQL, this process's pool, shared by its workers) and start the workers."""
         config = self._config
         rate = config.requests_per_terminal_second
+        self._database = database = open_database(config.database)
         for index in range(1, config.workers + 1):
-            registry = Registry(config.database, config.election_day, self._clock,
-                                voter_key=registry_key(self._sealing_key))
+            registry = Registry(database.session(), config.election_day, self._clock, voter_key=self._voter_key)
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
                                   enrolled=self._enrolled,
                                   window=timedelta(seconds=config.request_window_seconds),
@@ -122,6 +128,9 @@ class CenterService:
             worker.session.stop()
             worker.registry.close()
         self._workers.clear()
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
     def __enter__(self) -> CenterService:
         self.start()

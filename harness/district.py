@@ -16,7 +16,9 @@ from center.eligibility import VoterRecord
 from center.enroll import CenterKeys as EnrolmentKeys
 from center.enrolled import EnrolledTerminals
 from center.registry import Registry, ReservationState
+from center.roll import RollRefused
 from center.service import CenterService
+from center.storage import RegistryDatabase, RegistryLocation, open_database
 from center.synthetic_roll import generate_roll
 from center.voter_key import registry_key
 from harness.broker import Broker
@@ -47,7 +49,12 @@ class VirtualDistrict:
     enrolment path and talk only over TLS. The center can be stopped and started to play an outage."""
 
     def __init__(self, work_dir: Path, district: str, election_day: date, voters: int, seed: int,
-                 workers: int = 1, csca_pem: bytes | None = None) -> None:
+                 workers: int = 1, csca_pem: bytes | None = None, *, registry: RegistryLocation | None = None,
+                 voter_key: bytes | None = None, load_roll: bool = True) -> None:
+        """`registry`: where the registry lives (None: an SQLite file of this district's own); several districts
+        given one PostgreSQL share the national registry, and then must share `voter_key` (None: derived from
+        this district's sealing key) and load the roll once (`load_roll` in one of them; the others, given the
+        same `voters` and `seed`, know the same roll)."""
         work_dir.mkdir(parents=True, exist_ok=True)
         self.work_dir = work_dir
         self.district = district
@@ -59,13 +66,20 @@ class VirtualDistrict:
         self.broker = Broker(work_dir / "broker", tls=self.pki.broker_tls)
         self.roll: list[VoterRecord] = generate_roll(voters, seed, election_day)
         self.database = work_dir / "registry.db"
-        registry = Registry(self.database, election_day, voter_key=registry_key(self.keys.sealing))
-        try:
-            registry.load_roll(self.roll)
-        finally:
-            registry.close()
+        """The district's own SQLite registry file (unused when the district is given a registry)."""
+        self.registry_location: RegistryLocation = registry if registry is not None else self.database
+        self.voter_key = voter_key if voter_key is not None else registry_key(self.keys.sealing)
+        self._inspection: RegistryDatabase | None = None
+        if load_roll:
+            setup = self.registry()
+            try:
+                loaded = setup.load_roll(self.roll)
+            finally:
+                setup.close()
+            if isinstance(loaded, RollRefused):
+                raise RuntimeError(f"the roll of {district} did not load: {loaded.problems}")
         self._config = CenterConfig(
-            district=district, instance="center-1", election_day=election_day, database=self.database,
+            district=district, instance="center-1", election_day=election_day, database=self.registry_location,
             signing_key=work_dir / "unused-signing.pem", sealing_key=work_dir / "unused-sealing.pem",
             broker=self.broker.center_address, tls=self.pki.center_workers, workers=workers, group=self.pki.group,
         )
@@ -88,7 +102,7 @@ class VirtualDistrict:
 
     def start_center(self) -> None:
         self.center = CenterService(self._config, self.keys.signing, self.keys.sealing,
-                                    enrolled=self.enrolled)
+                                    enrolled=self.enrolled, voter_key=self.voter_key)
         self.center.start()
         if not self.center.wait_connected(10):
             raise RuntimeError("the center could not reach the broker")
@@ -101,6 +115,9 @@ class VirtualDistrict:
     def stop(self) -> None:
         self.stop_center()
         self.broker.stop()
+        if self._inspection is not None:
+            self._inspection.close()
+            self._inspection = None
 
     @contextmanager
     def publisher(self, name: str) -> Iterator[MqttSession]:
@@ -125,7 +142,10 @@ class VirtualDistrict:
             session.publish(broadcast_topic(self.district), b"", retain=True, wait=10)
 
     def registry(self) -> Registry:
-        return Registry(self.database, self.election_day, voter_key=registry_key(self.keys.sealing))
+        """A registry session of the district's own (for set-up and inspection), apart from the center's."""
+        if self._inspection is None:
+            self._inspection = open_database(self.registry_location)
+        return Registry(self._inspection.session(), self.election_day, voter_key=self.voter_key)
 
     def reservations_of(self, terminal: str) -> list[tuple[str | None, ReservationState]]:
         """The inquiry code and state of each of `terminal`'s reservations, as the registry holds them."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: the one pcscd of the machine, for the whole test session."""
+"""Shared fixtures: the one pcscd of the machine and a private PostgreSQL cluster, for the whole test session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.card.pcscd import Pcscd
+from harness.postgres import PostgresCluster
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +17,17 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     work: Path = tmp_path_factory.mktemp("pcscd")
     with Pcscd(work) as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for the session (Unix socket in its own folder, fsync on); missing PostgreSQL
+    fails, never skips. Tests take a fresh schema or database of it each."""
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres: PostgresCluster) -> str:
+    """The connection string of the session cluster's own database, as its superuser."""
+    return postgres.dsn()

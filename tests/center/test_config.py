@@ -14,6 +14,7 @@ from center.config import (
     ConfigRefused,
     load_center_config,
 )
+from center.storage import PostgresSettings
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 GOOD = """
@@ -130,3 +131,40 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     [problem] = _problems(tmp_path, "district = \n")
     assert "center.toml" in problem
+
+
+_NO_DATABASE = GOOD.replace('database = "registry.sqlite"\n', "")
+_NATIONAL = '[registry]\nengine = "postgresql"\ndsn = "host=/run/postgresql dbname=registry"\npool_size = 8\n' \
+            'voter_key = "keys/national-voter.key"\n'
+
+
+def test_the_registry_section_names_the_national_postgresql_and_its_voter_key(tmp_path: Path) -> None:
+    config = _load(tmp_path, _NO_DATABASE + _NATIONAL)
+    assert isinstance(config, CenterConfig), config
+    assert config.database == PostgresSettings("host=/run/postgresql dbname=registry", 8)
+    assert config.voter_key == tmp_path / "keys/national-voter.key"
+
+
+def test_the_registry_section_may_name_an_sqlite_file(tmp_path: Path) -> None:
+    config = _load(tmp_path, _NO_DATABASE + '[registry]\nengine = "sqlite"\npath = "r.sqlite"\n')
+    assert isinstance(config, CenterConfig), config
+    assert (config.database, config.voter_key) == (tmp_path / "r.sqlite", None)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (_NO_DATABASE, "registry: missing"),
+    (GOOD + _NATIONAL, "database: give the registry once"),
+    (_NO_DATABASE + '[registry]\nengine = "mysql"\n', "registry.engine: one of sqlite, postgresql"),
+    (_NO_DATABASE + _NATIONAL.replace('voter_key = "keys/national-voter.key"\n', ""), "registry.voter_key: missing"),
+    (_NO_DATABASE + _NATIONAL.replace("pool_size = 8", "pool_size = 0"), "registry.pool_size: must be from 1"),
+    (_NO_DATABASE + _NATIONAL.replace("pool_size = 8", 'pool_size = "8"'), "registry.pool_size: expected int"),
+    (_NO_DATABASE + _NATIONAL.replace('dsn = "host=/run/postgresql dbname=registry"', 'dsn = " "'),
+     "registry.dsn: empty"),
+    (_NO_DATABASE + _NATIONAL + 'path = "r.sqlite"\n', 'registry.path: only with engine = "sqlite"'),
+    (_NO_DATABASE + '[registry]\nengine = "sqlite"\npath = "r.sqlite"\ndsn = "x"\n',
+     'registry.dsn: only with engine = "postgresql"'),
+    (_NO_DATABASE + _NATIONAL + "replicas = 2\n", "registry.replicas: unknown option"),
+])
+def test_a_wrong_registry_section_is_refused_by_name(tmp_path: Path, text: str, problem: str) -> None:
+    problems = _problems(tmp_path, text)
+    assert any(p.startswith(problem) for p in problems), problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from center.registry import (
     Reserved,
 )
 from center.roll import RollProblemKind, RollRefused
+from center.storage import PostgresSettings, RegistryDatabase, RegistryLocation, open_database
 from protocol.inquiry_code import is_valid_inquiry_code
 from protocol.messages import CommitOutcome, DocumentKind, IneligibleReason, VoidOutcome, VoidReason
 from protocol.national_code import NationalCode
@@ -78,9 +80,9 @@ def test_another_transaction_for_the_voter_is_a_duplicate_naming_the_first_branc
     assert result.first_at.tzinfo is not None
 
 
-def test_a_duplicate_of_an_issued_vote_gives_the_time_of_issue(registry_path: Path) -> None:
+def test_a_duplicate_of_an_issued_vote_gives_the_time_of_issue(registry_database: RegistryDatabase) -> None:
     ticks = iter(datetime(2026, 6, 12, 8, minute, tzinfo=UTC) for minute in range(60))
-    registry = Registry(registry_path, ELECTION_DAY, clock=lambda: next(ticks), voter_key=VOTER_KEY)
+    registry = Registry(registry_database.session(), ELECTION_DAY, clock=lambda: next(ticks), voter_key=VOTER_KEY)
     try:
         code = _reserved(registry, _claim("a1", ADULT, BRANCH_A))
         assert isinstance(registry.reserve(_claim("b1", ADULT, BRANCH_B)), Duplicate)
@@ -196,11 +198,11 @@ def test_training_reservations_do_not_take_the_real_voter(registry: Registry) ->
     _reserved(registry, _claim("a3", ADULT))
 
 
-def test_reservations_survive_reopening(registry_path: Path) -> None:
-    first = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+def test_reservations_survive_reopening(registry_database: RegistryDatabase) -> None:
+    first = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
     code = _reserved(first, _claim("a1", ADULT))
     first.close()
-    again = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+    again = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
     try:
         assert again.reserve(_claim("a1", ADULT)) == Reserved(code)
     finally:
@@ -214,13 +216,19 @@ def test_a_roll_repeating_a_registered_voter_loads_nothing(registry: Registry) -
     assert registry.voter(ADULT) == SMALL_ROLL[0]
 
 
-def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_path: Path) -> None:
+def _with_pool_for(location: RegistryLocation, threads: int) -> RegistryLocation:
+    """The same registry, with a pool that gives each thread a connection of its own."""
+    return replace(location, pool_size=threads + 1) if isinstance(location, PostgresSettings) else location
+
+
+def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_location: RegistryLocation) -> None:
     terminals = 16
     results: list[object] = [None] * terminals
     start = threading.Barrier(terminals)
+    database = open_database(_with_pool_for(registry_location, terminals))
 
     def terminal(index: int) -> None:
-        registry = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+        registry = Registry(database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
         try:
             who = Requester(f"t-{index}", f"branch-{index}", "d-test")
             start.wait()
@@ -236,13 +244,55 @@ def test_concurrent_reserves_of_one_voter_give_exactly_one_code(registry_path: P
     winners = [r for r in results if isinstance(r, Reserved)]
     duplicates = [r for r in results if isinstance(r, Duplicate)]
     assert (len(winners), len(duplicates)) == (1, terminals - 1), results
-    check = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+    check = Registry(database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
     try:
         [row] = check.reservations()
         assert row.inquiry_code == winners[0].inquiry_code
         assert {d.first_branch for d in duplicates} == {row.branch}
     finally:
         check.close()
+        database.close()
+
+
+def test_the_same_transaction_retried_concurrently_gets_one_code(registry_location: RegistryLocation) -> None:
+    tries = 16
+    results: list[object] = [None] * tries
+    start = threading.Barrier(tries)
+    database = open_database(_with_pool_for(registry_location, tries))
+
+    def retry(index: int) -> None:
+        registry = Registry(database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
+        try:
+            start.wait()
+            results[index] = registry.reserve(_claim("c1", ADULT, BRANCH_A))
+        finally:
+            registry.close()
+
+    threads = [threading.Thread(target=retry, args=(i,)) for i in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    check = Registry(database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
+    try:
+        [row] = check.reservations()
+    finally:
+        check.close()
+        database.close()
+    assert results == [Reserved(row.inquiry_code or "")] * tries, results
+
+
+def test_a_retry_of_a_voided_transaction_while_another_holds_the_voter_is_a_duplicate(registry: Registry) -> None:
+    _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+    registry.void(_tx("a1"), BRANCH_A, VoidReason.VOTER_LEFT)
+    _reserved(registry, _claim("b1", ADULT, BRANCH_B))
+    assert registry.reserve(_claim("a1", ADULT, BRANCH_A)) == Duplicate(BRANCH_B.branch, _held_since(registry))
+
+
+def _held_since(registry: Registry) -> datetime:
+    again = registry.reserve(_claim("c9", ADULT, BRANCH_A_SECOND))
+    assert isinstance(again, Duplicate), again
+    return again.first_at
 
 
 def test_the_registry_file_holds_no_national_code_in_clear(registry_path: Path) -> None:

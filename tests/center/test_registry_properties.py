@@ -1,15 +1,16 @@
-"""Property test: any sequence of reserves, commits and voids keeps the registry's promises."""
+"""Property test: any sequence of reserves, commits and voids keeps the registry's promises, on either engine."""
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from center.registry import Registry, ReservationState, ReserveClaim, Reserved
+from center.storage import open_database
 from protocol.messages import CommitOutcome, DocumentKind, VoidReason
+from tests.center.conftest import FreshLocation
 from tests.center.sample import (
     ADULT,
     ADULT_TWO,
@@ -31,12 +32,13 @@ _operation = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_operation, max_size=30))
 def test_no_voter_is_held_twice_and_no_transaction_gets_two_codes(
-    operations: list[tuple[str, int, int, int]],
+    fresh_location: FreshLocation, operations: list[tuple[str, int, int, int]],
 ) -> None:
-    registry = Registry(Path(":memory:"), ELECTION_DAY, voter_key=VOTER_KEY)
+    database = open_database(fresh_location())
+    registry = Registry(database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
     registry.load_roll(SMALL_ROLL)
     codes: dict[str, str] = {}
     committed: set[str] = set()
@@ -61,3 +63,4 @@ def test_no_voter_is_held_twice_and_no_transaction_gets_two_codes(
         issued = [r.inquiry_code for r in rows if r.inquiry_code is not None]
         assert len(issued) == len(set(issued))
     registry.close()
+    database.close()

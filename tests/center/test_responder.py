@@ -6,7 +6,6 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +14,7 @@ from joserfc.jwk import OKPKey
 
 from center.registry import Registry, Requester, ReservationState
 from center.responder import Dropped, DropReason, Reply, Responder
+from center.storage import RegistryDatabase
 from protocol.codec import ProtocolError, encode_request
 from protocol.messages import (
     AckAnswer,
@@ -42,8 +42,8 @@ ENROLLED = as_terminal.enrolled([BRANCH_A, BRANCH_A_SECOND, BRANCH_B])
 
 
 @pytest.fixture
-def responder(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[Responder]:
-    own = Registry(registry_path, ELECTION_DAY, clock=lambda: CENTER_TIME, voter_key=VOTER_KEY)
+def responder(registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey) -> Iterator[Responder]:
+    own = Registry(registry_database.session(), ELECTION_DAY, clock=lambda: CENTER_TIME, voter_key=VOTER_KEY)
     yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock=lambda: CENTER_TIME,
                     enrolled=ENROLLED)
     own.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from joserfc.jwk import OKPKey
@@ -12,8 +11,10 @@ from joserfc.jwk import OKPKey
 from center.rate_limit import RateLimit, TokenBuckets
 from center.registry import Registry, ReservationState
 from center.responder import Dropped, DropReason, Reply, Responder
+from center.storage import RegistryDatabase
+from protocol.messages import ReserveAnswer, ReserveOutcome
 from tests.center import as_terminal
-from tests.center.sample import ADULT, BRANCH_A, ELECTION_DAY, VOTER_KEY
+from tests.center.sample import ADULT, BRANCH_A, BRANCH_B, ELECTION_DAY, VOTER_KEY
 
 ENROLLED = as_terminal.enrolled([BRANCH_A])
 
@@ -32,8 +33,8 @@ def _responder(registry: Registry, signing_key: OKPKey, sealing_key: OKPKey, **l
 
 
 @pytest.fixture
-def own_registry(registry_path: Path) -> Iterator[Registry]:
-    opened = Registry(registry_path, ELECTION_DAY, voter_key=VOTER_KEY)
+def own_registry(registry_database: RegistryDatabase) -> Iterator[Registry]:
+    opened = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
     yield opened
     opened.close()
 
@@ -108,3 +109,47 @@ def test_a_topic_with_control_characters_cannot_forge_a_log_line(
     outcome = responder.handle("vk/v1/D\nERROR forged\u202e/t-1/req", b"x")
     assert isinstance(outcome, Dropped)
     assert "\n" not in outcome.detail and "\u202e" not in outcome.detail, outcome.detail
+
+
+def test_only_a_terminals_newest_answers_are_kept_and_a_pruned_retry_gets_the_same_code(
+    registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey
+) -> None:
+    kept = 3
+    registry = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY, answers_kept=kept)
+    try:
+        responder = _responder(registry, signing_key, sealing_key)
+        reserve = as_terminal.reserve(BRANCH_A, ADULT, sealing_key)
+        first = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(reserve))
+        assert isinstance(first, Reply) and isinstance(first.answer.body, ReserveAnswer), first
+        code = first.answer.body.inquiry_code
+        assert registry.answered_request(reserve.header.request_id) is not None
+        openings = [as_terminal.open_polls(BRANCH_A) for _ in range(kept)]
+        for opening in openings:
+            assert isinstance(responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(opening)), Reply)
+        assert registry.answered_request(reserve.header.request_id) is None, "the oldest answer was not pruned"
+        assert all(registry.answered_request(o.header.request_id) is not None for o in openings)
+        assert registry.answered_count(BRANCH_A.terminal) == kept + 1, "the quota counts every answer given"
+        again = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(reserve))
+        assert isinstance(again, Reply) and isinstance(again.answer.body, ReserveAnswer), again
+        assert (again.answer.body.outcome, again.answer.body.inquiry_code) == (ReserveOutcome.ELIGIBLE, code)
+        assert len([r for r in registry.reservations() if r.state is ReservationState.RESERVED]) == 1
+    finally:
+        registry.close()
+
+
+def test_pruning_one_terminals_answers_keeps_every_other_terminals(
+    registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey
+) -> None:
+    registry = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY, answers_kept=1)
+    try:
+        responder = Responder(registry, BRANCH_A.district, signing_key, sealing_key,
+                              enrolled=as_terminal.enrolled([BRANCH_A, BRANCH_B]))
+        other = as_terminal.open_polls(BRANCH_B)
+        assert isinstance(responder.handle(as_terminal.topic_of(BRANCH_B), as_terminal.payload(other)), Reply)
+        for _ in range(3):
+            opening = as_terminal.open_polls(BRANCH_A)
+            assert isinstance(responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(opening)), Reply)
+        assert registry.answered_request(other.header.request_id) is not None
+        assert registry.answered_request(opening.header.request_id) is not None
+    finally:
+        registry.close()

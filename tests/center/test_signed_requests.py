@@ -13,6 +13,7 @@ from joserfc.jwk import OKPKey
 from center.enrolled import EnrolledTerminals
 from center.registry import Registry, ReservationState
 from center.responder import REQUEST_WINDOW, Dropped, DropReason, Reply, Responder
+from center.storage import RegistryDatabase
 from protocol.codec import encode_request
 from protocol.messages import (
     AckAnswer,
@@ -53,8 +54,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def center(registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock) -> Iterator[Responder]:
-    own = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
+def center(registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock) -> Iterator[Responder]:
+    own = Registry(registry_database.session(), ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
     yield Responder(own, BRANCH_A.district, signing_key, sealing_key, clock, enrolled=ENROLLED)
     own.close()
 
@@ -132,12 +133,12 @@ def test_a_byte_identical_resend_gets_the_same_signed_answer_even_after_the_wind
 
 
 def test_a_resend_after_a_restart_gets_the_stored_answer(
-    registry_path: Path, signing_key: OKPKey, sealing_key: OKPKey, center: Responder, clock: Clock
+    registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey, center: Responder, clock: Clock
 ) -> None:
     payload = as_terminal.payload(_reserve(sealing_key))
     code = _code(center.handle(as_terminal.topic_of(BRANCH_A), payload))
     clock.now = START + timedelta(minutes=30)
-    restarted = Registry(registry_path, ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
+    restarted = Registry(registry_database.session(), ELECTION_DAY, clock=clock, voter_key=VOTER_KEY)
     try:
         after = Responder(restarted, BRANCH_A.district, signing_key, sealing_key, clock, enrolled=ENROLLED)
         reply = after.handle(as_terminal.topic_of(BRANCH_A), payload)

@@ -1,0 +1,179 @@
+"""The registry's storage: the few statements the registry's rules run, behind one interface with two engines."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class RegistryUnavailableError(Exception):
+    """The registry database cannot be reached or is busy; nothing was changed, the request may be tried again."""
+
+
+class ReservationState(enum.StrEnum):
+    RESERVED = "RESERVED"
+    COMMITTED = "COMMITTED"
+    VOIDED = "VOIDED"
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The terminal a request came from, as its topic and header name it."""
+
+    terminal: str
+    branch: str
+    district: str
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One row of the registry, for invariant checks and reports. `voter` (the keyed hash) is None on a
+    tombstone."""
+
+    tx_id: str
+    voter: str | None
+    training: bool
+    inquiry_code: str | None
+    terminal: str
+    branch: str
+    state: ReservationState
+    reprints: int
+
+
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """A request the center answered: whose, a digest of its signed bytes, and the signed answer it got."""
+
+    request_id: str
+    terminal: str
+    request_digest: str
+    answer: bytes
+
+
+@dataclass(frozen=True)
+class VoterRow:
+    """A voter of the roll as stored: `voter` is the keyed hash of the national code."""
+
+    voter: str
+    birth_date: date
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class NewReservation:
+    """The row a reserve tries to insert."""
+
+    tx_id: str
+    voter: str
+    training: bool
+    inquiry_code: str
+    document: str
+    requester: Requester
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The row that decides a reserve: the one just inserted, the voter's live reservation, or the transaction's
+    earlier row (in that order of preference). `first_at` is when its slip was issued, else when it was reserved
+    (None on a tombstone)."""
+
+    tx_id: str
+    voter: str | None
+    inquiry_code: str | None
+    terminal: str
+    branch: str
+    state: ReservationState
+    first_at: datetime | None
+
+
+class RegistryStorage(Protocol):
+    """One session on the registry database, used by one thread at a time. Every method is one statement (or one
+    COPY), atomic on its own; `transaction` makes several of them one."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """The statements run inside are committed together at the end, or not at all if it raises."""
+        ...
+
+    def add_voters(self, rows: Iterable[VoterRow]) -> int | None:
+        """Add voters all at once; None (and nothing added) if any is already registered."""
+        ...
+
+    def voter(self, voter: str) -> VoterRow | None: ...
+
+    def reserve(self, row: NewReservation) -> Holder | None:
+        """Insert `row` unless the voter has a live reservation (of the same training flag) or the transaction has
+        a row already: one atomic statement. The holder that decides; None if nothing was inserted and no such
+        row is found (the inquiry code is taken, or the row it met changed meanwhile): try another code."""
+        ...
+
+    def commit(self, tx_id: str, terminal: str, inquiry_code: str, reprints: int, at: datetime) -> bool:
+        """A live reservation of this transaction, terminal and code becomes COMMITTED (kept if it already is),
+        with the highest reprint count; False if there is none."""
+        ...
+
+    def void(self, tx_id: str, requester: Requester, reason: str, at: datetime) -> ReservationState | None:
+        """A reservation of this transaction becomes VOIDED unless COMMITTED; an unknown transaction gets a
+        tombstone. The state after; None if the transaction is another terminal's (nothing changed)."""
+        ...
+
+    def add_poll_event(self, tx_id: str, requester: Requester, kind: str, detail: str, at: datetime) -> None:
+        """Keep an open or close report; an event of the same transaction already kept is left as it is."""
+        ...
+
+    def poll_events(self, terminal: str) -> list[tuple[str, str]]:
+        """(kind, detail) of a terminal's events, oldest first."""
+        ...
+
+    def answered_request(self, request_id: str) -> AnsweredRequest | None: ...
+
+    def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
+        """Keep an answer and count it for its terminal; of that terminal's answers only the newest `keep` stay."""
+        ...
+
+    def answered_count(self, terminal: str) -> int:
+        """How many answers were ever given to `terminal` (one row read)."""
+        ...
+
+    def reservations(self) -> list[Reservation]:
+        """Every row, in the order they were made."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """The national registry on PostgreSQL: a libpq connection string and the size of this process's pool."""
+
+    dsn: str
+    pool_size: int = 4
+
+
+RegistryLocation = Path | PostgresSettings
+"""Where the registry lives: an SQLite file (the embedded engine, one district) or the national PostgreSQL."""
+
+
+class RegistryDatabase(Protocol):
+    """An opened registry database (for PostgreSQL, its connection pool); sessions for each thread."""
+
+    def session(self) -> RegistryStorage: ...
+
+    def close(self) -> None: ...
+
+
+def open_database(location: RegistryLocation) -> RegistryDatabase:
+    """Open the registry where `location` says, creating its tables if they are missing."""
+    if isinstance(location, PostgresSettings):
+        from center.storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(location)
+    from center.storage.sqlite import SqliteDatabase
+
+    return SqliteDatabase(location)

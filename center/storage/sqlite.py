@@ -1,0 +1,232 @@
+"""The embedded registry engine: one SQLite file (WAL, synchronous=FULL), for one district, the demo and tests."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from center.storage import (
+    AnsweredRequest,
+    Holder,
+    NewReservation,
+    RegistryUnavailableError,
+    Requester,
+    Reservation,
+    ReservationState,
+    VoterRow,
+)
+from protocol.codec import format_time
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS voters (
+    voter TEXT PRIMARY KEY,
+    birth_date TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reservations (
+    tx_id TEXT PRIMARY KEY,
+    voter TEXT,
+    training INTEGER NOT NULL,
+    inquiry_code TEXT UNIQUE,
+    document TEXT,
+    terminal TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    district TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('RESERVED', 'COMMITTED', 'VOIDED')),
+    reserved_at TEXT,
+    committed_at TEXT,
+    voided_at TEXT,
+    void_reason TEXT,
+    reprints INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_live_reservation_per_voter
+    ON reservations (voter, training) WHERE state != 'VOIDED';
+CREATE TABLE IF NOT EXISTS poll_events (
+    tx_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    district TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answered_requests (
+    request_id TEXT PRIMARY KEY,
+    terminal TEXT NOT NULL,
+    request_digest TEXT NOT NULL,
+    answer BLOB NOT NULL,
+    at TEXT NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS answers_of_terminal ON answered_requests (terminal, seq);
+CREATE TABLE IF NOT EXISTS answered_per_terminal (
+    terminal TEXT PRIMARY KEY,
+    answered INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+# First request wins: a live reservation of the voter, or an earlier row of this transaction, is
+# returned unchanged instead of inserting; the caller tells which from the returned row.
+_RESERVE = """
+INSERT INTO reservations
+    (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?)
+ON CONFLICT (voter, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
+ON CONFLICT (tx_id) DO UPDATE SET state = state
+RETURNING tx_id, voter, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at)
+"""
+_COMMIT = """
+UPDATE reservations
+SET state = 'COMMITTED', committed_at = COALESCE(committed_at, ?), reprints = MAX(reprints, ?)
+WHERE tx_id = ? AND terminal = ? AND inquiry_code = ? AND state IN ('RESERVED', 'COMMITTED')
+RETURNING state
+"""
+# A void of a transaction the center never saw leaves a tombstone, so a late reserve cannot revive it.
+_VOID = """
+INSERT INTO reservations (tx_id, training, terminal, branch, district, state, voided_at, void_reason)
+VALUES (?, 0, ?, ?, ?, 'VOIDED', ?, ?)
+ON CONFLICT (tx_id) DO UPDATE SET
+    state = CASE WHEN state = 'COMMITTED' THEN state ELSE 'VOIDED' END,
+    voided_at = CASE WHEN state = 'RESERVED' THEN excluded.voided_at ELSE voided_at END,
+    void_reason = CASE WHEN state = 'RESERVED' THEN excluded.void_reason ELSE void_reason END
+WHERE terminal = excluded.terminal
+RETURNING state
+"""
+_COUNT_ANSWER = """
+INSERT INTO answered_per_terminal VALUES (?, 1)
+ON CONFLICT (terminal) DO UPDATE SET answered = answered + 1
+RETURNING answered
+"""
+
+
+class SqliteDatabase:
+    """An SQLite registry file; each session is a connection of its own (":memory:": each an empty database)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def session(self) -> SqliteStorage:
+        return SqliteStorage(self.path)
+
+    def close(self) -> None:
+        """Nothing is held between sessions."""
+
+
+class SqliteStorage:
+    """One connection; writers take the file's write lock (BEGIN IMMEDIATE), so writes are serialised."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Under the file's write lock; a locked or failing file (sqlite3.OperationalError) is RegistryUnavailableError."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise RegistryUnavailableError(str(exc)) from exc
+
+    def add_voters(self, rows: Iterable[VoterRow]) -> int | None:
+        values = ((r.voter, r.birth_date.isoformat(), r.name, r.status) for r in rows)
+        try:
+            with self.transaction():
+                cursor = self._db.executemany("INSERT INTO voters VALUES (?, ?, ?, ?)", values)
+        except sqlite3.IntegrityError:
+            return None
+        return cursor.rowcount
+
+    def voter(self, voter: str) -> VoterRow | None:
+        row = self._one("SELECT birth_date, name, status FROM voters WHERE voter = ?", (voter,))
+        return None if row is None else VoterRow(voter, date.fromisoformat(row[0]), row[1], row[2])
+
+    def reserve(self, row: NewReservation) -> Holder | None:
+        who = row.requester
+        values = (row.tx_id, row.voter, int(row.training), row.inquiry_code, row.document, who.terminal,
+                  who.branch, who.district, format_time(row.at))
+        try:
+            held = self._one(_RESERVE, values)
+        except sqlite3.IntegrityError as exc:
+            if "inquiry_code" not in str(exc):
+                raise
+            return None
+        if held is None:
+            raise RuntimeError("the reserve statement returned no row")
+        tx_id, voter, inquiry_code, terminal, branch, state, first_at = held
+        at = None if first_at is None else datetime.fromisoformat(first_at)
+        return Holder(tx_id, voter, inquiry_code, terminal, branch, ReservationState(state), at)
+
+    def commit(self, tx_id: str, terminal: str, inquiry_code: str, reprints: int, at: datetime) -> bool:
+        return self._one(_COMMIT, (format_time(at), reprints, tx_id, terminal, inquiry_code)) is not None
+
+    def void(self, tx_id: str, requester: Requester, reason: str, at: datetime) -> ReservationState | None:
+        who = requester
+        row = self._one(_VOID, (tx_id, who.terminal, who.branch, who.district, format_time(at), reason))
+        return None if row is None else ReservationState(row[0])
+
+    def add_poll_event(self, tx_id: str, requester: Requester, kind: str, detail: str, at: datetime) -> None:
+        who = requester
+        self._db.execute(
+            "INSERT INTO poll_events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tx_id) DO NOTHING",
+            (tx_id, kind, who.terminal, who.branch, who.district, format_time(at), detail),
+        )
+
+    def poll_events(self, terminal: str) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT kind, detail FROM poll_events WHERE terminal = ? ORDER BY at, rowid", (terminal,)
+        )
+        return [(kind, detail) for kind, detail in rows]
+
+    def answered_request(self, request_id: str) -> AnsweredRequest | None:
+        row = self._one(
+            "SELECT terminal, request_digest, answer FROM answered_requests WHERE request_id = ?", (request_id,)
+        )
+        return None if row is None else AnsweredRequest(request_id, row[0], row[1], bytes(row[2]))
+
+    def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
+        counted = self._one(_COUNT_ANSWER, (answered.terminal,))
+        assert counted is not None, "an upsert with RETURNING returns its row"
+        seq = int(counted[0])
+        self._db.execute(
+            "INSERT INTO answered_requests VALUES (?, ?, ?, ?, ?, ?)",
+            (answered.request_id, answered.terminal, answered.request_digest, answered.answer, format_time(at), seq),
+        )
+        self._db.execute(
+            "DELETE FROM answered_requests WHERE terminal = ? AND seq <= ?", (answered.terminal, seq - keep)
+        )
+
+    def answered_count(self, terminal: str) -> int:
+        row = self._one("SELECT answered FROM answered_per_terminal WHERE terminal = ?", (terminal,))
+        return 0 if row is None else int(row[0])
+
+    def reservations(self) -> list[Reservation]:
+        rows = self._db.execute(
+            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, state, reprints"
+            " FROM reservations ORDER BY rowid"
+        )
+        return [
+            Reservation(tx_id, voter, bool(training), inquiry, terminal, branch, ReservationState(state), reprints)
+            for tx_id, voter, training, inquiry, terminal, branch, state, reprints in rows
+        ]
+
+    def _one(self, query: str, values: tuple[Any, ...]) -> Any:
+        return self._db.execute(query, values).fetchone()
