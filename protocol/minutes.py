@@ -1,0 +1,169 @@
+"""The branch minutes (صورتجلسه): the election bundle they count for, their figures, and the checks on them.
+
+Both the terminal (before sending) and the district (at aggregation) run the same checks, so they live here,
+in the one package the two share. A failed check never stops the officials: it is recorded with the minutes.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_FIGURE = 100_000
+"""No figure of one branch's minutes can exceed this (a branch serves a few thousand voters at most)."""
+MAX_SEALS = 8
+SEAL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,15}")
+
+
+class CountKind(enum.StrEnum):
+    """How a ballot is counted: one name (president) or up to `seats` names (a council)."""
+
+    ONE_NAME = "one_name"
+    SEVERAL_NAMES = "several_names"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Election:
+    code: str
+    title: str
+    kind: CountKind
+    seats: int
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True)
+class ElectionBundle:
+    """What a district's branches count for on the day, signed by the district."""
+
+    district: str
+    elections: tuple[Election, ...]
+
+    def election(self, code: str) -> Election | None:
+        return next((election for election in self.elections if election.code == code), None)
+
+
+@dataclass(frozen=True)
+class ElectionCount:
+    """One election's figures in a branch: the ballot papers, the box, and the votes per candidate (in the
+    bundle's order of candidates)."""
+
+    election: str
+    received: int
+    used: int
+    spoiled: int
+    unused: int
+    in_box: int
+    invalid: int
+    votes: tuple[tuple[str, int], ...]
+
+    def figures(self) -> Iterator[tuple[str, int]]:
+        """Every number of the count, named as the officials see it on the form."""
+        yield from (("received", self.received), ("used", self.used), ("spoiled", self.spoiled),
+                    ("unused", self.unused), ("in_box", self.in_box), ("invalid", self.invalid))
+        yield from ((f"votes.{code}", votes) for code, votes in self.votes)
+
+
+@dataclass(frozen=True)
+class MinutesFigures:
+    """What the officials entered: the box's seal numbers and each election's count."""
+
+    seals: tuple[str, ...]
+    counts: tuple[ElectionCount, ...]
+
+
+class MinutesProblem(enum.StrEnum):
+    """Why figures cannot be minutes of this bundle at all (refused, unlike a failed check)."""
+
+    NO_SEALS = "no_seals"
+    TOO_MANY_SEALS = "too_many_seals"
+    BAD_SEAL = "bad_seal"
+    ELECTIONS_DIFFER = "elections_differ"
+    CANDIDATES_DIFFER = "candidates_differ"
+    OUT_OF_RANGE = "out_of_range"
+
+
+@dataclass(frozen=True)
+class MinutesRefused:
+    problem: MinutesProblem
+    where: str
+
+
+def conformity(figures: MinutesFigures, bundle: ElectionBundle) -> MinutesRefused | None:
+    """None when the figures are shaped by the bundle: each election once and in order, each of its candidates
+    once and in order (no candidate the bundle does not name), every number within 0..MAX_FIGURE."""
+    if not figures.seals:
+        return MinutesRefused(MinutesProblem.NO_SEALS, "seals")
+    if len(figures.seals) > MAX_SEALS:
+        return MinutesRefused(MinutesProblem.TOO_MANY_SEALS, "seals")
+    for index, seal in enumerate(figures.seals):
+        if not SEAL_PATTERN.fullmatch(seal):
+            return MinutesRefused(MinutesProblem.BAD_SEAL, f"seals[{index}]")
+    if [count.election for count in figures.counts] != [election.code for election in bundle.elections]:
+        return MinutesRefused(MinutesProblem.ELECTIONS_DIFFER, "counts")
+    for count, election in zip(figures.counts, bundle.elections, strict=True):
+        if [code for code, _ in count.votes] != [candidate.code for candidate in election.candidates]:
+            return MinutesRefused(MinutesProblem.CANDIDATES_DIFFER, f"counts.{count.election}.votes")
+        for name, value in count.figures():
+            if not 0 <= value <= MAX_FIGURE:
+                return MinutesRefused(MinutesProblem.OUT_OF_RANGE, f"counts.{count.election}.{name}")
+    return None
+
+
+class Check(enum.StrEnum):
+    PAPERS_BALANCE = "papers_balance"
+    """Ballot papers used + spoiled + unused = received."""
+    BOX_MATCHES_VOTES = "box_matches_votes"
+    """One name: ballots in the box = the candidates' votes + invalid. Several names: invalid ≤ in the box, and
+    the votes ≤ the valid ballots × seats."""
+    BOX_WITHIN_SLIPS = "box_within_slips"
+    """Ballots in the box ≤ the slips this branch's terminal issued (from its journal)."""
+    BOX_WITHIN_CENTER = "box_within_center"
+    """Ballots in the box ≤ the slips the center holds committed for the branch."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check on one election: `found` against `bound` (equal to it, or not above it, as the check says)."""
+
+    check: Check
+    election: str
+    passed: bool
+    bound: int
+    found: int
+
+
+def check_minutes(figures: MinutesFigures, bundle: ElectionBundle, slips_issued: int,
+                  center_committed: int | None) -> tuple[CheckResult, ...]:
+    """Every check on every election; `center_committed` is None where the center's count is not known yet
+    (the terminal offline at closing), and that check is then not made."""
+    results: list[CheckResult] = []
+    for count in figures.counts:
+        election = bundle.election(count.election)
+        seats = election.seats if election is not None else 1
+        kind = election.kind if election is not None else CountKind.ONE_NAME
+        code = count.election
+        papers = count.used + count.spoiled + count.unused
+        results.append(CheckResult(Check.PAPERS_BALANCE, code, papers == count.received, count.received, papers))
+        votes = sum(value for _, value in count.votes)
+        if kind is CountKind.ONE_NAME:
+            marked = votes + count.invalid
+            results.append(CheckResult(Check.BOX_MATCHES_VOTES, code, marked == count.in_box, count.in_box, marked))
+        else:
+            bound = max(count.in_box - count.invalid, 0) * seats
+            passed = count.invalid <= count.in_box and votes <= bound
+            results.append(CheckResult(Check.BOX_MATCHES_VOTES, code, passed, bound, votes))
+        results.append(CheckResult(Check.BOX_WITHIN_SLIPS, code, count.in_box <= slips_issued, slips_issued,
+                                   count.in_box))
+        if center_committed is not None:
+            results.append(CheckResult(Check.BOX_WITHIN_CENTER, code, count.in_box <= center_committed,
+                                       center_committed, count.in_box))
+    return tuple(results)
