@@ -128,8 +128,8 @@ def _total(bundle: ElectionBundle, code: str, counted: Iterable[BranchMinutes]) 
     invalid = in_box = committed = 0
     for minutes in counted:
         count = next(c for c in minutes.figures.counts if c.election == code)
-        for candidate, value in count.votes:
-            votes[candidate] += value
+        for entry in count.votes:
+            votes[entry.candidate] += entry.votes
         invalid += count.invalid
         in_box += count.in_box
         committed += minutes.center_committed
@@ -148,7 +148,7 @@ def _outliers(bundle: ElectionBundle, counted: dict[str, BranchMinutes]) -> list
         flags.extend(BranchFlag(branch, Flag.TURNOUT_OUTLIER, election.code, f"box/slips {value:.2f}")
                      for branch, value in _far(turnout))
         for candidate in election.candidates:
-            shares = {branch: dict(count.votes)[candidate.code] / (count.in_box - count.invalid)
+            shares = {branch: count.votes_of(candidate.code) / (count.in_box - count.invalid)
                       for branch, count in counts.items() if count.in_box > count.invalid}
             flags.extend(BranchFlag(branch, Flag.SHARE_OUTLIER, election.code, f"{candidate.code} {value:.2f}")
                          for branch, value in _far(shares))

@@ -27,8 +27,12 @@ from protocol.messages import (
     ReserveAnswer,
     ReserveOutcome,
 )
+from protocol.minutes import ElectionBundle, MinutesFigures
 
 MAX_MESSAGE_BYTES = 4096
+MAX_ELECTION_BUNDLE_BYTES = 131_072
+"""A bundle lists every candidate of the day (a large city's council has some hundreds)."""
+MAX_MINUTES_BYTES = 65_536
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)
@@ -105,6 +109,46 @@ def decode_extension(data: bytes) -> Extension | ProtocolError:
         return _from_json(Extension, {k: v for k, v in obj.items() if k not in {"v", "kind"}}, "")
     except _RefusedError as refused:
         return refused.error
+
+
+def encode_election_bundle(bundle: ElectionBundle) -> bytes:
+    return _dump({"v": VERSION, "kind": "election_bundle", **_to_json(bundle)})
+
+
+def decode_election_bundle(data: bytes) -> ElectionBundle | ProtocolError:
+    """Parse an election bundle strictly: every election and every candidate of an election named once."""
+    try:
+        bundle = _from_json(ElectionBundle, _body_of(_load(data, MAX_ELECTION_BUNDLE_BYTES), "election_bundle"), "")
+        codes = [election.code for election in bundle.elections]
+        if len(set(codes)) != len(codes):
+            raise _RefusedError(ProblemKind.BAD_VALUE, "elections")
+        for election in bundle.elections:
+            candidates = [candidate.code for candidate in election.candidates]
+            if len(set(candidates)) != len(candidates):
+                raise _RefusedError(ProblemKind.BAD_VALUE, f"elections.{election.code}.candidates")
+        return bundle
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_minutes_figures(figures: MinutesFigures) -> bytes:
+    return _dump({"v": VERSION, "kind": "minutes_figures", **_to_json(figures)})
+
+
+def decode_minutes_figures(data: bytes) -> MinutesFigures | ProtocolError:
+    """Parse minutes' figures strictly (types and bounds); their fit to the bundle is `minutes.conformity`."""
+    try:
+        return _from_json(MinutesFigures, _body_of(_load(data, MAX_MINUTES_BYTES), "minutes_figures"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def _body_of(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    if obj.get("v") != VERSION or type(obj.get("v")) is not int:
+        raise _RefusedError(ProblemKind.WRONG_VERSION, "v")
+    if obj.get("kind") != kind:
+        raise _RefusedError(ProblemKind.UNKNOWN_KIND, "kind")
+    return {k: v for k, v in obj.items() if k not in {"v", "kind"}}
 
 
 def decode_request(data: bytes) -> Request | ProtocolError:
@@ -237,6 +281,8 @@ def _join(where: str, name: str) -> str:
 def _to_json(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_to_json(item) for item in value]
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
@@ -267,6 +313,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _value(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> Any:
+    if typing.get_origin(hint) is tuple:
+        return _items(hint, raw, rules, where)
     if isinstance(hint, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
         if raw is None:
@@ -290,6 +338,19 @@ def _value(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> Any:
     if hint is str:
         return _str(raw, rules, where)
     raise TypeError(f"protocol field type {hint!r} is not supported")
+
+
+def _items(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> tuple[Any, ...]:
+    """`tuple[X, ...]` on the wire: a list of at least `min_items` and at most `max_items` (default 64) of X; the
+    field's other rules apply to each item."""
+    item_hint, ellipsis = typing.get_args(hint)
+    if ellipsis is not Ellipsis:
+        raise TypeError(f"protocol field type {hint!r} is not supported")
+    if type(raw) is not list:
+        raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+    if not rules.get("min_items", 0) <= len(raw) <= rules.get("max_items", 64):
+        raise _RefusedError(ProblemKind.BAD_VALUE, where)
+    return tuple(_value(item_hint, item, rules, f"{where}[{index}]") for index, item in enumerate(raw))
 
 
 def _int(raw: Any, rules: dict[str, Any], where: str) -> int:

@@ -9,13 +9,25 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_FIGURE = 100_000
 """No figure of one branch's minutes can exceed this (a branch serves a few thousand voters at most)."""
 MAX_SEALS = 8
+MAX_ELECTIONS = 8
+MAX_CANDIDATES = 600
+"""A large city's council lists some hundreds of candidates."""
+MAX_SEATS = 50
 SEAL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
-CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,15}")
+CODE_PATTERN = r"[A-Z0-9][A-Z0-9-]{0,15}"
+
+
+def _code() -> dict[str, object]:
+    return {"pattern": CODE_PATTERN}
+
+
+def _figure() -> dict[str, object]:
+    return {"min": 0, "max": MAX_FIGURE}
 
 
 class CountKind(enum.StrEnum):
@@ -27,28 +39,34 @@ class CountKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Candidate:
-    code: str
-    name: str
+    code: str = field(metadata=_code())
+    name: str = field(metadata={"max_length": 120})
 
 
 @dataclass(frozen=True)
 class Election:
-    code: str
-    title: str
+    code: str = field(metadata=_code())
+    title: str = field(metadata={"max_length": 120})
     kind: CountKind
-    seats: int
-    candidates: tuple[Candidate, ...]
+    seats: int = field(metadata={"min": 1, "max": MAX_SEATS})
+    candidates: tuple[Candidate, ...] = field(metadata={"min_items": 1, "max_items": MAX_CANDIDATES})
 
 
 @dataclass(frozen=True)
 class ElectionBundle:
     """What a district's branches count for on the day, signed by the district."""
 
-    district: str
-    elections: tuple[Election, ...]
+    district: str = field(metadata={"pattern": r"[A-Za-z0-9][A-Za-z0-9-]{0,31}"})
+    elections: tuple[Election, ...] = field(metadata={"min_items": 1, "max_items": MAX_ELECTIONS})
 
     def election(self, code: str) -> Election | None:
         return next((election for election in self.elections if election.code == code), None)
+
+
+@dataclass(frozen=True)
+class CandidateVotes:
+    candidate: str = field(metadata=_code())
+    votes: int = field(metadata=_figure())
 
 
 @dataclass(frozen=True)
@@ -56,28 +74,31 @@ class ElectionCount:
     """One election's figures in a branch: the ballot papers, the box, and the votes per candidate (in the
     bundle's order of candidates)."""
 
-    election: str
-    received: int
-    used: int
-    spoiled: int
-    unused: int
-    in_box: int
-    invalid: int
-    votes: tuple[tuple[str, int], ...]
+    election: str = field(metadata=_code())
+    received: int = field(metadata=_figure())
+    used: int = field(metadata=_figure())
+    spoiled: int = field(metadata=_figure())
+    unused: int = field(metadata=_figure())
+    in_box: int = field(metadata=_figure())
+    invalid: int = field(metadata=_figure())
+    votes: tuple[CandidateVotes, ...] = field(metadata={"max_items": MAX_CANDIDATES})
 
     def figures(self) -> Iterator[tuple[str, int]]:
         """Every number of the count, named as the officials see it on the form."""
         yield from (("received", self.received), ("used", self.used), ("spoiled", self.spoiled),
                     ("unused", self.unused), ("in_box", self.in_box), ("invalid", self.invalid))
-        yield from ((f"votes.{code}", votes) for code, votes in self.votes)
+        yield from ((f"votes.{entry.candidate}", entry.votes) for entry in self.votes)
+
+    def votes_of(self, candidate: str) -> int:
+        return next((entry.votes for entry in self.votes if entry.candidate == candidate), 0)
 
 
 @dataclass(frozen=True)
 class MinutesFigures:
     """What the officials entered: the box's seal numbers and each election's count."""
 
-    seals: tuple[str, ...]
-    counts: tuple[ElectionCount, ...]
+    seals: tuple[str, ...] = field(metadata={"max_items": MAX_SEALS + 1, "max_length": 20})
+    counts: tuple[ElectionCount, ...] = field(metadata={"max_items": MAX_ELECTIONS})
 
 
 class MinutesProblem(enum.StrEnum):
@@ -110,7 +131,7 @@ def conformity(figures: MinutesFigures, bundle: ElectionBundle) -> MinutesRefuse
     if [count.election for count in figures.counts] != [election.code for election in bundle.elections]:
         return MinutesRefused(MinutesProblem.ELECTIONS_DIFFER, "counts")
     for count, election in zip(figures.counts, bundle.elections, strict=True):
-        if [code for code, _ in count.votes] != [candidate.code for candidate in election.candidates]:
+        if [entry.candidate for entry in count.votes] != [candidate.code for candidate in election.candidates]:
             return MinutesRefused(MinutesProblem.CANDIDATES_DIFFER, f"counts.{count.election}.votes")
         for name, value in count.figures():
             if not 0 <= value <= MAX_FIGURE:
@@ -153,7 +174,7 @@ def check_minutes(figures: MinutesFigures, bundle: ElectionBundle, slips_issued:
         code = count.election
         papers = count.used + count.spoiled + count.unused
         results.append(CheckResult(Check.PAPERS_BALANCE, code, papers == count.received, count.received, papers))
-        votes = sum(value for _, value in count.votes)
+        votes = sum(entry.votes for entry in count.votes)
         if kind is CountKind.ONE_NAME:
             marked = votes + count.invalid
             results.append(CheckResult(Check.BOX_MATCHES_VOTES, code, marked == count.in_box, count.in_box, marked))

@@ -9,24 +9,29 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from protocol.codec import (
+    MAX_ELECTION_BUNDLE_BYTES,
     MAX_MESSAGE_BYTES,
     ProblemKind,
     ProtocolError,
     decode_answer,
+    decode_election_bundle,
     decode_extension,
     decode_request,
     encode_answer,
+    encode_election_bundle,
     encode_extension,
     encode_request,
 )
 from protocol.compact import check_jwe, check_jws
 from protocol.messages import Answer, Extension, Request
+from protocol.minutes import ElectionBundle
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_issued_national_code
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
 REQUEST_TYPE = "vk-request+jws"
 EXTENSION_TYPE = "vk-extension+jws"
+ELECTION_BUNDLE_TYPE = "vk-election-bundle+jws"
 SEAL_ALG = "ECDH-ES"
 SEAL_ENC = "A256GCM"
 MAX_SIGNED_BYTES = 2 * MAX_MESSAGE_BYTES
@@ -93,9 +98,26 @@ def _sign(typ: str, payload: bytes, key: OKPKey) -> bytes:
     return jws.serialize_compact(header, payload, key, algorithms=[SIGNATURE_ALG]).encode("ascii")
 
 
-def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False) -> bytes | ProtocolError:
+def sign_election_bundle(bundle: ElectionBundle, key: OKPKey) -> bytes:
+    """The district's election bundle as a compact JWS of its own type, so it cannot pass for anything else."""
+    return _sign(ELECTION_BUNDLE_TYPE, encode_election_bundle(bundle), key)
+
+
+def open_election_bundle(data: bytes, district_key: OKPKey, district: str) -> ElectionBundle | ProtocolError:
+    """A bundle verified with the district's key and parsed strictly; a bundle of another district is refused."""
+    payload = _verified(data, district_key, ELECTION_BUNDLE_TYPE, limit=2 * MAX_ELECTION_BUNDLE_BYTES)
+    if isinstance(payload, ProtocolError):
+        return payload
+    bundle = decode_election_bundle(payload)
+    if not isinstance(bundle, ProtocolError) and bundle.district != district:
+        return ProtocolError(ProblemKind.BAD_VALUE, "district")
+    return bundle
+
+
+def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False,
+              limit: int = MAX_SIGNED_BYTES) -> bytes | ProtocolError:
     """The payload of a compact JWS signed by `key` with this `typ` (and `kid`, if asked), or why not."""
-    if len(data) > MAX_SIGNED_BYTES:
+    if len(data) > limit:
         return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
     try:
         text = data.decode("ascii")

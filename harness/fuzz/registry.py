@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from harness.fuzz import FuzzTarget, card, files, network, printer
+from harness.fuzz import FuzzTarget, card, files, minutes, network, printer
 
 FACTORIES: list[Callable[[], Sequence[FuzzTarget]]] = []
 FACTORIES.append(network.targets)
 FACTORIES.append(files.targets)
 FACTORIES.append(card.targets)
 FACTORIES.append(printer.targets)
+FACTORIES.append(minutes.targets)

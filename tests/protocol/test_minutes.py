@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from protocol.minutes import Check, MinutesProblem, check_minutes, conformity
-from tests.protocol.minutes_samples import BUNDLE, council, figures, president
+from tests.protocol.minutes_samples import BUNDLE, council, figures, president, votes_for
 
 
 def _results(found: object) -> dict[tuple[Check, str], bool]:
@@ -61,7 +61,7 @@ def test_without_the_centers_count_that_check_is_not_made() -> None:
 
 
 def test_a_candidate_not_in_the_bundle_is_refused() -> None:
-    stray = dataclasses.replace(president(), votes=(("P1", 200), ("P2", 150), ("X9", 40)))
+    stray = dataclasses.replace(president(), votes=votes_for(("P1", "P2", "X9"), (200, 150, 40)))
     refused = conformity(figures(pres=stray), BUNDLE)
     assert refused is not None and refused.problem is MinutesProblem.CANDIDATES_DIFFER
 

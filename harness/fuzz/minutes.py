@@ -1,0 +1,76 @@
+"""Fuzz targets for the minutes: the district's signed election bundle, and the figures of a branch's minutes."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+
+from center.aggregate import BranchMinutes, aggregate
+from harness.fuzz import FuzzTarget, mutate
+from protocol.codec import ProtocolError, decode_minutes_figures, encode_minutes_figures
+from protocol.minutes import (
+    Candidate,
+    CandidateVotes,
+    CountKind,
+    Election,
+    ElectionBundle,
+    ElectionCount,
+    MinutesFigures,
+    check_minutes,
+    conformity,
+)
+from protocol.seal import generate_signing_key, open_election_bundle, public_part, sign_election_bundle
+
+_JSON = b'{}[]",:0123456789-.eE truefalsenull\\u'
+
+
+def _bundle(rng: random.Random) -> ElectionBundle:
+    elections = []
+    for number in range(rng.randint(1, 3)):
+        kind = rng.choice(list(CountKind))
+        seats = 1 if kind is CountKind.ONE_NAME else rng.randint(2, 5)
+        candidates = tuple(Candidate(f"C{number}-{n}", f"نامزد {n}") for n in range(rng.randint(1, 6)))
+        elections.append(Election(f"E{number}", "انتخابات", kind, seats, candidates))
+    return ElectionBundle("D01", tuple(elections))
+
+
+def _figures(rng: random.Random, bundle: ElectionBundle) -> MinutesFigures:
+    counts = []
+    for election in bundle.elections:
+        votes = tuple(CandidateVotes(c.code, rng.randint(0, 300)) for c in election.candidates)
+        received, used, spoiled, unused, in_box, invalid = (rng.randint(0, 900) for _ in range(6))
+        counts.append(ElectionCount(election.code, received, used, spoiled, unused, in_box, invalid, votes))
+    return MinutesFigures(tuple(f"S-{rng.randint(1, 9999)}" for _ in range(rng.randint(1, 3))), tuple(counts))
+
+
+def targets() -> Sequence[FuzzTarget]:
+    district = generate_signing_key()
+    public = public_part(district)
+    seeds = random.Random(20261202)
+    bundles = [_bundle(seeds) for _ in range(8)]
+    signed = [sign_election_bundle(bundle, district) for bundle in bundles]
+    figures = [encode_minutes_figures(_figures(seeds, bundle)) for bundle in bundles]
+
+    def make_bundle(rng: random.Random) -> bytes:
+        return mutate(rng, rng.choice(signed), b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+    def feed_bundle(data: bytes) -> object:
+        return open_election_bundle(data, public, "D01")
+
+    def make_figures(rng: random.Random) -> bytes:
+        return mutate(rng, rng.choice(figures), _JSON)
+
+    def feed_figures(data: bytes) -> object:
+        parsed = decode_minutes_figures(data)
+        if isinstance(parsed, ProtocolError):
+            return parsed
+        bundle = next((candidate for candidate in bundles if conformity(parsed, candidate) is None), None)
+        if bundle is None:
+            return conformity(parsed, bundles[0])
+        received = BranchMinutes("B01", "T-0001", "h", parsed, 400, 400, 400)
+        return check_minutes(parsed, bundle, 400, 400), aggregate(bundle, ["B01"], [received,
+                                                                               dataclasses.replace(received)])
+
+    return [FuzzTarget("minutes.election_bundle", make_bundle, feed_bundle),
+            FuzzTarget("minutes.figures", make_figures, feed_figures)]
