@@ -28,6 +28,7 @@ from protocol.messages import (
     ReserveOutcome,
 )
 from protocol.minutes import ElectionBundle, MinutesFigures
+from protocol.telemetry import HealthReport, Telemetry, TerminalStatus
 
 MAX_MESSAGE_BYTES = 4096
 MAX_ELECTION_BUNDLE_BYTES = 131_072
@@ -139,6 +140,32 @@ def decode_minutes_figures(data: bytes) -> MinutesFigures | ProtocolError:
     """Parse minutes' figures strictly (types and bounds); their fit to the bundle is `minutes.conformity`."""
     try:
         return _from_json(MinutesFigures, _body_of(_load(data, MAX_MINUTES_BYTES), "minutes_figures"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_telemetry(message: Telemetry) -> bytes:
+    kind = "status" if isinstance(message, TerminalStatus) else "health"
+    return _dump({"v": VERSION, "kind": kind, **_to_json(message)})
+
+
+def decode_status(data: bytes) -> TerminalStatus | ProtocolError:
+    """Parse a terminal's status (birth or will) strictly."""
+    try:
+        return _from_json(TerminalStatus, _body_of(_load(data), "status"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def decode_health(data: bytes) -> HealthReport | ProtocolError:
+    """Parse a health report strictly: status values and counts, each bounded; components and alarms once each."""
+    try:
+        report = _from_json(HealthReport, _body_of(_load(data, MAX_MESSAGE_BYTES * 2), "health"), "")
+        for name, values in (("components", [c.component for c in report.components]),
+                             ("alarms", [a.kind for a in report.alarms])):
+            if len(set(values)) != len(values):
+                raise _RefusedError(ProblemKind.BAD_VALUE, name)
+        return report
     except _RefusedError as refused:
         return refused.error
 

@@ -16,22 +16,28 @@ from protocol.codec import (
     decode_answer,
     decode_election_bundle,
     decode_extension,
+    decode_health,
     decode_request,
+    decode_status,
     encode_answer,
     encode_election_bundle,
     encode_extension,
     encode_request,
+    encode_telemetry,
 )
 from protocol.compact import check_jwe, check_jws
 from protocol.messages import Answer, Extension, Request
 from protocol.minutes import ElectionBundle
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_issued_national_code
+from protocol.telemetry import HealthReport, Telemetry, TerminalStatus
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
 REQUEST_TYPE = "vk-request+jws"
 EXTENSION_TYPE = "vk-extension+jws"
 ELECTION_BUNDLE_TYPE = "vk-election-bundle+jws"
+STATUS_TYPE = "vk-status+jws"
+HEALTH_TYPE = "vk-health+jws"
 SEAL_ALG = "ECDH-ES"
 SEAL_ENC = "A256GCM"
 MAX_SIGNED_BYTES = 2 * MAX_MESSAGE_BYTES
@@ -112,6 +118,22 @@ def open_election_bundle(data: bytes, district_key: OKPKey, district: str) -> El
     if not isinstance(bundle, ProtocolError) and bundle.district != district:
         return ProtocolError(ProblemKind.BAD_VALUE, "district")
     return bundle
+
+
+def sign_telemetry(message: Telemetry, key: OKPKey) -> bytes:
+    """A terminal's status or health report, signed with its request-signing key, each a JWS of its own type."""
+    typ = STATUS_TYPE if isinstance(message, TerminalStatus) else HEALTH_TYPE
+    return _sign(typ, encode_telemetry(message), key)
+
+
+def open_status(data: bytes, terminal_key: OKPKey) -> TerminalStatus | ProtocolError:
+    payload = _verified(data, terminal_key, STATUS_TYPE, check_kid=True)
+    return payload if isinstance(payload, ProtocolError) else decode_status(payload)
+
+
+def open_health(data: bytes, terminal_key: OKPKey) -> HealthReport | ProtocolError:
+    payload = _verified(data, terminal_key, HEALTH_TYPE, check_kid=True, limit=4 * MAX_MESSAGE_BYTES)
+    return payload if isinstance(payload, ProtocolError) else decode_health(payload)
 
 
 def _verified(data: bytes, key: OKPKey, typ: str, *, check_kid: bool = False,
