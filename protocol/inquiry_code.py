@@ -12,7 +12,7 @@ LENGTH = BODY_DIGITS + 1
 
 def new_inquiry_code() -> str:
     """Eight random digits from the OS's CSPRNG plus a Verhoeff check digit (catches typos and swaps)."""
-    body = "".join(str(secrets.randbelow(10)) for _ in range(BODY_DIGITS))
+    body = f"{secrets.randbelow(10**BODY_DIGITS):0{BODY_DIGITS}d}"
     return body + verhoeff.calc_check_digit(body)
 
 
