@@ -37,6 +37,15 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - (0 if had_birthday else 1)
 
 
+def latest_birth_date_of_age(day: date) -> date:
+    """The latest birth date of someone of voting age on `day`: born on or before it, of age (the same rule as
+    age_on, for a database to apply: tests/center/test_eligibility.py checks they agree)."""
+    try:
+        return day.replace(year=day.year - VOTING_AGE)
+    except ValueError:  # 29 February, VOTING_AGE years back, is no date: those born on the 28th are of age
+        return day.replace(year=day.year - VOTING_AGE, day=28)
+
+
 def ineligible_reason(record: VoterRecord | None, election_day: date) -> IneligibleReason | None:
     """Why this voter may not vote on `election_day`, or None when they may."""
     if record is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from center.eligibility import VoterRecord, VoterStatus, ineligible_reason
+from center.eligibility import VoterRecord, VoterStatus, ineligible_reason, latest_birth_date_of_age
 from center.roll import RollProblem, RollProblemKind, RollRefused
 from center.storage import (
     AnsweredRequest,
@@ -19,6 +19,7 @@ from center.storage import (
     Requester,
     Reservation,
     ReservationState,
+    RollGate,
     VoterRow,
 )
 from center.storage.sqlite import SqliteStorage
@@ -118,6 +119,7 @@ class Registry:
         if answers_kept < 1:
             raise ValueError("at least the newest answer of each terminal must be kept")
         self.election_day = election_day
+        self._gate = RollGate(VoterStatus.ELIGIBLE.value, latest_birth_date_of_age(election_day))
         self._voter_key = voter_key
         self._clock = clock
         self._answers_kept = answers_kept
@@ -135,32 +137,34 @@ class Registry:
         return loaded
 
     def voter(self, code: NationalCode) -> VoterRecord | None:
-        row = self._storage.voter(self._hash(code))
-        if row is None:
-            return None
-        return VoterRecord(code, row.birth_date, row.name, VoterStatus(row.status))
+        return _record(code, self._storage.voter(self._hash(code)))
 
     def reserve(self, claim: ReserveClaim) -> ReserveResult:
-        """First request for a voter wins; the same transaction again gets the same answer."""
-        reason = ineligible_reason(self.voter(claim.national_code), self.election_day)
-        if reason is not None:
-            return Ineligible(reason)
+        """First request for a voter wins; the same transaction again gets the same answer. One statement reads
+        the roll entry and reserves if the entry admits it (see RollGate): one round trip to the database."""
         voter = self._hash(claim.national_code)
         for _ in range(_CODE_ATTEMPTS):
             row = NewReservation(claim.tx_id, voter, claim.training, new_inquiry_code(), claim.document.value,
                                  claim.requester, self._clock())
-            held = self._storage.reserve(row)
-            if held is not None:
-                return _reserve_result(claim, voter, held)
+            found = self._storage.reserve(row, self._gate)
+            reason = ineligible_reason(_record(claim.national_code, found.roll), self.election_day)
+            if reason is not None:
+                return Ineligible(reason)
+            if not self._gate.admits(found.roll):
+                raise RuntimeError("the roll gate refused a voter the eligibility rule admits")
+            if found.holder is not None:
+                return _reserve_result(claim, voter, found.holder)
         raise RuntimeError("no free inquiry code after several tries; the code space is exhausted")
 
     def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int) -> CommitOutcome:
-        """The slip was printed: the reservation becomes an issued vote. Idempotent."""
-        done = self._storage.commit(tx_id, requester.terminal, inquiry_code, reprints, self._clock())
+        """The slip was printed: the reservation becomes an issued vote. Idempotent. Only the terminal that
+        reserved (the same name in the same district) can commit it."""
+        done = self._storage.commit(tx_id, requester, inquiry_code, reprints, self._clock())
         return CommitOutcome.COMMITTED if done else CommitOutcome.NOT_RESERVED
 
     def void(self, tx_id: str, requester: Requester, reason: VoidReason) -> VoidOutcome | Refused:
-        """The reservation will not become a slip: the voter is free again. Idempotent."""
+        """The reservation will not become a slip: the voter is free again. Idempotent. Only the terminal that
+        reserved (the same name in the same district) can void it."""
         state = self._storage.void(tx_id, requester, reason.value, self._clock())
         if state is None:
             return Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
@@ -172,22 +176,24 @@ class Registry:
         """Keep an open or close report (its JSON detail); the same transaction again changes nothing."""
         self._storage.add_poll_event(tx_id, requester, kind.value, detail, self._clock())
 
-    def poll_events(self, terminal: str) -> list[tuple[RequestKind, str]]:
+    def poll_events(self, district: str, terminal: str) -> list[tuple[RequestKind, str]]:
         """A terminal's open and close reports, oldest first, as (kind, JSON detail)."""
-        return [(RequestKind(kind), detail) for kind, detail in self._storage.poll_events(terminal)]
+        return [(RequestKind(kind), detail) for kind, detail in self._storage.poll_events(district, terminal)]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         """The stored answer to a request id, if the center answered it and still keeps it (see ANSWERS_KEPT)."""
         return self._storage.answered_request(request_id)
 
     def remember_answer(self, answered: AnsweredRequest) -> None:
-        """Keep the answer to a request (inside the transaction that made the change it reports) and count it;
-        the terminal's answers older than its newest `answers_kept` are dropped."""
+        """Keep the answer to a request (inside the transaction that made the change it reports) and count it
+        for its terminal (district and name); that terminal's answers older than its newest `answers_kept` are
+        dropped."""
         self._storage.remember_answer(answered, self._clock(), self._answers_kept)
 
-    def answered_count(self, terminal: str) -> int:
-        """How many answers the center has given `terminal` (one row read, not a count of kept answers)."""
-        return self._storage.answered_count(terminal)
+    def answered_count(self, district: str, terminal: str) -> int:
+        """How many answers the centers have given this district's `terminal` (one row read, not a count of kept
+        answers)."""
+        return self._storage.answered_count(district, terminal)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -206,12 +212,16 @@ class Registry:
         return keyed_hash(self._voter_key, code)
 
 
+def _record(code: NationalCode, row: VoterRow | None) -> VoterRecord | None:
+    return None if row is None else VoterRecord(code, row.birth_date, row.name, VoterStatus(row.status))
+
+
 def _reserve_result(claim: ReserveClaim, voter: str, held: Holder) -> ReserveResult:
     if held.tx_id != claim.tx_id:
         if held.first_at is None:
             raise RuntimeError("a live reservation without a time")
         return Duplicate(held.branch, held.first_at)
-    if held.terminal != claim.requester.terminal:
+    if (held.district, held.terminal) != (claim.requester.district, claim.requester.terminal):
         return Refused(RefusalReason.TX_OF_OTHER_TERMINAL)
     if held.state is ReservationState.VOIDED and held.voter in (None, voter):
         return AlreadyVoided()

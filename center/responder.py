@@ -206,8 +206,8 @@ class Responder:
         with self._registry.transaction():
             earlier = self._registry.answered_request(header.request_id)
             if earlier is not None:
-                return self._again(earlier, terminal, digest)
-            if self._registry.answered_count(terminal) >= self._answer_quota:
+                return self._again(earlier, district, terminal, digest)
+            if self._registry.answered_count(district, terminal) >= self._answer_quota:
                 return Dropped(DropReason.QUOTA_EXCEEDED, f"{self._answer_quota} answers kept")
             now = self._clock()
             stale = abs(header.sent_at - now) > self._window
@@ -221,12 +221,13 @@ class Responder:
                 return body
             answer = Answer(request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, now), body)
             signed = sign_answer(answer, self._signing_key)
-            self._registry.remember_answer(AnsweredRequest(header.request_id, terminal, digest, signed))
+            self._registry.remember_answer(AnsweredRequest(header.request_id, district, terminal, digest, signed))
         return Reply(answer_topic(district, terminal), signed, answer)
 
-    def _again(self, earlier: AnsweredRequest, terminal: str, digest: str) -> Reply | Dropped:
-        """A request id seen before: the same signed bytes get the same answer; anything else is refused."""
-        if earlier.terminal != terminal or earlier.request_digest != digest:
+    def _again(self, earlier: AnsweredRequest, district: str, terminal: str, digest: str) -> Reply | Dropped:
+        """A request id seen before: the same signed bytes from the same terminal (district and name) get the same
+        answer; anything else is refused."""
+        if (earlier.district, earlier.terminal, earlier.request_digest) != (district, terminal, digest):
             return Dropped(DropReason.REQUEST_ID_REUSED, earlier.request_id)
         answer = open_answer(earlier.answer, self._verify_key)
         if isinstance(answer, ProtocolError):

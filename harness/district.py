@@ -148,9 +148,11 @@ class VirtualDistrict:
         return Registry(self._inspection.session(), self.election_day, voter_key=self.voter_key)
 
     def reservations_of(self, terminal: str) -> list[tuple[str | None, ReservationState]]:
-        """The inquiry code and state of each of `terminal`'s reservations, as the registry holds them."""
+        """The inquiry code and state of each reservation of this district's `terminal`, as the registry holds
+        them (terminal names are unique only within a district)."""
         registry = self.registry()
         try:
-            return [(r.inquiry_code, r.state) for r in registry.reservations() if r.terminal == terminal]
+            return [(r.inquiry_code, r.state) for r in registry.reservations()
+                    if (r.district, r.terminal) == (self.district, terminal)]
         finally:
             registry.close()

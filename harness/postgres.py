@@ -70,6 +70,16 @@ class PostgresCluster:
         self._running = False
 
     @property
+    def bin_dir(self) -> Path:
+        """The folder of the server's programs (pgbench among them, when installed)."""
+        return self._bin
+
+    def server_version(self) -> str:
+        with psycopg.connect(self.dsn()) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return "?" if row is None else str(row[0])
+
+    @property
     def socket_dir(self) -> Path:
         if self.folder is None:
             raise RuntimeError("the cluster has not been started")

@@ -15,6 +15,10 @@ class RegistryUnavailableError(Exception):
     """The registry database cannot be reached or is busy; nothing was changed, the request may be tried again."""
 
 
+class OutdatedRegistryError(RuntimeError):
+    """The registry's tables were made by an older version and lack columns this one needs; it is not opened."""
+
+
 class ReservationState(enum.StrEnum):
     RESERVED = "RESERVED"
     COMMITTED = "COMMITTED"
@@ -23,7 +27,8 @@ class ReservationState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Requester:
-    """The terminal a request came from, as its topic and header name it."""
+    """The terminal a request came from, as its topic and header name it. Terminal names are unique only within
+    their district: a terminal is (district, terminal) everywhere in the registry."""
 
     terminal: str
     branch: str
@@ -41,15 +46,18 @@ class Reservation:
     inquiry_code: str | None
     terminal: str
     branch: str
+    district: str
     state: ReservationState
     reprints: int
 
 
 @dataclass(frozen=True)
 class AnsweredRequest:
-    """A request the center answered: whose, a digest of its signed bytes, and the signed answer it got."""
+    """A request the center answered: whose (district and terminal), a digest of its signed bytes, and the signed
+    answer it got."""
 
     request_id: str
+    district: str
     terminal: str
     request_digest: str
     answer: bytes
@@ -89,8 +97,31 @@ class Holder:
     inquiry_code: str | None
     terminal: str
     branch: str
+    district: str
     state: ReservationState
     first_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RollGate:
+    """What a roll entry must show for a reserve to insert: its status and a birth date no later than `born_by`.
+    The registry makes it from center.eligibility (which proves it agrees with the rule); the engines apply it
+    inside the reserve statement, so the roll read and the reserve are one round trip."""
+
+    status: str
+    born_by: date
+
+    def admits(self, row: VoterRow | None) -> bool:
+        return row is not None and row.status == self.status and row.birth_date <= self.born_by
+
+
+@dataclass(frozen=True)
+class ReserveFound:
+    """What one reserve statement saw: the voter's roll entry (None if not on the roll) and the holder that
+    decides (None if nothing was inserted and no such row was found)."""
+
+    roll: VoterRow | None
+    holder: Holder | None
 
 
 class RegistryStorage(Protocol):
@@ -107,38 +138,43 @@ class RegistryStorage(Protocol):
 
     def voter(self, voter: str) -> VoterRow | None: ...
 
-    def reserve(self, row: NewReservation) -> Holder | None:
-        """Insert `row` unless the voter has a live reservation (of the same training flag) or the transaction has
-        a row already: one atomic statement. The holder that decides; None if nothing was inserted and no such
-        row is found (the inquiry code is taken, or the row it met changed meanwhile): try another code."""
+    def reserve(self, row: NewReservation, gate: RollGate) -> ReserveFound:
+        """Read the voter's roll entry and, if `gate` admits it, insert `row` unless the voter has a live
+        reservation (of the same training flag) or the transaction has a row already: one atomic statement, one
+        round trip. The roll entry, and the holder that decides; no holder if nothing was inserted and no such row
+        is found (the inquiry code is taken, or the row it met changed meanwhile): try another code."""
         ...
 
-    def commit(self, tx_id: str, terminal: str, inquiry_code: str, reprints: int, at: datetime) -> bool:
-        """A live reservation of this transaction, terminal and code becomes COMMITTED (kept if it already is),
-        with the highest reprint count; False if there is none."""
+    def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int, at: datetime) -> bool:
+        """A live reservation of this transaction, terminal (district and name) and code becomes COMMITTED (kept if
+        it already is), with the highest reprint count; False if there is none."""
         ...
 
     def void(self, tx_id: str, requester: Requester, reason: str, at: datetime) -> ReservationState | None:
         """A reservation of this transaction becomes VOIDED unless COMMITTED; an unknown transaction gets a
-        tombstone. The state after; None if the transaction is another terminal's (nothing changed)."""
+        tombstone. The state after; None if the transaction is another terminal's, of this district or another
+        (nothing changed)."""
         ...
 
     def add_poll_event(self, tx_id: str, requester: Requester, kind: str, detail: str, at: datetime) -> None:
         """Keep an open or close report; an event of the same transaction already kept is left as it is."""
         ...
 
-    def poll_events(self, terminal: str) -> list[tuple[str, str]]:
+    def poll_events(self, district: str, terminal: str) -> list[tuple[str, str]]:
         """(kind, detail) of a terminal's events, oldest first."""
         ...
 
-    def answered_request(self, request_id: str) -> AnsweredRequest | None: ...
-
-    def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
-        """Keep an answer and count it for its terminal; of that terminal's answers only the newest `keep` stay."""
+    def answered_request(self, request_id: str) -> AnsweredRequest | None:
+        """The kept answer to a request id, whichever terminal it was (request ids are random and unique)."""
         ...
 
-    def answered_count(self, terminal: str) -> int:
-        """How many answers were ever given to `terminal` (one row read)."""
+    def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
+        """Keep an answer and count it for its terminal (district and name); of that terminal's answers only the
+        newest `keep` stay."""
+        ...
+
+    def answered_count(self, district: str, terminal: str) -> int:
+        """How many answers were ever given to this district's `terminal` (one row read)."""
         ...
 
     def reservations(self) -> list[Reservation]:
@@ -146,6 +182,27 @@ class RegistryStorage(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reservations": ("district",),
+    "poll_events": ("district",),
+    "answered_requests": ("district", "seq"),
+    "answered_per_terminal": ("district",),
+}
+"""Columns older versions' tables lack: `seq` came with pruning, `district` with keying terminals by district and
+name (terminal names are unique only within a district)."""
+
+
+def refuse_outdated(where: str, found: Iterable[tuple[str, str]]) -> None:
+    """Raise OutdatedRegistryError naming each required column missing from `found` (table, column) pairs."""
+    present = set(found)
+    missing = [f"{table}.{column}" for table, columns in REQUIRED_COLUMNS.items() for column in columns
+               if (table, column) not in present]
+    if missing:
+        raise OutdatedRegistryError(
+            f"{where} was made by an older version and lacks the columns {', '.join(missing)}; it is not opened "
+            "(finish that election on the version that made it, or start a new registry and load the roll again)")
 
 
 @dataclass(frozen=True)

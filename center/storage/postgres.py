@@ -8,18 +8,24 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from center.storage import (
+    REQUIRED_COLUMNS,
     AnsweredRequest,
     Holder,
     NewReservation,
+    OutdatedRegistryError,
     PostgresSettings,
     RegistryUnavailableError,
     Requester,
     Reservation,
     ReservationState,
+    ReserveFound,
+    RollGate,
     VoterRow,
+    refuse_outdated,
 )
 
 _POOL_WAIT_SECONDS = 30.0
@@ -60,49 +66,69 @@ _SCHEMA: tuple[LiteralString, ...] = (
         detail text NOT NULL,
         made bigint GENERATED ALWAYS AS IDENTITY
     )""",
-    "CREATE INDEX IF NOT EXISTS poll_events_of_terminal ON poll_events (terminal, at, made)",
     """CREATE TABLE IF NOT EXISTS answered_requests (
         request_id text PRIMARY KEY,
+        district text NOT NULL,
         terminal text NOT NULL,
         request_digest text NOT NULL,
         answer bytea NOT NULL,
         at timestamptz NOT NULL,
         seq bigint NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS answers_of_terminal ON answered_requests (terminal, seq)",
     """CREATE TABLE IF NOT EXISTS answered_per_terminal (
-        terminal text PRIMARY KEY,
-        answered bigint NOT NULL
+        district text NOT NULL,
+        terminal text NOT NULL,
+        answered bigint NOT NULL,
+        PRIMARY KEY (district, terminal)
     )""",
 )
-# One statement decides: the insert skips on any unique conflict (a live reservation of the voter, a row of the
-# transaction, a taken inquiry code), and the same statement reads the row it met, the voter's live one first.
-# A row committed by another session after this statement's snapshot is not read: no row comes back, and the
-# caller runs the statement again (its new snapshot sees it).
-_RESERVE: LiteralString = """
-WITH inserted AS (
+# Made once the columns are known to be there (tables of an older version lack them, and are refused by name).
+_INDEXES: tuple[LiteralString, ...] = (
+    "CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at, made)",
+    "CREATE INDEX IF NOT EXISTS answers_of_district_terminal ON answered_requests (district, terminal, seq)",
+)
+_COLUMNS_OF: LiteralString = """
+SELECT table_name::text, column_name::text FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = ANY(%s)
+"""
+# One statement decides, in one round trip: it reads the voter's roll entry; if the gate admits it, the insert skips
+# on any unique conflict (a live reservation of the voter, a row of the transaction, a taken inquiry code), and the
+# same statement reads the row it met, the voter's live one first. A row committed by another session after this
+# statement's snapshot is not read: no holder comes back, and the caller runs the statement again (its new
+# snapshot sees it). Always one row: the roll entry (or NULLs) beside the holder (or NULLs). Public for the bench,
+# which runs it in pgbench too.
+RESERVE_STATEMENT: LiteralString = """
+WITH roll AS (
+    SELECT birth_date, name, status FROM voters WHERE voter = %(voter)s
+), inserted AS (
     INSERT INTO reservations
         (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
-    VALUES (%(tx)s, %(voter)s, %(training)s, %(code)s, %(document)s, %(terminal)s, %(branch)s, %(district)s,
-            'RESERVED', %(at)s)
+    SELECT %(tx)s, %(voter)s, %(training)s, %(code)s, %(document)s, %(terminal)s, %(branch)s, %(district)s,
+           'RESERVED', %(at)s
+    FROM roll WHERE status = %(status)s AND birth_date <= %(born_by)s
     ON CONFLICT DO NOTHING
-    RETURNING tx_id, voter, inquiry_code, terminal, branch, state, reserved_at
+    RETURNING tx_id, voter, inquiry_code, terminal, branch, district, state, reserved_at
+), held AS (
+    SELECT tx_id, voter, inquiry_code, terminal, branch, district, state, reserved_at AS first_at, 0 AS preference
+    FROM inserted
+    UNION ALL (
+        SELECT tx_id, voter, inquiry_code, terminal, branch, district, state, COALESCE(committed_at, reserved_at),
+               CASE WHEN tx_id = %(tx)s THEN 2 ELSE 1 END
+        FROM reservations
+        WHERE NOT EXISTS (SELECT FROM inserted)
+          AND (tx_id = %(tx)s OR (voter = %(voter)s AND training = %(training)s AND state <> 'VOIDED'))
+    )
+    ORDER BY preference
+    LIMIT 1
 )
-SELECT tx_id, voter, inquiry_code, terminal, branch, state, reserved_at, 0 FROM inserted
-UNION ALL (
-    SELECT tx_id, voter, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at),
-           CASE WHEN tx_id = %(tx)s THEN 2 ELSE 1 END
-    FROM reservations
-    WHERE NOT EXISTS (SELECT FROM inserted)
-      AND (tx_id = %(tx)s OR (voter = %(voter)s AND training = %(training)s AND state <> 'VOIDED'))
-)
-ORDER BY 8
-LIMIT 1
+SELECT roll.birth_date, roll.name, roll.status,
+       held.tx_id, held.voter, held.inquiry_code, held.terminal, held.branch, held.district, held.state, held.first_at
+FROM (VALUES (1)) AS one LEFT JOIN roll ON true LEFT JOIN held ON true
 """
 _COMMIT: LiteralString = """
 UPDATE reservations
 SET state = 'COMMITTED', committed_at = COALESCE(committed_at, %s), reprints = GREATEST(reprints, %s)
-WHERE tx_id = %s AND terminal = %s AND inquiry_code = %s AND state IN ('RESERVED', 'COMMITTED')
+WHERE tx_id = %s AND district = %s AND terminal = %s AND inquiry_code = %s AND state IN ('RESERVED', 'COMMITTED')
 RETURNING state
 """
 # A void of a transaction the center never saw leaves a tombstone, so a late reserve cannot revive it.
@@ -113,23 +139,24 @@ ON CONFLICT (tx_id) DO UPDATE SET
     state = CASE WHEN r.state = 'COMMITTED' THEN r.state ELSE 'VOIDED' END,
     voided_at = CASE WHEN r.state = 'RESERVED' THEN excluded.voided_at ELSE r.voided_at END,
     void_reason = CASE WHEN r.state = 'RESERVED' THEN excluded.void_reason ELSE r.void_reason END
-WHERE r.terminal = excluded.terminal
+WHERE r.district = excluded.district AND r.terminal = excluded.terminal
 RETURNING state
 """
-# Count the answer, keep it, and drop the terminal's answers older than its newest `keep`, in one statement.
 _COPY_VOTERS: LiteralString = "COPY voters (voter, birth_date, name, status) FROM STDIN"
+# Count the answer, keep it, and drop the terminal's answers older than its newest `keep`, in one statement.
 _REMEMBER: LiteralString = """
 WITH counted AS (
-    INSERT INTO answered_per_terminal AS a VALUES (%(terminal)s, 1)
-    ON CONFLICT (terminal) DO UPDATE SET answered = a.answered + 1
+    INSERT INTO answered_per_terminal AS a VALUES (%(district)s, %(terminal)s, 1)
+    ON CONFLICT (district, terminal) DO UPDATE SET answered = a.answered + 1
     RETURNING answered
 ), kept AS (
-    INSERT INTO answered_requests (request_id, terminal, request_digest, answer, at, seq)
-    SELECT %(request)s, %(terminal)s, %(digest)s, %(answer)s, %(at)s, answered FROM counted
+    INSERT INTO answered_requests (request_id, district, terminal, request_digest, answer, at, seq)
+    SELECT %(request)s, %(district)s, %(terminal)s, %(digest)s, %(answer)s, %(at)s, answered FROM counted
 )
 DELETE FROM answered_requests
-WHERE terminal = %(terminal)s AND seq <= (SELECT answered FROM counted) - %(keep)s
+WHERE district = %(district)s AND terminal = %(terminal)s AND seq <= (SELECT answered FROM counted) - %(keep)s
 """
+
 
 
 class PostgresDatabase:
@@ -147,9 +174,16 @@ class PostgresDatabase:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for statement in _SCHEMA:
                     conn.execute(statement)
+                found = conn.execute(_COLUMNS_OF, (list(REQUIRED_COLUMNS),)).fetchall()
+                refuse_outdated(f"the registry database {conninfo_to_dict(settings.dsn).get('dbname', '?')}", found)
+                for statement in _INDEXES:
+                    conn.execute(statement)
         except psycopg.OperationalError as exc:
             self._pool.close()
             raise RegistryUnavailableError(str(exc)) from exc
+        except OutdatedRegistryError:
+            self._pool.close()
+            raise
 
     def session(self) -> PostgresStorage:
         return PostgresStorage(self._pool)
@@ -196,19 +230,22 @@ class PostgresStorage:
         row = self._one("SELECT birth_date, name, status FROM voters WHERE voter = %s", (voter,))
         return None if row is None else VoterRow(voter, row[0], row[1], row[2])
 
-    def reserve(self, row: NewReservation) -> Holder | None:
+    def reserve(self, row: NewReservation, gate: RollGate) -> ReserveFound:
         who = row.requester
         values = {"tx": row.tx_id, "voter": row.voter, "training": row.training, "code": row.inquiry_code,
                   "document": row.document, "terminal": who.terminal, "branch": who.branch,
-                  "district": who.district, "at": row.at}
-        held = self._one(_RESERVE, values)
-        if held is None:
-            return None
-        tx_id, voter, inquiry_code, terminal, branch, state, first_at, _preference = held
-        return Holder(tx_id, voter, inquiry_code, terminal, branch, ReservationState(state), first_at)
+                  "district": who.district, "at": row.at, "status": gate.status, "born_by": gate.born_by}
+        birth_date, name, status, tx_id, voter, inquiry_code, terminal, branch, district, state, first_at = (
+            self._one(RESERVE_STATEMENT, values))
+        roll = None if status is None else VoterRow(row.voter, birth_date, name, status)
+        if tx_id is None:
+            return ReserveFound(roll, None)
+        holder = Holder(tx_id, voter, inquiry_code, terminal, branch, district, ReservationState(state), first_at)
+        return ReserveFound(roll, holder)
 
-    def commit(self, tx_id: str, terminal: str, inquiry_code: str, reprints: int, at: datetime) -> bool:
-        return self._one(_COMMIT, (at, reprints, tx_id, terminal, inquiry_code)) is not None
+    def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int, at: datetime) -> bool:
+        who = requester
+        return self._one(_COMMIT, (at, reprints, tx_id, who.district, who.terminal, inquiry_code)) is not None
 
     def void(self, tx_id: str, requester: Requester, reason: str, at: datetime) -> ReservationState | None:
         who = requester
@@ -223,33 +260,37 @@ class PostgresStorage:
             (tx_id, kind, who.terminal, who.branch, who.district, at, detail),
         )
 
-    def poll_events(self, terminal: str) -> list[tuple[str, str]]:
-        rows = self._all("SELECT kind, detail FROM poll_events WHERE terminal = %s ORDER BY at, made", (terminal,))
+    def poll_events(self, district: str, terminal: str) -> list[tuple[str, str]]:
+        rows = self._all("SELECT kind, detail FROM poll_events WHERE district = %s AND terminal = %s"
+                         " ORDER BY at, made", (district, terminal))
         return [(kind, detail) for kind, detail in rows]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(
-            "SELECT terminal, request_digest, answer FROM answered_requests WHERE request_id = %s", (request_id,)
+            "SELECT district, terminal, request_digest, answer FROM answered_requests WHERE request_id = %s",
+            (request_id,),
         )
-        return None if row is None else AnsweredRequest(request_id, row[0], row[1], bytes(row[2]))
+        return None if row is None else AnsweredRequest(request_id, row[0], row[1], row[2], bytes(row[3]))
 
     def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
-        self._run(_REMEMBER, {"terminal": answered.terminal, "request": answered.request_id,
-                              "digest": answered.request_digest, "answer": answered.answer, "at": at,
-                              "keep": keep})
+        self._run(_REMEMBER, {"district": answered.district, "terminal": answered.terminal,
+                              "request": answered.request_id, "digest": answered.request_digest,
+                              "answer": answered.answer, "at": at, "keep": keep})
 
-    def answered_count(self, terminal: str) -> int:
-        row = self._one("SELECT answered FROM answered_per_terminal WHERE terminal = %s", (terminal,))
+    def answered_count(self, district: str, terminal: str) -> int:
+        row = self._one("SELECT answered FROM answered_per_terminal WHERE district = %s AND terminal = %s",
+                        (district, terminal))
         return 0 if row is None else int(row[0])
 
     def reservations(self) -> list[Reservation]:
         rows = self._all(
-            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, state, reprints"
+            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, district, state, reprints"
             " FROM reservations ORDER BY made", ()
         )
         return [
-            Reservation(tx_id, voter, training, inquiry, terminal, branch, ReservationState(state), reprints)
-            for tx_id, voter, training, inquiry, terminal, branch, state, reprints in rows
+            Reservation(tx_id, voter, training, inquiry, terminal, branch, district, ReservationState(state),
+                        reprints)
+            for tx_id, voter, training, inquiry, terminal, branch, district, state, reprints in rows
         ]
 
     @contextlib.contextmanager

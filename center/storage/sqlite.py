@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from center.storage import (
+    REQUIRED_COLUMNS,
     AnsweredRequest,
     Holder,
     NewReservation,
@@ -17,7 +18,10 @@ from center.storage import (
     Requester,
     Reservation,
     ReservationState,
+    ReserveFound,
+    RollGate,
     VoterRow,
+    refuse_outdated,
 )
 from protocol.codec import format_time
 
@@ -57,32 +61,40 @@ CREATE TABLE IF NOT EXISTS poll_events (
 );
 CREATE TABLE IF NOT EXISTS answered_requests (
     request_id TEXT PRIMARY KEY,
+    district TEXT NOT NULL,
     terminal TEXT NOT NULL,
     request_digest TEXT NOT NULL,
     answer BLOB NOT NULL,
     at TEXT NOT NULL,
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS answers_of_terminal ON answered_requests (terminal, seq);
 CREATE TABLE IF NOT EXISTS answered_per_terminal (
-    terminal TEXT PRIMARY KEY,
-    answered INTEGER NOT NULL
+    district TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    answered INTEGER NOT NULL,
+    PRIMARY KEY (district, terminal)
 ) WITHOUT ROWID;
 """
+# Made once the columns are known to be there (an older file lacks them, and is refused by name).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS answers_of_district_terminal ON answered_requests (district, terminal, seq);
+CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at)
+"""
 # First request wins: a live reservation of the voter, or an earlier row of this transaction, is
-# returned unchanged instead of inserting; the caller tells which from the returned row.
+# returned unchanged instead of inserting; the caller tells which from the returned row. (The roll entry is read
+# just before, in the same transaction: in-process, a statement costs no round trip.)
 _RESERVE = """
 INSERT INTO reservations
     (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?)
 ON CONFLICT (voter, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
 ON CONFLICT (tx_id) DO UPDATE SET state = state
-RETURNING tx_id, voter, inquiry_code, terminal, branch, state, COALESCE(committed_at, reserved_at)
+RETURNING tx_id, voter, inquiry_code, terminal, branch, district, state, COALESCE(committed_at, reserved_at)
 """
 _COMMIT = """
 UPDATE reservations
 SET state = 'COMMITTED', committed_at = COALESCE(committed_at, ?), reprints = MAX(reprints, ?)
-WHERE tx_id = ? AND terminal = ? AND inquiry_code = ? AND state IN ('RESERVED', 'COMMITTED')
+WHERE tx_id = ? AND district = ? AND terminal = ? AND inquiry_code = ? AND state IN ('RESERVED', 'COMMITTED')
 RETURNING state
 """
 # A void of a transaction the center never saw leaves a tombstone, so a late reserve cannot revive it.
@@ -93,12 +105,12 @@ ON CONFLICT (tx_id) DO UPDATE SET
     state = CASE WHEN state = 'COMMITTED' THEN state ELSE 'VOIDED' END,
     voided_at = CASE WHEN state = 'RESERVED' THEN excluded.voided_at ELSE voided_at END,
     void_reason = CASE WHEN state = 'RESERVED' THEN excluded.void_reason ELSE void_reason END
-WHERE terminal = excluded.terminal
+WHERE district = excluded.district AND terminal = excluded.terminal
 RETURNING state
 """
 _COUNT_ANSWER = """
-INSERT INTO answered_per_terminal VALUES (?, 1)
-ON CONFLICT (terminal) DO UPDATE SET answered = answered + 1
+INSERT INTO answered_per_terminal VALUES (?, ?, 1)
+ON CONFLICT (district, terminal) DO UPDATE SET answered = answered + 1
 RETURNING answered
 """
 
@@ -123,10 +135,16 @@ class SqliteStorage:
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
-        with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
+        try:
+            with self.transaction():
+                self._script(_SCHEMA)
+                found = [(table, column) for table in REQUIRED_COLUMNS
+                         for (column,) in self._db.execute("SELECT name FROM pragma_table_info(?)", (table,))]
+                refuse_outdated(f"the registry file {path}", found)
+                self._script(_INDEXES)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -159,7 +177,10 @@ class SqliteStorage:
         row = self._one("SELECT birth_date, name, status FROM voters WHERE voter = ?", (voter,))
         return None if row is None else VoterRow(voter, date.fromisoformat(row[0]), row[1], row[2])
 
-    def reserve(self, row: NewReservation) -> Holder | None:
+    def reserve(self, row: NewReservation, gate: RollGate) -> ReserveFound:
+        roll = self.voter(row.voter)
+        if not gate.admits(roll):
+            return ReserveFound(roll, None)
         who = row.requester
         values = (row.tx_id, row.voter, int(row.training), row.inquiry_code, row.document, who.terminal,
                   who.branch, who.district, format_time(row.at))
@@ -168,15 +189,18 @@ class SqliteStorage:
         except sqlite3.IntegrityError as exc:
             if "inquiry_code" not in str(exc):
                 raise
-            return None
+            return ReserveFound(roll, None)
         if held is None:
             raise RuntimeError("the reserve statement returned no row")
-        tx_id, voter, inquiry_code, terminal, branch, state, first_at = held
+        tx_id, voter, inquiry_code, terminal, branch, district, state, first_at = held
         at = None if first_at is None else datetime.fromisoformat(first_at)
-        return Holder(tx_id, voter, inquiry_code, terminal, branch, ReservationState(state), at)
+        return ReserveFound(roll, Holder(tx_id, voter, inquiry_code, terminal, branch, district,
+                                         ReservationState(state), at))
 
-    def commit(self, tx_id: str, terminal: str, inquiry_code: str, reprints: int, at: datetime) -> bool:
-        return self._one(_COMMIT, (format_time(at), reprints, tx_id, terminal, inquiry_code)) is not None
+    def commit(self, tx_id: str, requester: Requester, inquiry_code: str, reprints: int, at: datetime) -> bool:
+        who = requester
+        values = (format_time(at), reprints, tx_id, who.district, who.terminal, inquiry_code)
+        return self._one(_COMMIT, values) is not None
 
     def void(self, tx_id: str, requester: Requester, reason: str, at: datetime) -> ReservationState | None:
         who = requester
@@ -190,43 +214,54 @@ class SqliteStorage:
             (tx_id, kind, who.terminal, who.branch, who.district, format_time(at), detail),
         )
 
-    def poll_events(self, terminal: str) -> list[tuple[str, str]]:
+    def poll_events(self, district: str, terminal: str) -> list[tuple[str, str]]:
         rows = self._db.execute(
-            "SELECT kind, detail FROM poll_events WHERE terminal = ? ORDER BY at, rowid", (terminal,)
+            "SELECT kind, detail FROM poll_events WHERE district = ? AND terminal = ? ORDER BY at, rowid",
+            (district, terminal),
         )
         return [(kind, detail) for kind, detail in rows]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(
-            "SELECT terminal, request_digest, answer FROM answered_requests WHERE request_id = ?", (request_id,)
+            "SELECT district, terminal, request_digest, answer FROM answered_requests WHERE request_id = ?",
+            (request_id,),
         )
-        return None if row is None else AnsweredRequest(request_id, row[0], row[1], bytes(row[2]))
+        return None if row is None else AnsweredRequest(request_id, row[0], row[1], row[2], bytes(row[3]))
 
     def remember_answer(self, answered: AnsweredRequest, at: datetime, keep: int) -> None:
-        counted = self._one(_COUNT_ANSWER, (answered.terminal,))
+        counted = self._one(_COUNT_ANSWER, (answered.district, answered.terminal))
         assert counted is not None, "an upsert with RETURNING returns its row"
         seq = int(counted[0])
         self._db.execute(
-            "INSERT INTO answered_requests VALUES (?, ?, ?, ?, ?, ?)",
-            (answered.request_id, answered.terminal, answered.request_digest, answered.answer, format_time(at), seq),
+            "INSERT INTO answered_requests VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (answered.request_id, answered.district, answered.terminal, answered.request_digest, answered.answer,
+             format_time(at), seq),
         )
         self._db.execute(
-            "DELETE FROM answered_requests WHERE terminal = ? AND seq <= ?", (answered.terminal, seq - keep)
+            "DELETE FROM answered_requests WHERE district = ? AND terminal = ? AND seq <= ?",
+            (answered.district, answered.terminal, seq - keep),
         )
 
-    def answered_count(self, terminal: str) -> int:
-        row = self._one("SELECT answered FROM answered_per_terminal WHERE terminal = ?", (terminal,))
+    def answered_count(self, district: str, terminal: str) -> int:
+        row = self._one("SELECT answered FROM answered_per_terminal WHERE district = ? AND terminal = ?",
+                        (district, terminal))
         return 0 if row is None else int(row[0])
 
     def reservations(self) -> list[Reservation]:
         rows = self._db.execute(
-            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, state, reprints"
+            "SELECT tx_id, voter, training, inquiry_code, terminal, branch, district, state, reprints"
             " FROM reservations ORDER BY rowid"
         )
         return [
-            Reservation(tx_id, voter, bool(training), inquiry, terminal, branch, ReservationState(state), reprints)
-            for tx_id, voter, training, inquiry, terminal, branch, state, reprints in rows
+            Reservation(tx_id, voter, bool(training), inquiry, terminal, branch, district, ReservationState(state),
+                        reprints)
+            for tx_id, voter, training, inquiry, terminal, branch, district, state, reprints in rows
         ]
+
+    def _script(self, statements: str) -> None:
+        for statement in statements.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
 
     def _one(self, query: str, values: tuple[Any, ...]) -> Any:
         return self._db.execute(query, values).fetchone()

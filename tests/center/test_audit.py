@@ -14,7 +14,7 @@ from tests.center.sample import ADULT, ADULT_TWO, BRANCH_A, BRANCH_B, VOTER_KEY
 
 def _row(tx: str, state: ReservationState, code: str | None = None) -> Reservation:
     return Reservation(tx, keyed_hash(VOTER_KEY, ADULT), False, code or new_inquiry_code(), BRANCH_A.terminal,
-                       BRANCH_A.branch, state, 0)
+                       BRANCH_A.branch, BRANCH_A.district, state, 0)
 
 
 def test_a_registry_used_through_its_operations_has_no_violations(registry: Registry) -> None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
-from center.eligibility import VoterRecord, VoterStatus, age_on, ineligible_reason
+from center.eligibility import (
+    VOTING_AGE,
+    VoterRecord,
+    VoterStatus,
+    age_on,
+    ineligible_reason,
+    latest_birth_date_of_age,
+)
 from protocol.messages import IneligibleReason
 from tests.center.sample import ADULT, ELECTION_DAY
 
@@ -60,3 +69,20 @@ def test_a_voter_record_never_shows_the_national_code() -> None:
     record = _record(date(1980, 1, 1))
     assert ADULT.digits not in repr(record)
     assert ADULT.digits not in str(record)
+
+
+@given(birth=hs.dates(date(1900, 1, 1), date(2030, 12, 31)), day=hs.dates(date(1990, 1, 1), date(2060, 12, 31)))
+def test_the_latest_birth_date_of_age_agrees_with_the_age_rule(birth: date, day: date) -> None:
+    """The registry's reserve statement admits a roll entry born on or before this date (center.storage.RollGate)."""
+    assert (birth <= latest_birth_date_of_age(day)) == (age_on(birth, day) >= VOTING_AGE), (birth, day)
+
+
+@pytest.mark.parametrize(("day", "latest"), [
+    (date(2026, 6, 12), date(2008, 6, 12)),
+    (date(2026, 2, 28), date(2008, 2, 28)),
+    (date(2026, 3, 1), date(2008, 3, 1)),
+    (date(2028, 2, 29), date(2010, 2, 28)),
+    (date(2024, 2, 29), date(2006, 2, 28)),
+])
+def test_the_latest_birth_date_of_age_around_29_february(day: date, latest: date) -> None:
+    assert latest_birth_date_of_age(day) == latest

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sqlite3
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from center.registry import (
@@ -22,9 +26,23 @@ from center.registry import (
     Reserved,
 )
 from center.roll import RollProblemKind, RollRefused
-from center.storage import PostgresSettings, RegistryDatabase, RegistryLocation, open_database
+from center.storage import (
+    OutdatedRegistryError,
+    PostgresSettings,
+    RegistryDatabase,
+    RegistryLocation,
+    open_database,
+)
+from harness.postgres import PostgresCluster
 from protocol.inquiry_code import is_valid_inquiry_code
-from protocol.messages import CommitOutcome, DocumentKind, IneligibleReason, VoidOutcome, VoidReason
+from protocol.messages import (
+    CommitOutcome,
+    DocumentKind,
+    IneligibleReason,
+    RequestKind,
+    VoidOutcome,
+    VoidReason,
+)
 from protocol.national_code import NationalCode
 from tests.center.sample import (
     ADULT,
@@ -186,6 +204,36 @@ def test_another_terminal_cannot_void_or_take_over_a_transaction(registry: Regis
     assert registry.reserve(_claim("a1", ADULT, BRANCH_A)) == Reserved(code)
 
 
+NAMESAKE = Requester(BRANCH_A.terminal, BRANCH_A.branch, "d-elsewhere")
+"""BRANCH_A's terminal and branch names in another district: names are unique only within a district."""
+
+
+def test_a_same_named_terminal_of_another_district_cannot_commit_void_or_take_over_a_transaction(
+    registry: Registry,
+) -> None:
+    code = _reserved(registry, _claim("a1", ADULT, BRANCH_A))
+    before = registry.reservations()
+    assert registry.commit(_tx("a1"), NAMESAKE, code, 0) is CommitOutcome.NOT_RESERVED, \
+        "another district's terminal of the same name committed the transaction"
+    assert registry.void(_tx("a1"), NAMESAKE, VoidReason.VOTER_LEFT) == Refused(RefusalReason.TX_OF_OTHER_TERMINAL), \
+        "another district's terminal of the same name voided the transaction"
+    assert registry.reserve(_claim("a1", ADULT, NAMESAKE)) == Refused(RefusalReason.TX_OF_OTHER_TERMINAL), \
+        "another district's terminal of the same name was handed the transaction's inquiry code"
+    assert registry.reservations() == before
+    assert registry.commit(_tx("a1"), BRANCH_A, code, 0) is CommitOutcome.COMMITTED
+    assert registry.void(_tx("a1"), BRANCH_A, VoidReason.VOTER_LEFT) is VoidOutcome.ALREADY_COMMITTED
+    assert registry.void(_tx("a2"), NAMESAKE, VoidReason.NO_ANSWER) is VoidOutcome.VOIDED, "its own tombstone"
+    assert {(r.tx_id, r.district) for r in registry.reservations()} == {
+        (_tx("a1"), BRANCH_A.district), (_tx("a2"), NAMESAKE.district)}
+
+
+def test_the_poll_reports_of_same_named_terminals_of_two_districts_are_apart(registry: Registry) -> None:
+    registry.record_poll_event(_tx("o1"), BRANCH_A, RequestKind.OPEN, '{"at": "here"}')
+    registry.record_poll_event(_tx("o2"), NAMESAKE, RequestKind.OPEN, '{"at": "elsewhere"}')
+    assert registry.poll_events(BRANCH_A.district, BRANCH_A.terminal) == [(RequestKind.OPEN, '{"at": "here"}')]
+    assert registry.poll_events(NAMESAKE.district, NAMESAKE.terminal) == [(RequestKind.OPEN, '{"at": "elsewhere"}')]
+
+
 def test_a_transaction_id_reused_for_another_voter_is_refused(registry: Registry) -> None:
     _reserved(registry, _claim("a1", ADULT))
     assert registry.reserve(_claim("a1", ADULT_TWO)) == Refused(RefusalReason.TX_OF_OTHER_VOTER)
@@ -306,3 +354,45 @@ def test_the_registry_file_holds_no_national_code_in_clear(registry_path: Path) 
     assert stored, "nothing was written"
     for record in SMALL_ROLL:
         assert record.national_code.digits.encode() not in stored
+
+
+_STEP_ONE_ANSWER_TABLES = """
+CREATE TABLE answered_requests (request_id TEXT PRIMARY KEY, terminal TEXT NOT NULL, request_digest TEXT NOT NULL,
+                                answer BLOB NOT NULL, at TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE answered_per_terminal (terminal TEXT PRIMARY KEY, answered INTEGER NOT NULL) WITHOUT ROWID;
+"""
+_OLDER_ANSWER_TABLES = """
+CREATE TABLE answered_requests (request_id TEXT PRIMARY KEY, terminal TEXT NOT NULL, request_digest TEXT NOT NULL,
+                                answer BLOB NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE answered_per_terminal (terminal TEXT PRIMARY KEY, answered INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+@pytest.mark.parametrize(("tables", "missing"), [
+    (_STEP_ONE_ANSWER_TABLES, "answered_requests.district, answered_per_terminal.district"),
+    (_OLDER_ANSWER_TABLES, "answered_requests.district, answered_requests.seq, answered_per_terminal.district"),
+])
+def test_a_registry_file_of_an_older_version_is_refused_naming_its_missing_columns(
+    tmp_path: Path, tables: str, missing: str
+) -> None:
+    path = tmp_path / "old.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.executescript(tables)
+    with pytest.raises(OutdatedRegistryError, match=re.escape(f"lacks the columns {missing};")) as refused:
+        Registry(path, ELECTION_DAY, voter_key=VOTER_KEY)
+    assert str(path) in str(refused.value)
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        made = {name for (name,) in old.execute("SELECT name FROM sqlite_master")}
+    assert not {"answers_of_district_terminal", "poll_events_of_district_terminal"} & made, \
+        "indexes were made on a refused file"
+
+
+@pytest.mark.real_peer
+def test_a_postgresql_registry_of_an_older_version_is_refused_naming_its_missing_columns(
+    postgres: PostgresCluster,
+) -> None:
+    dsn = postgres.fresh_schema()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE answered_per_terminal (terminal text PRIMARY KEY, answered bigint NOT NULL)")
+    with pytest.raises(OutdatedRegistryError, match=re.escape("lacks the columns answered_per_terminal.district;")):
+        open_database(PostgresSettings(dsn, pool_size=1))

@@ -134,7 +134,7 @@ def test_open_and_close_are_acknowledged_and_kept_once(
     closed = as_terminal.close_polls(BRANCH_A, issued=7)
     for message in (opened, opened, closed):
         assert _answer(responder, signing_key, message).body == AckAnswer(AckOutcome.ACK)
-    events = registry.poll_events(BRANCH_A.terminal)
+    events = registry.poll_events(BRANCH_A.district, BRANCH_A.terminal)
     assert [kind for kind, _ in events] == [RequestKind.OPEN, RequestKind.CLOSE]
     assert json.loads(events[1][1])["counts"]["issued"] == 7
 
@@ -165,8 +165,8 @@ def test_a_terminal_naming_another_branch_than_its_enrolment_is_refused_and_noth
     assert BRANCH_A.branch in dropped.detail and BRANCH_B.branch in dropped.detail
     assert (responder.status().answered, responder.status().dropped) == (0, 1)
     assert registry.reservations() == [], "a reservation was recorded for a branch the terminal does not serve"
-    assert registry.poll_events(BRANCH_A.terminal) == []
-    assert registry.answered_count(BRANCH_A.terminal) == 0
+    assert registry.poll_events(BRANCH_A.district, BRANCH_A.terminal) == []
+    assert registry.answered_count(BRANCH_A.district, BRANCH_A.terminal) == 0
 
 
 def test_a_terminal_enrolled_in_another_district_is_refused_even_on_this_districts_topic(

@@ -9,7 +9,7 @@ import pytest
 from joserfc.jwk import OKPKey
 
 from center.rate_limit import RateLimit, TokenBuckets
-from center.registry import Registry, ReservationState
+from center.registry import Registry, Requester, ReservationState
 from center.responder import Dropped, DropReason, Reply, Responder
 from center.storage import RegistryDatabase
 from protocol.messages import ReserveAnswer, ReserveOutcome
@@ -99,7 +99,7 @@ def test_answers_kept_per_terminal_are_bounded_and_a_full_quota_changes_nothing(
     refused = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(reserve))
     assert isinstance(refused, Dropped) and refused.reason is DropReason.QUOTA_EXCEEDED, refused
     assert not [r for r in own_registry.reservations() if r.state is ReservationState.RESERVED]
-    assert own_registry.answered_count(BRANCH_A.terminal) == 2
+    assert own_registry.answered_count(BRANCH_A.district, BRANCH_A.terminal) == 2
 
 
 def test_a_topic_with_control_characters_cannot_forge_a_log_line(
@@ -128,7 +128,7 @@ def test_only_a_terminals_newest_answers_are_kept_and_a_pruned_retry_gets_the_sa
             assert isinstance(responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(opening)), Reply)
         assert registry.answered_request(reserve.header.request_id) is None, "the oldest answer was not pruned"
         assert all(registry.answered_request(o.header.request_id) is not None for o in openings)
-        assert registry.answered_count(BRANCH_A.terminal) == kept + 1, "the quota counts every answer given"
+        assert registry.answered_count(BRANCH_A.district, BRANCH_A.terminal) == kept + 1, "the quota counts every answer given"
         again = responder.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(reserve))
         assert isinstance(again, Reply) and isinstance(again.answer.body, ReserveAnswer), again
         assert (again.answer.body.outcome, again.answer.body.inquiry_code) == (ReserveOutcome.ELIGIBLE, code)
@@ -153,3 +153,60 @@ def test_pruning_one_terminals_answers_keeps_every_other_terminals(
         assert registry.answered_request(opening.header.request_id) is not None
     finally:
         registry.close()
+
+
+NAMESAKE = Requester(BRANCH_A.terminal, BRANCH_A.branch, "d-elsewhere")
+"""BRANCH_A's terminal and branch names in another district, on the same (national) registry."""
+
+
+def _namesake_responder(registry: Registry, signing_key: OKPKey, sealing_key: OKPKey, **limits: object) -> Responder:
+    return Responder(registry, NAMESAKE.district, signing_key, sealing_key, enrolled=as_terminal.enrolled([NAMESAKE]),
+                     **limits)  # type: ignore[arg-type]
+
+
+def test_same_named_terminals_of_two_districts_have_quotas_of_their_own(
+    registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey
+) -> None:
+    here = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
+    elsewhere = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY)
+    try:
+        ours = _responder(here, signing_key, sealing_key, answer_quota=2)
+        theirs = _namesake_responder(elsewhere, signing_key, sealing_key, answer_quota=2)
+        for _ in range(2):
+            assert isinstance(theirs.handle(as_terminal.topic_of(NAMESAKE),
+                                            as_terminal.payload(as_terminal.open_polls(NAMESAKE))), Reply)
+        full = theirs.handle(as_terminal.topic_of(NAMESAKE), as_terminal.payload(as_terminal.open_polls(NAMESAKE)))
+        assert isinstance(full, Dropped) and full.reason is DropReason.QUOTA_EXCEEDED, full
+        reserve = as_terminal.reserve(BRANCH_A, ADULT, sealing_key)
+        answered = ours.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(reserve))
+        assert isinstance(answered, Reply), f"the namesake's full quota refused {BRANCH_A.district}'s terminal: {answered}"
+        assert (here.answered_count(BRANCH_A.district, BRANCH_A.terminal),
+                here.answered_count(NAMESAKE.district, NAMESAKE.terminal)) == (1, 2)
+    finally:
+        here.close()
+        elsewhere.close()
+
+
+def test_pruning_a_terminals_answers_keeps_those_of_its_namesake_in_another_district(
+    registry_database: RegistryDatabase, signing_key: OKPKey, sealing_key: OKPKey
+) -> None:
+    here = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY, answers_kept=1)
+    elsewhere = Registry(registry_database.session(), ELECTION_DAY, voter_key=VOTER_KEY, answers_kept=1)
+    try:
+        ours = _responder(here, signing_key, sealing_key)
+        theirs = _namesake_responder(elsewhere, signing_key, sealing_key)
+        kept = as_terminal.open_polls(NAMESAKE)
+        kept_bytes = as_terminal.payload(kept)
+        first = theirs.handle(as_terminal.topic_of(NAMESAKE), kept_bytes)
+        assert isinstance(first, Reply), first
+        for _ in range(3):
+            opening = as_terminal.open_polls(BRANCH_A)
+            assert isinstance(ours.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(opening)), Reply)
+        assert here.answered_request(kept.header.request_id) is not None, \
+            f"{BRANCH_A.district}'s terminal's answers pruned its namesake's in {NAMESAKE.district}"
+        assert here.answered_request(opening.header.request_id) is not None
+        again = theirs.handle(as_terminal.topic_of(NAMESAKE), kept_bytes)
+        assert isinstance(again, Reply) and again.payload == first.payload, "the namesake's answer was not kept"
+    finally:
+        here.close()
+        elsewhere.close()

@@ -193,7 +193,7 @@ def test_a_stale_opening_is_acknowledged_with_the_center_time_but_not_recorded(
     reply = center.handle(as_terminal.topic_of(BRANCH_A), as_terminal.payload(ahead))
     assert isinstance(reply, Reply) and reply.answer.body == AckAnswer(AckOutcome.ACK), reply
     assert reply.answer.header.center_time == START, "the terminal needs the center's time to see its clock is off"
-    assert registry.poll_events(BRANCH_A.terminal) == []
+    assert registry.poll_events(BRANCH_A.district, BRANCH_A.terminal) == []
 
 
 def test_enrolled_keys_are_read_from_the_ca_folder_also_for_a_terminal_enrolled_later(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from center.registry import Duplicate, ReservationState, ReserveClaim, Reserved
+from center.registry import Duplicate, RefusalReason, Refused, ReservationState, ReserveClaim, Reserved
 from center.storage import PostgresSettings, Requester
 from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorConfirmed, OperatorDismissed, OperatorRetry, OperatorVoid
@@ -19,13 +19,13 @@ from firmware_app.identity.document import Document
 from harness.district import VirtualDistrict
 from harness.postgres import PostgresCluster
 from harness.terminal import TerminalPlan, VirtualTerminal
-from protocol.messages import Answer, DocumentKind, ReserveAnswer, ReserveOutcome
+from protocol.messages import Answer, DocumentKind, ReserveAnswer, ReserveOutcome, VoidReason
 from protocol.seal import open_answer
 from tests.integration.conftest import ELECTION_DAY, Voters, card_of
 
 pytestmark = pytest.mark.real_peer
 _numbers = itertools.count(1)
-TerminalFactory = Callable[[VirtualDistrict], VirtualTerminal]
+TerminalFactory = Callable[[VirtualDistrict, str | None], VirtualTerminal]
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,12 @@ def nation(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) 
 def terminal_in(tmp_path: Path) -> Iterator[TerminalFactory]:
     made: list[VirtualTerminal] = []
 
-    def make(district: VirtualDistrict) -> VirtualTerminal:
+    def make(district: VirtualDistrict, name: str | None = None) -> VirtualTerminal:
         number = next(_numbers)
-        name = f"T-{district.district}-{number:02d}"
-        installation = district.provision(name, f"B-{district.district}-{number:02d}", tmp_path / name / "prov")
-        terminal = VirtualTerminal(TerminalPlan(installation, tmp_path / name, district.broker.address))
+        name = name or f"T-{district.district}-{number:02d}"
+        folder = tmp_path / district.district / name
+        installation = district.provision(name, f"B-{district.district}-{number:02d}", folder / "prov")
+        terminal = VirtualTerminal(TerminalPlan(installation, folder, district.broker.address))
         made.append(terminal)
         terminal.start()
         terminal.open_polls()
@@ -89,7 +90,7 @@ def _issue(terminal: VirtualTerminal, card: Document) -> str:
 def test_a_voter_issued_a_slip_in_one_district_is_a_duplicate_in_the_other_naming_the_first_branch(
     nation: Nation, terminal_in: TerminalFactory
 ) -> None:
-    first, second = terminal_in(nation.d01), terminal_in(nation.d02)
+    first, second = terminal_in(nation.d01, None), terminal_in(nation.d02, None)
     voter = nation.voters.eligible()
     _issue(first, card_of(voter))
     second.reader.insert(card_of(voter))
@@ -113,7 +114,7 @@ def test_a_voter_issued_a_slip_in_one_district_is_a_duplicate_in_the_other_namin
 
 
 def test_a_void_in_one_district_frees_the_voter_for_the_other(nation: Nation, terminal_in: TerminalFactory) -> None:
-    first, second = terminal_in(nation.d01), terminal_in(nation.d02)
+    first, second = terminal_in(nation.d01, None), terminal_in(nation.d02, None)
     voter = nation.voters.eligible()
     lost: list[bytes] = []
     deliver = first.runtime.answer_arrived
@@ -135,7 +136,7 @@ def test_a_void_in_one_district_frees_the_voter_for_the_other(nation: Nation, te
 def test_a_retry_of_the_same_transaction_gets_the_same_code_through_either_district(
     nation: Nation, terminal_in: TerminalFactory
 ) -> None:
-    terminal = terminal_in(nation.d02)
+    terminal = terminal_in(nation.d02, None)
     voter = nation.voters.eligible()
     lost: list[bytes] = []
     deliver = terminal.runtime.answer_arrived
@@ -161,3 +162,27 @@ def test_a_retry_of_the_same_transaction_gets_the_same_code_through_either_distr
             registry.close()
         assert again == Reserved(committing.inquiry_code), f"through {district.district}: {again}"
     assert len(terminal.slips()) == 1
+
+
+def test_terminals_of_one_name_in_two_districts_keep_their_own_transactions_and_answer_counts(
+    nation: Nation, terminal_in: TerminalFactory
+) -> None:
+    """Terminal names are unique only within a district: on the national registry T-SAME of D01 and T-SAME of
+    D02 are two terminals, with their own quota and answers, and neither can settle the other's transaction."""
+    first, second = terminal_in(nation.d01, "T-SAME"), terminal_in(nation.d02, "T-SAME")
+    code_first = _issue(first, card_of(nation.voters.eligible()))
+    code_second = _issue(second, card_of(nation.voters.eligible()))
+    assert nation.d01.reservations_of("T-SAME") == [(code_first, ReservationState.COMMITTED)]
+    assert nation.d02.reservations_of("T-SAME") == [(code_second, ReservationState.COMMITTED)]
+    [record] = first.transactions()
+    identity = second.plan.identity
+    registry = nation.d02.registry()
+    try:
+        counts = [registry.answered_count(district, "T-SAME") for district in ("D01", "D02")]
+        voided = registry.void(record.tx_id, Requester(identity.terminal, identity.branch, identity.district),
+                               VoidReason.OPERATOR_CANCELLED)
+    finally:
+        registry.close()
+    assert counts == [3, 3], f"opening, reserve and commit each, counted apart (D01, D02): {counts}"
+    assert voided == Refused(RefusalReason.TX_OF_OTHER_TERMINAL), voided
+    assert nation.d01.reservations_of("T-SAME") == [(code_first, ReservationState.COMMITTED)]

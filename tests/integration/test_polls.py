@@ -53,7 +53,8 @@ def test_the_polls_close_at_the_extended_hour_and_the_center_keeps_the_closing_r
     terminal.wait_until(lambda: any(not job.qr for job in terminal.jobs()[1:]))
     registry = district.registry()
     try:
-        reports = registry.poll_events(terminal.plan.identity.terminal)
+        identity = terminal.plan.identity
+        reports = registry.poll_events(identity.district, identity.terminal)
     finally:
         registry.close()
     assert [kind for kind, _ in reports] == [RequestKind.OPEN, RequestKind.CLOSE]

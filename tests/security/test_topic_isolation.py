@@ -200,7 +200,8 @@ def test_a_terminal_naming_another_branch_than_it_was_enrolled_for_is_refused_an
     registry = Registry(center.database, ELECTION_DAY, voter_key=center.voter_key)
     try:
         assert registry.reservations() == [], "a reservation was recorded for another branch"
-        assert registry.poll_events(a.who.terminal) == [] and registry.answered_count(a.who.terminal) == 0
+        assert registry.poll_events(DISTRICT, a.who.terminal) == []
+        assert registry.answered_count(DISTRICT, a.who.terminal) == 0
     finally:
         registry.close()
 
