@@ -59,6 +59,9 @@ class LoggingPrinter:
         self._status = PrinterStatus(PrinterState.READY)
         self._fail_next: PrintStage | None = None
         self._failure = self._status
+        self._hold: threading.Event | None = None
+        self.holding = threading.Event()
+        """Set while a held job waits for `release`."""
 
     # test handle
     def fail_next(self, stage: PrintStage, state: PrinterState = PrinterState.NO_PAPER) -> None:
@@ -69,6 +72,17 @@ class LoggingPrinter:
             self._failure = decode_status(_ANSWERS_IN[state])
             if stage is PrintStage.BEFORE:
                 self._status = self._failure
+
+    def hold_next(self) -> None:
+        """The next job waits, as a slow printer's does, until `release` (at most a minute)."""
+        with self._lock:
+            self._hold = threading.Event()
+
+    def release(self) -> None:
+        with self._lock:
+            hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.set()
 
     def fix(self) -> None:
         with self._lock:
@@ -86,6 +100,12 @@ class LoggingPrinter:
             return self._status
 
     def print_document(self, document: PrintDocument) -> PrintResult:
+        with self._lock:
+            hold = self._hold
+        if hold is not None:
+            self.holding.set()
+            hold.wait(timeout=60)
+            self.holding.clear()
         with self._lock:
             failing, self._fail_next = self._fail_next, None
             status = self._status

@@ -1,4 +1,5 @@
-"""After the election: wipe the device's private keys, the journal's HMAC secret and personal data in the journal."""
+"""After the election: wipe the device's private keys, the officials' PIN hashes, the journal's HMAC secret and
+personal data in the journal."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from protocol.messages import RequestKind
 from provisioning.device import SIGNING_KEY, TLS_KEY
+from provisioning.pins import PINS_FILE
 from provisioning.refusals import Problem, ProvisioningRefusal
 
 RECORD = "zeroized.json"
@@ -43,15 +45,16 @@ def close_acknowledged(journal: Path) -> bool | ProvisioningRefusal:
 
 def zeroize(folder: Path, journal: Path, voter_key: Path, now: datetime, *, force: bool
             ) -> Zeroized | ProvisioningRefusal:
-    """Refuse until the closing report is acknowledged, unless forced; then overwrite and delete the keys and
-    clear voter hashes and sealed requests from the journal (secure_delete, then VACUUM)."""
+    """Refuse until the closing report is acknowledged, unless forced; then overwrite and delete the keys, the
+    officials' PIN file and the HMAC secret, and clear voter hashes and sealed requests from the journal
+    (secure_delete, then VACUUM)."""
     acknowledged = close_acknowledged(journal)
     if not force:
         if isinstance(acknowledged, ProvisioningRefusal):
             return acknowledged
         if not acknowledged:
             return ProvisioningRefusal(Problem.CLOSE_NOT_ACKNOWLEDGED, str(journal))
-    wiped = tuple(path for path in (folder / TLS_KEY, folder / SIGNING_KEY, voter_key) if _shred(path))
+    wiped = tuple(path for path in (folder / TLS_KEY, folder / SIGNING_KEY, folder / PINS_FILE, voter_key) if _shred(path))
     scrubbed = _scrub_journal(journal) if journal.is_file() else 0
     record = {"at": now.isoformat(), "forced": force, "close_acknowledged": acknowledged is True,
               "wiped": [str(path) for path in wiped], "scrubbed_rows": scrubbed}

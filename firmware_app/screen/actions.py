@@ -24,6 +24,7 @@ from firmware_app.flow.events import (
     SlipMissing,
     SuspendRequested,
 )
+from firmware_app.flow.states import PrintInterrupted, RecoveryDecision, RecoveryQuestion, State
 from firmware_app.runtime import requests
 from protocol.messages import DocumentKind
 
@@ -39,13 +40,34 @@ class Typed:
     document: DocumentKind
 
 
+def _always(_state: State) -> bool:
+    return True
+
+
+def _never(_state: State) -> bool:
+    return False
+
+
+def slip_may_be_out(state: State) -> bool:
+    """A slip of this transaction may already be in someone's hand: the paper moved before a print failed
+    (`reprint`), or a restart came in the middle of a print. Voiding then takes two officials."""
+    match state:
+        case PrintInterrupted(reprint=reprint) | RecoveryDecision(reprint=reprint) if reprint:
+            return True
+        case RecoveryDecision(question=RecoveryQuestion.DID_SLIP_COME_OUT):
+            return True
+        case _:
+            return False
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """`event` makes the flow event from the terminal's time and, for a typed code, what was typed;
-    `needs_head`: the head of branch's PIN must come in the same request."""
+    `needs_head(state)`: in that state the head of branch's PIN must come in the same request. It says who
+    must agree, never what happens: the flow still accepts or refuses the event."""
 
     event: Callable[[datetime, Typed | None], Event]
-    needs_head: bool = False
+    needs_head: Callable[[State], bool] = _never
 
 
 def _typed(_at: datetime, typed: Typed | None) -> Event:
@@ -62,13 +84,18 @@ ACTIONS: dict[str, ActionSpec] = {
     "reprint_closing_report": ActionSpec(lambda _at, _: ReprintClosingReport()),
     "type_code": ActionSpec(_typed),
     "confirm": ActionSpec(lambda _at, _: OperatorConfirmed()),
-    "reject": ActionSpec(lambda _at, _: OperatorRejected()),
-    "override": ActionSpec(lambda _at, _: OperatorOverrode(), needs_head=True),
-    "cancel": ActionSpec(lambda _at, _: OperatorCancelled()),
+    "reject": ActionSpec(lambda _at, _: OperatorRejected(), needs_head=slip_may_be_out),
+    "override": ActionSpec(lambda _at, _: OperatorOverrode(), needs_head=_always),
+    "cancel": ActionSpec(lambda _at, _: OperatorCancelled(), needs_head=slip_may_be_out),
     "dismiss": ActionSpec(lambda _at, _: OperatorDismissed()),
     "retry": ActionSpec(lambda _at, _: OperatorRetry()),
-    "void": ActionSpec(lambda _at, _: OperatorVoid()),
+    "void": ActionSpec(lambda _at, _: OperatorVoid(), needs_head=slip_may_be_out),
     "slip_came_out": ActionSpec(lambda _at, _: SlipCameOut()),
     "slip_missing": ActionSpec(lambda _at, _: SlipMissing()),
 }
 """Every button of the page, by the name it posts, and the one flow event it stands for."""
+
+
+def head_actions(state: State) -> list[str]:
+    """The actions that need the head of branch's PIN in this state (the page asks for it before posting)."""
+    return [name for name, spec in ACTIONS.items() if spec.needs_head(state)]

@@ -208,7 +208,7 @@ def build_app(context: ScreenContext) -> Starlette:
             audit("action_stale", {"action": name, "official": role.value, "state": type(shown.state).__name__})
             return _stale()
         official = role.value
-        if spec.needs_head:
+        if spec.needs_head(shown.state):
             head_pin = body.get("head_pin")
             refused = (await run_in_threadpool(officials.verify, Role.HEAD, head_pin)
                        if isinstance(head_pin, str) and len(head_pin) <= 64 else Refused(SignInProblem.WRONG_PIN))

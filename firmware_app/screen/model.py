@@ -16,6 +16,7 @@ from firmware_app.flow.events import Event
 from firmware_app.flow.notices import Notice
 from firmware_app.flow.states import Starting, State
 from firmware_app.flow.step import Step
+from firmware_app.screen.actions import head_actions
 from firmware_app.screen.view import Json, jalali, notice_view, state_view
 from hal.printer import PrinterStatus
 
@@ -136,6 +137,7 @@ class ScreenModel:
             "id": f"{self._boot}-{self._version}",
             "seen": self._seen,
             "state": state_view(self._state),
+            "head_actions": head_actions(self._state),
             "notices": [notice_view(notice) for notice in self._notices],
             "status": {
                 "terminal": self._identity.terminal, "branch": self._identity.branch,

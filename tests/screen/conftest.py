@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
@@ -17,11 +19,29 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
-from harness.terminal import OPERATOR_PIN, VirtualTerminal, evidence_from
+from firmware_app.runtime.faults import FaultPoints
+from harness.district import VirtualDistrict
+from harness.terminal import OPERATOR_PIN, TerminalPlan, VirtualTerminal, evidence_from
 from protocol.national_code import to_persian_digits
+from provisioning.installed import Installation
 from tests.integration.conftest import district, make_terminal, voters
 
 __all__ = ["district", "make_terminal", "voters"]
+
+_AXE_PACKAGE = importlib.util.find_spec("axe_core_python")
+assert _AXE_PACKAGE is not None and _AXE_PACKAGE.origin is not None, "pip install axe-core-python (the dev extras)"
+AXE = Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
+"""axe-core 4.4.3 (MPL-2.0), as the PyPI package axe-core-python ships it."""
+AXE_FAILING = {"serious", "critical"}
+AXE_LOG = os.environ.get("AXE_LOG")
+_AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document).then(
+  (result) => done([...result.violations, ...(window.axeIncomplete ? result.incomplete.map(
+    (v) => ({...v, impact: `review:${v.impact}`})) : [])].map((v) => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" "))}))),
+  (error) => done([{id: "axe-error", impact: "critical", help: String(error), nodes: []}]));
+"""
 
 T = TypeVar("T")
 
@@ -95,10 +115,26 @@ class Page:
         return self.wait(shown, f"{css} never said {wanted!r}", timeout)
 
     def screenshot(self, name: str) -> None:
-        """docs/screens/<name>.png, after the fonts have loaded."""
+        """docs/screens/<name>.png, after the fonts have loaded; then axe-core checks the screen as shown."""
         self.driver.execute_script("return document.fonts.ready")
         SCREENS.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(SCREENS / f"{name}.png"))
+        found = self.accessibility()
+        if AXE_LOG is not None:
+            with open(AXE_LOG, "a") as out:
+                out.write(json.dumps({name: found}, ensure_ascii=False) + "\n")
+        failing = [v for v in found if v["impact"] in AXE_FAILING]
+        assert not failing, f"axe-core finds on the {name} screen: {failing}"
+
+    def accessibility(self) -> list[dict[str, Any]]:
+        """axe-core's violations on the page as it is now (injected through WebDriver, not served by the page)."""
+        if not self.driver.execute_script("return typeof window.axe === 'object'"):
+            self.driver.execute_script(AXE.read_text(encoding="utf-8"))
+            if AXE_LOG is not None:  # also list what axe-core could not decide, for a person to review
+                self.driver.execute_script("window.axeIncomplete = true")
+        self.driver.set_script_timeout(30)
+        found: list[dict[str, Any]] = self.driver.execute_async_script(_AXE_RUN)
+        return found
 
     def _visible(self, css: str) -> WebElement | None:
         for found in self.driver.find_elements(By.CSS_SELECTOR, css):
@@ -153,3 +189,55 @@ def audit_kinds(terminal: VirtualTerminal) -> list[tuple[str, dict[str, object]]
     """The terminal's audit entries, read on a connection of our own."""
     found = evidence_from(terminal.plan.work_dir, terminal.plan.identity.terminal)
     return [(entry.kind, json.loads(entry.detail)) for entry in found.audit]
+
+
+class CutPower:
+    """Fault points (the harness's seam) where the power goes at one point: at `point` the device thread stops
+    dead, so what it did is done and nothing it would have told the loop arrives."""
+
+    def __init__(self, point: str) -> None:
+        self._point = point
+        self.cut = False
+
+    def reached(self, name: str) -> None:
+        if name == self._point and not self.cut:
+            self.cut = True
+            raise PowerCutError(name)
+
+
+class PowerCutError(Exception):
+    """The device thread's end at a cut: the executor keeps it, nothing is posted."""
+
+
+StartTerminal = Callable[..., VirtualTerminal]
+
+
+@pytest.fixture
+def start_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[StartTerminal]:
+    """A terminal with its screen, by name; the same name again stops the running one and starts it afresh on
+    the same journal and printer log (a restart). Device fakes go to VirtualTerminal, the rest to the plan."""
+    installations: dict[str, Installation] = {}
+    running: list[VirtualTerminal] = []
+
+    def stop() -> None:
+        for terminal in running:
+            terminal.stop()
+        running.clear()
+
+    def start(name: str, *, open_polls: bool = True, faults: FaultPoints | None = None, **kwargs: Any
+              ) -> VirtualTerminal:
+        stop()
+        devices = {key: kwargs.pop(key) for key in ("face_check", "health_checks") if key in kwargs}
+        if name not in installations:
+            installations[name] = district.provision(name, f"B-{name}", tmp_path / name / "provisioning")
+        plan = TerminalPlan(installations[name], tmp_path / name, district.broker.address,
+                            screen=True, **kwargs)
+        terminal = VirtualTerminal(plan, faults=faults, **devices)
+        running.append(terminal)
+        terminal.start()
+        if open_polls:
+            terminal.open_polls()
+        return terminal
+
+    yield start
+    stop()

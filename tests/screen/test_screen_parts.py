@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from firmware_app.flow import states as st
 from firmware_app.flow.examples import STATES
 from firmware_app.flow.notices import Duplicate, Say
-from firmware_app.screen.actions import ACTIONS, Typed
+from firmware_app.screen.actions import ACTIONS, Typed, head_actions
 from firmware_app.screen.guard import foreign
 from firmware_app.screen.signin import LOCKOUT_S, MAX_FAILURES, Officials, Refused, SignedIn, SignInProblem
 from firmware_app.screen.view import notice_view, state_view
@@ -41,7 +42,30 @@ def test_every_action_is_one_flow_event() -> None:
     typed = Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE)
     made = {name: type(spec.event(datetime.now(UTC), typed)).__name__ for name, spec in ACTIONS.items()}
     assert len(set(made.values())) == len(made), f"two buttons stand for one event: {made}"
-    assert [name for name, spec in ACTIONS.items() if spec.needs_head] == ["override"]
+
+
+def _example(kind: type[st.State]) -> st.State:
+    return next(state for state in STATES if isinstance(state, kind))
+
+
+def test_a_void_after_a_print_that_may_have_come_out_needs_the_head_of_branch_like_the_override() -> None:
+    interrupted = _example(st.PrintInterrupted)
+    decision = _example(st.RecoveryDecision)
+    assert isinstance(interrupted, st.PrintInterrupted) and isinstance(decision, st.RecoveryDecision)
+    print_or_void = dataclasses.replace(decision, question=st.RecoveryQuestion.PRINT_OR_VOID, reprint=False)
+    came_out = dataclasses.replace(decision, question=st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True)
+    voids = ["reject", "override", "cancel", "void"]
+    cases: list[tuple[st.State, list[str]]] = [
+        (dataclasses.replace(interrupted, reprint=True), voids),
+        (dataclasses.replace(interrupted, reprint=False), ["override"]),
+        (came_out, voids),
+        (print_or_void, ["override"]),
+        (dataclasses.replace(print_or_void, reprint=True), voids),
+        *((state, ["override"]) for state in STATES
+          if not isinstance(state, st.PrintInterrupted | st.RecoveryDecision)),
+    ]
+    for state, wanted in cases:
+        assert head_actions(state) == wanted, f"{state}: {head_actions(state)}"
 
 
 PORT = 8480

@@ -12,6 +12,7 @@ import pytest
 from firmware_app.store.journal import Journal, OutboxEntry
 from protocol.messages import DocumentKind, RequestKind
 from provisioning import cli
+from provisioning.pins import PINS_FILE, Role, set_pin
 from provisioning.refusals import Problem
 
 VOTER_HASH = "ab" * 32
@@ -22,6 +23,7 @@ def _device(folder: Path, *, close_acknowledged: bool) -> Path:
     device = folder / "device"
     assert cli.main(["init", "--dir", str(device), "--terminal", "T-z"]) == 0
     (device / "voter-hash.key").write_bytes(b"k" * 32)
+    set_pin(device / PINS_FILE, Role.OPERATOR, "246810")
     journal = Journal(device / "journal.db")
     now = datetime.now(UTC)
     with journal.atomic():
@@ -47,7 +49,7 @@ def _journal_rows(device: Path) -> tuple[list[str], list[bytes], int]:
 
 
 def _secrets(device: Path) -> list[str]:
-    return sorted(name for name in ("tls.key", "signing.key", "voter-hash.key") if (device / name).exists())
+    return sorted(name for name in ("tls.key", "signing.key", PINS_FILE, "voter-hash.key") if (device / name).exists())
 
 
 def test_zeroize_before_the_close_is_acknowledged_is_refused(
@@ -57,7 +59,7 @@ def test_zeroize_before_the_close_is_acknowledged_is_refused(
     assert cli.main(["zeroize", "--dir", str(device)]) == cli.REFUSED
     err = capsys.readouterr().err
     assert f"REFUSED {Problem.CLOSE_NOT_ACKNOWLEDGED.value}" in err and "--force" in err, err
-    assert _secrets(device) == ["signing.key", "tls.key", "voter-hash.key"], "something was wiped anyway"
+    assert _secrets(device) == [PINS_FILE, "signing.key", "tls.key", "voter-hash.key"], "something was wiped anyway"
     assert _journal_rows(device)[0] == [VOTER_HASH]
 
 
@@ -83,7 +85,7 @@ def test_zeroize_after_the_close_is_acknowledged_wipes_keys_secret_and_personal_
 ) -> None:
     device = _device(tmp_path, close_acknowledged=True)
     assert cli.main(["zeroize", "--dir", str(device)]) == 0
-    assert "3 files wiped" in capsys.readouterr().out
+    assert "4 files wiped" in capsys.readouterr().out
     assert _secrets(device) == []
     hashes, payloads, audit = _journal_rows(device)
     assert hashes == [""] and payloads == [b"", b""], "personal data left in the journal"

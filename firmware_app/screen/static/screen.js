@@ -10,6 +10,10 @@ const VERDICTS = { match: "چهره مطابقت دارد", no_match: "چهره 
 const COUNTERS = { issued: "صادرشده", duplicates_refused: "تکراری", ineligible: "غیرمجاز", voided: "باطل" };
 const REFUSED_TITLES = { DUPLICATE: "رأی تکراری: تعرفه صادر نمی‌شود", INELIGIBLE: "واجد شرایط نیست: تعرفه صادر نمی‌شود" };
 const REMINDER = "ملاک، پاسخ ستاد است، نه مهر شناسنامه؛ شناسنامه همچنان مهر می‌شود.";
+const HEAD_REASONS = {
+  override: "تأیید با وجود عدم تطابق چهره به رمز رئیس شعبه نیاز دارد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود.",
+  void: "ممکن است تعرفه‌ای از چاپگر بیرون آمده باشد؛ ابطال آن به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
+};
 const SIGN_IN_PROBLEMS = { wrong_pin: "رمز نادرست است", locked_out: "ورود موقتاً قفل است",
   no_pin_set: "برای این نقش رمزی تعریف نشده است" };
 
@@ -28,8 +32,12 @@ function el(tag, attributes, ...children) {
 }
 
 function button(label, action, style, extra) {
-  return el("button", { type: "button", class: style || null, "data-action": action,
-    onclick: () => act(action, extra ? extra() : {}) }, label);
+  const press = () => {
+    const needsHead = screen.snapshot && (screen.snapshot.head_actions || []).includes(action);
+    if (needsHead) withHead(action, HEAD_REASONS[action] || HEAD_REASONS.void);
+    else act(action, extra ? extra() : {});
+  };
+  return el("button", { type: "button", class: style || null, "data-action": action, onclick: press }, label);
 }
 
 async function post(path, body) {
@@ -257,7 +265,7 @@ const VIEWS = {
     el("p", {}, el("span", { class: `verdict ${state.face.verdict}`, id: "face-verdict" }, VERDICTS[state.face.verdict])),
     el("p", { class: "muted" }, state.face.text), notices(),
     el("div", { class: "buttons" }, button("تأیید", "confirm", "primary"), button("رد", "reject", "danger"),
-      el("button", { type: "button", "data-action": "override", onclick: override }, "تأیید با وجود عدم تطابق"),
+      button("تأیید با وجود عدم تطابق", "override"),
       button("انصراف", "cancel"))),
   CheckingPrinter: (state) => section(el("h1", {}, "بررسی آمادگی چاپگر…"), ...person(state), notices(),
     el("div", { class: "buttons" }, button("انصراف", "cancel"))),
@@ -287,21 +295,23 @@ const VIEWS = {
   RecoveryDecision: (state) => state.question === "did_slip_come_out"
     ? section(el("h1", {}, "پس از راه‌اندازی دوباره: آیا تعرفه کامل بیرون آمد؟"), code(state), notices(),
       el("div", { class: "buttons" }, button("بله، کامل بیرون آمد", "slip_came_out", "primary"),
-        button("نه، دوباره چاپ شود", "slip_missing")))
+        button("نه، دوباره چاپ شود", "slip_missing"), button("ابطال", "void", "danger")))
     : section(el("h1", {}, "پس از راه‌اندازی دوباره: تعرفه چاپ نشده است"), code(state), notices(),
       el("div", { class: "buttons" }, button("چاپ تعرفه", "confirm", "primary"), button("ابطال", "void", "danger"))),
 };
 
-// --- the head of branch, for an override ----------------------------------------------------------
+// --- the head of branch, for an action that needs two officials ----------------------------------
 
-function override() {
+function withHead(action, reason) {
   const dialog = document.getElementById("head-dialog");
+  document.getElementById("head-reason").textContent = reason;
+  dialog.dataset.action = action;
   const pin = document.getElementById("head-pin");
   const problem = document.getElementById("head-problem");
   pin.value = ""; problem.textContent = "";
   document.getElementById("head-keypad").replaceChildren(...keypad(pin, () => {}).children);
   document.getElementById("head-ok").onclick = async () => {
-    const data = await act("override", { head_pin: ascii(pin.value) });
+    const data = await act(action, { head_pin: ascii(pin.value) });
     pin.value = "";
     if (data && data.head_refused) {
       problem.textContent = SIGN_IN_PROBLEMS[data.head_refused] || "رمز رئیس شعبه پذیرفته نشد";
