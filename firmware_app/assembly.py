@@ -26,6 +26,7 @@ from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import DEFAULT_DEADLINES, RuntimeSettings, TerminalIdentity
 from firmware_app.screen.app import ScreenContext
 from firmware_app.screen.model import Identity, ScreenModel
+from firmware_app.screen.photos import LiveView
 from firmware_app.screen.server import ScreenServer, StatusWatch
 from firmware_app.screen.signin import Officials
 from firmware_app.store.journal import Journal
@@ -55,11 +56,12 @@ class Link(RequestChannel, Protocol):
 @dataclass(frozen=True)
 class ScreenPlan:
     """The operator screen: served on 127.0.0.1:`port`, officials signing in with `pins`, a session locked after
-    `lock_after_s` without an action."""
+    `lock_after_s` without an action, the `camera`'s view shown beside the card photo."""
 
     port: int
     pins: dict[Role, PinHash]
     lock_after_s: float = 300.0
+    camera: Camera | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,9 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
         return Terminal(runtime, link, opened)
     model.faults = lambda: runtime.faults
     runtime.add_listener(model.stepped)
-    context = ScreenContext(runtime, model, Officials(screen.pins, screen.lock_after_s), clock, screen.port)
-    watch = StatusWatch(model, lambda: link.connected, devices.printer, clock)
+    live = LiveView(screen.camera) if screen.camera is not None else None
+    context = ScreenContext(runtime, model, Officials(screen.pins, screen.lock_after_s), clock, screen.port, live)
+    watch = StatusWatch(model, lambda: link.connected, devices.printer, clock, runtime.device_fault)
     return Terminal(runtime, link, opened, ScreenServer(context, watch))
 
 

@@ -96,7 +96,7 @@ def open_kiosk(config_path: Path, now: datetime, heartbeat: Callable[[], None]) 
                             training=config.training)
     opened = open_devices(config, installation)
     link = CenterLink(settings.identity, BrokerAddress(config.broker_host, config.broker_port), installation.tls)
-    screen = ScreenPlan(config.screen_port, pins, config.screen_lock_after_s)
+    screen = ScreenPlan(config.screen_port, pins, config.screen_lock_after_s, opened.camera)
     terminal = assemble(settings, config.state_dir / JOURNAL_FILE, opened.devices, OperatorLog(), link,
                         lambda: datetime.now(UTC), heartbeat=heartbeat, screen=screen)
     return Kiosk(terminal, opened, installation)

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from center.eligibility import VoterRecord, ineligible_reason
 from firmware_app.flow import states as st
 from firmware_app.flow import texts
-from firmware_app.flow.events import OperatorDismissed, OperatorOverrode, OperatorRetry, OperatorVoid
+from firmware_app.flow.events import (
+    OperatorDismissed,
+    OperatorOverrode,
+    OperatorRetry,
+    OperatorVoid,
+    OverrideReason,
+)
 from firmware_app.flow.notices import FaceResult
 from hal.printer import PrintStage
 from harness.camera.booth import CameraBooth
@@ -90,7 +96,7 @@ class BranchScript:
         state = self._present(where, next(self._eligible), face)
         self._report(where, f"someone else holds the card ({face.name})", state)
         if override:
-            where.terminal.act(OperatorOverrode())
+            where.terminal.act(OperatorOverrode(OverrideReason.PHOTO_OUTDATED))
             self._report(where, "the operator overrides the mismatch (logged, counted)", self._settle(where))
         else:
             where.panel.reject()

@@ -21,6 +21,7 @@ from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
 from hal import backends
 from hal.buttons import Buttons
+from hal.camera import Camera
 from hal.indicators import Indicators
 from hal.printer import Printer
 from harness.fakes import (
@@ -63,8 +64,13 @@ class TerminalPlan:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     screen: bool = False
-    """Serve the operator screen on a free loopback port, with OPERATOR_PIN and HEAD_PIN set."""
+    """Serve the operator screen on a loopback port, with OPERATOR_PIN and HEAD_PIN set unless `pins_file`."""
     screen_lock_after_s: float = 300.0
+    screen_port: int | None = None
+    """The screen's port; None: a free one."""
+    pins_file: Path | None = None
+    """The officials' PIN file the screen loads, as `kiosk-provision set-pin` writes it and `kiosk run` reads it;
+    None: OPERATOR_PIN and HEAD_PIN, set in the work folder."""
 
     @property
     def identity(self) -> TerminalIdentity:
@@ -107,7 +113,8 @@ class VirtualTerminal(StepLog):
     def __init__(self, plan: TerminalPlan, faults: FaultPoints | None = None,
                  echo: Callable[[str], None] | None = None, card_reader: DocumentReader | None = None,
                  face_check: FaceCheck | None = None, buttons: Buttons | None = None,
-                 indicators: Indicators | None = None, health_checks: list[HealthCheck] | None = None) -> None:
+                 indicators: Indicators | None = None, health_checks: list[HealthCheck] | None = None,
+                 camera: Camera | None = None) -> None:
         plan.work_dir.mkdir(parents=True, exist_ok=True)
         self.plan = plan
         self.clock = ShiftedClock()
@@ -134,7 +141,7 @@ class VirtualTerminal(StepLog):
                           buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
                           health_checks=health_checks or [])
         self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, devices, self.display, self.link,
-                                 self.clock, faults, screen=_screen_plan(plan) if plan.screen else None)
+                                 self.clock, faults, screen=_screen_plan(plan, camera) if plan.screen else None)
         self.journal = self.terminal.journal
         super().__init__(self.terminal.runtime, lambda: f"; last messages: {self.display.messages[-3:]}")
 
@@ -177,11 +184,13 @@ class VirtualTerminal(StepLog):
         return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs())
 
 
-def _screen_plan(plan: TerminalPlan) -> ScreenPlan:
-    pins = plan.work_dir / PINS_FILE
-    set_pin(pins, Role.OPERATOR, OPERATOR_PIN)
-    set_pin(pins, Role.HEAD, HEAD_PIN)
-    return ScreenPlan(_free_port(), load_pins(pins), plan.screen_lock_after_s)
+def _screen_plan(plan: TerminalPlan, camera: Camera | None) -> ScreenPlan:
+    pins = plan.pins_file
+    if pins is None:
+        pins = plan.work_dir / PINS_FILE
+        set_pin(pins, Role.OPERATOR, OPERATOR_PIN)
+        set_pin(pins, Role.HEAD, HEAD_PIN)
+    return ScreenPlan(plan.screen_port or _free_port(), load_pins(pins), plan.screen_lock_after_s, camera)
 
 
 def _free_port() -> int:

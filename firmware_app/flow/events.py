@@ -199,9 +199,21 @@ class FaceChecked:
     problem: FaceProblem | None = None
 
 
+class OverrideReason(enum.StrEnum):
+    """Why two officials confirm a person the face check did not match: one of a fixed few, never free text."""
+
+    PHOTO_OUTDATED = "photo_outdated"
+    APPEARANCE_CHANGED = "appearance_changed"
+    CAMERA_CONDITIONS = "camera_conditions"
+    IDENTITY_CONFIRMED_OTHERWISE = "identity_confirmed_otherwise"
+
+
 @dataclass(frozen=True)
 class OperatorOverrode:
-    """The operator confirms the person although the face check said NO_MATCH (logged and counted)."""
+    """The operator and the head of branch confirm the person although the face check said NO_MATCH, for
+    `reason` (logged, counted and raised as an alarm)."""
+
+    reason: OverrideReason
 
 
 @dataclass(frozen=True)

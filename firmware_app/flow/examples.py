@@ -105,7 +105,7 @@ EVENTS: list[ev.Event] = [
     *(ev.FaceChecked(TX, verdict, 0.4) for verdict in st.FaceVerdict),
     ev.FaceChecked(TX, st.FaceVerdict.UNAVAILABLE, None, FaceProblem.NO_FACE),
     ev.FaceChecked(OTHER_TX, st.FaceVerdict.MATCH, 0.3),
-    ev.OperatorOverrode(),
+    ev.OperatorOverrode(ev.OverrideReason.PHOTO_OUTDATED),
     ev.OpenAcknowledged(AT, AT + timedelta(seconds=3)),
     ev.OpenAcknowledged(AT, AT + timedelta(minutes=10)),
     ev.OpenAcknowledged(AT, AT - timedelta(minutes=3)),

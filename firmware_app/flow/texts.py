@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from firmware_app.flow.events import OverrideReason
 from firmware_app.flow.notices import (
     ClockOff,
     ClosingNotYet,
@@ -200,6 +201,15 @@ def render(notice: Notice) -> str:
             return f"این فرد واجد شرایط رأی دادن نیست ({why})؛ تعرفه صادر نمی‌شود."
         case _:
             assert_never(notice)
+
+
+OVERRIDE_REASONS: dict[OverrideReason, str] = {
+    OverrideReason.PHOTO_OUTDATED: "عکس کارت قدیمی است",
+    OverrideReason.APPEARANCE_CHANGED: "چهره تغییر کرده است (ریش، عینک، پوشش، آرایش)",
+    OverrideReason.CAMERA_CONDITIONS: "نور یا دوربین مناسب نیست",
+    OverrideReason.IDENTITY_CONFIRMED_OTHERWISE: "هویت با مدرک عکس‌دار دیگری تأیید شد",
+}
+"""Why two officials overrode a face mismatch, as the screen offers it to the head of branch."""
 
 
 def face(result: FaceResult) -> str:

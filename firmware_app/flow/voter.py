@@ -169,11 +169,12 @@ def awaiting_confirmation(state: AwaitingConfirmation, event: Event
                     return refuse(state, "a face mismatch needs the override", Say.FACE_OVERRIDE_NEEDED)
                 case FaceVerdict.MATCH | FaceVerdict.UNAVAILABLE:
                     return _check_printer(state.tx_id, state.document, state.day)
-        case OperatorOverrode():
+        case OperatorOverrode(reason=reason):
             if state.face is not FaceVerdict.NO_MATCH:
                 return refuse(state, "the override is only for a face mismatch")
             checking = _check_printer(state.tx_id, state.document, state.day)
-            return Step(checking.state, (Count(Counter.FACE_OVERRIDES), Alarm(AlarmKind.FACE_OVERRIDDEN, state.tx_id),
+            overridden = Alarm(AlarmKind.FACE_OVERRIDDEN, f"{state.tx_id}: {reason.value}")
+            return Step(checking.state, (Count(Counter.FACE_OVERRIDES), overridden,
                                          Show(Say.FACE_OVERRIDDEN), *checking.effects))
         case OperatorRejected():
             return Step(Idle(day=state.day), (Count(Counter.OPERATOR_REJECTED), Show(Say.OPERATOR_REJECTED),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from firmware_app.identity.face import CardPhotoRefusal, FaceMatch, FaceMatcher, MatchVerdict, QualityRefusal
+from firmware_app.identity.face import CardPhotoRefusal, FaceMatcher, MatchVerdict, QualityRefusal
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from hal.camera import Camera, CameraState, CameraStatus
 
@@ -20,13 +20,17 @@ class FaceOutcome:
 
 
 class CameraFaceCheck:
-    """Tries a few fresh frames until one passes the quality gate; nothing is kept after the call."""
+    """The card photo described once, then a few fresh frames tried until one passes the quality gate; nothing is
+    kept after the call."""
 
     def __init__(self, camera: Camera, matcher: FaceMatcher) -> None:
         self._camera = camera
         self._matcher = matcher
 
     def __call__(self, photo: bytes) -> FaceOutcome:
+        card = self._matcher.card_face(photo)
+        if isinstance(card, CardPhotoRefusal):
+            return FaceOutcome(FaceVerdict.UNAVAILABLE, None, FaceProblem(f"card_photo_{card.problem.value}"))
         last = FaceProblem.CAMERA_NOT_WORKING
         seen = -1
         for _ in range(ATTEMPTS):
@@ -36,13 +40,11 @@ class CameraFaceCheck:
                     continue
                 return FaceOutcome(FaceVerdict.UNAVAILABLE, None, FaceProblem.CAMERA_NOT_WORKING)
             seen = frame.number
-            result = self._matcher.check(frame.pixels, photo)
-            match result:
-                case FaceMatch(distance=distance, verdict=verdict):
-                    found = FaceVerdict.MATCH if verdict is MatchVerdict.MATCH else FaceVerdict.NO_MATCH
-                    return FaceOutcome(found, distance)
-                case CardPhotoRefusal(problem=problem):
-                    return FaceOutcome(FaceVerdict.UNAVAILABLE, None, FaceProblem(f"card_photo_{problem.value}"))
-                case QualityRefusal(problem=problem):
-                    last = FaceProblem(problem.value)
+            live = self._matcher.check_live(frame.pixels)
+            if isinstance(live, QualityRefusal):
+                last = FaceProblem(live.problem.value)
+                continue
+            found = self._matcher.compare(live, card)
+            verdict = FaceVerdict.MATCH if found.verdict is MatchVerdict.MATCH else FaceVerdict.NO_MATCH
+            return FaceOutcome(verdict, found.distance)
         return FaceOutcome(FaceVerdict.UNAVAILABLE, None, last)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
@@ -43,8 +44,15 @@ from protocol.seal import open_answer, open_extension
 log = logging.getLogger(__name__)
 
 Listener = Callable[[State, Event, Step[State]], None]
-ActionDone = Callable[[Step[State] | None], None]
-"""Called on the loop's thread with an action's step, or None when the state had moved on before it was taken."""
+class ActionNotTaken(enum.Enum):
+    """Why an operator's action gave no step: the state had moved on, or stepping it raised (a bug, audited)."""
+
+    STALE = "stale"
+    FAULT = "fault"
+
+
+ActionDone = Callable[[Step[State] | ActionNotTaken], None]
+"""Called on the loop's thread with an action's step, or why it gave none."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,7 @@ class Runtime:
 
     def act(self, event: Event, official: str, seen: State, done: ActionDone) -> None:
         """An operator's action, stepped like any event and audited with `official`, only if the state is still
-        `seen` (the one the screen showed); `done` gets the step (None if the state had moved on)."""
+        `seen` (the one the screen showed); `done` gets the step, or why there is none."""
         self._queue.put(_Action(event, official, seen, done))
 
     def audit_later(self, kind: str, detail: dict[str, str | int | None]) -> None:
@@ -266,9 +274,14 @@ class Runtime:
                     with self.journal.atomic():
                         self.journal.audit(self._clock(), "action_stale", {
                             "event": type(event).__name__, "official": official, "state": type(self._state).__name__})
-                    done(None)
-                else:
-                    done(self._dispatch(event, official=official))
+                    done(ActionNotTaken.STALE)
+                    return
+                try:
+                    result = self._dispatch(event, official=official)
+                except Exception:
+                    done(ActionNotTaken.FAULT)
+                    raise
+                done(result)
             case _Audit(kind=kind, detail=detail):
                 with self.journal.atomic():
                     self.journal.audit(self._clock(), kind, detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from firmware_app.flow.events import (
     OperatorRejected,
     OperatorRetry,
     OperatorVoid,
+    OverrideReason,
     ReprintClosingReport,
     ResumeRequested,
     SlipCameOut,
@@ -38,6 +40,22 @@ class Typed:
 
     text: str
     document: DocumentKind
+
+
+class Brings(enum.Enum):
+    """What a request for an action must bring besides its name (the app answers 400 without it)."""
+
+    NOTHING = "nothing"
+    TYPED_CODE = "typed_code"
+    REASON = "reason"
+
+
+@dataclass(frozen=True)
+class Given:
+    """What an action brought besides its name: a typed code, or the reason of an override."""
+
+    typed: Typed | None = None
+    reason: OverrideReason | None = None
 
 
 def _always(_state: State) -> bool:
@@ -66,14 +84,21 @@ class ActionSpec:
     `needs_head(state)`: in that state the head of branch's PIN must come in the same request. It says who
     must agree, never what happens: the flow still accepts or refuses the event."""
 
-    event: Callable[[datetime, Typed | None], Event]
+    event: Callable[[datetime, Given], Event]
     needs_head: Callable[[State], bool] = _never
+    brings: Brings = Brings.NOTHING
 
 
-def _typed(_at: datetime, typed: Typed | None) -> Event:
-    if typed is None:
+def _typed(_at: datetime, given: Given) -> Event:
+    if given.typed is None:
         raise ValueError("a typed national code needs its text and document kind")
-    return NationalCodeTyped(requests.new_id(), typed.text, typed.document)
+    return NationalCodeTyped(requests.new_id(), given.typed.text, given.typed.document)
+
+
+def _overrode(_at: datetime, given: Given) -> Event:
+    if given.reason is None:
+        raise ValueError("an override needs its reason")
+    return OperatorOverrode(given.reason)
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -82,10 +107,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "suspend": ActionSpec(lambda _at, _: SuspendRequested()),
     "resume": ActionSpec(lambda _at, _: ResumeRequested()),
     "reprint_closing_report": ActionSpec(lambda _at, _: ReprintClosingReport()),
-    "type_code": ActionSpec(_typed),
+    "type_code": ActionSpec(_typed, brings=Brings.TYPED_CODE),
     "confirm": ActionSpec(lambda _at, _: OperatorConfirmed()),
     "reject": ActionSpec(lambda _at, _: OperatorRejected(), needs_head=slip_may_be_out),
-    "override": ActionSpec(lambda _at, _: OperatorOverrode(), needs_head=_always),
+    "override": ActionSpec(_overrode, needs_head=_always, brings=Brings.REASON),
     "cancel": ActionSpec(lambda _at, _: OperatorCancelled(), needs_head=slip_may_be_out),
     "dismiss": ActionSpec(lambda _at, _: OperatorDismissed()),
     "retry": ActionSpec(lambda _at, _: OperatorRetry()),

@@ -20,13 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firmware_app.flow import texts
 from firmware_app.flow.effects import Show
+from firmware_app.flow.events import OverrideReason
 from firmware_app.flow.notices import DocumentRefused
-from firmware_app.flow.states import State
+from firmware_app.flow.states import AwaitingConfirmation, State
 from firmware_app.flow.step import Step
-from firmware_app.runtime.loop import Runtime
-from firmware_app.screen.actions import ACTIONS, TYPED_TEXT_MAX, Typed
+from firmware_app.runtime.loop import ActionNotTaken, Runtime
+from firmware_app.screen.actions import ACTIONS, TYPED_TEXT_MAX, Brings, Given, Typed
 from firmware_app.screen.guard import foreign
 from firmware_app.screen.model import ScreenModel
+from firmware_app.screen.photos import LiveView, card_photo
 from firmware_app.screen.signin import Officials, Refused, SignedIn, SignInProblem
 from firmware_app.screen.view import notice_view
 from protocol.messages import DocumentKind
@@ -55,13 +57,15 @@ _HEADERS = {
 @dataclass(frozen=True)
 class ScreenContext:
     """What the web application works with: the loop (actions and audit entries go to it), the model it
-    reads, the officials' sign-in, the terminal's clock and the port it is served on."""
+    reads, the officials' sign-in, the terminal's clock, the port it is served on and the camera's view."""
 
     runtime: Runtime
     model: ScreenModel
     officials: Officials
     clock: Callable[[], datetime]
     port: int
+    live: LiveView | None = None
+    """The camera's view beside the card photo on the confirmation screen; None on a terminal without a camera."""
 
 
 class _AuditBudget:
@@ -176,6 +180,26 @@ def build_app(context: ScreenContext) -> Starlette:
         return StreamingResponse(_stream(request.cookies.get(cookie), model, officials, last), media_type="text/event-stream",
                                  headers={"x-accel-buffering": "no"})
 
+    async def card_picture(request: Request) -> Response:
+        """The card photo of the person on the confirmation screen the page shows (`seen`), else 404."""
+        if officials.session(request.cookies.get(cookie)) is None:
+            return forbidden(request, "no session")
+        shown = model.current()
+        if request.query_params.get("seen") != str(shown.seen):
+            return Response(status_code=404)
+        jpeg = await run_in_threadpool(card_photo, shown.state)
+        return Response(jpeg, media_type="image/jpeg") if jpeg is not None else Response(status_code=404)
+
+    async def live_picture(request: Request) -> Response:
+        """The camera's newest frame, only while a person is being confirmed; else 404."""
+        if officials.session(request.cookies.get(cookie)) is None:
+            return forbidden(request, "no session")
+        live = context.live
+        if live is None or not isinstance(model.current().state, AwaitingConfirmation):
+            return Response(status_code=404)
+        jpeg = await run_in_threadpool(live.jpeg)
+        return Response(jpeg, media_type="image/jpeg") if jpeg is not None else Response(status_code=404)
+
     async def check_code(request: Request) -> Response:
         """What the typed text is, as the terminal's one rule says (protocol.national_code); never logged."""
         if officials.session(request.cookies.get(cookie)) is None:
@@ -200,9 +224,9 @@ def build_app(context: ScreenContext) -> Starlette:
         spec = ACTIONS.get(name) if isinstance(name, str) else None
         if body is None or spec is None or type(body.get("seen")) is not int:
             return JSONResponse({"error": "action and seen expected"}, status_code=400)
-        typed = _typed(body) if name == "type_code" else None
-        if name == "type_code" and typed is None:
-            return JSONResponse({"error": "text and document expected"}, status_code=400)
+        given = _given(body, spec.brings)
+        if given is None:
+            return JSONResponse({"error": f"{spec.brings.value} expected"}, status_code=400)
         shown = model.current()
         if body["seen"] != shown.seen:
             audit("action_stale", {"action": name, "official": role.value, "state": type(shown.state).__name__})
@@ -219,12 +243,16 @@ def build_app(context: ScreenContext) -> Starlette:
                                      "locked_for_s": round(refused.locked_for_s)}, status_code=403)
             official = f"{official}+{Role.HEAD.value}"
         try:
-            result = await _taken(runtime, spec.event(context.clock(), typed), official, shown.state)
+            result = await _taken(runtime, spec.event(context.clock(), given), official, shown.state)
         except TimeoutError:
             return JSONResponse({"accepted": False, "refusal": "the terminal did not take the action in time"},
                                 status_code=504)
-        if result is None:
+        if result is ActionNotTaken.STALE:
             return _stale()
+        if result is ActionNotTaken.FAULT:
+            return JSONResponse({"accepted": False, "fault": True,
+                                 "refusal": "the terminal met an error taking the action (recorded); the screen shows where it is now"},
+                                status_code=500)
         notices = [notice_view(effect.notice) for effect in result.effects if isinstance(effect, Show)]
         return JSONResponse({"accepted": result.refusal is None, "refusal": result.refusal, "notices": notices,
                              "state": type(result.state).__name__})
@@ -233,6 +261,7 @@ def build_app(context: ScreenContext) -> Starlette:
         Route("/", page), Route("/api/session", session), Route("/api/sign-in", sign_in, methods=["POST"]),
         Route("/api/sign-out", sign_out, methods=["POST"]), Route("/api/snapshot", snapshot),
         Route("/api/events", events), Route("/api/national-code/check", check_code, methods=["POST"]),
+        Route("/api/photo/card", card_picture), Route("/api/photo/live", live_picture),
         Route("/api/action", act, methods=["POST"]), Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)
@@ -255,12 +284,23 @@ def _role(value: object) -> Role | None:
     return Role(value) if isinstance(value, str) and value in {role.value for role in Role} else None
 
 
-def _typed(body: dict[str, Any]) -> Typed | None:
-    text, document = body.get("text"), body.get("document")
-    kinds = {kind.value for kind in DocumentKind}
-    if not isinstance(text, str) or len(text) > TYPED_TEXT_MAX or document not in kinds:
-        return None
-    return Typed(text, DocumentKind(document))
+def _given(body: dict[str, Any], brings: Brings) -> Given | None:
+    """What the action must bring, from the request's body; None when it is missing or malformed."""
+    match brings:
+        case Brings.NOTHING:
+            return Given()
+        case Brings.TYPED_CODE:
+            text, document = body.get("text"), body.get("document")
+            if not isinstance(text, str) or len(text) > TYPED_TEXT_MAX or document not in _DOCUMENT_KINDS:
+                return None
+            return Given(typed=Typed(text, DocumentKind(document)))
+        case Brings.REASON:
+            reason = body.get("reason")
+            return Given(reason=OverrideReason(reason)) if reason in _OVERRIDE_REASONS else None
+
+
+_DOCUMENT_KINDS = frozenset(kind.value for kind in DocumentKind)
+_OVERRIDE_REASONS = frozenset(reason.value for reason in OverrideReason)
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
@@ -277,16 +317,16 @@ async def _body(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-async def _taken(runtime: Runtime, event: Any, official: str, seen: State) -> Step[State] | None:
-    """Post the action to the loop and wait for its step (None: the state had moved on first)."""
+async def _taken(runtime: Runtime, event: Any, official: str, seen: State) -> Step[State] | ActionNotTaken:
+    """Post the action to the loop and wait for its step, or why it gave none."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[Step[State] | None] = loop.create_future()
+    future: asyncio.Future[Step[State] | ActionNotTaken] = loop.create_future()
 
-    def settle(result: Step[State] | None) -> None:
+    def settle(result: Step[State] | ActionNotTaken) -> None:
         if not future.done():
             future.set_result(result)
 
-    def done(result: Step[State] | None) -> None:
+    def done(result: Step[State] | ActionNotTaken) -> None:
         loop.call_soon_threadsafe(settle, result)
 
     runtime.act(event, official, seen, done)
@@ -302,7 +342,7 @@ async def _stream(token: str | None, model: ScreenModel, officials: Officials,
     unwatch = model.watch(loop, changed)
     try:
         yield "retry: 1000\n\n"
-        while True:
+        while not model.closed:
             current = model.current()
             if current.event_id != last:
                 last = current.event_id

@@ -70,6 +70,8 @@ class ScreenModel:
         self._counters: dict[Counter, int] = {}
         self._status = Status()
         self._watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self.closed = False
+        """Set as the server stops: every stream of changes ends, so the server need not cut them off."""
         self._snapshot = self._build()
 
     # --- on the loop's thread ---------------------------------------------------------------------
@@ -101,6 +103,11 @@ class ScreenModel:
 
     # --- for the web threads ----------------------------------------------------------------------
 
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._wake()
+
     def current(self) -> Snapshot:
         with self._lock:
             return self._snapshot
@@ -122,6 +129,9 @@ class ScreenModel:
         """With the lock held: a new snapshot, and every watcher woken."""
         self._version += 1
         self._snapshot = self._build()
+        self._wake()
+
+    def _wake(self) -> None:
         for loop, changed in self._watchers:
             try:
                 loop.call_soon_threadsafe(changed.set)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -14,8 +13,6 @@ from firmware_app.screen.app import ScreenContext, build_app
 from firmware_app.screen.model import ScreenModel, Status, minute_of
 from hal.printer import Printer, PrinterStatus
 
-log = logging.getLogger(__name__)
-
 HOST = "127.0.0.1"
 """Loopback only: the kiosk browser on the device is the one client."""
 STATUS_EVERY_S = 2.0
@@ -23,14 +20,17 @@ STATUS_EVERY_S = 2.0
 
 class StatusWatch:
     """Asks the link and the printer how they are, and reads the clock, every few seconds on its own thread (a
-    printer busy printing answers after the job, so the web threads never wait on it)."""
+    printer busy printing answers after the job, so the web threads never wait on it). A driver that raises is a
+    bug: `fault` hands it to the loop, which audits it and counts it on the status bar."""
 
     def __init__(self, model: ScreenModel, connected: Callable[[], bool], printer: Printer,
-                 clock: Callable[[], datetime], every_s: float = STATUS_EVERY_S) -> None:
+                 clock: Callable[[], datetime], fault: Callable[[str, Exception], None],
+                 every_s: float = STATUS_EVERY_S) -> None:
         self._model = model
         self._connected = connected
         self._printer = printer
         self._clock = clock
+        self._fault = fault
         self._every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="screen-status", daemon=True)
@@ -47,8 +47,8 @@ class StatusWatch:
         printer: PrinterStatus | None
         try:
             printer = self._printer.status()
-        except Exception:  # a driver bug: the status bar shows no printer state rather than stopping the watch
-            log.exception("printer status for the screen")
+        except Exception as exc:  # a driver bug: the status bar shows no printer state rather than stopping the watch
+            self._fault("screen_printer_status", exc)
             printer = None
         self._model.status_seen(Status(self._connected(), printer, minute_of(self._clock())))
 
@@ -63,6 +63,7 @@ class ScreenServer:
 
     def __init__(self, context: ScreenContext, watch: StatusWatch) -> None:
         self.port = context.port
+        self._model = context.model
         self._watch = watch
         config = uvicorn.Config(build_app(context), host=HOST, port=context.port, log_level="warning",
                                 access_log=False, lifespan="off", http="h11", ws="none", loop="asyncio",
@@ -85,6 +86,7 @@ class ScreenServer:
             raise RuntimeError(f"the operator screen could not listen on {HOST}:{self.port}")
 
     def stop(self) -> None:
+        self._model.close()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._watch.stop()

@@ -13,6 +13,7 @@ from firmware_app.flow import states as st
 from firmware_app.flow import texts
 from firmware_app.flow.notices import FaceResult, Notice, Say
 from firmware_app.identity.document import Document
+from firmware_app.identity.verdict import FaceVerdict
 from hal.printer import PrinterStatus
 from protocol.national_code import to_persian_digits
 
@@ -96,7 +97,10 @@ def _fields(state: st.State) -> Json:
             return {"notice": notice_view(refused)}
         case st.AwaitingConfirmation(document=document, face=face, distance=distance, face_problem=problem):
             verdict = FaceResult(face, distance, problem)
-            return {**_person(document), "face": {"verdict": face.value, "text": texts.face(verdict)}}
+            reasons = ([{"key": reason.value, "text": text} for reason, text in texts.OVERRIDE_REASONS.items()]
+                       if face is FaceVerdict.NO_MATCH else [])
+            return {**_person(document), "face": {"verdict": face.value, "text": texts.face(verdict)},
+                    "has_photo": bool(document.photo), "override_reasons": reasons}
         case st.CheckingPrinter(document=document):
             return _person(document)
         case st.PrinterNotReady(document=document, status=status):

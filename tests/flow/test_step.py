@@ -369,10 +369,10 @@ def test_a_face_mismatch_needs_the_logged_override() -> None:
     needed = step(mismatch, ev.OperatorConfirmed())
     assert needed.refusal == "a face mismatch needs the override"
     assert needed.effects == (fx.Show(Say.FACE_OVERRIDE_NEEDED),)
-    overridden = step(mismatch, ev.OperatorOverrode())
+    overridden = step(mismatch, ev.OperatorOverrode(ev.OverrideReason.APPEARANCE_CHANGED))
     assert overridden.state == st.CheckingPrinter(s.TX, s.CARD, day=DAY)
     assert fx.Count(fx.Counter.FACE_OVERRIDES) in overridden.effects
-    assert fx.Alarm(fx.AlarmKind.FACE_OVERRIDDEN, s.TX) in overridden.effects
+    assert fx.Alarm(fx.AlarmKind.FACE_OVERRIDDEN, f"{s.TX}: appearance_changed") in overridden.effects
     assert step(mismatch, ev.OperatorRejected()).state == st.Idle(day=DAY)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +20,11 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
+from firmware_app.identity.face import FaceMatcher
+from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.runtime.faults import FaultPoints
+from harness.camera.booth import CameraBooth
+from harness.camera.voters import FaceCase, write_camera_source
 from harness.district import VirtualDistrict
 from harness.terminal import OPERATOR_PIN, TerminalPlan, VirtualTerminal, evidence_from
 from protocol.national_code import to_persian_digits
@@ -45,7 +50,9 @@ axe.run(document).then(
 
 T = TypeVar("T")
 
-SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+SCREENS = Path(os.environ.get("SCREENSHOTS_TO") or Path(tempfile.gettempdir()) / "kiosk-screens")
+"""Where the screenshots go: `make screens` sets SCREENSHOTS_TO=docs/screens (the README's pictures); any other
+run writes them apart, so a test run leaves the checkout as it was."""
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WINDOW = (1024, 768)
@@ -118,7 +125,7 @@ class Page:
         """docs/screens/<name>.png, after the fonts have loaded; then axe-core checks the screen as shown."""
         self.driver.execute_script("return document.fonts.ready")
         SCREENS.mkdir(parents=True, exist_ok=True)
-        self.driver.save_screenshot(str(SCREENS / f"{name}.png"))
+        assert self.driver.save_screenshot(str(SCREENS / f"{name}.png")), f"no screenshot of the {name} screen"
         found = self.accessibility()
         if AXE_LOG is not None:
             with open(AXE_LOG, "a") as out:
@@ -212,6 +219,34 @@ class PowerCutError(Exception):
 StartTerminal = Callable[..., VirtualTerminal]
 
 
+@pytest.fixture(scope="session")
+def matcher() -> FaceMatcher:
+    """The terminal's face matcher, its models loaded once for the session."""
+    return FaceMatcher()
+
+
+@dataclass(frozen=True)
+class FaceDesk:
+    """The real camera (OpenCV playing an image sequence) and the real face check a terminal is given; a case
+    steps in front of the camera, and its card photo goes on the virtual card."""
+
+    booth: CameraBooth
+    check: CameraFaceCheck
+    folder: Path
+
+    def step_in(self, case: FaceCase) -> None:
+        self.booth.step_in(write_camera_source(self.folder / case.name, case.live))
+
+
+@pytest.fixture
+def faces(matcher: FaceMatcher, tmp_path: Path) -> Iterator[FaceDesk]:
+    booth = CameraBooth()
+    try:
+        yield FaceDesk(booth, CameraFaceCheck(booth, matcher), tmp_path / "camera")
+    finally:
+        booth.close()
+
+
 @pytest.fixture
 def start_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[StartTerminal]:
     """A terminal with its screen, by name; the same name again stops the running one and starts it afresh on
@@ -227,7 +262,7 @@ def start_terminal(district: VirtualDistrict, tmp_path: Path) -> Iterator[StartT
     def start(name: str, *, open_polls: bool = True, faults: FaultPoints | None = None, **kwargs: Any
               ) -> VirtualTerminal:
         stop()
-        devices = {key: kwargs.pop(key) for key in ("face_check", "health_checks") if key in kwargs}
+        devices = {key: kwargs.pop(key) for key in ("face_check", "health_checks", "camera") if key in kwargs}
         if name not in installations:
             installations[name] = district.provision(name, f"B-{name}", tmp_path / name / "provisioning")
         plan = TerminalPlan(installations[name], tmp_path / name, district.broker.address,

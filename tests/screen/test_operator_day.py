@@ -15,33 +15,45 @@ from center.registry import ReservationState
 from firmware_app.assembly import JOURNAL_FILE
 from firmware_app.flow import states as st
 from firmware_app.flow.effects import Counter
-from firmware_app.flow.events import CloseAcknowledged, DeadlineKind, OpenAcknowledged, TxStage
+from firmware_app.flow.events import (
+    CloseAcknowledged,
+    DeadlineKind,
+    OpenAcknowledged,
+    OverrideReason,
+    TxStage,
+)
 from firmware_app.flow.notices import Component
 from firmware_app.identity.document import Document
-from firmware_app.identity.live_check import FaceOutcome
+from firmware_app.identity.face import FaceMatcher
 from firmware_app.runtime.health import HealthCheck
 from firmware_app.store.journal import Journal
 from hal.printer import PrintStage
+from harness.camera.voters import FaceCase, genuine_cases, impostor_cases
 from harness.district import VirtualDistrict
 from harness.terminal import HEAD_PIN, SHORT_DEADLINES, VirtualTerminal
 from protocol.messages import DocumentKind
 from protocol.national_code import to_persian_digits
 from tests.integration.conftest import Voters, card_of
 from tests.integration.test_late_answer import HeldAnswers
-from tests.screen.conftest import CutPower, Page, StartTerminal, audit_kinds
+from tests.screen.conftest import CutPower, FaceDesk, Page, StartTerminal, audit_kinds, http
 
 pytestmark = pytest.mark.real_peer
 
 WRONG_HEAD_PIN = "999999" if HEAD_PIN != "999999" else "888888"
 
 
-def _mismatching_face(_photo: bytes) -> FaceOutcome:
-    """The camera sees someone else than the card's photo (a device fake at the HAL seam)."""
-    return FaceOutcome(st.FaceVerdict.NO_MATCH, 0.93)
+def _card_with_photo(record: VoterRecord, case: FaceCase) -> Document:
+    return Document(DocumentKind.SMART_CARD, record.national_code, record.name, photo=case.card_photo)
 
 
-def _card_with_photo(record: VoterRecord) -> Document:
-    return Document(DocumentKind.SMART_CARD, record.national_code, record.name, photo=b"\xff\xd8 a card photo")
+def _pictures_shown(page: Page) -> tuple[int, int]:
+    """The widths of the card photo and the camera's view as the browser decoded them (0: not shown)."""
+    page.wait(lambda: page.driver.execute_script(
+        "const live = document.getElementById('live-photo'); return live && live.naturalWidth > 0 || null"),
+        "the camera's view never showed", 10)
+    card, live = page.driver.execute_script(
+        "return ['card-photo', 'live-photo'].map((id) => document.getElementById(id).naturalWidth)")
+    return int(card), int(live)
 
 
 def _steps_by(terminal: VirtualTerminal) -> list[tuple[object, object]]:
@@ -49,8 +61,10 @@ def _steps_by(terminal: VirtualTerminal) -> list[tuple[object, object]]:
             if kind == "step" and "official" in d and d.get("refusal") is None]
 
 
-def _head_signs(page: Page, pin: str) -> None:
+def _head_signs(page: Page, pin: str, reason: OverrideReason | None = None) -> None:
     page.find("#head-dialog")
+    if reason is not None:
+        page.find(f'#head-choices button[data-reason="{reason.value}"]').click()
     page.tap_keys("#head-dialog", to_persian_digits(pin))
     page.find("#head-ok").click()
 
@@ -60,16 +74,42 @@ def _served(district: VirtualDistrict, terminal: VirtualTerminal, code: str) -> 
     assert district.reservations_of(terminal.plan.identity.terminal) == [(code, ReservationState.COMMITTED)]
 
 
-def test_a_face_mismatch_is_confirmed_only_by_the_operator_and_the_head_of_branch(
-    district: VirtualDistrict, voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome
+def test_the_confirmation_shows_the_card_photo_beside_the_camera_and_the_real_verdict(
+    voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome, faces: FaceDesk,
+    matcher: FaceMatcher
 ) -> None:
-    terminal = start_terminal("S-FACE", face_check=_mismatching_face)
+    terminal = start_terminal("S-MATCH", face_check=faces.check, camera=faces.booth)
+    holder = genuine_cases(matcher.models)[0]
+    faces.step_in(holder)
     page = Page(browser, terminal)
     page.sign_in()
     page.wait_screen("Idle")
-    terminal.reader.insert(_card_with_photo(voters.eligible()))
+    terminal.reader.insert(_card_with_photo(voters.eligible(), holder))
     page.wait_screen("AwaitingConfirmation")
-    page.find("#face-verdict.no_match")
+    page.find("#face-verdict.match", timeout=20)
+    assert all(width > 0 for width in _pictures_shown(page))
+    page.screenshot("confirmation")
+    page.press("confirm")
+    terminal.wait_for(st.Committing, timeout=15)
+    page.wait_screen("Idle")
+    assert http(f"{terminal.screen_url}api/photo/live").status == 403, "the camera's view without a session"
+
+
+def test_a_face_mismatch_is_confirmed_only_by_the_operator_and_the_head_of_branch(
+    district: VirtualDistrict, voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome,
+    faces: FaceDesk, matcher: FaceMatcher
+) -> None:
+    terminal = start_terminal("S-FACE", face_check=faces.check, camera=faces.booth)
+    impostor = impostor_cases(matcher.models)[0]
+    faces.step_in(impostor)
+    page = Page(browser, terminal)
+    page.sign_in()
+    page.wait_screen("Idle")
+    terminal.reader.insert(_card_with_photo(voters.eligible(), impostor))
+    page.wait_screen("AwaitingConfirmation")
+    page.find("#face-verdict.no_match", timeout=20)
+    card_width, live_width = _pictures_shown(page)
+    assert card_width > 0 and live_width > 0, "the card photo and the camera's view are not both on the screen"
     page.screenshot("confirmation-face-mismatch")
     before = terminal.state
     page.press("confirm")
@@ -77,12 +117,15 @@ def test_a_face_mismatch_is_confirmed_only_by_the_operator_and_the_head_of_branc
     assert terminal.state is before, "CONFIRM on a face mismatch changed the state"
 
     page.press("override")
-    _head_signs(page, WRONG_HEAD_PIN)
+    _head_signs(page, HEAD_PIN)
+    page.wait_text("#head-problem", "دلیل")
+    assert terminal.state is before, "an override without a reason was taken"
+    _head_signs(page, WRONG_HEAD_PIN, OverrideReason.APPEARANCE_CHANGED)
     page.wait_text("#head-problem", "نادرست")
     page.screenshot("override-head-of-branch")
     assert terminal.state is before, "a wrong head PIN let the override through"
     terminal.printer.hold_next()
-    _head_signs(page, HEAD_PIN)
+    _head_signs(page, HEAD_PIN, OverrideReason.APPEARANCE_CHANGED)
     printing = page.wait_screen("Printing")
     assert "در حال چاپ" in printing.text
     terminal.wait_until(terminal.printer.holding.is_set)
@@ -93,6 +136,8 @@ def test_a_face_mismatch_is_confirmed_only_by_the_operator_and_the_head_of_branc
     page.wait_text('#status-counters [data-counter="issued"]', f"صادرشده: {to_persian_digits('1')}")
     _served(district, terminal, committing.inquiry_code)
     assert ("OperatorOverrode", "operator+head") in _steps_by(terminal)
+    alarms = [d for kind, d in audit_kinds(terminal) if kind == "alarm" and d.get("alarm") == "face_overridden"]
+    assert [str(d["detail"]).endswith(": appearance_changed") for d in alarms] == [True], alarms
     refused = [d for kind, d in audit_kinds(terminal) if kind == "screen_head_refused"]
     assert [(d["action"], d["problem"]) for d in refused] == [("override", "wrong_pin")]
     journal = Journal(terminal.plan.work_dir / JOURNAL_FILE)

@@ -9,7 +9,8 @@ from selenium import webdriver
 
 from center.registry import ReservationState
 from firmware_app.flow import states as st
-from firmware_app.flow.events import OperatorConfirmed, TxStage
+from firmware_app.flow.events import Event, OperatorConfirmed, SuspendRequested, TxStage
+from firmware_app.flow.step import Step
 from harness.district import VirtualDistrict
 from harness.terminal import HEAD_PIN, OPERATOR_PIN
 from protocol.national_code import to_persian_digits
@@ -158,6 +159,26 @@ def test_requests_not_from_the_signed_in_page_are_refused_audited_and_change_not
     steps = [d for kind, d in audit_kinds(terminal) if kind == "step" and d.get("official") == "operator"]
     assert [(d["event"], d["from"], d["to"]) for d in steps] == [("OperatorConfirmed", "Idle", "Idle")]
     assert steps[0]["refusal"]
+
+
+def test_an_action_whose_step_raises_is_answered_at_once_as_a_recorded_fault(make_terminal: TerminalFactory) -> None:
+    terminal = make_terminal(screen=True)
+    url = terminal.screen_url
+    own = {"Origin": url.rstrip("/"), "Content-Type": "application/json"}
+
+    def broken_listener(_before: st.State, event: Event, _result: Step[st.State]) -> None:
+        if isinstance(event, SuspendRequested):
+            raise RuntimeError("a listener's bug")
+
+    terminal.runtime.add_listener(broken_listener)
+    signed_in = http(url + "api/sign-in", "POST", {"role": "operator", "pin": OPERATOR_PIN}, own)
+    [(name, token)] = signed_in.cookies.items()
+    cookie = {**own, "Cookie": f"{name}={token}"}
+    seen = http(url + "api/snapshot", headers=cookie).body["seen"]
+    reply = http(url + "api/action", "POST", {"action": "suspend", "seen": seen}, cookie)
+    assert reply.status == 500 and reply.body["fault"] is True and reply.body["accepted"] is False, reply
+    terminal.wait_until(lambda: any(kind == "fault" for kind, _ in audit_kinds(terminal)))
+    assert terminal.runtime.faults == 1
 
 
 def test_an_action_the_state_refuses_shows_the_refusal_and_changes_nothing(

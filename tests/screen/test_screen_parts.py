@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from firmware_app.flow import states as st
+from firmware_app.flow import texts
+from firmware_app.flow.events import OperatorOverrode, OverrideReason
 from firmware_app.flow.examples import STATES
 from firmware_app.flow.notices import Duplicate, Say
-from firmware_app.screen.actions import ACTIONS, Typed, head_actions
+from firmware_app.screen.actions import ACTIONS, Brings, Given, Typed, head_actions
 from firmware_app.screen.guard import foreign
 from firmware_app.screen.signin import LOCKOUT_S, MAX_FAILURES, Officials, Refused, SignedIn, SignInProblem
 from firmware_app.screen.view import notice_view, state_view
@@ -39,9 +41,19 @@ def test_a_notice_is_its_key_its_params_and_its_persian() -> None:
 
 
 def test_every_action_is_one_flow_event() -> None:
-    typed = Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE)
-    made = {name: type(spec.event(datetime.now(UTC), typed)).__name__ for name, spec in ACTIONS.items()}
+    given = Given(Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE), OverrideReason.PHOTO_OUTDATED)
+    made = {name: type(spec.event(datetime.now(UTC), given)).__name__ for name, spec in ACTIONS.items()}
     assert len(set(made.values())) == len(made), f"two buttons stand for one event: {made}"
+
+
+def test_an_override_carries_the_reason_the_head_of_branch_chose_and_nothing_else_makes_one() -> None:
+    spec = ACTIONS["override"]
+    assert spec.brings is Brings.REASON
+    for reason in OverrideReason:
+        assert spec.event(datetime.now(UTC), Given(reason=reason)) == OperatorOverrode(reason)
+    with pytest.raises(ValueError, match="reason"):
+        spec.event(datetime.now(UTC), Given())
+    assert set(texts.OVERRIDE_REASONS) == set(OverrideReason), "an override reason without its Persian"
 
 
 def _example(kind: type[st.State]) -> st.State:

@@ -206,6 +206,30 @@ const wait = (title) => () => section(el("h1", {}, title), notices());
 const person = (state) => [el("p", { class: "big", id: "voter-name" }, state.name || "—"),
   el("p", {}, `سال تولد: ${state.birth_year || "—"}، مدرک: ${DOCUMENTS[state.document] || state.document}`)];
 
+const LIVE_EVERY_MS = 300;
+
+function photos(state) {
+  const card = state.has_photo
+    ? el("img", { id: "card-photo", src: `/api/photo/card?seen=${screen.seen}`, alt: "عکس تراشهٔ کارت" })
+    : el("div", { id: "card-photo", class: "no-photo" }, "این مدرک عکس ندارد؛ فرد را با عکس شناسنامه مقایسه کنید.");
+  const live = el("img", { id: "live-photo", alt: "تصویر زندهٔ دوربین" });
+  const missing = el("div", { class: "no-photo", hidden: true }, "تصویر دوربین در دسترس نیست.");
+  let shown = 0;
+  const next = () => {
+    if (!live.isConnected && shown > 0) return;  // the screen moved on: the camera's view is no longer asked for
+    live.src = `/api/photo/live?n=${++shown}`;
+  };
+  live.addEventListener("load", () => { live.hidden = false; missing.hidden = true; setTimeout(next, LIVE_EVERY_MS); });
+  live.addEventListener("error", () => {
+    live.hidden = true; missing.hidden = false;
+    if (live.isConnected) setTimeout(next, LIVE_EVERY_MS * 5);
+  });
+  next();
+  return el("div", { class: "photos" },
+    el("figure", {}, card, el("figcaption", {}, "عکس کارت")),
+    el("figure", {}, live, missing, el("figcaption", {}, "دوربین")));
+}
+
 function unknown(state) { return section(el("h1", {}, state.type), notices()); }
 
 function typedCodeEntry() {
@@ -261,9 +285,10 @@ const VIEWS = {
   DocumentRejected: (state) => section(el("h1", {}, "مدرک پذیرفته نشد"),
     el("p", { class: "notice bad", "data-key": state.notice.key }, state.notice.text), notices(),
     el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
-  AwaitingConfirmation: (state) => section(el("h1", {}, "تطبیق فرد با مدرک"), ...person(state),
-    el("p", {}, el("span", { class: `verdict ${state.face.verdict}`, id: "face-verdict" }, VERDICTS[state.face.verdict])),
-    el("p", { class: "muted" }, state.face.text), notices(),
+  AwaitingConfirmation: (state) => section(el("h1", {}, "تطبیق فرد با مدرک"), el("div", { class: "confirm" },
+    photos(state), el("div", {}, ...person(state),
+      el("p", {}, el("span", { class: `verdict ${state.face.verdict}`, id: "face-verdict" }, VERDICTS[state.face.verdict])),
+      el("p", { class: "muted", "data-key": "face_result" }, state.face.text), notices())),
     el("div", { class: "buttons" }, button("تأیید", "confirm", "primary"), button("رد", "reject", "danger"),
       button("تأیید با وجود عدم تطابق", "override"),
       button("انصراف", "cancel"))),
@@ -310,8 +335,18 @@ function withHead(action, reason) {
   const problem = document.getElementById("head-problem");
   pin.value = ""; problem.textContent = "";
   document.getElementById("head-keypad").replaceChildren(...keypad(pin, () => {}).children);
+  const reasons = (screen.snapshot && screen.snapshot.state.override_reasons) || [];
+  let chosen = null;
+  const choices = document.getElementById("head-choices");
+  choices.hidden = action !== "override" || reasons.length === 0;
+  choices.replaceChildren(...(choices.hidden ? [] : [el("legend", {}, "دلیل تأیید:"), ...reasons.map((r) =>
+    el("button", { type: "button", "data-reason": r.key, "aria-pressed": "false", onclick: () => {
+      chosen = r.key;
+      for (const b of choices.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.reason === chosen));
+    } }, r.text))]));
   document.getElementById("head-ok").onclick = async () => {
-    const data = await act(action, { head_pin: ascii(pin.value) });
+    if (!choices.hidden && chosen === null) { problem.textContent = "دلیل تأیید را برگزینید"; return; }
+    const data = await act(action, { head_pin: ascii(pin.value), ...(choices.hidden ? {} : { reason: chosen }) });
     pin.value = "";
     if (data && data.head_refused) {
       problem.textContent = SIGN_IN_PROBLEMS[data.head_refused] || "رمز رئیس شعبه پذیرفته نشد";
