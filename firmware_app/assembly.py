@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from firmware_app.config import TerminalConfig
 from firmware_app.flow.events import DeadlineKind
@@ -20,7 +20,7 @@ from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.link import LinkReceiver
 from firmware_app.runtime.faults import FaultPoints
-from firmware_app.runtime.health import HealthCheck, camera_health, reader_health
+from firmware_app.runtime.health import HealthCheck, camera_health, link_health, printer_health, reader_health
 from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import DEFAULT_DEADLINES, RuntimeSettings, TerminalIdentity
@@ -30,6 +30,7 @@ from firmware_app.screen.photos import LiveView
 from firmware_app.screen.server import ScreenServer, StatusWatch
 from firmware_app.screen.signin import Officials
 from firmware_app.store.journal import Journal
+from firmware_app.telemetry.reporter import INTERVAL_S, HealthReporter
 from firmware_app.version import VERSION, software_hash
 from hal import backends
 from hal.camera import Camera
@@ -38,6 +39,8 @@ from provisioning.pins import PinHash, Role
 
 JOURNAL_FILE = "journal.db"
 VOTER_KEY_FILE = "voter-hash.key"
+BIRTH_FILE = "birth"
+"""The last birth number the terminal announced to its district (firmware_app.telemetry.birth)."""
 
 
 class Link(RequestChannel, Protocol):
@@ -65,13 +68,34 @@ class ScreenPlan:
 
 
 @dataclass(frozen=True)
+class TelemetryPlan:
+    """Health reports every `interval_s` (and at once on a change that matters) over a link that says who is online;
+    `state_dir` is the disk whose free space is reported."""
+
+    state_dir: Path
+    interval_s: float = INTERVAL_S
+
+
+@runtime_checkable
+class TelemetryLink(Link, Protocol):
+    """A link that announces the terminal (birth and will) and carries its health reports."""
+
+    @property
+    def birth(self) -> int | None: ...
+
+    def publish_health(self, payload: bytes) -> bool: ...
+
+
+@dataclass(frozen=True)
 class Terminal:
-    """A wired terminal: the event loop, its journal, its link to the center and, if it has one, its screen."""
+    """A wired terminal: the event loop, its journal, its link to the center and, if it has them, its screen and
+    health reporter."""
 
     runtime: Runtime
     link: Link
     journal: Journal
     screen: ScreenServer | None = None
+    reporter: HealthReporter | None = None
 
     def start(self, connect_timeout: float | None = None) -> None:
         """Connect the link, then run the loop. A kiosk runs without the broker (the link keeps reconnecting and
@@ -83,8 +107,12 @@ class Terminal:
         self.runtime.start()
         if self.screen is not None:
             self.screen.start()
+        if self.reporter is not None:
+            self.reporter.start()
 
     def stop(self) -> None:
+        if self.reporter is not None:
+            self.reporter.stop()
         if self.screen is not None:
             self.screen.stop()
         self.runtime.stop()
@@ -163,10 +191,12 @@ def open_devices(config: TerminalConfig, installation: Installation) -> OpenedDe
 
 def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display: OperatorDisplay, link: Link,
              clock: Callable[[], datetime], faults: FaultPoints | None = None,
-             heartbeat: Callable[[], None] | None = None, screen: ScreenPlan | None = None) -> Terminal:
+             heartbeat: Callable[[], None] | None = None, screen: ScreenPlan | None = None,
+             telemetry: TelemetryPlan | None = None) -> Terminal:
     """The terminal's event loop over its journal (opened at `journal`), devices, display and link to the center;
     the link delivers into the loop from `Terminal.start`. `heartbeat` is called on every tick of the loop. With a
-    `screen`, notices go to `display` and the screen, which listens to every step and is served from `start`."""
+    `screen`, notices go to `display` and the screen, which listens to every step and is served from `start`.
+    With `telemetry` (the link must then be a TelemetryLink), health reports go to the district."""
     opened = Journal(journal)
     model: ScreenModel | None = None
     if screen is not None:
@@ -175,14 +205,23 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
         display = _Displays((display, model))
     runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
                       heartbeat=heartbeat or _no_heartbeat)
+    reporter = _reporter(settings, runtime, link, devices, clock, telemetry) if telemetry is not None else None
     if screen is None or model is None:
-        return Terminal(runtime, link, opened)
+        return Terminal(runtime, link, opened, reporter=reporter)
     model.faults = lambda: runtime.faults
     runtime.add_listener(model.stepped)
     live = LiveView(screen.camera) if screen.camera is not None else None
     context = ScreenContext(runtime, model, Officials(screen.pins, screen.lock_after_s), clock, screen.port, live)
     watch = StatusWatch(model, lambda: link.connected, devices.printer, clock, runtime.device_fault)
-    return Terminal(runtime, link, opened, ScreenServer(context, watch))
+    return Terminal(runtime, link, opened, ScreenServer(context, watch), reporter)
+
+
+def _reporter(settings: RuntimeSettings, runtime: Runtime, link: Link, devices: Devices,
+              clock: Callable[[], datetime], plan: TelemetryPlan) -> HealthReporter:
+    if not isinstance(link, TelemetryLink):
+        raise TypeError("health reports need a link that announces the terminal (CenterLink with a StatusPlan)")
+    checks = [printer_health(devices.printer), link_health(lambda: link.connected), *devices.health_checks]
+    return HealthReporter(settings, runtime, link, checks, plan.state_dir, clock, interval_s=plan.interval_s)
 
 
 @dataclass(frozen=True)

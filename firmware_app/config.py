@@ -19,6 +19,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "camera": {"source": str},
     "gpio": {"enabled": bool},
     "screen": {"port": int, "lock_after_s": float},
+    "telemetry": {"interval_s": float},
 }
 _OPTIONAL = {
     ("card", "reader"),
@@ -28,12 +29,14 @@ _OPTIONAL = {
     ("terminal", "training"),
     ("screen", "port"),
     ("screen", "lock_after_s"),
+    ("telemetry", "interval_s"),
 }
 _READ_DEADLINE_S = (0.1, 120.0)
 _MAX_APDUS_PER_READ = (10, 100_000)
 SCREEN_PORT = 8480
 """The operator screen's port on 127.0.0.1 unless `[screen] port` says otherwise (unprivileged: 1024-65535)."""
 _SCREEN_LOCK_AFTER_S = (30.0, 3600.0)
+_TELEMETRY_INTERVAL_S = (5.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class TerminalConfig:
     screen_port: int = SCREEN_PORT
     screen_lock_after_s: float = 300.0
     """`[screen] lock_after_s`: the screen locks (sign in again) after this long without an action."""
+    telemetry_interval_s: float = 30.0
+    """`[telemetry] interval_s`: a health report to the district this often (and at once on a change)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,10 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
     low_lock, high_lock = _SCREEN_LOCK_AFTER_S
     if not low_lock <= lock_after_s <= high_lock:
         problems.append(f"[screen] lock_after_s: {low_lock:g}-{high_lock:g} seconds")
+    interval_s = values.get(("telemetry", "interval_s"), 30.0)
+    low_interval, high_interval = _TELEMETRY_INTERVAL_S
+    if not low_interval <= interval_s <= high_interval:
+        problems.append(f"[telemetry] interval_s: {low_interval:g}-{high_interval:g} seconds")
     if problems:
         return ConfigProblems(tuple(problems))
     return TerminalConfig(
@@ -124,6 +133,7 @@ def parse_config(data: dict[str, Any]) -> TerminalConfig | ConfigProblems:
         card_read_limits=limits,
         screen_port=screen_port,
         screen_lock_after_s=lock_after_s,
+        telemetry_interval_s=interval_s,
     )
 
 

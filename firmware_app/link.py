@@ -6,8 +6,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from firmware_app.runtime.settings import TerminalIdentity
+from firmware_app.telemetry.status import StatusPlan, StatusSigner
 from protocol.mqtt import BrokerAddress, MqttSession, TlsFiles
-from protocol.topics import answer_topic, broadcast_topic, request_topic
+from protocol.topics import answer_topic, broadcast_topic, request_topic, telemetry_topic
+
+GOODBYE_WAIT_S = 2.0
+"""How long a clean stop waits for the broker to take the OFFLINE status."""
 
 
 class LinkReceiver(Protocol):
@@ -26,8 +30,12 @@ class CenterLink:
     `answer_tap`, if given, also sees every answer as it came off the wire, before the receiver (a test's record)."""
 
     def __init__(self, identity: TerminalIdentity, broker: BrokerAddress, tls: TlsFiles | None = None,
-                 answer_tap: Callable[[bytes], None] | None = None) -> None:
+                 answer_tap: Callable[[bytes], None] | None = None, status: StatusPlan | None = None) -> None:
+        """With `status`, the link announces the terminal: ONLINE (retained) at each connection, OFFLINE as its will
+        and at a clean stop; health reports go on the telemetry topic."""
         self._request_topic = request_topic(identity.district, identity.terminal)
+        self._telemetry_topic = telemetry_topic(identity.district, identity.terminal)
+        self._status = StatusSigner(identity, status) if status is not None else None
         self._answers = answer_topic(identity.district, identity.terminal)
         self._broadcast = broadcast_topic(identity.district)
         self._answer_tap = answer_tap
@@ -41,6 +49,7 @@ class CenterLink:
             on_message=self._message,
             on_connection=self._connection,
             tls=tls,
+            will=self._status.will() if self._status is not None else None,
         )
 
     @property
@@ -57,7 +66,19 @@ class CenterLink:
     def wait_connected(self, timeout: float) -> bool:
         return self._session.wait_connected(timeout)
 
+    @property
+    def birth(self) -> int | None:
+        """The birth number of the connection that is up and announced; None while down (or without status)."""
+        return self._status.current if self._status is not None else None
+
+    def publish_health(self, payload: bytes) -> bool:
+        """A health report, only while connected and at QoS 0: never queued for a link that is down."""
+        return self._session.publish(self._telemetry_topic, payload, qos=0) if self._session.connected else False
+
     def stop(self) -> None:
+        goodbye = self._status.goodbye() if self._status is not None else None
+        if goodbye is not None and self._status is not None and self._session.connected:
+            self._session.publish(self._status.topic, goodbye, retain=True, wait=GOODBYE_WAIT_S)
         self._session.stop()
 
     def publish_request(self, payload: bytes) -> bool:
@@ -72,6 +93,12 @@ class CenterLink:
             self._on_broadcast(payload)
 
     def _connection(self, connected: bool) -> None:
+        if self._status is not None:
+            if connected:
+                self._session.publish(self._status.topic, self._status.born(), retain=True)
+                self._session.set_will(self._status.will())
+            else:
+                self._status.lost()
         self._on_connection(connected)
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from firmware_app.assembly import (
+    BIRTH_FILE,
     JOURNAL_FILE,
     OpenedDevices,
     ScreenPlan,
+    TelemetryPlan,
     Terminal,
     assemble,
     open_devices,
@@ -26,6 +28,8 @@ from firmware_app.config import ConfigProblems, load_config
 from firmware_app.flow import texts
 from firmware_app.flow.notices import Notice
 from firmware_app.link import CenterLink
+from firmware_app.telemetry.birth import BirthCounter
+from firmware_app.telemetry.status import StatusPlan
 from protocol import logs
 from protocol.mqtt import BrokerAddress
 from protocol.sd_notify import SystemdNotifier
@@ -95,10 +99,14 @@ def open_kiosk(config_path: Path, now: datetime, heartbeat: Callable[[], None]) 
     settings = settings_for(installation, config.state_dir, config_path.read_bytes(), opens_at, closes_at,
                             training=config.training)
     opened = open_devices(config, installation)
-    link = CenterLink(settings.identity, BrokerAddress(config.broker_host, config.broker_port), installation.tls)
+    clock = _utc_now
+    status = StatusPlan(installation.signing_key, BirthCounter(config.state_dir / BIRTH_FILE), clock)
+    link = CenterLink(settings.identity, BrokerAddress(config.broker_host, config.broker_port), installation.tls,
+                      status=status)
     screen = ScreenPlan(config.screen_port, pins, config.screen_lock_after_s, opened.camera)
     terminal = assemble(settings, config.state_dir / JOURNAL_FILE, opened.devices, OperatorLog(), link,
-                        lambda: datetime.now(UTC), heartbeat=heartbeat, screen=screen)
+                        clock, heartbeat=heartbeat, screen=screen,
+                        telemetry=TelemetryPlan(config.state_dir, config.telemetry_interval_s))
     return Kiosk(terminal, opened, installation)
 
 
@@ -124,3 +132,7 @@ def command(argv: list[str]) -> int:
     notifier.stopping()
     kiosk.stop()
     return 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.escpos import profile_named
-from firmware_app.assembly import JOURNAL_FILE, ScreenPlan, assemble, identity_of, settings_for
+from firmware_app.assembly import (
+    BIRTH_FILE,
+    JOURNAL_FILE,
+    ScreenPlan,
+    TelemetryPlan,
+    assemble,
+    identity_of,
+    settings_for,
+)
 from firmware_app.flow.events import DeadlineKind
 from firmware_app.flow.states import Idle, PollsNotOpen
 from firmware_app.identity.document import DocumentReader
@@ -19,6 +27,8 @@ from firmware_app.runtime.health import HealthCheck
 from firmware_app.runtime.ports import Devices, FaceCheck
 from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
+from firmware_app.telemetry.birth import BirthCounter
+from firmware_app.telemetry.status import StatusPlan
 from hal import backends
 from hal.buttons import Buttons
 from hal.camera import Camera
@@ -68,6 +78,8 @@ class TerminalPlan:
     screen_lock_after_s: float = 300.0
     screen_port: int | None = None
     """The screen's port; None: a free one."""
+    telemetry_interval_s: float | None = 30.0
+    """Health reports to the district this often (and the birth and will of each connection); None: none."""
     pins_file: Path | None = None
     """The officials' PIN file the screen loads, as `kiosk-provision set-pin` writes it and `kiosk run` reads it;
     None: OPERATOR_PIN and HEAD_PIN, set in the work folder."""
@@ -136,12 +148,16 @@ class VirtualTerminal(StepLog):
         settings = settings_for(plan.installation, plan.work_dir, plan.describe(),
                                 plan.opens_at or now - timedelta(hours=1), plan.closes_at or now + timedelta(hours=12),
                                 training=plan.training, deadlines=plan.deadlines, resend_interval=plan.resend_interval)
-        self.link = CenterLink(plan.identity, plan.broker, plan.installation.tls, self.answers_received.append)
+        status = StatusPlan(plan.installation.signing_key, BirthCounter(plan.work_dir / BIRTH_FILE), self.clock)
+        self.link = CenterLink(plan.identity, plan.broker, plan.installation.tls, self.answers_received.append,
+                               status=status if plan.telemetry_interval_s is not None else None)
         devices = Devices(printer=device, paper_width_dots=width, reader=card_reader or self.reader,
                           buttons=buttons, indicators=indicators or self.indicators, face_check=face_check,
                           health_checks=health_checks or [])
         self.terminal = assemble(settings, plan.work_dir / JOURNAL_FILE, devices, self.display, self.link,
-                                 self.clock, faults, screen=_screen_plan(plan, camera) if plan.screen else None)
+                                 self.clock, faults, screen=_screen_plan(plan, camera) if plan.screen else None,
+                                 telemetry=(TelemetryPlan(plan.work_dir, plan.telemetry_interval_s)
+                                            if plan.telemetry_interval_s is not None else None))
         self.journal = self.terminal.journal
         super().__init__(self.terminal.runtime, lambda: f"; last messages: {self.display.messages[-3:]}")
 

@@ -39,6 +39,14 @@ class TlsFiles:
     key_file: Path
 
 
+@dataclass(frozen=True)
+class Will:
+    """What the broker publishes (retained, QoS 1) for a client whose connection ends without a clean goodbye."""
+
+    topic: str
+    payload: bytes
+
+
 MessageHandler = Callable[[str, bytes], None]
 ConnectionHandler = Callable[[bool], None]
 
@@ -58,6 +66,7 @@ class MqttSession:
         on_connection: ConnectionHandler | None = None,
         tls: TlsFiles | None = None,
         session_expiry: int = SESSION_EXPIRY_SECONDS,
+        will: Will | None = None,
     ) -> None:
         self._broker = broker
         self._session_expiry = session_expiry
@@ -84,6 +93,8 @@ class MqttSession:
                 keyfile=str(tls.key_file),
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
+        if will is not None:
+            self.set_will(will)
         self._client.on_socket_open = self._socket_opened
         self._client.on_connect = self._connected_cb
         self._client.on_disconnect = self._disconnected_cb
@@ -116,16 +127,21 @@ class MqttSession:
         """True once connected and every subscription is acknowledged by the broker."""
         return self._connected.wait(timeout)
 
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False, wait: float | None = None) -> bool:
-        """Queue a QoS 1 publish; False when the client refused it outright (it will be resent later).
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, wait: float | None = None,
+                qos: int = 1) -> bool:
+        """Queue a publish (QoS 1 unless told); False when the client refused it outright (it will be resent later).
 
         With `wait`, also wait that long for the broker's acknowledgement (for one-shot publishers).
         """
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if wait is not None and info.rc == mqtt.MQTT_ERR_SUCCESS:
             info.wait_for_publish(wait)
             return info.is_published()
         return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def set_will(self, will: Will) -> None:
+        """The will of the next connection (the broker keeps the one given at connect for the current one)."""
+        self._client.will_set(will.topic, will.payload, qos=1, retain=True)
 
     def stop(self) -> None:
         self._stopping = True

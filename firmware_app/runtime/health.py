@@ -10,6 +10,7 @@ from firmware_app.flow.notices import Component, Finding
 from firmware_app.identity.smart_card import CardDocumentReader
 from hal.camera import Camera
 from hal.card_reader import ReaderState
+from hal.printer import Printer
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,26 @@ def run_self_test(checks: Sequence[HealthCheck], fault: Callable[[str, Exception
     problems = tuple(Finding(h.component, h.condition) for h in results if not h.ok and h.essential)
     warnings = tuple(Finding(h.component, h.condition) for h in results if not h.ok and not h.essential)
     return SelfTestFinished(problems, warnings), results
+
+
+def printer_health(printer: Printer) -> HealthCheck:
+    """The printer must be able to print a slip: essential."""
+
+    def probe() -> tuple[bool, str]:
+        status = printer.status()
+        return status.can_print, status.state.value
+
+    return HealthCheck(Component.PRINTER, True, probe)
+
+
+def link_health(connected: Callable[[], bool]) -> HealthCheck:
+    """The center must be reachable to ask it about a voter: essential."""
+
+    def probe() -> tuple[bool, str]:
+        up = connected()
+        return up, "connected" if up else "unreachable"
+
+    return HealthCheck(Component.CENTER_LINK, True, probe)
 
 
 def reader_health(reader: CardDocumentReader) -> HealthCheck:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import enum
 import logging
 import queue
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from firmware_app.flow.effects import Alarm
 from firmware_app.flow.events import (
     AnswerUnverifiable,
     ButtonPressed,
@@ -29,8 +31,9 @@ from firmware_app.identity.document import CardEvent
 from firmware_app.runtime import requests
 from firmware_app.runtime.answers import answer_event
 from firmware_app.runtime.bounds import answer_time_problem, extension_problem
+from firmware_app.runtime.facts import LinkFigures, LoopFacts
 from firmware_app.runtime.faults import FaultPoints, NoFaults
-from firmware_app.runtime.journaling import journal_effect
+from firmware_app.runtime.journaling import Publish, journal_effect
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.runtime.shell import Shell
@@ -105,11 +108,19 @@ class _Audit:
 
 
 @dataclass(frozen=True)
+class _FactsWanted:
+    """Telemetry asks what only the loop knows; `answer` is called on the loop's thread."""
+
+    answer: Callable[[LoopFacts], None]
+
+
+@dataclass(frozen=True)
 class _Stop:
     pass
 
 
-_Message = Event | _Received | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _Stop
+_Message = (Event | _Received | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _FactsWanted
+            | _Stop)
 
 
 class Runtime:
@@ -145,6 +156,8 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self.faults = 0
         """Bugs met by the loop (each audited as an alarm); the operator screen and telemetry show it."""
+        self._alarms: collections.Counter[str] = collections.Counter()
+        self._link = LinkFigures()
         self._shell = Shell(settings, devices, channel, display, self.post, self.device_fault, self._faults,
                             connected)
 
@@ -196,6 +209,10 @@ class Runtime:
         `seen` (the one the screen showed); `done` gets the step, or why there is none."""
         self._queue.put(_Action(event, official, seen, done))
 
+    def facts_later(self, answer: Callable[[LoopFacts], None]) -> None:
+        """What telemetry reports of the loop, handed to `answer` on the loop's thread (it must only post)."""
+        self._queue.put(_FactsWanted(answer))
+
     def audit_later(self, kind: str, detail: dict[str, str | int | None]) -> None:
         """An audit entry from any thread; the loop writes it (it alone writes the journal)."""
         self._queue.put(_Audit(kind, dict(detail)))
@@ -212,6 +229,7 @@ class Runtime:
 
     def run(self) -> None:
         try:
+            self._alarms.update(self.journal.alarm_counts())
             self._dispatch(JournalLoaded(self.journal.polls_phase(), self.journal.open_foreground(), self._day()))
             self._resend_unanswered()
         except Exception as exc:  # a journal the flow cannot start from: audited; the loop waits in Starting
@@ -285,6 +303,9 @@ class Runtime:
             case _Audit(kind=kind, detail=detail):
                 with self.journal.atomic():
                     self.journal.audit(self._clock(), kind, detail)
+            case _FactsWanted(answer=answer):
+                answer(LoopFacts(self.journal.polls_phase(), self.journal.close_counts(), self.journal.outbox_backlog(),
+                                 dict(self._alarms), self._link.rtt_ms, self._link.clock_offset_ms))
             case _Stop():
                 pass
             case _:
@@ -312,6 +333,7 @@ class Runtime:
         if entry.tx_id != header.tx_id or entry.kind is not opened.kind:
             self._dispatch(AnswerUnverifiable("answer does not match its request"))
             return
+        self._link.answered(entry.request_id, header.center_time, self._clock())
         self._dispatch(answer_event(opened, self._clock(), self.settings.clock_tolerance), answered=entry.request_id)
 
     def _broadcast(self, payload: bytes) -> None:
@@ -331,6 +353,7 @@ class Runtime:
         """Commits, voids and poll reports are re-sent until answered; a reserve only when the flow says."""
         for entry in self.journal.unanswered():
             if entry.kind is not RequestKind.RESERVE:
+                self._link.sent(entry.request_id)
                 self._channel.publish_request(entry.payload)
 
     def _schedule_tick(self) -> None:
@@ -367,6 +390,10 @@ class Runtime:
         if result.refusal is not None:
             log.info("refused %s in %s: %s", type(event).__name__, type(before).__name__, result.refusal)
         for effect, action in actions:
+            if isinstance(effect, Alarm):
+                self._alarms[effect.kind.value] += 1
+            if isinstance(action, Publish):
+                self._link.sent(action.entry.request_id)
             if action is not None:
                 self._shell.perform(action)
                 self._faults.reached(f"done {type(effect).__name__}")
@@ -376,6 +403,7 @@ class Runtime:
 
     def _record_fault(self, handling: str, place: str) -> None:
         self.faults += 1
+        self._alarms["fault"] += 1
         log.error("ALARM: handling %s raised %s", handling, place)
         try:
             with self.journal.atomic():

@@ -19,13 +19,12 @@ from firmware_app.flow.effects import (
     StartDeadline,
 )
 from firmware_app.flow.events import DeadlineExpired, FaceChecked
-from firmware_app.flow.notices import Component
 from firmware_app.flow.states import ReportKind
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from firmware_app.runtime import devices
 from firmware_app.runtime.devices import Fault, Post
 from firmware_app.runtime.faults import FaultPoints
-from firmware_app.runtime.health import HealthCheck, run_self_test
+from firmware_app.runtime.health import link_health, printer_health, run_self_test
 from firmware_app.runtime.journaling import Action, LogAlarm, PrintReportJob, PrintSlipJob, Publish
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
@@ -83,8 +82,8 @@ class Shell:
                 else:
                     self._workers.submit(devices.check_face, face_check, tx_id, photo, self._post, self._fault)
             case RunSelfTest():
-                checks = [HealthCheck(Component.PRINTER, True, self._printer_health),
-                          HealthCheck(Component.CENTER_LINK, True, self._link_health), *self._devices.health_checks]
+                checks = [printer_health(self._devices.printer), link_health(self._connected),
+                          *self._devices.health_checks]
                 self._workers.submit(lambda: self._post(run_self_test(checks, self._fault)[0]))
             case PrintSlipJob(tx_id=tx_id, slip=slip):
                 self._workers.submit(devices.print_slip, self._devices.printer, slip, self._devices.paper_width_dots,
@@ -102,14 +101,6 @@ class Shell:
                 log.warning("alarm: %s %s", kind.value, detail)
             case _:
                 assert_never(action)
-
-    def _printer_health(self) -> tuple[bool, str]:
-        status = self._devices.printer.status()
-        return status.can_print, status.state.value
-
-    def _link_health(self) -> tuple[bool, str]:
-        connected = self._connected()
-        return connected, "connected" if connected else "unreachable"
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:

@@ -192,6 +192,17 @@ class Journal:
         ).fetchone()
         return OutboxEntry(row[0], row[1], RequestKind(row[2]), bytes(row[3])) if row else None
 
+    def outbox_backlog(self) -> int:
+        """Requests not yet answered."""
+        return int(self.conn.execute("SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0])
+
+    def alarm_counts(self) -> dict[str, int]:
+        """Alarms audited so far by kind, and `fault` for the bugs the loop met (read once, at start)."""
+        rows = self.conn.execute(
+            "SELECT CASE kind WHEN 'alarm' THEN json_extract(detail, '$.alarm') ELSE kind END, count(*) FROM audit "
+            "WHERE kind IN ('alarm', 'fault') GROUP BY 1").fetchall()
+        return {str(kind): int(count) for kind, count in rows if kind is not None}
+
     def unanswered(self) -> list[OutboxEntry]:
         rows = self.conn.execute(
             "SELECT request_id, tx_id, kind, payload FROM outbox WHERE acked_at IS NULL ORDER BY created_at"

@@ -36,7 +36,7 @@ def test_a_whole_voter_from_sign_in_to_slip_on_the_page(
     terminal.reader.insert(card_of(voters.eligible()))
     page.wait_screen("AwaitingConfirmation")
     page.find("#face-verdict.unavailable")
-    page.screenshot("confirmation")
+    page.screenshot("confirmation-without-camera")
     page.press("confirm")
     committing = terminal.wait_for(st.Committing, timeout=15)
     assert isinstance(committing, st.Committing)

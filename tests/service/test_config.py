@@ -25,6 +25,7 @@ def test_the_shipped_example_is_a_valid_config() -> None:
     assert isinstance(config, TerminalConfig)
     assert config.printer_profile == "generic-80" and config.timezone == ZoneInfo("Asia/Tehran")
     assert config.card_reader is None and config.camera_source == "device:0"
+    assert config.telemetry_interval_s == 30.0
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,8 @@ def test_the_shipped_example_is_a_valid_config() -> None:
         (lambda d: d.update(screen={"port": "8480"}), "[screen] port: must be int"),
         (lambda d: d.update(screen={"lock_after_s": 5}), "[screen] lock_after_s: 30-3600 seconds"),
         (lambda d: d.update(screen={"host": "0.0.0.0"}), "[screen] host: unknown option"),
+        (lambda d: d.update(telemetry={"interval_s": 1}), "[telemetry] interval_s: 5-600 seconds"),
+        (lambda d: d.update(telemetry={"interval_s": "30"}), "[telemetry] interval_s: must be float"),
     ],
 )
 def test_a_bad_option_is_named(change: Any, problem: str) -> None:
