@@ -366,3 +366,24 @@ def _save_register(folder: Path, records: list[IssuedRecord]) -> None:
     temporary = folder / f"{REGISTER}.tmp"
     temporary.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     temporary.replace(folder / REGISTER)
+
+
+def issue_dashboard(ca: DistrictCa, hosts: Sequence[str], out_dir: Path, now: datetime,
+                    days: int = CA_DAYS) -> KeyAndCertificate | PkiRefusal:
+    """The district dashboard's HTTPS server certificate from the district CA (serverAuth) for these host names
+    and IP addresses, CN `dashboard-<district>`: staff browsers trust the district CA's `ca.pem`. Kept in the
+    register as a server certificate of that CA (kind broker), so `revoke` and the CRL cover it."""
+    if not hosts:
+        return PkiRefusal(PkiProblem.BAD_NAME, "no host name for the dashboard")
+    return _issue_with_new_key(ca, f"dashboard-{ca.district}", IssuedKind.BROKER, out_dir, now, days,
+                               x509.SubjectAlternativeName(_alternative_names(hosts)))
+
+
+def _alternative_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names

@@ -1,0 +1,47 @@
+"""The fleet service's settings, and where its store lives given the center's configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+
+from center.config import CenterConfig
+from center.fleet.rules import RuleSettings
+from center.fleet.store import DEFAULT_KEEP, FleetLocation, beside_registry
+from center.storage import PostgresSettings
+
+DEFAULT_IDENTITY_SUFFIX = "fleet"
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """`identity`: the CN of the fleet listener's own certificate of the center CA (`<identity>.pem` and `.key`
+    in the center's `cert_dir`); the broker forces the client id to it, and the center ACL admits every live
+    center certificate (`kiosk-center ca center --name <identity>`, then `ca acl`)."""
+
+    identity: str
+    rules: RuleSettings
+    store: FleetLocation | None = None
+    """None: an SQLite file beside the registry's, or the registry's own PostgreSQL database."""
+    keep: int = DEFAULT_KEEP
+    evaluate_every_s: float = 5.0
+    """The alert rules run this often, and soon after each message applied."""
+    evaluate_gap_s: float = 1.0
+    """...but never sooner than this after their last run."""
+    closed_shown: timedelta = timedelta(hours=12)
+    """Closed alerts stay in the feed this long."""
+    closed_kept: int = 200
+    """At most this many closed alerts in the feed."""
+
+
+def default_identity(config: CenterConfig) -> str:
+    return f"{config.instance}-{DEFAULT_IDENTITY_SUFFIX}"
+
+
+def fleet_location(config: CenterConfig, settings: FleetSettings) -> FleetLocation:
+    if settings.store is not None:
+        return settings.store
+    if isinstance(config.database, PostgresSettings):
+        return dataclasses.replace(config.database, pool_size=2)
+    return beside_registry(config.database)
