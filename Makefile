@@ -6,8 +6,9 @@ DEMO_OUT ?= demo-out
 
 .PHONY: demo test setup system-packages lint typecheck contracts pytest bench fuzz clean
 
+# `make demo DEMO_ARGS=--serve`: after the scripted voters the screens stay up, driven by hand until Ctrl-C.
 demo: setup
-	$(BIN)/python -m harness.demo --out $(DEMO_OUT)
+	$(BIN)/python -m harness.demo --out $(DEMO_OUT) $(DEMO_ARGS)
 
 test: setup lint typecheck contracts pytest
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from firmware_app import audit_export
 from firmware_app.flow import diagram
@@ -28,12 +30,24 @@ def _run(argv: list[str]) -> int:
     return service.command(argv)
 
 
-BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_export.command, "run": _run}
+def _demo(argv: list[str]) -> int:
+    """The demo of a whole virtual branch, `python -m harness.demo` of the source tree this runs from (`make demo`);
+    an installed terminal has no harness, and says so. It replaces this process, so Ctrl-C reaches it directly."""
+    source = Path(__file__).resolve().parents[1]
+    if not (source / "harness" / "demo.py").is_file():
+        print("kiosk demo runs from the project's source tree (make demo); this installation has no harness",
+              file=sys.stderr)
+        return 2
+    path = os.pathsep.join([str(source), *filter(None, [os.environ.get("PYTHONPATH")])])
+    os.execve(sys.executable, [sys.executable, "-m", "harness.demo", *argv], {**os.environ, "PYTHONPATH": path})
+
+
+BUILT_IN: dict[str, Command] = {"flow-diagram": _flow_diagram, "audit": audit_export.command, "run": _run,
+                                "demo": _demo}
 
 
 def _plug_ins() -> dict[str, EntryPoint]:
-    """Commands other installed packages register (this distribution registers none; the demo is run from
-    the source tree, `python -m harness.demo`)."""
+    """Commands other installed packages register (this distribution registers none)."""
     return {point.name: point for point in entry_points(group="kiosk.commands")}
 
 

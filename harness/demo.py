@@ -1,4 +1,5 @@
-"""`make demo` (`python -m harness.demo`): a whole virtual branch (two terminals, the district center, virtual hardware) serving voters."""
+"""`make demo` (`python -m harness.demo`, `kiosk demo`): a whole virtual branch (two terminals with their operator
+screens, the district center, virtual hardware) serving voters; with `--serve` it stays up to be driven by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import functools
 import json
 import logging
+import secrets
 import shutil
+import signal
 import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,15 +27,16 @@ from firmware_app.runtime.health import camera_health, reader_health
 from firmware_app.store.journal import Journal
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.camera.booth import CameraBooth
-from harness.camera.voters import write_all_cases
+from harness.camera.voters import WrittenCase, write_all_cases
 from harness.card.pcscd import Pcscd
 from harness.card.pki import make_pki
-from harness.card_desk import CardDesk
+from harness.card_desk import CardDesk, HandDesk, Vpcd
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.panel import OperatorPanel
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol import logs
+from provisioning.pins import PINS_FILE, Role, set_pin
 
 log = logging.getLogger("demo")
 
@@ -56,6 +60,15 @@ class DemoReport:
     invariants_ok: bool
     violations: list[str]
     out: str
+    screens: dict[str, str]
+    """Each terminal's operator screen, as it was served."""
+
+
+@dataclass(frozen=True)
+class RunningPcscd:
+    """The machine's pcscd, started by someone else (the tests) with the project's vpcd reader on `port`."""
+
+    port: int
 
 
 def command(argv: list[str]) -> int:
@@ -64,15 +77,32 @@ def command(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1403, help="seed of the synthetic roll and script")
     parser.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for journals, logs, slips")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    parser.add_argument("--serve", action="store_true",
+                        help="after the scripted voters keep the terminals, their screens and the center up, with a "
+                             "card desk on this console, until quit or Ctrl-C")
+    parser.add_argument("--screen-port", type=int, help="the first terminal's screen port, the second's is the next "
+                                                        "(default: free ports)")
+    parser.add_argument("--vpcd-port", type=int, help="use the pcscd already running with the project's vpcd reader "
+                                                      "on this port (as the tests do) instead of starting one")
     args = parser.parse_args(argv)
     if args.voters < 2:
         parser.error("--voters must be at least 2")
+    if args.serve and args.json:
+        parser.error("--serve is for a person at the console, --json for a program")
+    if args.screen_port is not None and not 1024 <= args.screen_port < 65535:
+        parser.error("--screen-port must be within 1024-65534")
     out: Path = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     logs.configure(logging.INFO, filename=str(out / "demo.log"))
-    report = run_demo(args.voters, args.seed, out, _quiet if args.json else print)
+    pcscd = RunningPcscd(args.vpcd_port) if args.vpcd_port is not None else None
+    try:
+        report = run_demo(args.voters, args.seed, out, _quiet if args.json else _say, pcscd,
+                          serve=args.serve, screen_port=args.screen_port)
+    except KeyboardInterrupt:
+        print(f"stopped before the day was over; journals and logs are in {out}", file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False))
     else:
@@ -80,49 +110,107 @@ def command(argv: list[str]) -> int:
     return 0 if report.invariants_ok else 1
 
 
-def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Pcscd | None = None) -> DemoReport:
-    """The whole polling day; `pcscd` is the machine's one pcscd if the caller already runs it."""
+def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | None = None, *,
+             serve: bool = False, screen_port: int | None = None) -> DemoReport:
+    """The whole polling day; `pcscd` is the machine's one pcscd if the caller already runs it. Each terminal
+    serves its operator screen (on `screen_port` and the next, or free ports); with `serve` the polls stay open
+    after the scripted voters and a person drives the branch (`_serve`) until quit or Ctrl-C."""
     pki = make_pki()
     district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed,
                                csca_pem=pki.csca_pem())
-    own_pcscd = pcscd is None
-    pcscd = pcscd or Pcscd(_folder(out / "pcscd"))
+    own_pcscd: Pcscd | None = None
+    if pcscd is None:
+        pcscd = own_pcscd = Pcscd(_folder(out / "pcscd"))
     matcher = FaceMatcher()
     faces = write_all_cases(out / "faces", matcher.models)
     district.start()
-    if not pcscd.running:
-        pcscd.start()
+    if own_pcscd is not None:
+        own_pcscd.start()
     terminals: list[DemoTerminal] = []
+    narrate("Operator screens (the PINs are made for this demo only):")
     opening = datetime.now(UTC)
     try:
         for number in (1, 2):
             name = f"T-0101-{number}"
             installation = district.provision(name, BRANCH, out / name / "provisioning")
+            operator_pin, head_pin = _provision_pins(out / name / "provisioning" / PINS_FILE)
             desk = CardDesk(pcscd, pki, slot=number - 1)
             pcsc = PcscCardReader(desk.reader_name, True)
             reader = CardDocumentReader(pcsc, TrustAnchors.load(installation.csca_path))
             booth, panel = CameraBooth(), OperatorPanel()
             plan = TerminalPlan(installation, out / name, district.broker.address, serial_printer="generic-80",
-                                opens_at=opening, closes_at=opening + CLOSING_AFTER)
+                                opens_at=opening, closes_at=opening + CLOSING_AFTER, screen=True,
+                                screen_port=screen_port + number - 1 if screen_port else None,
+                                pins_file=out / name / "provisioning" / PINS_FILE)
             terminal = VirtualTerminal(plan, card_reader=reader, echo=_operator_log(name),
                                        face_check=CameraFaceCheck(booth, matcher), buttons=panel.buttons,
                                        indicators=panel.indicators,
-                                       health_checks=[reader_health(reader), camera_health(booth)])
+                                       health_checks=[reader_health(reader), camera_health(booth)], camera=booth)
             terminal.start()
             terminals.append(DemoTerminal(terminal, desk, booth, panel))
+            narrate(f"  {name} screen: {terminal.screen_url}  operator PIN {operator_pin}, head PIN {head_pin}")
         _open_polls(terminals, narrate)
         BranchScript(district, terminals, faces, seed, narrate).run(voters)
-        _close_polls(district, terminals, narrate)
+        if serve:
+            _serve(district, terminals, faces, seed, narrate)
+        else:
+            _close_polls(district, terminals, narrate)
     finally:
         for demo_terminal in terminals:
-            demo_terminal.desk.take_back()
+            demo_terminal.desk.put_away()
             demo_terminal.terminal.stop()
             demo_terminal.booth.close()
             demo_terminal.panel.close()
-        if own_pcscd:
-            pcscd.stop()
+        if own_pcscd is not None:
+            own_pcscd.stop()
         district.stop()
     return _report(district, terminals, out)
+
+
+def _provision_pins(path: Path) -> tuple[str, str]:
+    """The operator's and the head of branch's PINs, as `kiosk-provision set-pin` stores them (scrypt hashes)."""
+    operator = f"{secrets.randbelow(10**6):06d}"
+    head = operator
+    while head == operator:
+        head = f"{secrets.randbelow(10**6):06d}"
+    for role, pin in ((Role.OPERATOR, operator), (Role.HEAD, head)):
+        problem = set_pin(path, role, pin)
+        if problem is not None:
+            raise RuntimeError(f"the demo's {role.value} PIN was refused: {problem.value}")
+    return operator, head
+
+
+def _serve(district: VirtualDistrict, terminals: list[DemoTerminal], faces: list[WrittenCase], seed: int,
+           say: Narrate) -> None:
+    """The scripted voters are served and the polls are still open: the screens, the terminals and the center
+    stay up, and the console is the card desk, until `quit`, Ctrl-C or SIGTERM."""
+    desk = HandDesk(terminals, district.roll, district.election_day, faces, seed,
+                    functools.partial(_close_by_hand, district, terminals, say), say)
+    prompt = "desk> " if sys.stdin.isatty() else ""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    say("serving: the scripted voters are done; the screens, the terminals and the center stay up "
+        "(Ctrl-C stops everything)")
+    try:
+        if not desk.run(functools.partial(input, prompt)):
+            say("the desk's input has ended; the screens stay up until Ctrl-C")
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    say("stopping")
+
+
+def _close_by_hand(district: VirtualDistrict, terminals: list[DemoTerminal], say: Narrate) -> None:
+    if all(isinstance(t.terminal.state, PollsClosed) for t in terminals):
+        say("the polls are closed already")
+        return
+    _close_polls(district, terminals, say)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _operator_log(terminal: str) -> Narrate:
@@ -199,7 +287,7 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path)
         operator_rejected=counts[Counter.OPERATOR_REJECTED], voided=counts[Counter.VOIDED],
         reprinted=counts[Counter.REPRINTED], face_overrides=counts[Counter.FACE_OVERRIDES],
         unresolved=unresolved, invariants_ok=not found,
-        violations=found, out=str(out),
+        violations=found, out=str(out), screens={t.name: t.terminal.screen_url for t in terminals},
     )
 
 

@@ -1,10 +1,26 @@
-"""The demo itself: a whole polling day of a virtual branch, with every rule checked afterwards."""
+"""The demo itself: a whole polling day of a virtual branch, with every rule checked afterwards, each terminal's
+screen served from the start, and `--serve` keeping the branch up to be driven by hand until Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -14,14 +30,107 @@ from harness.demo import run_demo
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
+SCREEN_LINE = re.compile(r"(?P<name>T-\S+) screen: (?P<url>http://127\.0\.0\.1:\d+/)\s+"
+                         r"operator PIN (?P<operator>\d{6}), head PIN (?P<head>\d{6})")
+LINE_WAIT_S = 300.0
+"""How long a test waits for the demo's next expected line before it gives up (a safety stop, not a figure)."""
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    url: str
+    operator_pin: str
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rstrip("/").rsplit(":", 1)[1])
+
+
+def _request(url: str, method: str = "GET", body: dict[str, object] | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, str, bytes, list[str]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return (response.status, response.headers.get("content-type", ""), response.read(),
+                    response.headers.get_all("set-cookie") or [])
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers.get("content-type", ""), refused.read(), []
+
+
+class Operator:
+    """The operator at one screen, over plain HTTP as the kiosk page talks to it."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
+        self._own = {"Origin": screen.url.rstrip("/"), "Content-Type": "application/json"}
+        self._cookie = ""
+
+    def page(self) -> bytes:
+        status, kind, body, _ = _request(self.screen.url)
+        assert status == 200 and kind.startswith("text/html"), (status, kind)
+        return body
+
+    def sign_in(self) -> None:
+        status, _, body, cookies = _request(self.screen.url + "api/sign-in", "POST",
+                                            {"role": "operator", "pin": self.screen.operator_pin}, self._own)
+        assert status == 200 and json.loads(body)["signed_in"], body
+        self._cookie = cookies[0].split(";")[0]
+
+    def snapshot(self) -> dict[str, Any]:
+        status, kind, body, _ = _request(self.screen.url + "api/snapshot", headers={"Cookie": self._cookie})
+        assert status == 200 and kind.startswith("application/json"), (status, body)
+        found: dict[str, Any] = json.loads(body)
+        return found
+
+    def act(self, action: str, seen: int) -> dict[str, Any]:
+        status, _, body, _ = _request(self.screen.url + "api/action", "POST", {"action": action, "seen": seen},
+                                      {**self._own, "Cookie": self._cookie})
+        assert status == 200, (status, body)
+        found: dict[str, Any] = json.loads(body)
+        return found
+
+    def wait_for(self, state: str, attempts: int = 600) -> dict[str, Any]:
+        """The snapshot once the screen shows `state` (and, for a confirmation, the face check's verdict)."""
+        for _ in range(attempts):
+            shown = self.snapshot()
+            face = shown["state"].get("face", {}).get("verdict")
+            if shown["state"]["type"] == state and face != "pending":
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{self.screen.name}'s screen never showed {state}; it shows {shown['state']}")
+
+
+def _serves_its_screen(screen: Screen) -> dict[str, Any]:
+    operator = Operator(screen)
+    page = operator.page()
+    assert b'lang="fa"' in page and b"screen.js" in page
+    operator.sign_in()
+    shown = operator.snapshot()
+    assert shown["status"]["terminal"] == screen.name
+    return shown
+
 
 def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     pcscd: Pcscd, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     lines: list[str] = []
+    served: dict[str, dict[str, Any]] = {}
+
+    def narrate(line: str) -> None:
+        lines.append(line)
+        found = SCREEN_LINE.search(line)
+        if found:
+            screen = Screen(found["name"], found["url"], found["operator"])
+            served[screen.name] = _serves_its_screen(screen)
+
     caplog.set_level(logging.DEBUG)
-    report = run_demo(voters=4, seed=5, out=tmp_path / "demo", narrate=lines.append, pcscd=pcscd)
+    report = run_demo(voters=4, seed=5, out=tmp_path / "demo", narrate=narrate, pcscd=pcscd)
     assert report.violations == [] and report.invariants_ok, "\n".join(lines)
+    assert sorted(served) == sorted(report.screens) == ["T-0101-1", "T-0101-2"], "each screen, printed at start"
+    assert len(set(report.screens.values())) == 2, "each terminal's screen on a port of its own"
     assert (report.duplicates_refused, report.ineligible, report.rejected_documents) == (1, 3, 1)
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
     assert report.issued == 4 + 4, "ordinary voters, the override, the typed code, the retry and the reprint"
@@ -30,7 +139,119 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     logged = caplog.text + "\n".join(lines)
     assert caplog.records, "the run logged nothing, so the scan below would prove nothing"
     assert not [r for r in roll if r.national_code.digits in logged], "a national code reached a log line"
+    assert not [line for line in caplog.messages if re.search(r"PIN \d{6}", line)], "a PIN reached the log"
     stores = [*(tmp_path / "demo").glob("T-0101-*/journal.db*"), *(tmp_path / "demo/district").glob("registry.db*")]
     assert stores and not [p for p in stores if b"\xff\xd8\xff" in p.read_bytes()], "a face image was stored"
     slips = sorted((tmp_path / "demo").glob("T-0101-*/slips/page-*.png"))
     assert len(slips) >= report.issued + 4, "every slip, the torn one, and the zero and closing reports"
+
+
+class DemoProcess:
+    """`python -m harness.demo --serve` in a session of its own, as from a terminal: its console read line by
+    line, its card desk written to; Ctrl-C is SIGINT to its whole process group."""
+
+    def __init__(self, out: Path, pcscd: Pcscd) -> None:
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "harness.demo", "--serve", "--voters", "2", "--seed", "11", "--out", str(out),
+             "--vpcd-port", str(pcscd.port)],
+            cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.errors: list[str] = []
+        assert self.process.stdout is not None and self.process.stderr is not None
+        threading.Thread(target=self._read_console, args=(self.process.stdout,), daemon=True).start()
+        threading.Thread(target=self._read_errors, args=(self.process.stderr,), daemon=True).start()
+
+    def _read_console(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _read_errors(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.errors.append(line.rstrip("\n"))
+
+    def until(self, pattern: str) -> re.Match[str]:
+        while True:
+            try:
+                line = self.lines.get(timeout=LINE_WAIT_S)
+            except queue.Empty:
+                raise AssertionError(f"the demo never printed {pattern!r}; it printed {self.seen[-20:]}") from None
+            if line is None:
+                raise AssertionError(f"the demo ended before {pattern!r}: {self.seen[-20:]} {self.errors[-20:]}")
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+
+    def desk(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def ctrl_c(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)
+        code = self.process.wait(timeout=120)
+        while (line := self.lines.get(timeout=LINE_WAIT_S)) is not None:
+            self.seen.append(line)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def demo(pcscd: Pcscd, tmp_path: Path) -> Iterator[DemoProcess]:
+    running = DemoProcess(tmp_path / "demo", pcscd)
+    try:
+        yield running
+    finally:
+        running.kill()
+
+
+def test_serve_keeps_the_screens_up_after_the_day_for_a_person_and_ctrl_c_stops_everything(
+    demo: DemoProcess, tmp_path: Path
+) -> None:
+    screens = [Screen(found["name"], found["url"], found["operator"])
+               for found in (demo.until(SCREEN_LINE.pattern), demo.until(SCREEN_LINE.pattern))]
+    assert len({screen.port for screen in screens}) == 2
+    demo.until(r"^serving: ")
+    for screen in screens:
+        shown = _serves_its_screen(screen)
+        assert shown["state"]["type"] == "Idle", "after the scripted voters the polls are still open"
+        assert shown["status"]["counters"]["issued"] >= 1, "the scripted voters were served before"
+
+    demo.desk("voters 280")
+    eligible = demo.until(r"^\s*(\d+)  \d{10}  eligible ")
+    operator = Operator(screens[0])
+    operator.sign_in()
+    issued = operator.snapshot()["status"]["counters"]["issued"]
+    demo.desk(f"insert 1 {eligible[1]}")
+    demo.until(rf"^{screens[0].name}: the card of voter {eligible[1]} .* is in the reader")
+    shown = operator.wait_for("AwaitingConfirmation")
+    assert shown["state"]["face"]["verdict"] == "match"
+    assert operator.act("confirm", shown["seen"])["accepted"]
+    after = operator.wait_for("Idle")
+    assert after["status"]["counters"]["issued"] == issued + 1, "a voter served by hand, from the screen"
+    demo.desk("remove 1")
+    demo.until(rf"^{screens[0].name}: the card is out of the reader")
+
+    assert demo.ctrl_c() == 0, demo.seen[-20:] + demo.errors[-20:]
+    assert "stopping" in demo.seen and any("invariants           OK" in line for line in demo.seen)
+    assert not [line for line in demo.errors if "Traceback" in line], demo.errors
+    with pytest.raises(ProcessLookupError):
+        os.killpg(demo.process.pid, 0)
+    for screen in screens:
+        with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", screen.port), timeout=5):
+            pass
+
+
+def test_kiosk_demo_runs_the_demo_from_the_source_tree(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "firmware_app.cli", "demo", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "--serve" in result.stdout and "--screen-port" in result.stdout
