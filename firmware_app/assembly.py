@@ -206,6 +206,9 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
     runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
                       heartbeat=heartbeat or _no_heartbeat)
     reporter = _reporter(settings, runtime, link, devices, clock, telemetry) if telemetry is not None else None
+    if reporter is not None:
+        poke = reporter.poke
+        runtime.add_listener(lambda before, _event, result: poke() if type(result.state) is not type(before) else None)
     if screen is None or model is None:
         return Terminal(runtime, link, opened, reporter=reporter)
     model.faults = lambda: runtime.faults

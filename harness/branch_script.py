@@ -48,8 +48,12 @@ class BranchScript:
     """Drives the two terminals as operators would (cards, camera, buttons), narrating each case."""
 
     def __init__(self, district: VirtualDistrict, terminals: list[DemoTerminal], faces: list[WrittenCase],
-                 seed: int, narrate: Narrate) -> None:
+                 seed: int, narrate: Narrate, *, while_paper_out: Callable[[DemoTerminal], None] | None = None
+                 ) -> None:
+        """`while_paper_out` is called while the printer is out of paper, before it is loaded again (the demo
+        waits there for the district's dashboard to show it)."""
         self._district = district
+        self._while_paper_out = while_paper_out
         self._first, self._second = terminals
         self._rng = random.Random(seed)
         self._say = narrate
@@ -147,6 +151,8 @@ class BranchScript:
             paper.load_paper(mm=PAPER_LEFT_MM)
         state = self._present_and_confirm(where, next(self._eligible))
         self._report(where, "paper runs out in the middle of the slip", state)
+        if self._while_paper_out is not None:
+            self._while_paper_out(where)
         if paper is None:
             where.terminal.printer.fix()
         else:

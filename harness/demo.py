@@ -11,10 +11,12 @@ import secrets
 import shutil
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from center.fleet.rules import IRAN, Condition
 from drivers.pcsc.reader import PcscCardReader
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
@@ -25,12 +27,14 @@ from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.runtime.health import camera_health, reader_health
 from firmware_app.store.journal import Journal
+from firmware_app.version import software_hash
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import WrittenCase, write_all_cases
 from harness.card.pcscd import Pcscd
 from harness.card.pki import make_pki
 from harness.card_desk import CardDesk, HandDesk, Vpcd
+from harness.dashboard import DashboardPlan, DistrictDashboard
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.panel import OperatorPanel
@@ -43,6 +47,9 @@ log = logging.getLogger("demo")
 DISTRICT = "D01"
 BRANCH = "B-0101"
 CLOSING_AFTER = timedelta(hours=11)
+ABSENT_TERMINAL, ABSENT_BRANCH = "T-0102-1", "B-0102"
+"""A branch of the district that never opens on the demo's day."""
+ALERTS_WAIT_S = 20.0
 EXTENSION = timedelta(hours=2)
 
 
@@ -62,6 +69,10 @@ class DemoReport:
     out: str
     screens: dict[str, str]
     """Each terminal's operator screen, as it was served."""
+    dashboard: str
+    """The district dashboard, as it was served."""
+    alerts: dict[str, int]
+    """The alerts the district's dashboard opened during the day, by condition."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,11 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
     district.start()
     if own_pcscd is not None:
         own_pcscd.start()
+    board = _dashboard(district, out)
+    narrate(f"District dashboard: {board.url}  staff {board.staff}, password {board.password} "
+            f"(made for this demo; the browser must trust the district CA {board.ca_file})")
+    absent = district.provision(ABSENT_TERMINAL, ABSENT_BRANCH, out / ABSENT_TERMINAL / "provisioning")
+    narrate(f"  {absent.branch} ({absent.terminal}) is enrolled but never opens: the dashboard shows it as not opened")
     terminals: list[DemoTerminal] = []
     narrate("Operator screens (the PINs are made for this demo only):")
     opening = datetime.now(UTC)
@@ -150,7 +166,9 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
             terminals.append(DemoTerminal(terminal, desk, booth, panel))
             narrate(f"  {name} screen: {terminal.screen_url}  operator PIN {operator_pin}, head PIN {head_pin}")
         _open_polls(terminals, narrate)
-        BranchScript(district, terminals, faces, seed, narrate).run(voters)
+        BranchScript(district, terminals, faces, seed, narrate,
+                     while_paper_out=functools.partial(_dashboard_shows, board, Condition.PRINTER, narrate)).run(voters)
+        _tamper(terminals[-1], board, narrate)
         if serve:
             _serve(district, terminals, faces, seed, narrate)
         else:
@@ -161,10 +179,12 @@ def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
             demo_terminal.terminal.stop()
             demo_terminal.booth.close()
             demo_terminal.panel.close()
+        alerts = _alerts_seen(board)
+        board.stop()
         if own_pcscd is not None:
             own_pcscd.stop()
         district.stop()
-    return _report(district, terminals, out)
+    return _report(district, terminals, out, board.url, alerts)
 
 
 def _provision_pins(path: Path) -> tuple[str, str]:
@@ -267,7 +287,61 @@ def _closing_report_out(terminal: VirtualTerminal) -> bool:
     return any("پایان رأی‌گیری (صورتجلسه) چاپ شد" in message for message in terminal.display.messages)
 
 
-def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path) -> DemoReport:
+def _dashboard(district: VirtualDistrict, out: Path) -> DistrictDashboard:
+    """The district's live view; the set opening hour is ten minutes before the demo's, so its branch opens late."""
+    now = datetime.now(IRAN)
+    plan = DashboardPlan(out / "dashboard", now, (now - timedelta(minutes=10)).time().replace(microsecond=0),
+                         frozenset({software_hash()}))
+    board = DistrictDashboard(district, plan)
+    board.start()
+    return board
+
+
+def _tamper(where: DemoTerminal, board: DistrictDashboard, say: Narrate) -> None:
+    """Someone opens the terminal's case: the flow raises the alarm, telemetry carries it to the dashboard."""
+    before = _alarms(where.terminal, "tamper")
+    where.panel.open_case()
+    where.terminal.wait_until(lambda: _alarms(where.terminal, "tamper") > before)
+    where.panel.shut_case()
+    say(f"{where.name}: the case is opened (tamper switch): an alarm on the terminal")
+    _dashboard_shows(board, Condition.TAMPER, say, where)
+
+
+def _dashboard_shows(board: DistrictDashboard, condition: Condition, say: Narrate, where: DemoTerminal) -> None:
+    """Wait (a few seconds) until the district's dashboard has the alert of this terminal's condition."""
+    deadline = time.monotonic() + ALERTS_WAIT_S
+    while time.monotonic() < deadline:
+        board.fleet.evaluate()
+        if any(alert.condition is condition and alert.subject.terminal == where.name
+               for alert in board.fleet.snapshot().alerts):
+            say(f"{where.name}: the district dashboard shows the alert: {condition.value}")
+            return
+        time.sleep(0.2)
+    say(f"{where.name}: the district dashboard did not show {condition.value} within {ALERTS_WAIT_S:.0f} s "
+        f"(intake: {board.fleet.intake_counts()})")
+
+
+def _alarms(terminal: VirtualTerminal, kind: str) -> int:
+    return sum(1 for entry in terminal.evidence().audit
+               if entry.kind == "alarm" and json.loads(entry.detail).get("alarm") == kind)
+
+
+def _alerts_seen(board: DistrictDashboard) -> dict[str, int]:
+    """The alerts of the day by condition, once the terminals' last reports are in (a few seconds at most)."""
+    deadline = time.monotonic() + ALERTS_WAIT_S
+    wanted = {Condition.NOT_OPENED, Condition.PRINTER, Condition.TAMPER}
+    while True:
+        board.fleet.evaluate()
+        seen: dict[str, int] = {}
+        for alert in board.fleet.snapshot().alerts:
+            seen[alert.condition.value] = seen.get(alert.condition.value, 0) + 1
+        if wanted <= {Condition(name) for name in seen} or time.monotonic() > deadline:
+            return dict(sorted(seen.items()))
+        time.sleep(0.5)
+
+
+def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path, dashboard: str,
+            alerts: dict[str, int]) -> DemoReport:
     evidence = [t.terminal.evidence() for t in terminals]
     counts = {counter: 0 for counter in Counter}
     for demo_terminal in terminals:
@@ -288,6 +362,7 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path)
         reprinted=counts[Counter.REPRINTED], face_overrides=counts[Counter.FACE_OVERRIDES],
         unresolved=unresolved, invariants_ok=not found,
         violations=found, out=str(out), screens={t.name: t.terminal.screen_url for t in terminals},
+        dashboard=dashboard, alerts=alerts,
     )
 
 
@@ -329,6 +404,8 @@ def _print_summary(report: DemoReport) -> None:
     print(f"  invariants           {'OK' if report.invariants_ok else 'BROKEN'}")
     for problem in report.violations:
         print(f"    - {problem}")
+    alerts = ", ".join(f"{condition} {count}" for condition, count in report.alerts.items()) or "none"
+    print(f"  dashboard alerts     {alerts}")
     print(f"Journals, logs and printer output are in {report.out}")
 
 

@@ -87,6 +87,11 @@ class VirtualDistrict:
         """What enrolment recorded in the CA folder; the center reads a new terminal's record at its first request."""
         self.center: CenterService | None = None
 
+    @property
+    def config(self) -> CenterConfig:
+        """The district center's configuration (its instance, registry, broker listener and certificates)."""
+        return self._config
+
     def provision(self, terminal: str, branch: str, folder: Path) -> Installation:
         """The terminal's whole enrolment: keys made on the device, certificate and signed bundle, install."""
         return provision_terminal(self.pki, folder, terminal, branch)

@@ -58,6 +58,7 @@ class HealthReporter:
         self._interval_s = interval_s
         self._watch_s = min(watch_s, interval_s)
         self._stop = threading.Event()
+        self._poked = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telemetry", daemon=True)
         self._facts: queue.Queue[LoopFacts] = queue.Queue(maxsize=1)
         self.sent = 0
@@ -72,8 +73,13 @@ class HealthReporter:
     def start(self) -> None:
         self._thread.start()
 
+    def poke(self) -> None:
+        """Look now rather than at the next watch (the flow changed state: a change that matters may be due)."""
+        self._poked.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._poked.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
@@ -83,7 +89,8 @@ class HealthReporter:
                 self._look()
             except Exception as exc:  # a bug here must not end telemetry: the loop audits it, we go on
                 self._loop.device_fault("telemetry report", exc)
-            self._stop.wait(self._watch_s)
+            self._poked.wait(self._watch_s)
+            self._poked.clear()
 
     def _look(self) -> None:
         facts = self._ask_loop()

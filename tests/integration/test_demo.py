@@ -10,6 +10,7 @@ import queue
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN_LINE = re.compile(r"(?P<name>T-\S+) screen: (?P<url>http://127\.0\.0\.1:\d+/)\s+"
                          r"operator PIN (?P<operator>\d{6}), head PIN (?P<head>\d{6})")
+DASHBOARD_LINE = re.compile(r"District dashboard: (?P<url>https://127\.0\.0\.1:\d+/)\s+staff (?P<staff>\S+), "
+                            r"password (?P<password>\S+) .* district CA (?P<ca>\S+)\)")
 LINE_WAIT_S = 300.0
 """How long a test waits for the demo's next expected line before it gives up (a safety stop, not a figure)."""
 
@@ -103,6 +106,36 @@ class Operator:
         raise AssertionError(f"{self.screen.name}'s screen never showed {state}; it shows {shown['state']}")
 
 
+@dataclass(frozen=True)
+class Board:
+    url: str
+    staff: str
+    password: str
+    ca: Path
+
+    def seen(self) -> tuple[dict[str, Any], bytes]:
+        """Signed in over TLS with a client that trusts only the district CA: the snapshot, and every byte the
+        dashboard answered (page, session, snapshot, metrics)."""
+        context = ssl.create_default_context(cafile=str(self.ca))
+        own = {"Origin": self.url.rstrip("/"), "Content-Type": "application/json"}
+
+        def call(path: str, method: str = "GET", body: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, bytes, list[str]]:
+            data = json.dumps(body).encode() if body is not None else None
+            request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=10, context=context) as response:
+                return response.status, response.read(), response.headers.get_all("set-cookie") or []
+
+        page_status, page, _ = call("")
+        status, signed, cookies = call("api/sign-in", "POST", {"staff": self.staff, "password": self.password}, own)
+        assert (page_status, status) == (200, 200), (page_status, status, signed)
+        cookie = {"Cookie": cookies[0].split(";")[0]}
+        _, raw, _ = call("api/snapshot", headers=cookie)
+        _, metrics, _ = call("metrics", headers=cookie)
+        found: dict[str, Any] = json.loads(raw)
+        return found, page + signed + raw + metrics
+
+
 def _serves_its_screen(screen: Screen) -> dict[str, Any]:
     operator = Operator(screen)
     page = operator.page()
@@ -118,9 +151,16 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
 ) -> None:
     lines: list[str] = []
     served: dict[str, dict[str, Any]] = {}
+    boards: list[Board] = []
+    dashboard: list[tuple[dict[str, Any], bytes]] = []
 
     def narrate(line: str) -> None:
         lines.append(line)
+        board = DASHBOARD_LINE.search(line)
+        if board:
+            boards.append(Board(board["url"], board["staff"], board["password"], Path(board["ca"])))
+        if "the district dashboard shows the alert: tamper" in line:
+            dashboard.append(boards[0].seen())
         found = SCREEN_LINE.search(line)
         if found:
             screen = Screen(found["name"], found["url"], found["operator"])
@@ -135,7 +175,14 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
     assert report.issued == 4 + 4, "ordinary voters, the override, the typed code, the retry and the reprint"
     assert report.unresolved == 0
+    assert {"printer", "tamper", "not_opened"} <= set(report.alerts), report.alerts
+    [(shown, answered)] = dashboard
+    conditions = {(alert["terminal"], alert["condition"]) for alert in shown["alerts"]}
+    assert {("T-0101-2", "printer"), ("T-0101-2", "tamper")} <= conditions, shown["alerts"]
     roll = generate_roll(300, 5, date.today())
+    secrets = [r.national_code.digits.encode() for r in roll] + [r.name.encode() for r in roll]
+    assert not [s for s in secrets if s in answered], "a national code or name in a dashboard response"
+    assert b"\xff\xd8\xff" not in answered, "a photo in a dashboard response"
     logged = caplog.text + "\n".join(lines)
     assert caplog.records, "the run logged nothing, so the scan below would prove nothing"
     assert not [r for r in roll if r.national_code.digits in logged], "a national code reached a log line"
