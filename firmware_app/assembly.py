@@ -215,7 +215,8 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
     runtime.add_listener(model.stepped)
     live = LiveView(screen.camera) if screen.camera is not None else None
     context = ScreenContext(runtime, model, Officials(screen.pins, screen.lock_after_s), clock, screen.port, live)
-    watch = StatusWatch(model, lambda: link.connected, devices.printer, clock, runtime.device_fault)
+    watch = StatusWatch(model, lambda: link.connected, devices.printer, clock, runtime.device_fault,
+                        devices.health_checks)
     return Terminal(runtime, link, opened, ScreenServer(context, watch), reporter)
 
 

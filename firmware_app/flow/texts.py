@@ -150,6 +150,9 @@ CONDITIONS: dict[str, str] = {
     "starting": "در حال راه‌اندازی",
     "empty_frames": "تصویر خالی می‌دهد",
     "closed": "بسته است",
+    "no_card": "آماده، بدون کارت",
+    "card_present": "کارت در کارت‌خوان است",
+    "connected": "متصل",
 }
 """Status values the self-test reports (printer, reader and camera states, the link), as the operator reads them."""
 

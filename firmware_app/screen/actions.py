@@ -105,7 +105,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "open_polls": ActionSpec(lambda at, _: OpenPollsRequested(at)),
     "close_polls": ActionSpec(lambda at, _: ClosePollsRequested(at)),
     "suspend": ActionSpec(lambda _at, _: SuspendRequested()),
-    "resume": ActionSpec(lambda _at, _: ResumeRequested()),
+    "resume": ActionSpec(lambda _at, _: ResumeRequested(), needs_head=_always),
     "reprint_closing_report": ActionSpec(lambda _at, _: ReprintClosingReport()),
     "type_code": ActionSpec(_typed, brings=Brings.TYPED_CODE),
     "confirm": ActionSpec(lambda _at, _: OperatorConfirmed()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import threading
 from collections.abc import Callable
@@ -14,11 +15,13 @@ from firmware_app.flow import texts
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import Event
 from firmware_app.flow.notices import Notice
-from firmware_app.flow.states import Starting, State
+from firmware_app.flow.states import PollsNotOpen, Starting, State
 from firmware_app.flow.step import Step
+from firmware_app.runtime.health import Health
 from firmware_app.screen.actions import head_actions
 from firmware_app.screen.view import Json, jalali, notice_view, state_view
 from hal.printer import PrinterStatus
+from protocol.national_code import to_persian_digits
 
 NOTICES_KEPT = 3
 """The latest notices of the current state the page shows (older ones are in the journal)."""
@@ -26,11 +29,15 @@ NOTICES_KEPT = 3
 
 @dataclass(frozen=True)
 class Status:
-    """The status bar's values that do not come from a step: the link, the printer, the clock's minute."""
+    """The status bar's values that do not come from a step: the link, the printer, the other devices' health
+    (the card reader, the camera), the clock's minute."""
 
     connected: bool = False
     printer: PrinterStatus | None = None
     minute: str = ""
+    devices: tuple[Health, ...] = ()
+    at_minute: datetime | None = None
+    """The terminal's time to the minute (the countdown to the opening hour is counted from it)."""
 
 
 @dataclass(frozen=True)
@@ -146,18 +153,33 @@ class ScreenModel:
         body: Json = {
             "id": f"{self._boot}-{self._version}",
             "seen": self._seen,
-            "state": state_view(self._state),
+            "state": {**state_view(self._state), **_countdown(self._state, status.at_minute)},
             "head_actions": head_actions(self._state),
             "notices": [notice_view(notice) for notice in self._notices],
             "status": {
                 "terminal": self._identity.terminal, "branch": self._identity.branch,
                 "training": self._identity.training, "link": {"connected": status.connected},
                 "printer": printer, "clock": status.minute,
+                "devices": [{"component": health.component.value, "ok": health.ok,
+                             "text": f"{texts.COMPONENTS[health.component]}: "
+                                     f"{texts.CONDITIONS.get(health.condition, health.condition)}"}
+                            for health in status.devices],
                 "counters": {counter.value: value for counter, value in self._counters.items()},
                 "faults": self.faults(),
             },
         }
         return Snapshot(body["id"], self._seen, self._state, body)
+
+
+def _countdown(state: State, now: datetime | None) -> Json:
+    """Before the opening hour: whole minutes until it, in Persian digits (the page shows the countdown)."""
+    if not isinstance(state, PollsNotOpen) or now is None or now >= state.day.opens_at:
+        return {}
+    minutes = math.ceil((state.day.opens_at - now).total_seconds() / 60)
+    hours, rest = divmod(minutes, 60)
+    text = f"{to_persian_digits(str(hours))} ساعت و {to_persian_digits(str(rest))} دقیقه" if hours else \
+        f"{to_persian_digits(str(rest))} دقیقه"
+    return {"opens_in": {"minutes": minutes, "text": text}}
 
 
 def minute_of(moment: datetime) -> str:

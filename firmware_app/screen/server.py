@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 import uvicorn
 
+from firmware_app.runtime.health import HealthCheck, run_self_test
 from firmware_app.screen.app import ScreenContext, build_app
 from firmware_app.screen.model import ScreenModel, Status, minute_of
 from hal.printer import Printer, PrinterStatus
@@ -25,8 +28,14 @@ class StatusWatch:
 
     def __init__(self, model: ScreenModel, connected: Callable[[], bool], printer: Printer,
                  clock: Callable[[], datetime], fault: Callable[[str, Exception], None],
-                 every_s: float = STATUS_EVERY_S) -> None:
+                 devices: Sequence[HealthCheck] = (), every_s: float = STATUS_EVERY_S) -> None:
+        """`devices`: the health checks of the card reader and the camera, shown on the status bar."""
         self._model = model
+        self._devices = list(devices)
+        self._lock = threading.Lock()
+        self._seen = Status()
+        self._devices_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screen-devices")
+        self._asking: Future[None] | None = None
         self._connected = connected
         self._printer = printer
         self._clock = clock
@@ -42,15 +51,31 @@ class StatusWatch:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        self._devices_pool.shutdown(wait=False, cancel_futures=True)
 
     def look(self) -> None:
+        """The link, the printer and the clock; the other devices are asked on a thread of their own, so a slow
+        one delays only its own pill on the status bar."""
         printer: PrinterStatus | None
         try:
             printer = self._printer.status()
         except Exception as exc:  # a driver bug: the status bar shows no printer state rather than stopping the watch
             self._fault("screen_printer_status", exc)
             printer = None
-        self._model.status_seen(Status(self._connected(), printer, minute_of(self._clock())))
+        now = self._clock()
+        with self._lock:
+            self._seen = Status(self._connected(), printer, minute_of(now), self._seen.devices,
+                                now.replace(second=0, microsecond=0))
+            self._model.status_seen(self._seen)
+            asking = self._asking is not None and not self._asking.done()
+        if self._devices and not asking:
+            self._asking = self._devices_pool.submit(self._ask_devices)
+
+    def _ask_devices(self) -> None:
+        _, devices = run_self_test(self._devices, self._fault)
+        with self._lock:
+            self._seen = dataclasses.replace(self._seen, devices=tuple(devices))
+            self._model.status_seen(self._seen)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -76,7 +101,6 @@ class ScreenServer:
         return f"http://{HOST}:{self.port}/"
 
     def start(self, timeout: float = 10.0) -> None:
-        self._watch.look()
         self._watch.start()
         self._thread.start()
         deadline = time.monotonic() + timeout

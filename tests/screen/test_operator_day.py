@@ -307,6 +307,7 @@ def test_the_polls_are_opened_and_closed_from_the_page_and_refused_before_their_
         page = Page(browser, terminal)
         page.sign_in()
         page.wait_screen("PollsNotOpen")
+        page.wait_text("#opens-in", "ساعت و")
         before = terminal.state
         page.press("open_polls")
         page.wait_text("#alert", "هنوز آغاز نشده")
@@ -329,12 +330,15 @@ def test_the_polls_are_opened_and_closed_from_the_page_and_refused_before_their_
         held.release()
         page.wait_screen("Idle")
         assert terminal.jobs()[0].complete and not terminal.jobs()[0].qr, "no zero report"
+        page.wait_text('#status-devices [data-component="camera"]', "دوربین: آماده")
 
         page.press("suspend")
         page.wait_screen("PollsSuspended")
         page.screenshot("suspended")
         page.press("resume")
+        _head_signs(page, HEAD_PIN)
         page.wait_screen("Idle")
+        assert ("ResumeRequested", "operator+head") in _steps_by(terminal), "reopening without the head of branch"
 
         idle = terminal.state
         page.press("close_polls")

@@ -66,14 +66,15 @@ def test_a_void_after_a_print_that_may_have_come_out_needs_the_head_of_branch_li
     assert isinstance(interrupted, st.PrintInterrupted) and isinstance(decision, st.RecoveryDecision)
     print_or_void = dataclasses.replace(decision, question=st.RecoveryQuestion.PRINT_OR_VOID, reprint=False)
     came_out = dataclasses.replace(decision, question=st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True)
-    voids = ["reject", "override", "cancel", "void"]
+    voids = ["resume", "reject", "override", "cancel", "void"]
+    always = ["resume", "override"]
     cases: list[tuple[st.State, list[str]]] = [
         (dataclasses.replace(interrupted, reprint=True), voids),
-        (dataclasses.replace(interrupted, reprint=False), ["override"]),
+        (dataclasses.replace(interrupted, reprint=False), always),
         (came_out, voids),
-        (print_or_void, ["override"]),
+        (print_or_void, always),
         (dataclasses.replace(print_or_void, reprint=True), voids),
-        *((state, ["override"]) for state in STATES
+        *((state, always) for state in STATES
           if not isinstance(state, st.PrintInterrupted | st.RecoveryDecision)),
     ]
     for state, wanted in cases:

@@ -12,6 +12,7 @@ const REFUSED_TITLES = { DUPLICATE: "رأی تکراری: تعرفه صادر ن
 const REMINDER = "ملاک، پاسخ ستاد است، نه مهر شناسنامه؛ شناسنامه همچنان مهر می‌شود.";
 const HEAD_REASONS = {
   override: "تأیید با وجود عدم تطابق چهره به رمز رئیس شعبه نیاز دارد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود.",
+  resume: "ادامهٔ رأی‌گیری پس از توقف به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
   void: "ممکن است تعرفه‌ای از چاپگر بیرون آمده باشد؛ ابطال آن به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
 };
 const SIGN_IN_PROBLEMS = { wrong_pin: "رمز نادرست است", locked_out: "ورود موقتاً قفل است",
@@ -160,6 +161,8 @@ function render(snapshot) {
     view.dataset.state = state.type;
     document.getElementById("view").replaceChildren(view);
   }
+  const countdown = document.getElementById("opens-in");
+  if (countdown) countdown.textContent = opensIn(snapshot.state);  // the clock's minute moves it, not a step
   const notices = document.getElementById("notices");
   if (notices) {  // what the screen already shows from the state is not repeated
     const shown = new Set([...document.querySelectorAll("main [data-key]")].filter((n) => !notices.contains(n))
@@ -179,6 +182,8 @@ function renderStatus(status) {
   const printer = document.getElementById("status-printer");
   printer.textContent = `چاپگر: ${status.printer ? status.printer.text : "نامعلوم"}`;
   printer.className = `pill ${status.printer && status.printer.state === "ready" ? "good" : "bad"}`;
+  document.getElementById("status-devices").replaceChildren(...(status.devices || []).map((device) =>
+    el("span", { class: `pill ${device.ok ? "good" : "bad"}`, "data-component": device.component }, device.text)));
   document.getElementById("status-counters").replaceChildren(...Object.entries(COUNTERS).map(([key, label]) =>
     el("span", { class: "counter", "data-counter": key }, `${label}: ${fa(status.counters[key] || 0)}`)));
   document.getElementById("status-clock").textContent = status.clock;
@@ -205,6 +210,8 @@ const code = (state) => el("p", {}, "کد استعلام: ", el("span", { class:
 const wait = (title) => () => section(el("h1", {}, title), notices());
 const person = (state) => [el("p", { class: "big", id: "voter-name" }, state.name || "—"),
   el("p", {}, `سال تولد: ${state.birth_year || "—"}، مدرک: ${DOCUMENTS[state.document] || state.document}`)];
+
+const opensIn = (state) => (state.opens_in ? `${state.opens_in.text} تا ساعت آغاز` : "ساعت آغاز رسیده است");
 
 const LIVE_EVERY_MS = 300;
 
@@ -265,6 +272,7 @@ const VIEWS = {
   Starting: wait("در حال راه‌اندازی…"),
   PollsNotOpen: (state) => section(el("h1", {}, "رأی‌گیری هنوز آغاز نشده است"),
     el("p", {}, `ساعت آغاز: ${state.day.opens_clock}، ساعت پایان: ${state.day.closes_clock}`),
+    el("p", { id: "opens-in", class: "big-text" }, opensIn(state)),
     state.notice ? el("p", { class: "notice bad", "data-key": state.notice.key }, state.notice.text) : null,
     el("p", {}, "با زدن «آغاز رأی‌گیری» دستگاه‌ها آزموده و گزارش صفر چاپ می‌شود."), notices(),
     el("div", { class: "buttons" }, button("آغاز رأی‌گیری", "open_polls", "primary"))),
