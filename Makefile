@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test setup system-packages lint typecheck contracts pytest bench fuzz clean
+.PHONY: demo test setup system-packages lint typecheck contracts pytest bench fuzz screens clean
 
 # `make demo DEMO_ARGS=--serve`: after the scripted voters the screens stay up, driven by hand until Ctrl-C.
 demo: setup
@@ -42,6 +42,11 @@ bench: setup
 # The long fuzz campaign: every target for 10^6 inputs (about 80 minutes on one core); FUZZ_ARGS to change it.
 fuzz: setup
 	PYTHONPATH=. $(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
+
+# The README's pictures: the browser tests with their screenshots written to docs/screens (other runs write them
+# to a temporary folder, so a test run leaves the checkout as it was).
+screens: setup
+	SCREENSHOTS_TO=docs/screens $(BIN)/pytest -q tests/screen tests/dashboard
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .mypy_cache .ruff_cache .pytest_cache
