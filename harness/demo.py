@@ -4,6 +4,7 @@ screens, the district center, virtual hardware) serving voters; with `--serve` i
 from __future__ import annotations
 
 import argparse
+import enum
 import functools
 import json
 import logging
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from center.fleet.rules import IRAN, Condition
+from center.storage import PostgresSettings
 from drivers.pcsc.reader import PcscCardReader
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
@@ -38,6 +40,7 @@ from harness.dashboard import DashboardPlan, DistrictDashboard
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.panel import OperatorPanel
+from harness.postgres import PostgresCluster
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol import logs
 from provisioning.pins import PINS_FILE, Role, set_pin
@@ -75,6 +78,13 @@ class DemoReport:
     """The alerts the district's dashboard opened during the day, by condition."""
 
 
+class Engine(enum.StrEnum):
+    """The registry's engine for the day (`[registry] engine` of a center's config)."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
 @dataclass(frozen=True)
 class RunningPcscd:
     """The machine's pcscd, started by someone else (the tests) with the project's vpcd reader on `port`."""
@@ -95,6 +105,9 @@ def command(argv: list[str]) -> int:
                                                         "(default: free ports)")
     parser.add_argument("--vpcd-port", type=int, help="use the pcscd already running with the project's vpcd reader "
                                                       "on this port (as the tests do) instead of starting one")
+    parser.add_argument("--registry", choices=[engine.value for engine in Engine], default=Engine.SQLITE.value,
+                        help="the registry's engine: the embedded SQLite file (default) or PostgreSQL, the national "
+                             "engine, on a private cluster the demo starts and removes")
     args = parser.parse_args(argv)
     if args.voters < 2:
         parser.error("--voters must be at least 2")
@@ -110,7 +123,7 @@ def command(argv: list[str]) -> int:
     pcscd = RunningPcscd(args.vpcd_port) if args.vpcd_port is not None else None
     try:
         report = run_demo(args.voters, args.seed, out, _quiet if args.json else _say, pcscd,
-                          serve=args.serve, screen_port=args.screen_port)
+                          serve=args.serve, screen_port=args.screen_port, registry=Engine(args.registry))
     except KeyboardInterrupt:
         print(f"stopped before the day was over; journals and logs are in {out}", file=sys.stderr)
         return 130
@@ -122,13 +135,24 @@ def command(argv: list[str]) -> int:
 
 
 def run_demo(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | None = None, *,
-             serve: bool = False, screen_port: int | None = None) -> DemoReport:
+             serve: bool = False, screen_port: int | None = None, registry: Engine = Engine.SQLITE) -> DemoReport:
+    """The polling day on the registry `registry` names (PostgreSQL: a private cluster for the run)."""
+    if registry is Engine.SQLITE:
+        return _run_day(voters, seed, out, narrate, pcscd, serve=serve, screen_port=screen_port, registry=None)
+    with PostgresCluster() as cluster:
+        narrate(f"Registry: PostgreSQL {cluster.server_version()} on a private cluster (removed at the end)")
+        return _run_day(voters, seed, out, narrate, pcscd, serve=serve, screen_port=screen_port,
+                        registry=PostgresSettings(cluster.dsn()))
+
+
+def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | None, *, serve: bool,
+             screen_port: int | None, registry: PostgresSettings | None) -> DemoReport:
     """The whole polling day; `pcscd` is the machine's one pcscd if the caller already runs it. Each terminal
     serves its operator screen (on `screen_port` and the next, or free ports); with `serve` the polls stay open
     after the scripted voters and a person drives the branch (`_serve`) until quit or Ctrl-C."""
     pki = make_pki()
     district = VirtualDistrict(out / "district", DISTRICT, date.today(), voters=max(300, voters * 6), seed=seed,
-                               csca_pem=pki.csca_pem())
+                               csca_pem=pki.csca_pem(), registry=registry)
     own_pcscd: Pcscd | None = None
     if pcscd is None:
         pcscd = own_pcscd = Pcscd(_folder(out / "pcscd"))

@@ -28,7 +28,10 @@ from protocol.messages import (
     ReserveOutcome,
 )
 from protocol.minutes import ElectionBundle, MinutesFigures
+from protocol.offline_code import OfflineIssue, issue_problem
+from protocol.permit import Permit, PermitActivation, PermitEnd
 from protocol.telemetry import HealthReport, Telemetry, TerminalStatus
+from protocol.voted_snapshot import ChunkManifest, manifest_problem
 
 MAX_MESSAGE_BYTES = 4096
 MAX_ELECTION_BUNDLE_BYTES = 131_072
@@ -412,3 +415,73 @@ def _time(raw: Any, where: str) -> datetime:
         raise _RefusedError(ProblemKind.BAD_VALUE, where)
     return moment
 
+
+
+MAX_PERMIT_BYTES = 32_768
+"""A permit names up to 16 terminals, each with its sealed secrets (some 300 bytes)."""
+
+
+def encode_permit(permit: Permit) -> bytes:
+    return _dump({"v": VERSION, "kind": "permit", **_to_json(permit)})
+
+
+def decode_permit(data: bytes) -> Permit | ProtocolError:
+    """Parse an offline-operation permit strictly; whether it is this terminal's is `permit.judge_permit`."""
+    try:
+        return _from_json(Permit, _body_of(_load(data, MAX_PERMIT_BYTES), "permit"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_permit_activation(activation: PermitActivation) -> bytes:
+    return _dump({"v": VERSION, "kind": "permit_activation", **_to_json(activation)})
+
+
+def decode_permit_activation(data: bytes) -> PermitActivation | ProtocolError:
+    try:
+        return _from_json(PermitActivation, _body_of(_load(data), "permit_activation"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_permit_end(end: PermitEnd) -> bytes:
+    return _dump({"v": VERSION, "kind": "permit_end", **_to_json(end)})
+
+
+def decode_permit_end(data: bytes) -> PermitEnd | ProtocolError:
+    try:
+        return _from_json(PermitEnd, _body_of(_load(data), "permit_end"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_offline_issue(issue: OfflineIssue) -> bytes:
+    return _dump({"v": VERSION, "kind": "offline_issue", **_to_json(issue)})
+
+
+def decode_offline_issue(data: bytes) -> OfflineIssue | ProtocolError:
+    """Parse an offline issue record strictly: its offline code well formed and carrying its sequence."""
+    try:
+        issue = _from_json(OfflineIssue, _body_of(_load(data), "offline_issue"), "")
+        problem = issue_problem(issue)
+        if problem is not None:
+            raise _RefusedError(ProblemKind.BAD_VALUE, f"offline_code:{problem.value}")
+        return issue
+    except _RefusedError as refused:
+        return refused.error
+
+
+def encode_chunk_manifest(manifest: ChunkManifest) -> bytes:
+    return _dump({"v": VERSION, "kind": "voted_snapshot", **_to_json(manifest)})
+
+
+def decode_chunk_manifest(data: bytes) -> ChunkManifest | ProtocolError:
+    """Parse a snapshot chunk's manifest strictly, with the rules that tie its fields together."""
+    try:
+        manifest = _from_json(ChunkManifest, _body_of(_load(data), "voted_snapshot"), "")
+        problem = manifest_problem(manifest)
+        if problem is not None:
+            raise _RefusedError(ProblemKind.BAD_VALUE, problem)
+        return manifest
+    except _RefusedError as refused:
+        return refused.error

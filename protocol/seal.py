@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from joserfc import jwe, jws
@@ -11,17 +12,28 @@ from joserfc.jwk import OKPKey
 from protocol.codec import (
     MAX_ELECTION_BUNDLE_BYTES,
     MAX_MESSAGE_BYTES,
+    MAX_PERMIT_BYTES,
     ProblemKind,
     ProtocolError,
     decode_answer,
+    decode_chunk_manifest,
     decode_election_bundle,
     decode_extension,
     decode_health,
+    decode_offline_issue,
+    decode_permit,
+    decode_permit_activation,
+    decode_permit_end,
     decode_request,
     decode_status,
     encode_answer,
+    encode_chunk_manifest,
     encode_election_bundle,
     encode_extension,
+    encode_offline_issue,
+    encode_permit,
+    encode_permit_activation,
+    encode_permit_end,
     encode_request,
     encode_telemetry,
 )
@@ -29,7 +41,10 @@ from protocol.compact import check_jwe, check_jws
 from protocol.messages import Answer, Extension, Request
 from protocol.minutes import ElectionBundle
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_issued_national_code
+from protocol.offline_code import OfflineIssue
+from protocol.permit import Permit, PermitActivation, PermitEnd, PermitSecrets
 from protocol.telemetry import HealthReport, Telemetry, TerminalStatus
+from protocol.voted_snapshot import MAX_BODY_BYTES, ChunkManifest, SnapshotChunk, decode_tags
 
 SIGNATURE_ALG = "Ed25519"
 ANSWER_TYPE = "vk-answer+jws"
@@ -188,3 +203,103 @@ def unseal_national_code(sealed: str, center_sealing_key: OKPKey) -> NationalCod
     if isinstance(parsed, NationalCodeRefusal):
         return ProtocolError(ProblemKind.BAD_VALUE, f"body.sealed_voter:{parsed.problem.value}")
     return parsed
+
+
+PERMIT_TYPE = "vk-permit+jws"
+PERMIT_ACTIVATION_TYPE = "vk-permit-activation+jws"
+PERMIT_END_TYPE = "vk-permit-end+jws"
+OFFLINE_ISSUE_TYPE = "vk-offline-issue+jws"
+SNAPSHOT_CHUNK_TYPE = "vk-voted-snapshot+jws"
+
+
+def sign_permit(permit: Permit, district_key: OKPKey) -> bytes:
+    """An offline-operation permit as a compact JWS of its own type, signed with the district's key."""
+    return _sign(PERMIT_TYPE, encode_permit(permit), district_key)
+
+
+def open_permit(data: bytes, district_key: OKPKey) -> Permit | ProtocolError:
+    payload = _verified(data, district_key, PERMIT_TYPE, limit=2 * MAX_PERMIT_BYTES)
+    return payload if isinstance(payload, ProtocolError) else decode_permit(payload)
+
+
+def sign_permit_activation(activation: PermitActivation, district_key: OKPKey) -> bytes:
+    return _sign(PERMIT_ACTIVATION_TYPE, encode_permit_activation(activation), district_key)
+
+
+def open_permit_activation(data: bytes, district_key: OKPKey) -> PermitActivation | ProtocolError:
+    payload = _verified(data, district_key, PERMIT_ACTIVATION_TYPE)
+    return payload if isinstance(payload, ProtocolError) else decode_permit_activation(payload)
+
+
+def sign_permit_end(end: PermitEnd, district_key: OKPKey) -> bytes:
+    return _sign(PERMIT_END_TYPE, encode_permit_end(end), district_key)
+
+
+def open_permit_end(data: bytes, district_key: OKPKey) -> PermitEnd | ProtocolError:
+    payload = _verified(data, district_key, PERMIT_END_TYPE)
+    return payload if isinstance(payload, ProtocolError) else decode_permit_end(payload)
+
+
+def sign_offline_issue(issue: OfflineIssue, terminal_key: OKPKey) -> bytes:
+    """A terminal's offline issue record, signed with its request-signing key, a JWS of its own type."""
+    return _sign(OFFLINE_ISSUE_TYPE, encode_offline_issue(issue), terminal_key)
+
+
+def open_offline_issue(data: bytes, terminal_key: OKPKey) -> OfflineIssue | ProtocolError:
+    """Verify an offline issue against the key of the terminal it names (`kid` checked), then parse it."""
+    payload = _verified(data, terminal_key, OFFLINE_ISSUE_TYPE, check_kid=True)
+    return payload if isinstance(payload, ProtocolError) else decode_offline_issue(payload)
+
+
+def seal_permit_secrets(secrets: PermitSecrets, terminal_permit_key: OKPKey) -> str:
+    """The permit's secrets encrypted (JWE, ECDH-ES X25519, A256GCM) to one terminal's public permit key."""
+    return jwe.encrypt_compact({"alg": SEAL_ALG, "enc": SEAL_ENC}, secrets.to_bytes(), terminal_permit_key,
+                               algorithms=[SEAL_ALG, SEAL_ENC])
+
+
+def open_permit_secrets(permit: Permit, terminal: str, terminal_permit_key: OKPKey) -> PermitSecrets | ProtocolError:
+    """The secrets the permit seals to `terminal`, decrypted with its private permit key."""
+    sealed = next((entry.sealed for entry in permit.secrets if entry.terminal == terminal), None)
+    if sealed is None:
+        return ProtocolError(ProblemKind.MISSING_FIELD, "secrets")
+    shape = check_jwe(sealed, alg=SEAL_ALG, enc=SEAL_ENC)
+    if shape is not None:
+        return shape
+    try:
+        plain = jwe.decrypt_compact(sealed, terminal_permit_key, algorithms=[SEAL_ALG, SEAL_ENC]).plaintext
+    except (ValueError, JoseError) as exc:
+        return ProtocolError(ProblemKind.NOT_SEALED, type(exc).__name__)
+    except Exception as exc:
+        return ProtocolError(ProblemKind.PARSER_FAULT, f"jwe: {type(exc).__name__}")
+    secrets = None if plain is None else PermitSecrets.from_bytes(plain)
+    return ProtocolError(ProblemKind.BAD_VALUE, "secrets") if secrets is None else secrets
+
+
+def sign_snapshot_chunk(manifest: ChunkManifest, body: bytes, center_key: OKPKey) -> bytes:
+    """A snapshot chunk on the wire: the manifest as a compact JWS of its own type (binding the body by its
+    SHA-256 and length), a newline, then the body's bytes as they are, so the body is not base64'd twice."""
+    if manifest.digest != hashlib.sha256(body).hexdigest() or manifest.body_bytes != len(body):
+        raise ValueError("the manifest does not describe this body")
+    return _sign(SNAPSHOT_CHUNK_TYPE, encode_chunk_manifest(manifest), center_key) + b"\n" + body
+
+
+def open_snapshot_chunk(data: bytes, center_key: OKPKey) -> SnapshotChunk | ProtocolError:
+    """Verify a chunk: the signed manifest, then the body against its digest and its coding (sorted tags inside
+    the manifest's range); an oversized chunk is refused before anything is parsed."""
+    if len(data) > MAX_SIGNED_BYTES + 1 + MAX_BODY_BYTES:
+        return ProtocolError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
+    token, newline, body = data.partition(b"\n")
+    if not newline:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "no body")
+    payload = _verified(token, center_key, SNAPSHOT_CHUNK_TYPE)
+    if isinstance(payload, ProtocolError):
+        return payload
+    manifest = decode_chunk_manifest(payload)
+    if isinstance(manifest, ProtocolError):
+        return manifest
+    if len(body) != manifest.body_bytes or hashlib.sha256(body).hexdigest() != manifest.digest:
+        return ProtocolError(ProblemKind.BAD_SIGNATURE, "body digest")
+    tags = decode_tags(manifest, body)
+    if isinstance(tags, str):
+        return ProtocolError(ProblemKind.BAD_VALUE, f"body.{tags}")
+    return SnapshotChunk(manifest, body)

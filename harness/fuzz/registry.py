@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from harness.fuzz import FuzzTarget, card, files, minutes, network, printer, telemetry
+from harness.fuzz import FuzzTarget, card, files, minutes, network, offline, printer, telemetry
 
 FACTORIES: list[Callable[[], Sequence[FuzzTarget]]] = []
 FACTORIES.append(network.targets)
@@ -13,3 +13,4 @@ FACTORIES.append(card.targets)
 FACTORIES.append(printer.targets)
 FACTORIES.append(minutes.targets)
 FACTORIES.append(telemetry.targets)
+FACTORIES.append(offline.targets)

@@ -27,7 +27,7 @@ import pytest
 
 from center.synthetic_roll import generate_roll
 from harness.card.pcscd import Pcscd
-from harness.demo import run_demo
+from harness.demo import Engine, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -191,6 +191,17 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert stores and not [p for p in stores if b"\xff\xd8\xff" in p.read_bytes()], "a face image was stored"
     slips = sorted((tmp_path / "demo").glob("T-0101-*/slips/page-*.png"))
     assert len(slips) >= report.issued + 4, "every slip, the torn one, and the zero and closing reports"
+
+
+@pytest.mark.real_peer
+def test_the_same_day_runs_on_postgresql_the_national_engine(pcscd: Pcscd, tmp_path: Path) -> None:
+    lines: list[str] = []
+    report = run_demo(voters=2, seed=9, out=tmp_path / "demo", narrate=lines.append, pcscd=pcscd,
+                      registry=Engine.POSTGRESQL)
+    assert any(line.startswith("Registry: PostgreSQL") for line in lines), lines[:3]
+    assert report.violations == [] and report.invariants_ok, "\n".join(lines)
+    assert report.issued == 2 + 4 and report.duplicates_refused == 1 and report.unresolved == 0
+    assert not (tmp_path / "demo" / "district" / "registry.db").exists(), "the SQLite registry was used"
 
 
 class DemoProcess:
