@@ -33,6 +33,25 @@ class HealthCheck:
     probe: Callable[[], tuple[bool, str]]
 
 
+class FaultsOnce:
+    """For a watch that asks the devices again and again: a check that raises on every look is handed to `fault`
+    (audited) once, until it answers again, not once a look."""
+
+    def __init__(self, fault: Callable[[str, Exception], None]) -> None:
+        self._fault = fault
+        self._raised: set[str] = set()
+        self._raising: set[str] = set()
+
+    def __call__(self, handling: str, exc: Exception) -> None:
+        self._raising.add(handling)
+        if handling not in self._raised:
+            self._fault(handling, exc)
+
+    def looked(self) -> None:
+        """One look is over: what did not raise in it will be audited again if it raises later."""
+        self._raised, self._raising = self._raising, set()
+
+
 def run_self_test(checks: Sequence[HealthCheck], fault: Callable[[str, Exception], None] | None = None
                   ) -> tuple[SelfTestFinished, list[Health]]:
     """Run every check and sort the findings. A check that raises is a bug: its component counts as failed

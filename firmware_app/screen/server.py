@@ -11,7 +11,7 @@ from datetime import datetime
 
 import uvicorn
 
-from firmware_app.runtime.health import HealthCheck, run_self_test
+from firmware_app.runtime.health import FaultsOnce, HealthCheck, run_self_test
 from firmware_app.screen.app import ScreenContext, build_app
 from firmware_app.screen.model import ScreenModel, Status, minute_of
 from hal.printer import Printer, PrinterStatus
@@ -39,7 +39,8 @@ class StatusWatch:
         self._connected = connected
         self._printer = printer
         self._clock = clock
-        self._fault = fault
+        self._fault = FaultsOnce(fault)
+        self._devices_fault = FaultsOnce(fault)
         self._every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="screen-status", daemon=True)
@@ -62,6 +63,7 @@ class StatusWatch:
         except Exception as exc:  # a driver bug: the status bar shows no printer state rather than stopping the watch
             self._fault("screen_printer_status", exc)
             printer = None
+        self._fault.looked()
         now = self._clock()
         with self._lock:
             self._seen = Status(self._connected(), printer, minute_of(now), self._seen.devices,
@@ -72,7 +74,8 @@ class StatusWatch:
             self._asking = self._devices_pool.submit(self._ask_devices)
 
     def _ask_devices(self) -> None:
-        _, devices = run_self_test(self._devices, self._fault)
+        _, devices = run_self_test(self._devices, self._devices_fault)
+        self._devices_fault.looked()
         with self._lock:
             self._seen = dataclasses.replace(self._seen, devices=tuple(devices))
             self._model.status_seen(self._seen)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from firmware_app.runtime.facts import LoopFacts
-from firmware_app.runtime.health import HealthCheck, run_self_test
+from firmware_app.runtime.health import FaultsOnce, HealthCheck, run_self_test
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.telemetry.board import read_board
 from firmware_app.telemetry.report import Numbering, compose, what_matters
@@ -59,6 +59,7 @@ class HealthReporter:
         self._watch_s = min(watch_s, interval_s)
         self._stop = threading.Event()
         self._poked = threading.Event()
+        self._faults = FaultsOnce(loop.device_fault)
         self._thread = threading.Thread(target=self._run, name="telemetry", daemon=True)
         self._facts: queue.Queue[LoopFacts] = queue.Queue(maxsize=1)
         self.sent = 0
@@ -96,7 +97,8 @@ class HealthReporter:
         facts = self._ask_loop()
         if facts is None:
             return
-        _, components = run_self_test(self._checks, self._loop.device_fault)
+        _, components = run_self_test(self._checks, self._faults)
+        self._faults.looked()
         birth = self._link.birth
         seq = self._birth_seq[1] + 1 if self._birth_seq[0] == birth else 1
         numbering = Numbering(birth or 0, seq, self.dropped)

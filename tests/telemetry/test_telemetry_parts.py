@@ -11,7 +11,7 @@ import pytest
 from firmware_app.flow.notices import Component
 from firmware_app.flow.states import PollsPhase
 from firmware_app.runtime.facts import SENDS_KEPT, LinkFigures, LoopFacts
-from firmware_app.runtime.health import Health
+from firmware_app.runtime.health import FaultsOnce, Health
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.telemetry import board
 from firmware_app.telemetry.birth import BirthCounter
@@ -137,3 +137,15 @@ def test_the_board_files_are_read_as_a_raspberry_pi_writes_them(tmp_path: Path, 
     facts = board.read_board(tmp_path)
     assert (facts.cpu_temp_mc, facts.throttled, facts.boot_id, facts.uptime_s) == (
         48312, True, "7a9865325cec4387b0dcbfefc15b0c5f", 5025)
+
+
+def test_a_check_that_raises_on_every_look_is_one_audited_fault_until_it_answers_again() -> None:
+    handed: list[str] = []
+    once = FaultsOnce(lambda handling, _exc: handed.append(handling))
+    for _ in range(3):
+        once("health check printer", TypeError("a bug"))
+        once.looked()
+    assert handed == ["health check printer"]
+    once.looked()  # a look in which the printer answered
+    once("health check printer", TypeError("the bug again"))
+    assert handed == ["health check printer", "health check printer"]
