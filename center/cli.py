@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import signal
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 from center import pki
 from center.broker_config import render_center_acl, render_terminal_acl, secret_group_name
 from center.config import DEFAULT_INSTANCE, CenterConfig, ConfigRefused, load_center_config
+from center.dashboard.staff import set_password
+from center.district_view import DistrictView, open_district_view
 from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
@@ -20,6 +23,7 @@ from center.service import CenterService
 from center.storage import open_database
 from center.synthetic_roll import RollShares, generate_roll
 from center.voter_key import national_voter_key, registry_key, write_national_voter_key
+from center.worker_processes import WorkerProcesses
 from protocol import logs
 from protocol.sd_notify import SystemdNotifier, watchdog_interval
 from protocol.seal import generate_sealing_key, generate_signing_key, load_key, public_part, save_key
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             return _enroll(args)
         case "revoke":
             return _revoke(Path(args.ca), args.name)
+        case "staff":
+            return _staff_password(Path(args.file), args.staff)
         case _:
             raise AssertionError(f"unhandled command {args.command}")
 
@@ -79,10 +85,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _pki_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ca = commands.add_parser("ca", help="the district CA: create it, issue broker and center certificates")
-    ca.add_argument("action", choices=["init", "broker", "center", "crl", "acl"])
+    ca.add_argument("action", choices=["init", "broker", "center", "dashboard", "crl", "acl"])
     ca.add_argument("--dir", required=True, help="the CA folder (private keys 0600)")
     ca.add_argument("--district", help="init: the district this CA serves")
-    ca.add_argument("--host", action="append", default=[], help="broker: host name or IP (repeat)")
+    ca.add_argument("--host", action="append", default=[], help="broker, dashboard: host name or IP (repeat)")
     ca.add_argument("--name", help="center: the certificate's CN (default center-DISTRICT); with --workers, the "
                                    "center process's `instance` (default center-1)")
     ca.add_argument("--workers", type=int, help="center: one certificate per worker, CN NAME-w1 ... NAME-wN, for a "
@@ -101,6 +107,10 @@ def _pki_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     revoke = commands.add_parser("revoke", help="revoke a terminal's (or center's) certificates, rewrite the CRL")
     revoke.add_argument("--ca", required=True)
     revoke.add_argument("--terminal", dest="name", required=True, help="the certificate's CN")
+    staff = commands.add_parser("staff", help="set a district staff member's dashboard password (read without echo)")
+    staff.add_argument("action", choices=["set-password"])
+    staff.add_argument("--file", required=True, help="the staff file ([dashboard] staff_file); kept 0600")
+    staff.add_argument("--staff", required=True, help="the staff member's id (letters, digits, '.', '_', '-')")
 
 
 def _ca(args: argparse.Namespace) -> int:
@@ -123,6 +133,12 @@ def _ca(args: argparse.Namespace) -> int:
             print(f"broker certificate {issued.cert_file}, key {issued.key_file}")
         case "center":
             return _ca_center(ca, args, Path(args.out or folder), now)
+        case "dashboard":
+            served = pki.issue_dashboard(ca, args.host or ["localhost"], Path(args.out or folder), now, args.days)
+            if isinstance(served, pki.PkiRefusal):
+                return _refused("dashboard certificate refused:", [f"{served.problem.value}: {served.detail}"])
+            print(f"dashboard certificate {served.cert_file}, key {served.key_file}; staff browsers trust "
+                  f"{ca.ca_path}")
         case "crl":
             print(f"CRL written to {pki.write_crl(ca, now)}")
         case "acl":
@@ -150,6 +166,18 @@ def _ca_center(ca: pki.DistrictCa, args: argparse.Namespace, out: Path, now: dat
     for made in issued if isinstance(issued, list) else [issued]:
         print(f"center certificate {made.cert_file}, key {made.key_file}")
     print("render the ACL again (kiosk-center ca acl) and reload the broker so that it admits them")
+    return 0
+
+
+def _staff_password(path: Path, staff: str) -> int:
+    """The password twice from the console (never from the command line, which other users can read)."""
+    password = getpass.getpass(f"password for {staff}: ")
+    if getpass.getpass("again: ") != password:
+        return _refused("staff password refused:", ["the two entries differ"])
+    problem = set_password(path, staff, password)
+    if problem is not None:
+        return _refused("staff password refused:", [problem.value])
+    print(f"password of {staff} set in {path} (scrypt)")
     return 0
 
 
@@ -241,25 +269,42 @@ def _serve(config_path: Path) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     notifier = SystemdNotifier()
-    with CenterService.from_config(config) as service:
-        log.info("serving district %s with %d workers on %s:%d",
-                 config.district, config.workers, config.broker.host, config.broker.port)
-        notifier.ready()
-        died = _supervise(service, notifier, stop)
-        notifier.stopping()
-        status = service.status()
-    answered = sum(worker.answered for worker in status.workers)
-    print(f"stopped after answering {answered} requests")
+    try:
+        view = open_district_view(config)
+    except (OSError, ValueError) as exc:
+        return _refused("the district view (fleet, dashboard) cannot start", [str(exc)])
+    workers = WorkerProcesses.from_config(config)
+    with workers:
+        log.info("serving district %s with %d worker processes of %d workers each on %s:%d",
+                 config.district, config.worker_processes, config.workers, config.broker.host, config.broker.port)
+        if view is not None:
+            view.start()
+        try:
+            notifier.ready()
+            died = _supervise(workers, notifier, stop, view=view)
+            notifier.stopping()
+        finally:
+            if view is not None:
+                view.stop()
+    status = workers.status()
+    print(f"stopped after answering {status.answered} requests ({status.restarts} worker process restarts)")
     return 1 if died else 0
 
 
-def _supervise(service: CenterService, notifier: SystemdNotifier, stop: threading.Event,
-               interval: float | None = None) -> bool:
-    """Feed the watchdog while every worker loop lives; True (the process must end) when one has died."""
+def _supervise(service: CenterService | WorkerProcesses, notifier: SystemdNotifier, stop: threading.Event,
+               interval: float | None = None, view: DistrictView | None = None) -> bool:
+    """Feed the watchdog while `service` lives (for the worker processes: while their supervisor runs, which starts
+    again any that ends) and the district `view`, if any; True (the process must end, for systemd to start it
+    again) when one has died."""
     period = watchdog_interval() if interval is None else interval
     while not stop.wait(period):
+        if view is not None and not view.alive():
+            log.critical("the district view (fleet intake or dashboard) has died; ending the process so that "
+                         "systemd restarts it")
+            return True
         if not service.alive():
-            log.critical("a center worker's loop has died; ending the process so that systemd restarts it")
+            log.critical("the center's workers have died or are no longer supervised; ending the process so "
+                         "that systemd restarts it")
             return True
         notifier.ping()
     return False

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,21 @@ from protocol.messages import NAME_PATTERN
 from protocol.mqtt import BrokerAddress, TlsFiles
 
 MAX_WORKERS = 64
+"""Worker sessions of one worker process (`workers`)."""
+MAX_WORKER_PROCESSES = 32
 DEFAULT_REQUEST_WINDOW_SECONDS = 300
 DEFAULT_INSTANCE = "center-1"
 DEFAULT_REQUESTS_PER_TERMINAL_SECOND = 20
 DEFAULT_ANSWERS_PER_TERMINAL = 50_000
 DEFAULT_POOL_SIZE = 4
 MAX_POOL_SIZE = 256
+MAX_HOSTS = 16
 ENGINES = ("sqlite", "postgresql")
+
+
+def default_worker_processes() -> int:
+    """One worker process per core this process may run on (at most MAX_WORKER_PROCESSES)."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKER_PROCESSES))
 
 
 def worker_name(instance: str, index: int) -> str:
@@ -72,6 +81,38 @@ class CenterConfig:
     voter_key: Path | None = None
     """The national voter key (kiosk-center voter-key): the registry keeps each voter as an HMAC under it, so the
     same person is the same row in every district. None (SQLite only): derived from this center's sealing key."""
+    worker_processes: int = 1
+    """`kiosk-center serve` runs this many worker processes, each with `workers` sessions and a registry pool of
+    its own; process p's workers are numbered (p-1)·workers+1 ... p·workers (default in the file: the cores)."""
+    fleet: FleetConfig | None = None
+    """With `[fleet]`, `kiosk-center serve` also takes the terminals' telemetry (its own session, `<instance>-fleet`)."""
+    dashboard: DashboardConfig | None = None
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """`[fleet]`: the district's telemetry intake (center.fleet): the set hour of opening (local time), the software
+    hashes the district approved (empty: that rule is off) and the reports kept per terminal."""
+
+    opening: time = time(7, 0)
+    approved_software: tuple[str, ...] = ()
+    keep: int = 240
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """`[dashboard]`: the staff's live view (center.dashboard), over TLS with a certificate of the district CA
+    (`kiosk-center ca dashboard`), staff from `staff_file` (`kiosk-center staff set-password`); `names`: the host
+    names staff browsers use (the Host header must be one of them); `metrics_token_file`: the bearer token
+    Prometheus sends to /metrics (none: /metrics is open to whoever reaches the port)."""
+
+    host: str
+    port: int
+    names: tuple[str, ...]
+    cert_file: Path
+    key_file: Path
+    staff_file: Path
+    metrics_token_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +172,17 @@ class _Reader:
         value: str | None = self._get(key, str, "")
         return self._base_dir / value if value else None
 
+    def strings(self, key: str) -> tuple[str, ...] | None:
+        """An optional array of strings; None when absent or not one (a problem then)."""
+        self._read.add(key)
+        if key not in self._table:
+            return None
+        value = self._table[key]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self._problems.append(f"{self._where}{key}: expected an array of strings")
+            return None
+        return tuple(value)
+
     def table(self, key: str) -> dict[str, Any] | None:
         self._read.add(key)
         value = self._table.get(key)
@@ -175,6 +227,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     signing_key = top.path("signing_key")
     sealing_key = top.path("sealing_key")
     workers = top.integer("workers", 1, MAX_WORKERS, 1)
+    processes = top.integer("worker_processes", 1, MAX_WORKER_PROCESSES, default_worker_processes())
     group = top.name("group", "center")
     enrolment_ca = top.optional_path("enrolment_ca")
     request_window = top.integer("request_window_seconds", 10, 3600, DEFAULT_REQUEST_WINDOW_SECONDS)
@@ -182,7 +235,14 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     quota = top.integer("answers_per_terminal", 100, 100_000_000, DEFAULT_ANSWERS_PER_TERMINAL)
     broker_table = top.table("broker")
     registry_table = top.table("registry")
+    fleet_table = top.table("fleet")
+    dashboard_table = top.table("dashboard")
     top.refuse_unknown()
+    fleet = _fleet(_Reader(fleet_table, "fleet.", base_dir, problems), problems) if fleet_table is not None else None
+    dashboard = (_dashboard(_Reader(dashboard_table, "dashboard.", base_dir, problems), problems)
+                 if dashboard_table is not None else None)
+    if dashboard is not None and fleet is None:
+        problems.append("dashboard: needs [fleet] (the dashboard shows what the fleet takes in)")
     database: RegistryLocation = base_dir
     voter_key: Path | None = None
     if registry_table is None:
@@ -195,7 +255,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
         database, voter_key = _registry(_Reader(registry_table, "registry.", base_dir, problems), problems)
     broker = BrokerAddress("", 0)
     tls: CenterTls | None = None
-    last_worker = worker_name(instance, workers)
+    last_worker = worker_name(instance, workers * processes)
     if _valid_name(instance) and not _valid_name(last_worker):
         problems.append(f"instance: too long for its workers' names ({last_worker}: at most 32 characters)")
     if broker_table is None:
@@ -213,8 +273,37 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
         return ConfigRefused(tuple(problems))
     return CenterConfig(
         district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
-        enrolment_ca, request_window, rate, quota, voter_key,
+        enrolment_ca, request_window, rate, quota, voter_key, worker_processes=processes, fleet=fleet,
+        dashboard=dashboard,
     )
+
+
+def _fleet(section: _Reader, problems: list[str]) -> FleetConfig:
+    given = section.keys()
+    opening_text = section.text("opening") if "opening" in given else "07:00"
+    try:
+        opening = time.fromisoformat(opening_text)
+    except ValueError:
+        problems.append("fleet.opening: a local time, HH:MM")
+        opening = time(7, 0)
+    approved = section.strings("approved_software") or ()
+    problems.extend(f"fleet.approved_software: {value!r} is not a SHA-256 in hex" for value in approved
+                    if re.fullmatch(r"[0-9a-f]{64}", value) is None)
+    keep = section.integer("keep", 10, 10_000, 240)
+    section.refuse_unknown(ignoring={"opening"})
+    return FleetConfig(opening, approved, keep)
+
+
+def _dashboard(section: _Reader, problems: list[str]) -> DashboardConfig:
+    host = section.text("host")
+    port = section.integer("port", 1, 65535)
+    names = section.strings("names") or (host,)
+    if not names or any(not name or len(name) > 253 for name in names):
+        problems.append("dashboard.names: host names, at most 253 characters each")
+    config = DashboardConfig(host, port, names, section.path("cert_file"), section.path("key_file"),
+                             section.path("staff_file"), section.optional_path("metrics_token_file"))
+    section.refuse_unknown()
+    return config
 
 
 def _registry(section: _Reader, problems: list[str]) -> tuple[RegistryLocation, Path | None]:
@@ -227,17 +316,34 @@ def _registry(section: _Reader, problems: list[str]) -> tuple[RegistryLocation, 
         problems.append(f"registry.engine: one of {', '.join(ENGINES)}")
     elif engine == "sqlite":
         location = section.path("path")
-        problems.extend(f"registry.{key}: only with engine = \"postgresql\"" for key in ("dsn", "pool_size")
+        problems.extend(f"registry.{key}: only with engine = \"postgresql\"" for key in ("dsn", "pool_size", "hosts")
                         if key in given)
     else:
+        hosts = section.strings("hosts")
         location = PostgresSettings(section.text("dsn"), section.integer("pool_size", 1, MAX_POOL_SIZE,
-                                                                         DEFAULT_POOL_SIZE))
+                                                                         DEFAULT_POOL_SIZE), hosts or ())
         if "dsn" in given and not location.dsn.strip():
             problems.append("registry.dsn: empty")
+        elif "dsn" in given:
+            problems.extend(_postgres_problems(location, hosts))
         if "path" in given:
             problems.append("registry.path: only with engine = \"sqlite\"")
         if "voter_key" not in given:
             problems.append("registry.voter_key: missing (the national key, the same in every district)")
     voter_key = section.optional_path("voter_key")
-    section.refuse_unknown(ignoring={"dsn", "pool_size", "path"})
+    section.refuse_unknown(ignoring={"dsn", "pool_size", "path", "hosts"})
     return location, voter_key
+
+
+def _postgres_problems(settings: PostgresSettings, hosts: tuple[str, ...] | None) -> list[str]:
+    """`hosts` (the nodes of a replicated cluster, "host:port" each, at most MAX_HOSTS) and the dsn must make one
+    libpq connection string that reaches only a primary (center.storage.postgres.registry_conninfo)."""
+    from center.storage.postgres import registry_conninfo
+
+    if hosts is not None and not 1 <= len(hosts) <= MAX_HOSTS:
+        return [f"registry.hosts: from 1 to {MAX_HOSTS} nodes"]
+    try:
+        registry_conninfo(settings)
+    except ValueError as exc:
+        return [f"registry.{exc}"]
+    return []

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import assert_never
 
@@ -30,6 +30,7 @@ from center.registry import (
     utc_now,
 )
 from center.storage import RegistryUnavailableError
+from center.worker_cpu import Stage, StageClock, StageTotals
 from protocol.codec import ProblemKind, ProtocolError, escaped
 from protocol.faults import fault_place
 from protocol.messages import (
@@ -109,6 +110,8 @@ class ResponderStatus:
     answered: int
     dropped: int
     faults: int = 0
+    cpu: StageTotals = field(default_factory=StageTotals.empty)
+    """This responder's CPU time by request kind and stage (center.worker_cpu)."""
 
 
 class Responder:
@@ -151,9 +154,11 @@ class Responder:
         self._answered = 0
         self._dropped = 0
         self._faults = 0
+        self._cpu = StageClock()
+        self._kind: RequestKind | None = None
 
     def status(self) -> ResponderStatus:
-        return ResponderStatus(self._answered, self._dropped, self._faults)
+        return ResponderStatus(self._answered, self._dropped, self._faults, self._cpu.snapshot())
 
     def handle(self, topic: str, payload: bytes) -> Reply | Dropped:
         """Answer one request that arrived on `topic`; the terminal is the one the topic names.
@@ -161,12 +166,16 @@ class Responder:
         The one boundary for bytes from the network at the center: whatever the topic and payload hold,
         the outcome is a Reply or a typed Dropped, never an exception, except RegistryUnavailableError
         (nothing was changed: the worker leaves the request unanswered so the terminal retries)."""
+        self._cpu.begin()
+        self._kind = None
         try:
             outcome = self._handle(topic, payload)
         except RegistryUnavailableError:
             raise
         except Exception as exc:  # any fault on outside input is a refusal and an alarm
             outcome = Dropped(DropReason.FAULT, fault_place(exc))
+        finally:
+            self._cpu.end(self._kind)
         if isinstance(outcome, Reply):
             self._answered += 1
         else:
@@ -191,7 +200,9 @@ class Responder:
         enrolment = self._enrolled.get(terminal)
         if enrolment is None:
             return Dropped(DropReason.UNKNOWN_TERMINAL, escaped(terminal))
+        started = self._cpu.now()
         request = open_request(payload, enrolment.signing_key)
+        self._cpu.add(Stage.VERIFY, started)
         if isinstance(request, ProtocolError):
             reason = {ProblemKind.BAD_SIGNATURE: DropReason.BAD_SIGNATURE,
                       ProblemKind.PARSER_FAULT: DropReason.FAULT}.get(request.kind, DropReason.MALFORMED)
@@ -202,7 +213,17 @@ class Responder:
         if header.branch != enrolment.branch or header.district != enrolment.district:
             return Dropped(DropReason.WRONG_BRANCH, f"header names {header.district}/{header.branch}, enrolled for "
                                                     f"{enrolment.district}/{enrolment.branch}")
+        self._kind = request.kind
         digest = hashlib.sha256(payload).hexdigest()
+        started = self._cpu.now()
+        try:
+            return self._transact(request, district, terminal, digest)
+        finally:
+            self._cpu.add(Stage.REGISTRY, started)
+
+    def _transact(self, request: Request, district: str, terminal: str, digest: str) -> Reply | Dropped:
+        """The registry's part, one transaction: the kept answer, the quota, the change, keeping the answer."""
+        header = request.header
         with self._registry.transaction():
             earlier = self._registry.answered_request(header.request_id)
             if earlier is not None:
@@ -220,7 +241,9 @@ class Responder:
             if isinstance(body, Dropped):
                 return body
             answer = Answer(request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, now), body)
+            started = self._cpu.now()
             signed = sign_answer(answer, self._signing_key)
+            self._cpu.add(Stage.SIGN, started)
             self._registry.remember_answer(AnsweredRequest(header.request_id, district, terminal, digest, signed))
         return Reply(answer_topic(district, terminal), signed, answer)
 
@@ -254,7 +277,9 @@ class Responder:
                 assert_never(unreachable)
 
     def _reserve(self, tx_id: str, body: ReserveBody, requester: Requester) -> ReserveAnswer:
+        started = self._cpu.now()
         code = unseal_national_code(body.sealed_voter, self._sealing_key)
+        self._cpu.add(Stage.UNSEAL, started)
         if isinstance(code, ProtocolError):
             if code.kind is ProblemKind.PARSER_FAULT:
                 self._fault(str(code))

@@ -1,4 +1,5 @@
-"""The district center at work: several responders behind one MQTT shared subscription, each with its own connection."""
+"""One center process at work: its responders behind the MQTT shared subscription, each with its own session and
+registry session (center.worker_processes runs several such processes per district)."""
 
 from __future__ import annotations
 
@@ -68,11 +69,13 @@ class CenterService:
 
     def __init__(
         self, config: CenterConfig, signing_key: OKPKey, sealing_key: OKPKey, clock: Clock = utc_now, *,
-        enrolled: Mapping[str, EnrolledTerminal], voter_key: bytes | None = None,
+        enrolled: Mapping[str, EnrolledTerminal], voter_key: bytes | None = None, first_worker: int = 1,
     ) -> None:
         """`enrolled`: each enrolled terminal's record (signing key, branch, district); requests of any other
         terminal, or naming another branch or district than its record, are dropped. `voter_key`: the national
-        voter key (center.voter_key); None: derived from the sealing key (a district with a registry of its own)."""
+        voter key (center.voter_key); None: derived from the sealing key (a district with a registry of its own).
+        `first_worker`: the number of this process's first worker (its workers are `first_worker` ...
+        `first_worker + config.workers - 1`), so that the worker processes of one instance have distinct names."""
         self._config = config
         self._voter_key = voter_key if voter_key is not None else registry_key(sealing_key)
         self._database: RegistryDatabase | None = None
@@ -81,6 +84,7 @@ class CenterService:
         self._clock = clock
         self._enrolled = enrolled
         self._workers: list[_Worker] = []
+        self._first_worker = first_worker
 
     @classmethod
     def from_config(cls, config: CenterConfig) -> CenterService:
@@ -99,7 +103,7 @@ class CenterService:
         config = self._config
         rate = config.requests_per_terminal_second
         self._database = database = open_database(config.database)
-        for index in range(1, config.workers + 1):
+        for index in range(self._first_worker, self._first_worker + config.workers):
             registry = Registry(database.session(), config.election_day, self._clock, voter_key=self._voter_key)
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
                                   enrolled=self._enrolled,

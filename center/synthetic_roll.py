@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -106,3 +107,75 @@ def _years_before(day: date, years: int) -> date:
 def _name(rng: random.Random) -> str:
     given = rng.choice(_MALE_NAMES if rng.random() < 0.5 else _FEMALE_NAMES)
     return f"{given} {rng.choice(_FAMILY_NAMES)}"
+
+
+_CODE_SPACE = 10**9
+"""Nine-digit bodies of national codes (the tenth digit is the check digit)."""
+
+
+def stream_roll(
+    count: int, seed: int, election_day: date, shares: RollShares | None = None
+) -> Iterator[VoterRecord]:
+    """The fast path for national-size rolls (millions): `count` distinct voters one at a time, the same for the
+    same seed, ineligible kinds in exactly the shares asked, without a set of the codes made so far or a shuffled
+    list of kinds. Distinct codes: the i-th body is (a·i + b) mod 10^9 with a prime to 10, a bijection of the code
+    space. Kinds: the n-th voter's kind is decided by (c·n + d) mod count with c prime to count, a bijection of
+    0..count-1 laid over the kinds' exact counts. Dates and names are drawn from precomputed tables."""
+    if not 0 <= count <= _CODE_SPACE - 10:
+        raise ValueError(f"count must be from 0 to {_CODE_SPACE - 10}")
+    shares = shares or RollShares()
+    rng = random.Random(seed)
+    step = _coprime(rng, _CODE_SPACE, 10**8)
+    offset = rng.randrange(_CODE_SPACE)
+    spread = _coprime(rng, max(count, 1), max(count // 3, 1))
+    shift = rng.randrange(max(count, 1))
+    deceased = round(count * shares.deceased)
+    disqualified = deceased + round(count * shares.disqualified)
+    under_age = min(count, disqualified + round(count * shares.under_age))
+    adults = _days(_years_before(election_day, _OLDEST_AGE) + timedelta(days=1), _years_before(election_day, VOTING_AGE))
+    minors = _days(_years_before(election_day, VOTING_AGE) + timedelta(days=1),
+                   _years_before(election_day, VOTING_AGE - 2))
+    names = [f"{given} {family}" for given in _MALE_NAMES + _FEMALE_NAMES for family in _FAMILY_NAMES]
+    weights = _check_weights()
+    random_draw = rng.random
+    made = 0
+    index = 0
+    while made < count:
+        body = (step * index + offset) % _CODE_SPACE
+        index += 1
+        high, low = divmod(body, 1000)
+        top, middle = divmod(high, 1000)
+        remainder = (weights[0][top] + weights[1][middle] + weights[2][low]) % 11
+        digits = f"{body:09d}{remainder if remainder < 2 else 11 - remainder}"
+        if digits == digits[0] * 10:
+            continue
+        kind = (spread * made + shift) % count
+        made += 1
+        status = (VoterStatus.DECEASED if kind < deceased else VoterStatus.DISQUALIFIED if kind < disqualified
+                  else VoterStatus.ELIGIBLE)
+        days = minors if disqualified <= kind < under_age else adults
+        yield VoterRecord(NationalCode(digits), days[int(random_draw() * len(days))],
+                          names[int(random_draw() * len(names))], status)
+
+
+def _coprime(rng: random.Random, modulus: int, at_least: int) -> int:
+    """A random number from `at_least` to below `modulus` (or 1) sharing no factor with `modulus`."""
+    if modulus <= 2:
+        return 1
+    while True:
+        candidate = rng.randrange(min(at_least, modulus - 1), modulus)
+        if math.gcd(candidate, modulus) == 1:
+            return candidate
+
+
+def _days(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last`, both included."""
+    return [date.fromordinal(day) for day in range(first.toordinal(), last.toordinal() + 1)]
+
+
+def _check_weights() -> tuple[list[int], list[int], list[int]]:
+    """The check-digit sum of each three-digit group of a nine-digit body, by group (weights 10 9 8, 7 6 5, 4 3 2):
+    the sum of the body is the three groups' sums."""
+    def table(first_weight: int) -> list[int]:
+        return [sum(int(d) * (first_weight - i) for i, d in enumerate(f"{group:03d}")) for group in range(1000)]
+    return table(10), table(7), table(4)

@@ -42,7 +42,7 @@ ELECTION_ID = "E-1405-test"
 BROKER_HOSTS = ("127.0.0.1", "localhost")
 CENTER_INSTANCES = ("center-1", "center-2")
 """The center processes a test district has certificates for, each for up to CENTER_WORKERS workers."""
-CENTER_WORKERS = 4
+CENTER_WORKERS = 8
 _T = TypeVar("_T")
 
 

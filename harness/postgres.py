@@ -65,7 +65,7 @@ class PostgresCluster:
         self._bin = server_bin_dir()
         self._parent = parent if parent is not None else Path(tempfile.gettempdir())
         self._settings = {**_SETTINGS, **(settings or {})}
-        self._user = _run_as()
+        self._user = server_user()
         self.folder: Path | None = None
         self._running = False
 
@@ -139,8 +139,7 @@ class PostgresCluster:
 
     def _program(self, name: str, *args: str) -> None:
         command: Sequence[str] = [str(self._bin / name), *args]
-        environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-        environment["LC_ALL"] = "C"
+        environment = server_environment()
         user = self._user
         done = subprocess.run(
             command, cwd=self.socket_dir, env=environment, capture_output=True, text=True, check=False,
@@ -165,7 +164,14 @@ class PostgresCluster:
         self.stop()
 
 
-def _run_as() -> pwd.struct_passwd | None:
+def server_environment() -> dict[str, str]:
+    """Our environment for the server's programs, without libpq's PG* variables, in the C locale."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    environment["LC_ALL"] = "C"
+    return environment
+
+
+def server_user() -> pwd.struct_passwd | None:
     """The user to run the server as: ourselves unless we are root; then `postgres`, made if missing."""
     if os.geteuid() != 0:
         return None

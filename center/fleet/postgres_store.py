@@ -30,6 +30,7 @@ from center.fleet.store import (
     status_from,
 )
 from center.storage import PostgresSettings
+from center.storage.postgres import registry_conninfo
 from protocol.telemetry import HealthReport
 
 _POOL_WAIT_SECONDS = 30.0
@@ -95,7 +96,7 @@ class PostgresFleetStore:
         self._district = district
         self._keep = max(1, keep)
         self._payloads = PayloadCache()
-        self._pool = ConnectionPool(settings.dsn, min_size=1, max_size=max(2, min(settings.pool_size, 4)),
+        self._pool = ConnectionPool(registry_conninfo(settings), min_size=1, max_size=max(2, min(settings.pool_size, 4)),
                                     open=False, kwargs={"autocommit": True}, name="fleet")
         try:
             self._pool.open(wait=True, timeout=_POOL_WAIT_SECONDS)

@@ -207,10 +207,16 @@ def refuse_outdated(where: str, found: Iterable[tuple[str, str]]) -> None:
 
 @dataclass(frozen=True)
 class PostgresSettings:
-    """The national registry on PostgreSQL: a libpq connection string and the size of this process's pool."""
+    """The national registry on PostgreSQL: a libpq connection string, the nodes of its replicated cluster, and the
+    size of this process's pool."""
 
     dsn: str
     pool_size: int = 4
+    hosts: tuple[str, ...] = ()
+    """The cluster's nodes, each "host:port" (or "host", port 5432), in the order to try them. Connections go only
+    to the node that accepts writes (libpq's multi-host conninfo with target_session_attrs=read-write), so after a
+    failover new connections find the new primary by themselves. Empty: the host (or hosts) the dsn names; a dsn
+    naming several hosts gets target_session_attrs=read-write too."""
 
 
 RegistryLocation = Path | PostgresSettings

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, LiteralString
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from center.storage import (
     REQUIRED_COLUMNS,
@@ -28,7 +30,31 @@ from center.storage import (
     refuse_outdated,
 )
 
+log = logging.getLogger(__name__)
 _POOL_WAIT_SECONDS = 30.0
+"""How long opening the registry waits for its first connections (at start-up)."""
+_CONNECTION_WAIT_SECONDS = 3.0
+"""How long a statement waits for a pool connection (none is free, or the pool is reconnecting after a failover)
+before the request is left unanswered (RegistryUnavailableError): the terminal waits 3 s for a reserve's answer and
+then asks again, so waiting longer only answers a request nobody waits for."""
+_RECONNECT_SECONDS = 2.0
+"""How long the pool keeps trying to replace a lost connection in the background (psycopg_pool backs off
+exponentially, 1 s, 2 s, ...) before it gives the slot up; a statement that then finds the pool empty makes it
+connect again at once. Short, so that after a failover the pool reaches the new primary within about a second of
+its promotion instead of after a back-off of tens of seconds."""
+_DEFAULT_PORT = 5432
+_CONNECTION_DEFAULTS = {
+    "connect_timeout": "3",
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "10000",
+}
+"""libpq options given unless the dsn sets them (TCP only; libpq ignores them on a Unix socket): a node that does
+not answer (its machine is gone) costs at most 3 s before the next host is tried, and a connection to a primary
+that vanished without closing its sockets is found broken in about 10 s, not after the kernel's 15 minutes."""
+_WRITABLE = ("read-write", "primary")
 _SCHEMA_LOCK = 0x766B5245  # "vkRE": one center at a time creates the tables
 _SCHEMA: tuple[LiteralString, ...] = (
     """CREATE TABLE IF NOT EXISTS voters (
@@ -159,14 +185,66 @@ WHERE district = %(district)s AND terminal = %(terminal)s AND seq <= (SELECT ans
 
 
 
+def registry_conninfo(settings: PostgresSettings) -> str:
+    """The connection string the pool uses: the dsn, with the `hosts` as libpq's host and port lists, and
+    target_session_attrs=read-write whenever there are several hosts (so a standby is never written to), and the
+    TCP defaults of _CONNECTION_DEFAULTS. ValueError naming the option ("dsn: ..." or "hosts: ...") if they do not
+    fit together."""
+    try:
+        options = conninfo_to_dict(settings.dsn)
+    except psycopg.ProgrammingError as exc:
+        raise ValueError(f"dsn: not a libpq connection string ({exc})") from exc
+    if settings.hosts:
+        named = sorted(key for key in ("host", "hostaddr", "port") if key in options)
+        if named:
+            raise ValueError(f"hosts: give the nodes either in hosts or in the dsn, not both (the dsn has "
+                             f"{', '.join(named)})")
+        nodes = [split_node(entry) for entry in settings.hosts]
+        options["host"] = ",".join(host for host, _ in nodes)
+        options["port"] = ",".join(str(port) for _, port in nodes)
+    if len(str(options.get("host", "")).split(",")) > 1 or len(str(options.get("hostaddr", "")).split(",")) > 1:
+        attrs = options.setdefault("target_session_attrs", "read-write")
+        if attrs not in _WRITABLE:
+            raise ValueError(f"dsn: target_session_attrs={attrs} with several hosts could reach a standby, which "
+                             "refuses writes (read-write or primary)")
+    for key, value in _CONNECTION_DEFAULTS.items():
+        options.setdefault(key, value)
+    return make_conninfo("", **options)
+
+
+def split_node(entry: str) -> tuple[str, int]:
+    """"host:port", "[v6 address]:port" or "host" (port 5432); ValueError naming the entry."""
+    host, port = entry, str(_DEFAULT_PORT)
+    if entry.startswith("["):
+        address, bracket, rest = entry[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"hosts: {entry!r} is not [address]:port")
+        host, port = address, rest[1:] if rest else port
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    elif ":" in entry:
+        raise ValueError(f"hosts: {entry!r}: an IPv6 address goes in brackets, [address]:port")
+    if not host.strip() or any(c in host for c in " ,='\\") or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"hosts: {entry!r} is not host:port (a port from 1 to 65535)")
+    return host, int(port)
+
+
 class PostgresDatabase:
-    """A connection pool to the national registry; the tables are made on first use. Sessions share the pool."""
+    """A connection pool to the national registry; the tables are made on first use. Sessions share the pool.
+
+    Failover: the conninfo names every node of the cluster and connects only to the primary, so a new connection
+    finds the primary that is (registry_conninfo). A connection that breaks (the primary died) fails its statement
+    with RegistryUnavailableError, and the pool drops it instead of taking it back; the first such failure also
+    makes the pool test its idle connections in the background (ConnectionPool.check), so those to the dead server
+    are dropped before anyone draws them. Lost connections are replaced in the background, and on demand once
+    that gives up (_RECONNECT_SECONDS): the pool recovers by itself, the process is never restarted."""
 
     def __init__(self, settings: PostgresSettings) -> None:
         self.settings = settings
         self._pool = ConnectionPool(
-            settings.dsn, min_size=settings.pool_size, max_size=settings.pool_size, open=False,
-            kwargs={"autocommit": True}, name="registry",
+            registry_conninfo(settings), min_size=settings.pool_size, max_size=settings.pool_size, open=False,
+            kwargs={"autocommit": True}, name="registry", timeout=_CONNECTION_WAIT_SECONDS,
+            reconnect_timeout=_RECONNECT_SECONDS, reconnect_failed=_reconnect_failed,
         )
         try:
             self._pool.open(wait=True, timeout=_POOL_WAIT_SECONDS)
@@ -178,15 +256,16 @@ class PostgresDatabase:
                 refuse_outdated(f"the registry database {conninfo_to_dict(settings.dsn).get('dbname', '?')}", found)
                 for statement in _INDEXES:
                     conn.execute(statement)
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
             self._pool.close()
             raise RegistryUnavailableError(str(exc)) from exc
         except OutdatedRegistryError:
             self._pool.close()
             raise
+        self._checks = _PoolCheck(self._pool)
 
     def session(self) -> PostgresStorage:
-        return PostgresStorage(self._pool)
+        return PostgresStorage(self._pool, self._checks)
 
     def close(self) -> None:
         self._pool.close()
@@ -196,8 +275,9 @@ class PostgresStorage:
     """Takes a pool connection for each statement, or for a whole `transaction`, and gives it back after.
     Connections are in autocommit, so a statement on its own is its own transaction (one round trip)."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, checks: _PoolCheck) -> None:
         self._pool = pool
+        self._checks = checks
         self._held: psycopg.Connection[Any] | None = None
 
     def close(self) -> None:
@@ -207,7 +287,7 @@ class PostgresStorage:
     def transaction(self) -> Iterator[None]:
         if self._held is not None:
             raise RuntimeError("a registry transaction is already open in this session")
-        with _unavailable_on_connection_errors(), self._pool.connection() as conn, conn.transaction():
+        with self._checks.unavailable_on_errors(), self._pool.connection() as conn, conn.transaction():
             self._held = conn
             try:
                 yield
@@ -217,7 +297,7 @@ class PostgresStorage:
     def add_voters(self, rows: Iterable[VoterRow]) -> int | None:
         count = 0
         try:
-            with (_unavailable_on_connection_errors(), self._connection() as conn, conn.transaction(),
+            with (self._checks.unavailable_on_errors(), self._connection() as conn, conn.transaction(),
                   conn.cursor() as cursor, cursor.copy(_COPY_VOTERS) as copy):
                 for row in rows:
                     copy.write_row((row.voter, row.birth_date, row.name, row.status))
@@ -302,23 +382,55 @@ class PostgresStorage:
             yield conn
 
     def _one(self, query: LiteralString, values: Any) -> Any:
-        with _unavailable_on_connection_errors(), self._connection() as conn:
+        with self._checks.unavailable_on_errors(), self._connection() as conn:
             return conn.execute(query, values, prepare=True).fetchone()
 
     def _all(self, query: LiteralString, values: Any) -> list[Any]:
-        with _unavailable_on_connection_errors(), self._connection() as conn:
+        with self._checks.unavailable_on_errors(), self._connection() as conn:
             return conn.execute(query, values, prepare=True).fetchall()
 
     def _run(self, query: LiteralString, values: Any) -> None:
-        with _unavailable_on_connection_errors(), self._connection() as conn:
+        with self._checks.unavailable_on_errors(), self._connection() as conn:
             conn.execute(query, values, prepare=True)
 
 
-@contextlib.contextmanager
-def _unavailable_on_connection_errors() -> Iterator[None]:
-    """A lost server, a pool that cannot give a connection in time, a deadlock or serialisation failure
-    (psycopg.OperationalError, of which PoolTimeout is one): the transaction did not happen."""
-    try:
-        yield
-    except psycopg.OperationalError as exc:
-        raise RegistryUnavailableError(str(exc)) from exc
+class _PoolCheck:
+    """Turns engine errors that mean "not now" into RegistryUnavailableError, and on a lost connection has the pool
+    test its idle connections in the background, one check at a time."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._checking = threading.Lock()
+
+    @contextlib.contextmanager
+    def unavailable_on_errors(self) -> Iterator[None]:
+        """A lost server, a pool that cannot give a connection in time, a deadlock or serialisation failure
+        (psycopg.OperationalError, of which PoolTimeout is one), a write that reached a node no longer primary
+        (ReadOnlySqlTransaction): the transaction did not happen, or, for a connection lost during COMMIT, may
+        have; every request is idempotent per transaction, so the terminal's retry settles it either way."""
+        try:
+            yield
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise RegistryUnavailableError(str(exc)) from exc
+        except psycopg.OperationalError as exc:
+            if not isinstance(exc, PoolTimeout | psycopg.errors.TransactionRollback):
+                self._check_idle_connections()
+            raise RegistryUnavailableError(str(exc)) from exc
+
+    def _check_idle_connections(self) -> None:
+        if self._checking.acquire(blocking=False):
+            threading.Thread(target=self._check, name="registry-pool-check", daemon=True).start()
+
+    def _check(self) -> None:
+        try:
+            if not self._pool.closed:
+                self._pool.check()
+        except PoolClosed:
+            pass
+        finally:
+            self._checking.release()
+
+
+def _reconnect_failed(pool: ConnectionPool) -> None:
+    log.warning("the registry pool could not reconnect for %.0f s; it connects again when a request needs it",
+                _RECONNECT_SECONDS)

@@ -36,7 +36,7 @@ def _config(folder: Path, district: str, broker_toml: str) -> Path:
     as_terminal.enrol(folder / "ca", Requester("t-1", "branch-1", district))
     path.write_text(
         f'district = "{district}"\nelection_day = {ELECTION_DAY.isoformat()}\ndatabase = "registry.sqlite"\n'
-        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\nenrolment_ca = "ca"\n'
+        'signing_key = "keys/center-signing.pem"\nsealing_key = "keys/center-sealing.pem"\nworkers = 2\nworker_processes = 2\nenrolment_ca = "ca"\n'
         + broker_toml,
         encoding="utf-8",
     )
