@@ -25,18 +25,9 @@ from center.worker_cpu import Handled, Stage
 from harness.loadgen.district import LoadDistrict, Pace, RunFigures
 from harness.loadgen.plan import Mix, deal
 from harness.loadgen.report import percentile
-from harness.postgres import PostgresCluster
+from harness.postgres import BENCH_SETTINGS, PostgresCluster
 
 ELECTION_DAY = date(2026, 6, 12)
-CLUSTER_SETTINGS = {
-    # As bench/registry_reserves.py: durable commits (fsync, synchronous_commit, full_page_writes stay on), group
-    # commit, a WAL that does not checkpoint in the middle of a run.
-    "commit_delay": "200",
-    "commit_siblings": "4",
-    "wal_buffers": "'16MB'",
-    "max_wal_size": "'4GB'",
-    "checkpoint_timeout": "'30min'",
-}
 
 
 def yardstick_us() -> float:
@@ -124,7 +115,7 @@ def main() -> None:
           f"{engine}; {args.visits} voters a run, median of {args.runs}; "
           f"{cores} cores, load {_load()}, Ed25519 verify {yardstick_us():.0f} µs")
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp, ExitStack() as stack:
-        cluster = (stack.enter_context(PostgresCluster(settings=CLUSTER_SETTINGS)) if args.engine == "postgresql"
+        cluster = (stack.enter_context(PostgresCluster(settings=BENCH_SETTINGS)) if args.engine == "postgresql"
                    else None)
         started = time.perf_counter()
         with LoadDistrict(Path(tmp) / "district", args.terminals, ELECTION_DAY,

@@ -21,24 +21,13 @@ from center.registry import Registry, Requester, ReserveClaim, Reserved
 from center.storage import PostgresSettings, RegistryLocation, open_database
 from center.storage.postgres import RESERVE_STATEMENT
 from center.synthetic_roll import RollShares, generate_roll
-from harness.postgres import PORT, SUPERUSER, PostgresCluster
+from harness.postgres import BENCH_SETTINGS, PORT, SUPERUSER, PostgresCluster
 from protocol.messages import DocumentKind
 from protocol.national_code import NationalCode
 
 ELECTION_DAY = date(2026, 6, 12)
 VOTER_KEY = b"bench registry voter key, 32 b."
 WORKERS = (1, 4, 16, 32)
-CLUSTER_SETTINGS = {
-    # Durable: fsync, synchronous_commit and full_page_writes stay on (harness/postgres.py). Group commit: a
-    # committing backend waits up to commit_delay µs for others when at least commit_siblings are in a transaction,
-    # so one WAL flush covers several commits.
-    "commit_delay": "200",
-    "commit_siblings": "4",
-    "wal_buffers": "'16MB'",
-    "max_wal_size": "'4GB'",
-    "checkpoint_timeout": "'30min'",
-}
-"""The bench cluster's settings over the harness's (which keep fsync and synchronous_commit on)."""
 
 
 def _worker(location: RegistryLocation, codes: Sequence[str], index: int, start: Barrier,
@@ -147,11 +136,11 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql", help="sqlite, postgresql or both")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="0: no pgbench ceiling")
     parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
-                        help="a postgresql.conf line for the bench cluster (over CLUSTER_SETTINGS)")
+                        help="a postgresql.conf line for the bench cluster (over BENCH_SETTINGS)")
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     engines = args.engines.split(",")
-    settings = {**CLUSTER_SETTINGS, **dict(item.split("=", 1) for item in args.setting)}
+    settings = {**BENCH_SETTINGS, **dict(item.split("=", 1) for item in args.setting)}
     print(f"registry reserves/s, {args.reserves} distinct voters per run, medians of {args.runs} runs; each worker "
           f"a process with its own connection, one reserve statement (one round trip) each; {os.cpu_count()} "
           f"cores, {_load()}")

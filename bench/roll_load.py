@@ -21,23 +21,15 @@ from center.eligibility import ineligible_reason
 from center.registry import Registry, Requester, ReserveClaim, Reserved
 from center.storage import PostgresSettings, open_database
 from center.synthetic_roll import stream_roll
-from harness.postgres import PostgresCluster
+from harness.postgres import BENCH_SETTINGS, PostgresCluster
 from protocol.messages import DocumentKind
 from protocol.national_code import NationalCode
 
 ELECTION_DAY = date(2026, 6, 12)
 VOTER_KEY = b"bench roll load voter key, 32 b"
-CLUSTER_SETTINGS = {
-    "commit_delay": "200",
-    "commit_siblings": "4",
-    "wal_buffers": "'16MB'",
-    "max_wal_size": "'8GB'",
-    "checkpoint_timeout": "'30min'",
-    "shared_buffers": "'1GB'",
-    "maintenance_work_mem": "'512MB'",
-}
-"""Over the harness's durable settings (fsync, synchronous_commit and full_page_writes on): group commit and WAL
-room as in bench/registry_reserves.py, and shared buffers a national roll's index fits in."""
+CLUSTER_SETTINGS = {**BENCH_SETTINGS, "max_wal_size": "'8GB'", "shared_buffers": "'1GB'",
+                    "maintenance_work_mem": "'512MB'"}
+"""The benches' settings (group commit, WAL room), with more WAL and shared buffers a national roll's index fits in."""
 
 
 def _worker(dsn: str, codes: Sequence[str], index: int, start: Barrier,

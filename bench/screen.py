@@ -21,6 +21,7 @@ from firmware_app.flow import states as st
 from firmware_app.flow.events import Event
 from firmware_app.flow.step import Step
 from firmware_app.identity.document import Document
+from harness.browser import SCREEN_ACT, SCREEN_SIGN_IN, headless_chromium
 from harness.district import VirtualDistrict
 from harness.terminal import OPERATOR_PIN, TerminalPlan, VirtualTerminal
 from protocol.messages import DocumentKind
@@ -32,17 +33,6 @@ new MutationObserver(() => {
   const shown = document.querySelector("#view > [data-state]");
   if (shown) window.__renders.push([Date.now(), shown.dataset.state]);
 }).observe(document.getElementById("view"), {childList: true});
-"""
-_SIGN_IN = """
-const done = arguments[arguments.length - 1];
-fetch("/api/sign-in", {method: "POST", headers: {"Content-Type": "application/json"},
-  body: JSON.stringify({role: "operator", pin: arguments[0]})}).then((r) => done(r.status));
-"""
-_ACT = """
-const done = arguments[arguments.length - 1];
-fetch("/api/snapshot").then((r) => r.json()).then((s) => fetch("/api/action", {method: "POST",
-  headers: {"Content-Type": "application/json"}, body: JSON.stringify({action: arguments[0], seen: s.seen})}))
-  .then((r) => done(r.status));
 """
 _BYTES = """
 const entries = [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")];
@@ -68,14 +58,6 @@ class StepTimes:
         return times[-1] if times else None
 
 
-def _browser() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1024,768"):
-        options.add_argument(argument)
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
-
-
 def _wait_render(driver: webdriver.Chrome, state: str, after: int, timeout: float = 15.0) -> tuple[float, int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,7 +76,7 @@ def main() -> None:
         district = VirtualDistrict(work / "district", "D01", ELECTION_DAY, voters=voters * 4, seed=11)
         district.start()
         terminal: VirtualTerminal | None = None
-        driver = _browser()
+        driver = headless_chromium((1024, 768))
         try:
             installation = district.provision("T-0001", "B-0001", work / "T-0001" / "provisioning")
             terminal = VirtualTerminal(TerminalPlan(installation, work / "T-0001", district.broker.address,
@@ -106,7 +88,7 @@ def main() -> None:
             driver.execute_cdp_cmd("Network.enable", {})
             driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
             driver.get(terminal.screen_url)
-            assert driver.execute_async_script(_SIGN_IN, OPERATOR_PIN) == 200
+            assert driver.execute_async_script(SCREEN_SIGN_IN, OPERATOR_PIN) == 200
             driver.get(terminal.screen_url)
             time.sleep(1.0)
             transferred = driver.execute_script(_BYTES)
@@ -120,7 +102,7 @@ def main() -> None:
                 terminal.reader.insert(Document(DocumentKind.SMART_CARD, record.national_code, record.name))
                 shown, seen = _wait_render(driver, "AwaitingConfirmation", seen)
                 card_to_confirmation.append(shown - inserted)
-                assert driver.execute_async_script(_ACT, "confirm") == 200
+                assert driver.execute_async_script(SCREEN_ACT, "confirm") == 200
                 _, seen = _wait_render(driver, "Idle", seen)
                 terminal.reader.pull()
             for shown, state in driver.execute_script("return window.__renders"):

@@ -24,6 +24,7 @@ from drivers.camera.source import ImageSequenceSource
 from firmware_app.identity.document import Document
 from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
+from harness.browser import SCREEN_ACT, SCREEN_SIGN_IN, headless_chromium
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import genuine_cases, write_camera_source
 from harness.district import VirtualDistrict
@@ -39,17 +40,6 @@ new MutationObserver(() => {
   const verdict = document.querySelector("#face-verdict");
   if (verdict) window.__verdicts.push([Date.now(), verdict.className.replace("verdict ", "")]);
 }).observe(document.getElementById("view"), {childList: true, subtree: true});
-"""
-_SIGN_IN = """
-const done = arguments[arguments.length - 1];
-fetch("/api/sign-in", {method: "POST", headers: {"Content-Type": "application/json"},
-  body: JSON.stringify({role: "operator", pin: arguments[0]})}).then((r) => done(r.status));
-"""
-_ACT = """
-const done = arguments[arguments.length - 1];
-fetch("/api/snapshot").then((r) => r.json()).then((s) => fetch("/api/action", {method: "POST",
-  headers: {"Content-Type": "application/json"}, body: JSON.stringify({action: arguments[0], seen: s.seen})}))
-  .then((r) => done(r.status));
 """
 
 
@@ -98,14 +88,6 @@ def _terminal(folder: str, broker: tuple[str, int], camera: str, commands: Conne
                 return
 
 
-def _browser() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1024,768"):
-        options.add_argument(argument)
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
-
-
 def _wait_verdict(driver: webdriver.Chrome, after: int, timeout: float = 20.0) -> tuple[float, str, int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,6 +97,17 @@ def _wait_verdict(driver: webdriver.Chrome, after: int, timeout: float = 20.0) -
                 return float(verdicts[index][0]), str(verdicts[index][1]), index + 1
         time.sleep(0.005)
     raise TimeoutError("the page never showed a face verdict")
+
+
+def _wait_idle(driver: webdriver.Chrome, timeout: float = 30.0) -> None:
+    """The slip is out and the page is back on the idle screen: the next card is read (one inserted earlier, while
+    the terminal is still busy with this voter, is refused by the flow)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if driver.execute_script("return document.querySelector('#view > [data-state]')?.dataset.state") == "Idle":
+            return
+        time.sleep(0.02)
+    raise TimeoutError("the page never came back to the idle screen")
 
 
 def main() -> None:
@@ -132,11 +125,11 @@ def main() -> None:
         child = context.Process(target=_terminal, args=(str(work / "T-0001"), (address.host, address.port),
                                                         camera.pattern, theirs), daemon=True)
         child.start()
-        driver = _browser()
+        driver = headless_chromium((1024, 768))
         try:
             url, before_models = ours.recv()
             driver.get(url)
-            assert driver.execute_async_script(_SIGN_IN, OPERATOR_PIN) == 200
+            assert driver.execute_async_script(SCREEN_SIGN_IN, OPERATOR_PIN) == 200
             driver.get(url)
             time.sleep(1.0)
             driver.execute_script(_WATCH)
@@ -151,11 +144,10 @@ def main() -> None:
                 shown, verdict, seen = _wait_verdict(driver, seen)
                 to_verdict.append(shown - inserted)
                 verdicts.append(verdict)
-                assert driver.execute_async_script(_ACT, "confirm") == 200
-                time.sleep(0.5)
+                assert driver.execute_async_script(SCREEN_ACT, "confirm") == 200
+                _wait_idle(driver)
                 ours.send(("pull",))
                 ours.recv()
-                time.sleep(0.3)
             ours.send(("memory",))
             memory: Memory = ours.recv()
             ours.send(("stop",))

@@ -183,14 +183,8 @@ def load_ca(folder: Path) -> DistrictCa | PkiRefusal:
 def issue_broker(ca: DistrictCa, hosts: Sequence[str], out_dir: Path, now: datetime,
                  days: int = CA_DAYS) -> KeyAndCertificate:
     """The broker's server certificate for these host names and IP addresses (serverAuth)."""
-    names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            names.append(x509.DNSName(host))
     return _issue_with_new_key(ca, f"broker-{ca.district}", IssuedKind.BROKER, out_dir, now, days,
-                               x509.SubjectAlternativeName(names))
+                               x509.SubjectAlternativeName(_alternative_names(hosts)))
 
 
 def issue_center(ca: DistrictCa, name: str, out_dir: Path, now: datetime, days: int = CA_DAYS
@@ -380,6 +374,7 @@ def issue_dashboard(ca: DistrictCa, hosts: Sequence[str], out_dir: Path, now: da
 
 
 def _alternative_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
+    """Each host as the certificate names it: an IP address where it is one, else a DNS name."""
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:

@@ -35,6 +35,19 @@ _SETTINGS = {
 }
 
 
+BENCH_SETTINGS = {
+    # Durable still: fsync, synchronous_commit and full_page_writes stay on (_SETTINGS). Group commit: a committing
+    # backend waits up to commit_delay µs for others when at least commit_siblings are in a transaction, so one WAL
+    # flush covers several commits; and WAL room so that no checkpoint falls in the middle of a run.
+    "commit_delay": "200",
+    "commit_siblings": "4",
+    "wal_buffers": "'16MB'",
+    "max_wal_size": "'4GB'",
+    "checkpoint_timeout": "'30min'",
+}
+"""The benches' cluster settings over ours (bench/registry_reserves.py, center_loadgen.py, roll_load.py)."""
+
+
 class PostgresMissingError(RuntimeError):
     """PostgreSQL's server programs are not installed (scripts/install-system-packages installs them)."""
 

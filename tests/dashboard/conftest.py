@@ -23,6 +23,7 @@ from center.fleet.rules import IRAN, RuleSettings
 from center.fleet.store import beside_registry, open_fleet_store
 from center.pki import KeyAndCertificate, issue_dashboard
 from harness.broker import free_port
+from harness.browser import headless_chromium
 from protocol.mqtt import MqttSession
 from protocol.telemetry import LinkState
 from protocol.topics import status_topic, telemetry_topic
@@ -34,8 +35,6 @@ STAFF, PASSWORD = "staff-1", "correct horse battery"
 METRICS_TOKEN = "scrape-token-of-the-tests"
 FAST = KdfParams(n=2**4)
 """A cheap scrypt for tests; the file keeps the parameters each hash was made with."""
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WINDOW = (1366, 1000)
 BRANCHES = {"T-1": "B-101", "T-2": "B-101", "T-3": "B-102", "T-4": "B-103"}
 
@@ -144,14 +143,7 @@ def play_the_morning(board: Dashboard) -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    options.accept_insecure_certs = True
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=fa",
-                     f"--window-size={WINDOW[0]},{WINDOW[1]}", "--force-device-scale-factor=1", "--disable-gpu",
-                     "--hide-scrollbars"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = headless_chromium(WINDOW, accept_insecure_certs=True)
     try:
         yield driver
     finally:

@@ -3,7 +3,6 @@ broker: sign-in, the paper-out and offline terminals red with their reasons, an 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import tempfile
@@ -20,22 +19,13 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from center.fleet.alerts import AlertState, AuditKind
 from center.fleet.rules import Condition
+from harness.browser import axe_findings
 from tests.dashboard.conftest import PASSWORD, STAFF, Dashboard, play_the_morning
 
 pytestmark = pytest.mark.real_peer
 T = TypeVar("T")
 SCREENS = Path(os.environ.get("SCREENSHOTS_TO") or Path(tempfile.gettempdir()) / "kiosk-screens")
 """`make screens` sets SCREENSHOTS_TO=docs/screens (the README's pictures); other runs write them apart."""
-_AXE = importlib.util.find_spec("axe_core_python")
-assert _AXE is not None and _AXE.origin is not None, "pip install axe-core-python (the dev extras)"
-AXE = Path(_AXE.origin).parent / "axe.min.js"
-_AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document).then(
-  (result) => done(result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" "))}))),
-  (error) => done([{id: "axe-error", impact: "critical", help: String(error), nodes: []}]));
-"""
 
 
 class Page:
@@ -76,11 +66,7 @@ class Page:
         self.find("#sign-in-button").click()
 
     def axe(self) -> list[dict[str, Any]]:
-        if not self.driver.execute_script("return typeof window.axe === 'object'"):
-            self.driver.execute_script(AXE.read_text(encoding="utf-8"))
-        self.driver.set_script_timeout(30)
-        found: list[dict[str, Any]] = self.driver.execute_async_script(_AXE_RUN)
-        return found
+        return axe_findings(self.driver)
 
     def screenshot(self, name: str) -> None:
         """SCREENS/<name>.png once the fonts have loaded; axe-core must find nothing serious on it."""

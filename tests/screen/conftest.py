@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import tempfile
@@ -23,6 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.runtime.faults import FaultPoints
+from harness.browser import AXE, axe_findings, headless_chromium
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import FaceCase, write_camera_source
 from harness.district import VirtualDistrict
@@ -33,41 +33,23 @@ from tests.integration.conftest import district, make_terminal, voters
 
 __all__ = ["district", "make_terminal", "voters"]
 
-_AXE_PACKAGE = importlib.util.find_spec("axe_core_python")
-assert _AXE_PACKAGE is not None and _AXE_PACKAGE.origin is not None, "pip install axe-core-python (the dev extras)"
-AXE = Path(_AXE_PACKAGE.origin).parent / "axe.min.js"
-"""axe-core 4.4.3 (MPL-2.0), as the PyPI package axe-core-python ships it."""
+assert AXE is not None, "pip install axe-core-python (the dev extras)"
 AXE_FAILING = {"serious", "critical"}
 AXE_LOG = os.environ.get("AXE_LOG")
-_AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document).then(
-  (result) => done([...result.violations, ...(window.axeIncomplete ? result.incomplete.map(
-    (v) => ({...v, impact: `review:${v.impact}`})) : [])].map((v) => ({id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" "))}))),
-  (error) => done([{id: "axe-error", impact: "critical", help: String(error), nodes: []}]));
-"""
+"""With AXE_LOG set, what axe-core finds on each screen, and what it could not decide, goes to that file."""
 
 T = TypeVar("T")
 
 SCREENS = Path(os.environ.get("SCREENSHOTS_TO") or Path(tempfile.gettempdir()) / "kiosk-screens")
 """Where the screenshots go: `make screens` sets SCREENSHOTS_TO=docs/screens (the README's pictures); any other
 run writes them apart, so a test run leaves the checkout as it was."""
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WINDOW = (1024, 768)
 """A 10-inch kiosk touch screen's CSS pixels."""
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=fa",
-                     f"--window-size={WINDOW[0]},{WINDOW[1]}", "--force-device-scale-factor=1",
-                     "--disable-gpu", "--hide-scrollbars"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = headless_chromium(WINDOW)
     try:
         yield driver
     finally:
@@ -134,14 +116,8 @@ class Page:
         assert not failing, f"axe-core finds on the {name} screen: {failing}"
 
     def accessibility(self) -> list[dict[str, Any]]:
-        """axe-core's violations on the page as it is now (injected through WebDriver, not served by the page)."""
-        if not self.driver.execute_script("return typeof window.axe === 'object'"):
-            self.driver.execute_script(AXE.read_text(encoding="utf-8"))
-            if AXE_LOG is not None:  # also list what axe-core could not decide, for a person to review
-                self.driver.execute_script("window.axeIncomplete = true")
-        self.driver.set_script_timeout(30)
-        found: list[dict[str, Any]] = self.driver.execute_async_script(_AXE_RUN)
-        return found
+        """axe-core's violations on the page as it is now (and, with AXE_LOG, what it could not decide)."""
+        return axe_findings(self.driver, incomplete=AXE_LOG is not None)
 
     def _visible(self, css: str) -> WebElement | None:
         for found in self.driver.find_elements(By.CSS_SELECTOR, css):

@@ -74,19 +74,27 @@ def _served(district: VirtualDistrict, terminal: VirtualTerminal, code: str) -> 
     assert district.reservations_of(terminal.plan.identity.terminal) == [(code, ReservationState.COMMITTED)]
 
 
+def _at_the_confirmation(name: str, case: FaceCase, verdict: str, voters: Voters, start_terminal: StartTerminal,
+                         browser: webdriver.Chrome, faces: FaceDesk) -> tuple[VirtualTerminal, Page]:
+    """A terminal with the real camera and face check, `case` in front of the camera holding its card: the page
+    on the confirmation screen once the face check gave `verdict`."""
+    terminal = start_terminal(name, face_check=faces.check, camera=faces.booth)
+    faces.step_in(case)
+    page = Page(browser, terminal)
+    page.sign_in()
+    page.wait_screen("Idle")
+    terminal.reader.insert(_card_with_photo(voters.eligible(), case))
+    page.wait_screen("AwaitingConfirmation")
+    page.find(f"#face-verdict.{verdict}", timeout=20)
+    return terminal, page
+
+
 def test_the_confirmation_shows_the_card_photo_beside_the_camera_and_the_real_verdict(
     voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome, faces: FaceDesk,
     matcher: FaceMatcher
 ) -> None:
-    terminal = start_terminal("S-MATCH", face_check=faces.check, camera=faces.booth)
-    holder = genuine_cases(matcher.models)[0]
-    faces.step_in(holder)
-    page = Page(browser, terminal)
-    page.sign_in()
-    page.wait_screen("Idle")
-    terminal.reader.insert(_card_with_photo(voters.eligible(), holder))
-    page.wait_screen("AwaitingConfirmation")
-    page.find("#face-verdict.match", timeout=20)
+    terminal, page = _at_the_confirmation("S-MATCH", genuine_cases(matcher.models)[0], "match", voters,
+                                          start_terminal, browser, faces)
     assert all(width > 0 for width in _pictures_shown(page))
     page.screenshot("confirmation")
     page.press("confirm")
@@ -99,15 +107,8 @@ def test_a_face_mismatch_is_confirmed_only_by_the_operator_and_the_head_of_branc
     district: VirtualDistrict, voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome,
     faces: FaceDesk, matcher: FaceMatcher
 ) -> None:
-    terminal = start_terminal("S-FACE", face_check=faces.check, camera=faces.booth)
-    impostor = impostor_cases(matcher.models)[0]
-    faces.step_in(impostor)
-    page = Page(browser, terminal)
-    page.sign_in()
-    page.wait_screen("Idle")
-    terminal.reader.insert(_card_with_photo(voters.eligible(), impostor))
-    page.wait_screen("AwaitingConfirmation")
-    page.find("#face-verdict.no_match", timeout=20)
+    terminal, page = _at_the_confirmation("S-FACE", impostor_cases(matcher.models)[0], "no_match", voters,
+                                          start_terminal, browser, faces)
     card_width, live_width = _pictures_shown(page)
     assert card_width > 0 and live_width > 0, "the card photo and the camera's view are not both on the screen"
     page.screenshot("confirmation-face-mismatch")
