@@ -46,7 +46,8 @@ fuzz: setup
 # The README's pictures: the browser tests with their screenshots written to docs/screens (other runs write them
 # to a temporary folder, so a test run leaves the checkout as it was).
 screens: setup
-	SCREENSHOTS_TO=docs/screens $(BIN)/pytest -q tests/screen tests/dashboard
+	SCREENSHOTS_TO=docs/screens $(BIN)/pytest -q tests/screen tests/dashboard \
+		"tests/integration/test_demo.py::test_a_polling_day_keeps_every_rule_and_counts_each_case"
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .mypy_cache .ruff_cache .pytest_cache

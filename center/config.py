@@ -92,11 +92,13 @@ class CenterConfig:
 @dataclass(frozen=True)
 class FleetConfig:
     """`[fleet]`: the district's telemetry intake (center.fleet): the set hour of opening (local time), the software
-    hashes the district approved (empty: that rule is off) and the reports kept per terminal."""
+    hashes the district approved (empty: that rule is off), the reports kept per terminal and how long a terminal
+    may go without a word before it is marked offline."""
 
     opening: time = time(7, 0)
     approved_software: tuple[str, ...] = ()
     keep: int = 240
+    offline_after_s: int = 90
 
 
 @dataclass(frozen=True)
@@ -290,8 +292,9 @@ def _fleet(section: _Reader, problems: list[str]) -> FleetConfig:
     problems.extend(f"fleet.approved_software: {value!r} is not a SHA-256 in hex" for value in approved
                     if re.fullmatch(r"[0-9a-f]{64}", value) is None)
     keep = section.integer("keep", 10, 10_000, 240)
+    offline_after_s = section.integer("offline_after_s", 5, 3_600, 90)
     section.refuse_unknown(ignoring={"opening"})
-    return FleetConfig(opening, approved, keep)
+    return FleetConfig(opening, approved, keep, offline_after_s)
 
 
 def _dashboard(section: _Reader, problems: list[str]) -> DashboardConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from center.config import CenterConfig, FleetConfig
@@ -60,7 +61,8 @@ def open_district_view(config: CenterConfig) -> DistrictView | None:
 
 
 def _settings(config: CenterConfig, fleet: FleetConfig) -> FleetSettings:
-    rules = RuleSettings(config.election_day, fleet.opening, approved_software=frozenset(fleet.approved_software))
+    rules = RuleSettings(config.election_day, fleet.opening, approved_software=frozenset(fleet.approved_software),
+                         offline_after=timedelta(seconds=fleet.offline_after_s))
     return FleetSettings(default_identity(config), rules, keep=fleet.keep)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from center.dashboard.app import DashboardContext, build_app
@@ -24,13 +24,16 @@ STAFF = "staff-1"
 
 @dataclass(frozen=True)
 class DashboardPlan:
-    """`opening`: the district's set hour of opening (local time); `approved`: the software hashes it approved."""
+    """`opening`: the district's set hour of opening (local time); `approved`: the software hashes it approved;
+    `offline_after`: how long a terminal may be without a word before it is marked offline (`[fleet]
+    offline_after_s`)."""
 
     folder: Path
     election_day: datetime
     opening: time
     approved: frozenset[str]
     port: int | None = None
+    offline_after: timedelta = timedelta(seconds=90)
 
 
 class DistrictDashboard:
@@ -40,7 +43,8 @@ class DistrictDashboard:
     def __init__(self, district: VirtualDistrict, plan: DashboardPlan) -> None:
         plan.folder.mkdir(parents=True, exist_ok=True)
         config = district.config
-        rules = RuleSettings(plan.election_day.date(), plan.opening, approved_software=plan.approved)
+        rules = RuleSettings(plan.election_day.date(), plan.opening, approved_software=plan.approved,
+                             offline_after=plan.offline_after)
         self.fleet = FleetService(config, FleetSettings(default_identity(config), rules), district.enrolled)
         self.staff = STAFF
         self.password = f"{secrets.token_hex(3)}-{secrets.token_hex(3)}"

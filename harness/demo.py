@@ -39,10 +39,12 @@ from harness.card_desk import CardDesk, HandDesk, Vpcd
 from harness.dashboard import DashboardPlan, DistrictDashboard
 from harness.district import VirtualDistrict
 from harness.invariants import violations
+from harness.lost_terminal import LostTerminal
 from harness.panel import OperatorPanel
 from harness.postgres import PostgresCluster
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol import logs
+from protocol.telemetry import PollsState
 from provisioning.pins import PINS_FILE, Role, set_pin
 
 log = logging.getLogger("demo")
@@ -52,6 +54,10 @@ BRANCH = "B-0101"
 CLOSING_AFTER = timedelta(hours=11)
 ABSENT_TERMINAL, ABSENT_BRANCH = "T-0102-1", "B-0102"
 """A branch of the district that never opens on the demo's day."""
+LOST_TERMINAL, LOST_BRANCH = "T-0103-1", "B-0103"
+"""A branch whose one terminal opens its polls and then loses its power."""
+OFFLINE_AFTER = timedelta(seconds=15)
+"""The demo district's `[fleet] offline_after_s` (90 s by default), so that the day fits in a minute."""
 ALERTS_WAIT_S = 20.0
 EXTENSION = timedelta(hours=2)
 
@@ -164,8 +170,11 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
     board = _dashboard(district, out)
     narrate(f"District dashboard: {board.url}  staff {board.staff}, password {board.password} "
             f"(made for this demo; the browser must trust the district CA {board.ca_file})")
+    narrate(f"  a terminal without a word for {OFFLINE_AFTER.total_seconds():.0f} s is marked offline (the "
+            f"district's [fleet] offline_after_s; 90 s by default)")
     absent = district.provision(ABSENT_TERMINAL, ABSENT_BRANCH, out / ABSENT_TERMINAL / "provisioning")
     narrate(f"  {absent.branch} ({absent.terminal}) is enrolled but never opens: the dashboard shows it as not opened")
+    lost = LostTerminal(district, LOST_TERMINAL, LOST_BRANCH, out / LOST_TERMINAL)
     terminals: list[DemoTerminal] = []
     narrate("Operator screens (the PINs are made for this demo only):")
     opening = datetime.now(UTC)
@@ -190,14 +199,16 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
             terminals.append(DemoTerminal(terminal, desk, booth, panel))
             narrate(f"  {name} screen: {terminal.screen_url}  operator PIN {operator_pin}, head PIN {head_pin}")
         _open_polls(terminals, narrate)
+        _power_cut(lost, board, narrate)
         BranchScript(district, terminals, faces, seed, narrate,
-                     while_paper_out=functools.partial(_dashboard_shows, board, Condition.PRINTER, narrate)).run(voters)
+                     while_paper_out=functools.partial(_while_paper_out, board, narrate)).run(voters)
         _tamper(terminals[-1], board, narrate)
         if serve:
             _serve(district, terminals, faces, seed, narrate)
         else:
             _close_polls(district, terminals, narrate)
     finally:
+        lost.stop()
         for demo_terminal in terminals:
             demo_terminal.desk.put_away()
             demo_terminal.terminal.stop()
@@ -315,7 +326,7 @@ def _dashboard(district: VirtualDistrict, out: Path) -> DistrictDashboard:
     """The district's live view; the set opening hour is ten minutes before the demo's, so its branch opens late."""
     now = datetime.now(IRAN)
     plan = DashboardPlan(out / "dashboard", now, (now - timedelta(minutes=10)).time().replace(microsecond=0),
-                         frozenset({software_hash()}))
+                         frozenset({software_hash()}), offline_after=OFFLINE_AFTER)
     board = DistrictDashboard(district, plan)
     board.start()
     return board
@@ -328,20 +339,48 @@ def _tamper(where: DemoTerminal, board: DistrictDashboard, say: Narrate) -> None
     where.terminal.wait_until(lambda: _alarms(where.terminal, "tamper") > before)
     where.panel.shut_case()
     say(f"{where.name}: the case is opened (tamper switch): an alarm on the terminal")
-    _dashboard_shows(board, Condition.TAMPER, say, where)
+    _dashboard_shows(board, Condition.TAMPER, say, where.name)
 
 
-def _dashboard_shows(board: DistrictDashboard, condition: Condition, say: Narrate, where: DemoTerminal) -> None:
-    """Wait (a few seconds) until the district's dashboard has the alert of this terminal's condition."""
+def _power_cut(lost: LostTerminal, board: DistrictDashboard, say: Narrate) -> None:
+    """Once the district has heard the lost terminal's polls open, its power goes: the broker sends its will."""
+    lost.wait_open()
     deadline = time.monotonic() + ALERTS_WAIT_S
+    while not _heard_open(board, lost.name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not _heard_open(board, lost.name):
+        say(f"{lost.name}: the district never heard its polls open (intake: {board.fleet.intake_counts()})")
+    lost.cut()
+    say(f"{lost.name} ({lost.branch}): polls opened, then the terminal loses its power; the broker sends its will")
+
+
+def _heard_open(board: DistrictDashboard, terminal: str) -> bool:
+    for branch in board.fleet.snapshot().branches:
+        for view in branch.terminals:
+            health = view.record.health
+            if view.record.terminal == terminal and health is not None and health.polls is not PollsState.NOT_OPEN:
+                return True
+    return False
+
+
+def _while_paper_out(board: DistrictDashboard, say: Narrate, where: DemoTerminal) -> None:
+    """While the paper is out, the dashboard shows it, and by then the lost terminal is offline."""
+    _dashboard_shows(board, Condition.PRINTER, say, where.name)
+    _dashboard_shows(board, Condition.OFFLINE, say, LOST_TERMINAL, OFFLINE_AFTER.total_seconds() + ALERTS_WAIT_S)
+
+
+def _dashboard_shows(board: DistrictDashboard, condition: Condition, say: Narrate, terminal: str,
+                     within_s: float = ALERTS_WAIT_S) -> None:
+    """Wait (a few seconds) until the district's dashboard has the alert of this terminal's condition."""
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         board.fleet.evaluate()
-        if any(alert.condition is condition and alert.subject.terminal == where.name
+        if any(alert.condition is condition and alert.subject.terminal == terminal
                for alert in board.fleet.snapshot().alerts):
-            say(f"{where.name}: the district dashboard shows the alert: {condition.value}")
+            say(f"{terminal}: the district dashboard shows the alert: {condition.value}")
             return
         time.sleep(0.2)
-    say(f"{where.name}: the district dashboard did not show {condition.value} within {ALERTS_WAIT_S:.0f} s "
+    say(f"{terminal}: the district dashboard did not show {condition.value} within {within_s:.0f} s "
         f"(intake: {board.fleet.intake_counts()})")
 
 
@@ -353,7 +392,7 @@ def _alarms(terminal: VirtualTerminal, kind: str) -> int:
 def _alerts_seen(board: DistrictDashboard) -> dict[str, int]:
     """The alerts of the day by condition, once the terminals' last reports are in (a few seconds at most)."""
     deadline = time.monotonic() + ALERTS_WAIT_S
-    wanted = {Condition.NOT_OPENED, Condition.PRINTER, Condition.TAMPER}
+    wanted = {Condition.NOT_OPENED, Condition.PRINTER, Condition.TAMPER, Condition.OFFLINE}
     while True:
         board.fleet.evaluate()
         seen: dict[str, int] = {}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from firmware_app.flow import states as st
@@ -87,6 +89,28 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
                 continue
         acted_on = state
     raise TimeoutError(f"the terminal did not settle; it is in {type(terminal.state).__name__}")
+
+
+def start_terminal(work_dir: str, provisioning: str, port: int, open_polls: bool = False) -> VirtualTerminal:
+    """The terminal provisioned in `provisioning`, started on the broker's terminal port, its polls opened if told."""
+    installation = load_installation(Path(provisioning), datetime.now(UTC))
+    if isinstance(installation, ProvisioningRefusal):
+        raise SystemExit(f"provisioning refused: {installation}")
+    terminal = VirtualTerminal(TerminalPlan(installation, Path(work_dir), BrokerAddress("127.0.0.1", port)))
+    terminal.start()
+    if open_polls:
+        terminal.wait_for(st.PollsNotOpen, timeout=60)
+        terminal.runtime.request_open()
+        terminal.wait_for(st.Idle, timeout=60)
+    return terminal
+
+
+def run_until_killed(work_dir: str, provisioning: str, port: int, ready: Event, open_polls: bool = False) -> None:
+    """A terminal process (a multiprocessing target) that starts, says it is ready and runs until it is killed:
+    the broker then sends its will, as for a terminal whose power is cut."""
+    start_terminal(work_dir, provisioning, port, open_polls)
+    ready.set()
+    threading.Event().wait()
 
 
 def main() -> None:

@@ -63,6 +63,10 @@ class FleetService:
                                    self._on_message, tls=tls, session_expiry=0)
 
     @property
+    def settings(self) -> FleetSettings:
+        return self._settings
+
+    @property
     def store(self) -> FleetStore:
         if self._store is None:
             raise RuntimeError("the fleet service has not been started")

@@ -250,6 +250,7 @@ VIEW = """
 opening = "07:30"
 approved_software = ["%s"]
 keep = 120
+offline_after_s = 30
 
 [dashboard]
 host = "0.0.0.0"
@@ -265,7 +266,7 @@ metrics_token_file = "metrics.token"
 def test_the_fleet_and_the_dashboard_are_read_with_their_files_from_the_config_folder(tmp_path: Path) -> None:
     config = _load(tmp_path, GOOD + VIEW)
     assert isinstance(config, CenterConfig), config
-    assert config.fleet == FleetConfig(time(7, 30), ("a" * 64,), 120)
+    assert config.fleet == FleetConfig(time(7, 30), ("a" * 64,), 120, 30)
     assert config.dashboard == DashboardConfig("0.0.0.0", 8443, ("dashboard.d-01.example", "10.1.0.5"),
                                                tmp_path / "tls/dashboard.pem", tmp_path / "tls/dashboard.key",
                                                tmp_path / "staff.json", tmp_path / "metrics.token")
@@ -277,6 +278,8 @@ def test_the_fleet_and_the_dashboard_are_read_with_their_files_from_the_config_f
     (lambda text: text.replace('"07:30"', '"half past seven"'), "fleet.opening: a local time"),
     (lambda text: text.replace("a" * 64, "not-a-hash"), "fleet.approved_software: 'not-a-hash' is not a SHA-256"),
     (lambda text: text.replace("keep = 120", "keep = 3"), "fleet.keep: must be from 10 to 10000"),
+    (lambda text: text.replace("offline_after_s = 30", "offline_after_s = 1"),
+     "fleet.offline_after_s: must be from 5 to 3600"),
     (lambda text: text.replace("port = 8443", "port = 0"), "dashboard.port: must be from 1 to 65535"),
     (lambda text: text.replace('staff_file = "staff.json"', ""), "dashboard.staff_file: missing"),
     (lambda text: text.replace("[fleet]", "[fleet]\nextra = 1"), "fleet.extra: unknown option"),

@@ -7,7 +7,7 @@ import json
 import ssl
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,11 +44,12 @@ def test_serve_starts_the_fleet_and_the_dashboard_from_its_config(fleet_district
     assert set_password(staff_file, "staff-1", "a long enough password", KdfParams(n=2**4)) is None
     token_file.write_text(TOKEN)
     config = dataclasses.replace(
-        fleet_district.center_config(tmp_path / "registry.sqlite"), fleet=FleetConfig(time(7, 0)),
+        fleet_district.center_config(tmp_path / "registry.sqlite"), fleet=FleetConfig(time(7, 0), offline_after_s=30),
         dashboard=DashboardConfig("127.0.0.1", port, ("127.0.0.1",), issued.cert_file, issued.key_file, staff_file,
                                   token_file))
     view = open_district_view(config)
     assert view is not None and view.dashboard is not None
+    assert view.fleet.settings.rules.offline_after == timedelta(seconds=30)
     view.start()
     try:
         assert view.fleet.wait_connected(10), "the fleet's session did not reach the broker"

@@ -26,8 +26,11 @@ from typing import IO, Any
 import pytest
 
 from center.synthetic_roll import generate_roll
+from harness.browser import headless_chromium
 from harness.card.pcscd import Pcscd
-from harness.demo import Engine, run_demo
+from harness.demo import LOST_TERMINAL, Engine, run_demo
+from tests.dashboard.conftest import WINDOW
+from tests.dashboard.page import Page
 
 pytestmark = pytest.mark.slow
 
@@ -136,6 +139,24 @@ class Board:
         return found, page + signed + raw + metrics
 
 
+def _staff_see_paper_out_and_offline_red(board: Board) -> None:
+    """In Chromium, while the demo's paper is out and its lost terminal is gone: both red with their reasons."""
+    browser = headless_chromium(WINDOW, accept_insecure_certs=True)
+    try:
+        page = Page(browser, board.url)
+        browser.get(board.url)
+        page.sign_in(board.staff, board.password)
+        paper = page.find('[data-terminal="T-0101-2"][data-colour="red"]')
+        assert "چاپگر: کاغذ تمام شده" in paper.text, paper.text
+        offline = page.find(f'[data-terminal="{LOST_TERMINAL}"][data-colour="red"]')
+        assert "بی‌ارتباط: پیام خداحافظی کارگزار" in offline.text, offline.text
+        assert page.find('[data-terminal="T-0101-1"]').get_attribute("data-colour") != "red"
+        page.text_of('[data-branch="B-0102"]', "شعبه باز نشده")
+        page.screenshot("dashboard-demo")
+    finally:
+        browser.quit()
+
+
 def _serves_its_screen(screen: Screen) -> dict[str, Any]:
     operator = Operator(screen)
     page = operator.page()
@@ -153,6 +174,7 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     served: dict[str, dict[str, Any]] = {}
     boards: list[Board] = []
     dashboard: list[tuple[dict[str, Any], bytes]] = []
+    browsed: list[str] = []
 
     def narrate(line: str) -> None:
         lines.append(line)
@@ -161,6 +183,9 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
             boards.append(Board(board["url"], board["staff"], board["password"], Path(board["ca"])))
         if "the district dashboard shows the alert: tamper" in line:
             dashboard.append(boards[0].seen())
+        if line == f"{LOST_TERMINAL}: the district dashboard shows the alert: offline":
+            _staff_see_paper_out_and_offline_red(boards[0])
+            browsed.append(line)
         found = SCREEN_LINE.search(line)
         if found:
             screen = Screen(found["name"], found["url"], found["operator"])
@@ -175,10 +200,11 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
     assert report.issued == 4 + 4, "ordinary voters, the override, the typed code, the retry and the reprint"
     assert report.unresolved == 0
-    assert {"printer", "tamper", "not_opened"} <= set(report.alerts), report.alerts
+    assert {"printer", "tamper", "not_opened", "offline"} <= set(report.alerts), report.alerts
+    assert browsed, "the browser never saw the dashboard while the paper was out and the lost terminal offline"
     [(shown, answered)] = dashboard
     conditions = {(alert["terminal"], alert["condition"]) for alert in shown["alerts"]}
-    assert {("T-0101-2", "printer"), ("T-0101-2", "tamper")} <= conditions, shown["alerts"]
+    assert {("T-0101-2", "printer"), ("T-0101-2", "tamper"), (LOST_TERMINAL, "offline")} <= conditions, shown["alerts"]
     roll = generate_roll(300, 5, date.today())
     secrets = [r.national_code.digits.encode() for r in roll] + [r.name.encode() for r in roll]
     assert not [s for s in secrets if s in answered], "a national code or name in a dashboard response"

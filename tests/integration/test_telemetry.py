@@ -9,7 +9,6 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,14 @@ from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorConfirmed
 from hal.printer import PrinterState, PrintStage
 from harness.district import VirtualDistrict
-from harness.terminal import TerminalPlan, VirtualTerminal
+from harness.terminal import VirtualTerminal
+from harness.terminal_proc import run_until_killed
 from protocol.codec import ProtocolError
-from protocol.mqtt import BrokerAddress, MqttSession
+from protocol.mqtt import MqttSession
 from protocol.seal import open_health, open_status
 from protocol.telemetry import HealthReport, LinkState, PollsState, TerminalStatus
 from protocol.topics import status_topic, telemetry_topic
-from provisioning.installed import Installation, load_installation
+from provisioning.installed import Installation
 from tests.integration.conftest import TerminalFactory, Voters, card_of
 
 pytestmark = pytest.mark.real_peer
@@ -166,16 +166,6 @@ def test_reports_while_the_broker_is_away_are_dropped_counted_and_said_on_return
           timeout=30)
 
 
-def _terminal_until_killed(work_dir: str, provisioning: str, port: int, ready: multiprocessing.synchronize.Event
-                           ) -> None:
-    installation = load_installation(Path(provisioning), datetime.now(UTC))
-    assert isinstance(installation, Installation)
-    terminal = VirtualTerminal(TerminalPlan(installation, Path(work_dir), BrokerAddress("127.0.0.1", port)))
-    terminal.start()
-    ready.set()
-    threading.Event().wait()
-
-
 def test_a_killed_terminal_is_marked_offline_by_its_will_with_its_birth(
     district: VirtualDistrict, tmp_path: Path, listeners: list[Listener]
 ) -> None:
@@ -186,7 +176,7 @@ def test_a_killed_terminal_is_marked_offline_by_its_will_with_its_birth(
     heard = listener.heard
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    child = context.Process(target=_terminal_until_killed, args=(str(tmp_path / name), str(tmp_path / "provisioning"),
+    child = context.Process(target=run_until_killed, args=(str(tmp_path / name), str(tmp_path / "provisioning"),
                                                                  district.broker.address.port, ready))
     child.start()
     try:
