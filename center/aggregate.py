@@ -36,6 +36,10 @@ class BranchMinutes:
     """The slips the registry holds committed for the branch."""
     closing_issued: int | None
     """The terminal's closing report's issued count, if it arrived."""
+    bundle_hash: str = ""
+    """The election bundle the minutes name (`Minutes.bundle_hash`); empty: not known."""
+    before_closing: bool = False
+    """They came before the terminal's closing report."""
 
 
 class Flag(enum.StrEnum):
@@ -46,6 +50,10 @@ class Flag(enum.StrEnum):
     CONFLICT = "conflict"
     TURNOUT_OUTLIER = "turnout_outlier"
     SHARE_OUTLIER = "share_outlier"
+    OTHER_BUNDLE = "other_bundle"
+    """The minutes name another election bundle than the district's."""
+    BEFORE_CLOSING = "before_closing"
+    """The minutes came before the terminal's closing report."""
 
 
 @dataclass(frozen=True, order=True)
@@ -76,13 +84,18 @@ class DistrictAggregate:
     flags: tuple[BranchFlag, ...]
 
 
-def aggregate(bundle: ElectionBundle, branches: Iterable[str], received: Iterable[BranchMinutes]
-              ) -> DistrictAggregate:
+def aggregate(bundle: ElectionBundle, branches: Iterable[str], received: Iterable[BranchMinutes],
+              bundle_hash: str | None = None) -> DistrictAggregate:
+    """`bundle_hash`: the hash of the district's signed bundle; minutes naming another are flagged OTHER_BUNDLE
+    (and counted if their figures are shaped by `bundle`). Of the same minutes (one hash) from several terminals
+    of a branch, the first by terminal name stands for them, so that the arrival order never matters."""
     expected = sorted(set(branches))
     by_branch: dict[str, dict[str, BranchMinutes]] = defaultdict(dict)
-    for minutes in received:
+    for minutes in sorted(received, key=_standing):
         by_branch[minutes.branch].setdefault(minutes.minutes_hash, minutes)
     flags: list[BranchFlag] = []
+    for sets in by_branch.values():
+        flags.extend(flag for minutes in sets.values() for flag in _arrival_flags(minutes, bundle_hash))
     conflicts = sorted(branch for branch, sets in by_branch.items() if len(sets) > 1)
     flags.extend(BranchFlag(branch, Flag.CONFLICT, "", ",".join(sorted(by_branch[branch]))) for branch in conflicts)
     counted: dict[str, BranchMinutes] = {}
@@ -100,6 +113,21 @@ def aggregate(bundle: ElectionBundle, branches: Iterable[str], received: Iterabl
     flags.extend(_outliers(bundle, counted))
     return DistrictAggregate(tuple(sorted(counted)), tuple(b for b in expected if b not in by_branch),
                              tuple(conflicts), totals, tuple(sorted(set(flags))))
+
+
+def _standing(minutes: BranchMinutes) -> tuple[str, str, str, int, int, int, bool, str]:
+    closing = -1 if minutes.closing_issued is None else minutes.closing_issued
+    return (minutes.branch, minutes.minutes_hash, minutes.terminal, minutes.slips_issued, minutes.center_committed,
+            closing, minutes.before_closing, minutes.bundle_hash)
+
+
+def _arrival_flags(minutes: BranchMinutes, bundle_hash: str | None) -> list[BranchFlag]:
+    flags: list[BranchFlag] = []
+    if bundle_hash is not None and minutes.bundle_hash != bundle_hash:
+        flags.append(BranchFlag(minutes.branch, Flag.OTHER_BUNDLE, "", minutes.bundle_hash or "none"))
+    if minutes.before_closing:
+        flags.append(BranchFlag(minutes.branch, Flag.BEFORE_CLOSING, "", minutes.terminal))
+    return flags
 
 
 def _branch_flags(bundle: ElectionBundle, minutes: BranchMinutes) -> list[BranchFlag]:

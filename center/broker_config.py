@@ -56,6 +56,9 @@ class BrokerSettings:
     user: str | None = None
 
 
+MAX_PACKET_BYTES = 262_144
+
+
 def render_mosquitto_conf(settings: BrokerSettings) -> str:
     """Persistence keeps queued QoS 1 messages across restarts. Without `tls`: one plaintext, anonymous
     listener (kept for the tests and demo that do not use certificates yet). With `tls`: the terminals'
@@ -80,6 +83,9 @@ def render_mosquitto_conf(settings: BrokerSettings) -> str:
         "autosave_interval 1",
         "max_inflight_messages 100",
         "max_queued_messages 10000",
+        # The largest message of the protocol is a branch's minutes (codec.MAX_SIGNED_REQUEST_BYTES); nothing
+        # bigger reaches a subscriber.
+        f"max_packet_size {MAX_PACKET_BYTES}",
         "set_tcp_nodelay true",
         "log_dest stderr",
         "log_type error",

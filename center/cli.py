@@ -17,6 +17,7 @@ from center.config import DEFAULT_INSTANCE, CenterConfig, ConfigRefused, load_ce
 from center.dashboard.staff import set_password
 from center.district_view import DistrictView, open_district_view
 from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
+from center.minutes_command import minutes_command
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _revoke(Path(args.ca), args.name)
         case "staff":
             return _staff_password(Path(args.file), args.staff)
+        case "minutes":
+            return minutes_command(args)
         case _:
             raise AssertionError(f"unhandled command {args.command}")
 
@@ -79,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("roll")
     serve = commands.add_parser("serve", help="answer the district's terminals until stopped")
     serve.add_argument("--config", required=True)
+    minutes = commands.add_parser("minutes", help="the branches' minutes: export the district's aggregate, signed, "
+                                                  "or verify an export")
+    minutes.add_argument("action", choices=["export", "verify", "sign-bundle"])
+    minutes.add_argument("dir", nargs="?", help="verify: the export's folder")
+    minutes.add_argument("--config", help="export: the center's config")
+    minutes.add_argument("--out", help="export: a new (or empty) folder for the export; sign-bundle: the signed "
+                                       "bundle's file ([minutes] bundle_file)")
+    minutes.add_argument("--ca", help="verify: the district CA's folder (the enrolled terminals' keys, the district's "
+                                      "enrolment key); sign-bundle: the CA whose enrolment key signs")
+    minutes.add_argument("--bundle", help="sign-bundle: the day's election bundle as JSON (protocol.codec's form)")
+    minutes.add_argument("--center-key", help="verify: the center's public signing key (center-signing.pub.pem)")
     _pki_parsers(commands)
     return parser
 

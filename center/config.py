@@ -87,6 +87,18 @@ class CenterConfig:
     fleet: FleetConfig | None = None
     """With `[fleet]`, `kiosk-center serve` also takes the terminals' telemetry (its own session, `<instance>-fleet`)."""
     dashboard: DashboardConfig | None = None
+    minutes: MinutesConfig | None = None
+    """With `[minutes]`, the district's election bundle: the minutes are checked against it, aggregated by it
+    (`kiosk-center minutes export`) and shown on the dashboard."""
+
+
+@dataclass(frozen=True)
+class MinutesConfig:
+    """`[minutes]`: `bundle_file`, the district's signed election bundle (the compact JWS that enrolment signs with
+    the district CA's enrolment key into each terminal's folder); center.election_bundle verifies it with that key's
+    public part in `enrolment_ca` when it is loaded."""
+
+    bundle_file: Path
 
 
 @dataclass(frozen=True)
@@ -239,10 +251,16 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     registry_table = top.table("registry")
     fleet_table = top.table("fleet")
     dashboard_table = top.table("dashboard")
+    minutes_table = top.table("minutes")
     top.refuse_unknown()
+    minutes = (_minutes(_Reader(minutes_table, "minutes.", base_dir, problems), problems)
+               if minutes_table is not None else None)
     fleet = _fleet(_Reader(fleet_table, "fleet.", base_dir, problems), problems) if fleet_table is not None else None
     dashboard = (_dashboard(_Reader(dashboard_table, "dashboard.", base_dir, problems), problems)
                  if dashboard_table is not None else None)
+    if minutes is not None and enrolment_ca is None:
+        problems.append("minutes: needs enrolment_ca (the election bundle is signed with the district CA's enrolment "
+                        "key, kept there)")
     if dashboard is not None and fleet is None:
         problems.append("dashboard: needs [fleet] (the dashboard shows what the fleet takes in)")
     database: RegistryLocation = base_dir
@@ -276,7 +294,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     return CenterConfig(
         district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
         enrolment_ca, request_window, rate, quota, voter_key, worker_processes=processes, fleet=fleet,
-        dashboard=dashboard,
+        dashboard=dashboard, minutes=minutes,
     )
 
 
@@ -295,6 +313,15 @@ def _fleet(section: _Reader, problems: list[str]) -> FleetConfig:
     offline_after_s = section.integer("offline_after_s", 5, 3_600, 90)
     section.refuse_unknown(ignoring={"opening"})
     return FleetConfig(opening, approved, keep, offline_after_s)
+
+
+def _minutes(section: _Reader, problems: list[str]) -> MinutesConfig:
+    config = MinutesConfig(section.path("bundle_file"))
+    given = section.keys()
+    if "bundle_file" in given and config.bundle_file == section.base_dir:
+        problems.append("minutes.bundle_file: empty")
+    section.refuse_unknown()
+    return config
 
 
 def _dashboard(section: _Reader, problems: list[str]) -> DashboardConfig:

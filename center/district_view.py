@@ -11,10 +11,12 @@ from center.dashboard.app import DashboardContext, build_app
 from center.dashboard.guard import own_hosts
 from center.dashboard.server import DashboardServer, ServerTls
 from center.dashboard.staff import StaffDesk, load_staff
+from center.election_bundle import BundleRefused, configured_bundle
 from center.enrolled import EnrolledTerminals
 from center.fleet import FleetService, FleetSettings
 from center.fleet.rules import RuleSettings
 from center.fleet.settings import default_identity
+from center.results_source import ResultsSource
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +24,11 @@ log = logging.getLogger(__name__)
 class DistrictView:
     """Started after the workers, stopped before them; `alive` joins the process's watchdog."""
 
-    def __init__(self, fleet: FleetService, dashboard: DashboardServer | None) -> None:
+    def __init__(self, fleet: FleetService, dashboard: DashboardServer | None,
+                 results: ResultsSource | None = None) -> None:
         self.fleet = fleet
         self.dashboard = dashboard
+        self.results = results
 
     def start(self) -> None:
         self.fleet.start()
@@ -38,6 +42,8 @@ class DistrictView:
     def stop(self) -> None:
         if self.dashboard is not None:
             self.dashboard.stop()
+        if self.results is not None:
+            self.results.close()
         self.fleet.stop()
 
 
@@ -54,10 +60,24 @@ def open_district_view(config: CenterConfig) -> DistrictView | None:
         return DistrictView(fleet, None)
     staff = StaffDesk(load_staff(dashboard_config.staff_file))
     token = _token(dashboard_config.metrics_token_file)
-    context = DashboardContext(fleet, staff, own_hosts(dashboard_config.names, dashboard_config.port), token)
+    results = _results(config)
+    context = DashboardContext(fleet, staff, own_hosts(dashboard_config.names, dashboard_config.port), token,
+                               results)
     server = DashboardServer(build_app(context), dashboard_config.host, dashboard_config.port,
                              ServerTls(dashboard_config.cert_file, dashboard_config.key_file))
-    return DistrictView(fleet, server)
+    return DistrictView(fleet, server, results)
+
+
+def _results(config: CenterConfig) -> ResultsSource | None:
+    """With `[minutes]`, the results from the registry; a bundle that does not load is logged and the results
+    section says they are unavailable (the rest of the day goes on)."""
+    if config.minutes is None:
+        return None
+    bundle = configured_bundle(config)
+    if isinstance(bundle, BundleRefused):
+        log.error("the dashboard shows no results: %s", bundle.detail)
+        return None
+    return ResultsSource(config, bundle)
 
 
 def _settings(config: CenterConfig, fleet: FleetConfig) -> FleetSettings:

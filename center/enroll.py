@@ -1,4 +1,5 @@
-"""The district side of enrolment: check a terminal's CSR, issue its certificate, sign its bundle."""
+"""The district side of enrolment: check a terminal's CSR, issue its certificate, sign its bundle and the day's
+election bundle."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from protocol.enrolment import (
     valid_clock,
     valid_name,
 )
-from protocol.seal import load_key
+from protocol.minutes import ElectionBundle
+from protocol.seal import load_key, sign_election_bundle
 
 DEFAULT_VALIDITY = timedelta(days=10)
 
@@ -73,15 +75,22 @@ class Enrolled:
     bundle: bytes
     certificate: x509.Certificate
     terminal_signing_key: OKPKey
+    election: bytes | None = None
+    """The day's election bundle, signed with the same enrolment key, when one was given."""
 
 
 def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: CenterKeys, csca_pem: bytes,
-           now: datetime, valid_for: timedelta = DEFAULT_VALIDITY) -> Enrolled | EnrolRefusal:
+           now: datetime, valid_for: timedelta = DEFAULT_VALIDITY, *, election: ElectionBundle | None = None
+           ) -> Enrolled | EnrolRefusal:
     """Check everything first; only then issue the certificate, record the terminal (signing key, branch,
-    district, election: what the center binds its requests to) and sign the bundle."""
+    district, election: what the center binds its requests to) and sign the bundle, and the day's `election`
+    bundle if given (it must be this CA's district's)."""
     problem = _check_assignment(ca, assignment)
     if problem is not None:
         return problem
+    signed_election = sign_election(ca, election) if election is not None else None
+    if isinstance(signed_election, EnrolRefusal):
+        return signed_election
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
     except ValueError as exc:
@@ -110,7 +119,16 @@ def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: Cente
         card_trust_anchors="".join(a.public_bytes(serialization.Encoding.PEM).decode() for a in anchors),
         terminal_signing_key=checked.thumbprint(),
     )
-    return Enrolled(sign_bundle(enrolment, ca.enrolment_key), certificate, checked)
+    return Enrolled(sign_bundle(enrolment, ca.enrolment_key), certificate, checked, signed_election)
+
+
+def sign_election(ca: DistrictCa, election: ElectionBundle) -> bytes | EnrolRefusal:
+    """The day's election bundle signed with the district's enrolment key, the key every terminal it enrolled
+    trusts (`kiosk-provision install --trust`); a bundle of another district is refused."""
+    if election.district != ca.district:
+        return EnrolRefusal(EnrolProblem.WRONG_DISTRICT, f"the bundle is for {election.district}, the CA serves "
+                            f"{ca.district}")
+    return sign_election_bundle(election, ca.enrolment_key)
 
 
 def load_center_keys(signing_public: Path, sealing_public: Path) -> CenterKeys:

@@ -14,6 +14,7 @@ from center.roll import RollProblem, RollProblemKind, RollRefused
 from center.storage import (
     AnsweredRequest,
     Holder,
+    MinutesRow,
     NewReservation,
     RegistryStorage,
     Requester,
@@ -23,21 +24,24 @@ from center.storage import (
     VoterRow,
 )
 from center.storage.sqlite import SqliteStorage
+from protocol.codec import encode_minutes, minutes_hash
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
     CommitOutcome,
     DocumentKind,
     IneligibleReason,
+    MinutesOutcome,
     RequestKind,
     VoidOutcome,
     VoidReason,
 )
+from protocol.minutes import Minutes
 from protocol.national_code import NationalCode, keyed_hash
 
 __all__ = [
-    "ANSWERS_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible", "RefusalReason",
-    "Refused", "Registry", "Requester", "Reservation", "ReservationState", "ReserveClaim", "ReserveResult",
-    "Reserved", "utc_now",
+    "ANSWERS_KEPT", "MINUTES_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible",
+    "MinutesReceipt", "MinutesRow", "RefusalReason", "Refused", "Registry", "Requester", "Reservation",
+    "ReservationState", "ReserveClaim", "ReserveResult", "Reserved", "utc_now",
 ]
 
 Clock = Callable[[], datetime]
@@ -50,6 +54,19 @@ the requests of its one open transaction and the commits and voids its outbox st
 re-sends a request older than its newest thousand. Were one to come again it would be answered afresh, and
 reserves, commits and voids are idempotent per transaction (the same inquiry code, the same outcome); an old
 reserve is refused as stale."""
+
+
+MINUTES_KEPT = 16
+"""Different sets of minutes kept per branch: a second one is already a conflict for the district to settle, so
+only a terminal that floods reaches this; past it its new minutes are refused (nothing kept)."""
+
+
+@dataclass(frozen=True)
+class MinutesReceipt:
+    """What recording minutes came to: the answer, and the hash of the minutes recorded."""
+
+    outcome: MinutesOutcome
+    minutes_hash: str
 
 
 class RefusalReason(enum.StrEnum):
@@ -179,6 +196,33 @@ class Registry:
     def poll_events(self, district: str, terminal: str) -> list[tuple[RequestKind, str]]:
         """A terminal's open and close reports, oldest first, as (kind, JSON detail)."""
         return [(RequestKind(kind), detail) for kind, detail in self._storage.poll_events(district, terminal)]
+
+    def committed_count(self, district: str, branch: str) -> int:
+        """The slips the registry holds committed for this district's `branch`, all its terminals, training apart."""
+        return self._storage.committed_count(district, branch)
+
+    def record_minutes(self, tx_id: str, requester: Requester, minutes: Minutes, request: bytes
+                       ) -> MinutesReceipt | None:
+        """Keep a branch's minutes with the signed `request` that carried them; call inside `transaction`.
+        Idempotent: the same minutes again (any request, any transaction) add nothing. Other minutes for a branch
+        that has some are kept beside them, never instead. The answer depends only on the minutes: RECORDED for
+        the branch's first, CONFLICT for any other, however often each comes. Training minutes are kept apart
+        (training=True) and never meet the day's. None, with nothing kept, when the branch already holds
+        MINUTES_KEPT other sets (a terminal that floods)."""
+        digest = minutes_hash(minutes)
+        held = self._storage.minutes_hashes(requester.district, requester.branch, minutes.training)
+        if digest not in held and len(held) >= MINUTES_KEPT:
+            return None
+        closed = any(kind == RequestKind.CLOSE.value
+                     for kind, _ in self._storage.poll_events(requester.district, requester.terminal))
+        self._storage.add_minutes(MinutesRow(requester, tx_id, digest, encode_minutes(minutes).decode("utf-8"),
+                                             request, self._clock(), minutes.training, not closed))
+        first = not held or held[0] == digest
+        return MinutesReceipt(MinutesOutcome.RECORDED if first else MinutesOutcome.CONFLICT, digest)
+
+    def minutes_of(self, district: str, *, training: bool = False) -> list[MinutesRow]:
+        """The district's kept minutes, in the order they came (training minutes only when asked for)."""
+        return self._storage.minutes_of(district, training)
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         """The stored answer to a request id, if the center answered it and still keeps it (see ANSWERS_KEPT)."""

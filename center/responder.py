@@ -13,9 +13,11 @@ from typing import assert_never
 
 from joserfc.jwk import OKPKey
 
+from center.election_bundle import DistrictBundle, bundle_misfit
 from center.enrolled import EnrolledTerminal
 from center.rate_limit import RateLimit, TokenBuckets
 from center.registry import (
+    MINUTES_KEPT,
     AlreadyVoided,
     AnsweredRequest,
     Clock,
@@ -39,9 +41,13 @@ from protocol.messages import (
     Answer,
     AnswerBody,
     AnswerHeader,
+    CloseAnswer,
     CloseBody,
     CommitAnswer,
     CommitBody,
+    MinutesAnswer,
+    MinutesBody,
+    MinutesOutcome,
     OpenBody,
     Request,
     RequestKind,
@@ -51,6 +57,7 @@ from protocol.messages import (
     VoidAnswer,
     VoidBody,
 )
+from protocol.minutes import Minutes
 from protocol.seal import open_answer, open_request, public_part, sign_answer, unseal_national_code
 from protocol.topics import answer_topic, terminal_of_request_topic
 
@@ -75,6 +82,8 @@ class DropReason(enum.StrEnum):
     """Handling the request raised: a bug. Nothing was changed (the transaction rolled back); alarmed."""
 
 
+MAX_BRANCH_COMMITTED = 100_000
+"""The most a closing answer can say (CloseAnswer's bound, as for every figure of the minutes)."""
 REQUEST_WINDOW = timedelta(minutes=5)
 ANSWER_QUOTA = 50_000
 """Answers given to one terminal: a busy terminal sends about three requests per voter and a branch sees a few
@@ -129,6 +138,7 @@ class Responder:
         window: timedelta = REQUEST_WINDOW,
         rate_limit: RateLimit | None = None,
         answer_quota: int = ANSWER_QUOTA,
+        bundle: DistrictBundle | None = None,
     ) -> None:
         """`enrolled` are the terminals as enrolment recorded them: a request is accepted only if it is
         signed by the key of the terminal its topic names and its header names the branch and district that
@@ -140,7 +150,8 @@ class Responder:
         on); an opening is acknowledged unrecorded, so the terminal sees from the center's time in the
         answer that its clock is off and refuses to open; commits, voids and closing reports are answered,
         because they settle the terminal's own transactions (idempotent per transaction, so a replay
-        changes nothing) and must get through after an outage of any length."""
+        changes nothing) and must get through after an outage of any length. So are minutes, for the same reason;
+        `bundle`, the district's election bundle, if known, is what they are expected to fit."""
         self._registry = registry
         self._district = district
         self._signing_key = signing_key
@@ -151,6 +162,7 @@ class Responder:
         self._window = window
         self._buckets = TokenBuckets(rate_limit or RateLimit())
         self._answer_quota = answer_quota
+        self._bundle = bundle
         self._answered = 0
         self._dropped = 0
         self._faults = 0
@@ -217,11 +229,12 @@ class Responder:
         digest = hashlib.sha256(payload).hexdigest()
         started = self._cpu.now()
         try:
-            return self._transact(request, district, terminal, digest)
+            return self._transact(request, district, terminal, digest, payload)
         finally:
             self._cpu.add(Stage.REGISTRY, started)
 
-    def _transact(self, request: Request, district: str, terminal: str, digest: str) -> Reply | Dropped:
+    def _transact(self, request: Request, district: str, terminal: str, digest: str, payload: bytes
+                  ) -> Reply | Dropped:
         """The registry's part, one transaction: the kept answer, the quota, the change, keeping the answer."""
         header = request.header
         with self._registry.transaction():
@@ -237,7 +250,7 @@ class Responder:
                 return Dropped(DropReason.STALE, f"sent {off:+.0f} s from the center's time")
             body: AnswerBody | Dropped = AckAnswer(AckOutcome.ACK)
             if not (stale and request.kind is RequestKind.OPEN):
-                body = self._answer_body(request, Requester(terminal, header.branch, district))
+                body = self._answer_body(request, Requester(terminal, header.branch, district), payload)
             if isinstance(body, Dropped):
                 return body
             answer = Answer(request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, now), body)
@@ -257,7 +270,7 @@ class Responder:
             raise RuntimeError(f"the stored answer to {earlier.request_id} does not verify: {answer}")
         return Reply(answer_topic(self._district, terminal), earlier.answer, answer)
 
-    def _answer_body(self, request: Request, requester: Requester) -> AnswerBody | Dropped:
+    def _answer_body(self, request: Request, requester: Requester, payload: bytes) -> AnswerBody | Dropped:
         tx_id = request.header.tx_id
         match request.body:
             case ReserveBody() as body:
@@ -269,12 +282,34 @@ class Responder:
                 if isinstance(voided, Refused):
                     return Dropped(DropReason.OTHER_TERMINALS_TX, voided.reason.value)
                 return VoidAnswer(voided)
-            case OpenBody() | CloseBody() as body:
-                detail = json.dumps(asdict(body), sort_keys=True)
-                self._registry.record_poll_event(tx_id, requester, request.kind, detail)
+            case OpenBody() as body:
+                self._registry.record_poll_event(tx_id, requester, request.kind, _detail(body))
                 return AckAnswer(AckOutcome.ACK)
+            case CloseBody() as body:
+                self._registry.record_poll_event(tx_id, requester, request.kind, _detail(body))
+                committed = self._registry.committed_count(requester.district, requester.branch)
+                return CloseAnswer(AckOutcome.ACK, min(committed, MAX_BRANCH_COMMITTED))
+            case MinutesBody(minutes=minutes):
+                return self._minutes(tx_id, minutes, requester, payload)
             case _ as unreachable:
                 assert_never(unreachable)
+
+    def _minutes(self, tx_id: str, minutes: Minutes, requester: Requester, payload: bytes
+                 ) -> MinutesAnswer | Dropped:
+        """Recorded whatever their checks say (the law lets a branch record what it found); whether they fit the
+        district's election bundle is only noted here and flagged at aggregation (center.aggregate)."""
+        if self._bundle is not None:
+            misfit = bundle_misfit(minutes, self._bundle)
+            if misfit is not None:
+                log.warning("minutes of %s/%s do not fit the district's election bundle (%s); recorded, flagged",
+                            requester.branch, requester.terminal, misfit)
+        receipt = self._registry.record_minutes(tx_id, requester, minutes, payload)
+        if receipt is None:
+            return Dropped(DropReason.QUOTA_EXCEEDED, f"{MINUTES_KEPT} sets of minutes kept for the branch")
+        if receipt.outcome is MinutesOutcome.CONFLICT:
+            log.warning("minutes of %s/%s differ from the branch's first (%s): kept beside them, a conflict",
+                        requester.branch, requester.terminal, receipt.minutes_hash)
+        return MinutesAnswer(receipt.outcome, receipt.minutes_hash)
 
     def _reserve(self, tx_id: str, body: ReserveBody, requester: Requester) -> ReserveAnswer:
         started = self._cpu.now()
@@ -286,6 +321,11 @@ class Responder:
             return _reserve_answer(ReserveOutcome.REJECTED, detail=code.kind.value)
         claim = ReserveClaim(tx_id, code, body.document, body.training, requester)
         return _to_answer(self._registry.reserve(claim))
+
+
+def _detail(body: OpenBody | CloseBody) -> str:
+    """An opening's or closing's report as the registry keeps it (center.results reads the closing's counts)."""
+    return json.dumps(asdict(body), sort_keys=True)
 
 
 def _to_answer(result: ReserveResult) -> ReserveAnswer:

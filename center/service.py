@@ -12,6 +12,7 @@ from types import TracebackType
 from joserfc.jwk import OKPKey
 
 from center.config import CenterConfig, worker_name
+from center.election_bundle import BundleRefused, DistrictBundle, configured_bundle
 from center.enrolled import EnrolledTerminal, EnrolledTerminals
 from center.rate_limit import RateLimit
 from center.registry import Clock, Registry, utc_now
@@ -103,16 +104,28 @@ class CenterService:
         config = self._config
         rate = config.requests_per_terminal_second
         self._database = database = open_database(config.database)
+        bundle = self._district_bundle()
         for index in range(self._first_worker, self._first_worker + config.workers):
             registry = Registry(database.session(), config.election_day, self._clock, voter_key=self._voter_key)
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
                                   enrolled=self._enrolled,
                                   window=timedelta(seconds=config.request_window_seconds),
                                   rate_limit=RateLimit(float(rate), burst=10 * rate),
-                                  answer_quota=config.answers_per_terminal)
+                                  answer_quota=config.answers_per_terminal, bundle=bundle)
             worker = _Worker(config, index, responder, registry)
             self._workers.append(worker)
             worker.session.start()
+
+    def _district_bundle(self) -> DistrictBundle | None:
+        """`[minutes]`'s election bundle, verified with the district's enrolment key; one that does not load is logged
+        and not used (minutes are then recorded without noting whether they fit it; voting goes on regardless)."""
+        if self._config.minutes is None:
+            return None
+        loaded = configured_bundle(self._config)
+        if isinstance(loaded, BundleRefused):
+            log.error("the district's election bundle is not used: %s", loaded.detail)
+            return None
+        return loaded
 
     def wait_connected(self, timeout: float) -> bool:
         """True once every worker is connected and has asked for its subscription."""

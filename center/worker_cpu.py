@@ -31,7 +31,8 @@ class Handled(enum.IntEnum):
     VOID = 2
     OPEN = 3
     CLOSE = 4
-    DROPPED = 5
+    MINUTES = 5
+    DROPPED = 6
 
     @classmethod
     def of(cls, kind: RequestKind | None) -> Handled:

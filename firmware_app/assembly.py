@@ -23,7 +23,7 @@ from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.health import HealthCheck, camera_health, link_health, printer_health, reader_health
 from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
-from firmware_app.runtime.settings import DEFAULT_DEADLINES, RuntimeSettings, TerminalIdentity
+from firmware_app.runtime.settings import DEFAULT_DEADLINES, ElectionOfDay, RuntimeSettings, TerminalIdentity
 from firmware_app.screen.app import ScreenContext
 from firmware_app.screen.model import Identity, ScreenModel
 from firmware_app.screen.photos import LiveView
@@ -34,6 +34,7 @@ from firmware_app.telemetry.reporter import INTERVAL_S, HealthReporter
 from firmware_app.version import VERSION, software_hash
 from hal import backends
 from hal.camera import Camera
+from protocol.minutes import Minutes
 from provisioning.installed import Installation
 from provisioning.pins import PinHash, Role
 
@@ -164,6 +165,7 @@ def settings_for(installation: Installation, state_dir: Path, config: bytes, ope
         voter_key=voter_key(state_dir), software_version=VERSION, software_hash=software_hash(),
         config_hash=hashlib.sha256(config).hexdigest(), opens_at=opens_at, closes_at=closes_at,
         deadlines={**DEFAULT_DEADLINES, **(deadlines or {})}, resend_interval=resend_interval,
+        election=ElectionOfDay(installation.election.bundle, installation.election.bundle_hash),
     )
 
 
@@ -201,7 +203,8 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
     model: ScreenModel | None = None
     if screen is not None:
         identity = settings.identity
-        model = ScreenModel(Identity(identity.terminal, identity.branch, settings.training), opened.counts)
+        model = ScreenModel(Identity(identity.terminal, identity.branch, settings.training), opened.counts,
+                            lambda: _recorded_minutes(opened))
         display = _Displays((display, model))
     runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
                       heartbeat=heartbeat or _no_heartbeat)
@@ -241,3 +244,8 @@ class _Displays:
 
 def _no_heartbeat() -> None:
     return None
+
+
+def _recorded_minutes(journal: Journal) -> tuple[Minutes, str] | None:
+    recorded = journal.minutes()
+    return (recorded.minutes, recorded.minutes_hash) if recorded is not None else None

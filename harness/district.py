@@ -1,4 +1,5 @@
-"""A virtual district: center keys, a real mosquitto, a synthetic roll and the real center service."""
+"""A virtual district: center keys, a real mosquitto, a synthetic roll, the day's elections and the real center
+service."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 from joserfc.jwk import OKPKey
 
 from center.broadcast import publish_extension
-from center.config import CenterConfig
+from center.config import CenterConfig, MinutesConfig
 from center.eligibility import VoterRecord
 from center.enroll import CenterKeys as EnrolmentKeys
+from center.enroll import EnrolRefusal, sign_election
 from center.enrolled import EnrolledTerminals
 from center.registry import Registry, ReservationState
 from center.roll import RollRefused
@@ -23,9 +25,12 @@ from center.synthetic_roll import generate_roll
 from center.voter_key import registry_key
 from harness.broker import Broker
 from harness.card.pki import make_pki
+from harness.election import day_election
 from harness.pki import make_district_pki, provision_terminal
+from protocol.messages import CountingInstructions
+from protocol.minutes import ElectionBundle
 from protocol.mqtt import MqttSession
-from protocol.seal import generate_sealing_key, generate_signing_key, public_part
+from protocol.seal import generate_sealing_key, generate_signing_key, public_part, sign_counting_instructions
 from protocol.topics import broadcast_topic
 from provisioning.installed import Installation
 
@@ -50,15 +55,18 @@ class VirtualDistrict:
 
     def __init__(self, work_dir: Path, district: str, election_day: date, voters: int, seed: int,
                  workers: int = 1, csca_pem: bytes | None = None, *, registry: RegistryLocation | None = None,
-                 voter_key: bytes | None = None, load_roll: bool = True) -> None:
+                 voter_key: bytes | None = None, load_roll: bool = True, council: bool = False) -> None:
         """`registry`: where the registry lives (None: an SQLite file of this district's own); several districts
         given one PostgreSQL share the national registry, and then must share `voter_key` (None: derived from
         this district's sealing key) and load the roll once (`load_roll` in one of them; the others, given the
-        same `voters` and `seed`, know the same roll)."""
+        same `voters` and `seed`, know the same roll). The day's elections: the presidential, and the city
+        council too with `council`."""
         work_dir.mkdir(parents=True, exist_ok=True)
         self.work_dir = work_dir
         self.district = district
         self.election_day = election_day
+        self.election: ElectionBundle = day_election(district, council=council)
+        """What the district's branches count for; signed into every terminal's provisioning folder."""
         self.keys = CenterKeys(generate_signing_key(), generate_sealing_key())
         anchors = csca_pem if csca_pem is not None else make_pki().csca_pem()
         self.pki = make_district_pki(work_dir / "pki", district,
@@ -78,10 +86,17 @@ class VirtualDistrict:
                 setup.close()
             if isinstance(loaded, RollRefused):
                 raise RuntimeError(f"the roll of {district} did not load: {loaded.problems}")
+        signed = sign_election(self.pki.ca, self.election)
+        if isinstance(signed, EnrolRefusal):
+            raise RuntimeError(f"the election bundle of {district} was not signed: {signed}")
+        self.election_file = work_dir / "election.jws"
+        """The day's election bundle as the district signed it (what every terminal's folder holds)."""
+        self.election_file.write_bytes(signed + b"\n")
         self._config = CenterConfig(
             district=district, instance="center-1", election_day=election_day, database=self.registry_location,
             signing_key=work_dir / "unused-signing.pem", sealing_key=work_dir / "unused-sealing.pem",
             broker=self.broker.center_address, tls=self.pki.center_workers, workers=workers, group=self.pki.group,
+            enrolment_ca=self.pki.ca.folder, minutes=MinutesConfig(self.election_file),
         )
         self.enrolled = EnrolledTerminals(self.pki.ca.folder)
         """What enrolment recorded in the CA folder; the center reads a new terminal's record at its first request."""
@@ -93,8 +108,9 @@ class VirtualDistrict:
         return self._config
 
     def provision(self, terminal: str, branch: str, folder: Path) -> Installation:
-        """The terminal's whole enrolment: keys made on the device, certificate and signed bundle, install."""
-        return provision_terminal(self.pki, folder, terminal, branch)
+        """The terminal's whole enrolment: keys made on the device, certificate, signed bundle and the day's signed
+        election bundle, installed."""
+        return provision_terminal(self.pki, folder, terminal, branch, election=self.election)
 
     def center_session(self, name: str, subscriptions: list[str],
                        on_message: Callable[[str, bytes], None]) -> MqttSession:
@@ -140,6 +156,13 @@ class VirtualDistrict:
         """The center tells every terminal of the district that the polls close later (signed, retained)."""
         with self.publisher(f"{self.district}-broadcaster") as session:
             publish_extension(session, self.district, closes_at, self.keys.signing, datetime.now(UTC))
+
+    def broadcast_instructions(self, title: str, text: str, issued_at: datetime | None = None) -> None:
+        """The center's counting instructions to every terminal of the district (signed, retained)."""
+        instructions = CountingInstructions(self.district, title, text, issued_at or datetime.now(UTC))
+        with self.publisher(f"{self.district}-broadcaster") as session:
+            session.publish(broadcast_topic(self.district), sign_counting_instructions(instructions, self.keys.signing),
+                            retain=True, wait=10)
 
     def clear_broadcast(self) -> None:
         """Remove the retained broadcast (an empty retained message clears it on the broker)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 
@@ -17,6 +18,23 @@ class KillAtPoint:
         self._trace = trace
         self._passed = 0
         self._lock = threading.Lock()
+
+    @property
+    def passed(self) -> int:
+        with self._lock:
+            return self._passed
+
+    def wait_quiet(self, quiet_s: float = 0.5, timeout_s: float = 10.0) -> None:
+        """Until no point has been passed for `quiet_s` (the loop has finished its last step's effects), so that
+        a run ends at the same point each time."""
+        deadline = time.monotonic() + timeout_s
+        seen = self.passed
+        while time.monotonic() < deadline:
+            time.sleep(quiet_s)
+            now = self.passed
+            if now == seen:
+                return
+            seen = now
 
     def reached(self, name: str) -> None:
         with self._lock:

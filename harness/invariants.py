@@ -10,6 +10,7 @@ from firmware_app.flow.events import CLOSED_STAGES, TxStage
 from firmware_app.store.audit import AuditEntry, first_broken
 from firmware_app.store.journal import TxRecord
 from harness.fakes import PrintedJob
+from harness.slip_evidence import is_slip
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def _terminal_violations(evidence: TerminalEvidence, by_tx: dict[str, Reservatio
                          committed_codes: set[str | None]) -> list[str]:
     found: list[str] = []
     name = evidence.terminal
-    complete = [job for job in evidence.jobs if job.complete]
+    complete = [job for job in evidence.jobs if job.complete and is_slip(job)]
     for job in complete:
         for code in job.qr:
             if code not in committed_codes:

@@ -32,8 +32,12 @@ from center.pki import (
     issue_terminal,
 )
 from harness.broker import free_port
+from harness.election import day_election
+from protocol.minutes import ElectionBundle
 from protocol.mqtt import TlsFiles
+from protocol.seal import public_part
 from provisioning.device import init_device
+from provisioning.election import install_election
 from provisioning.install import install_bundle
 from provisioning.installed import Installation, load_installation
 from provisioning.refusals import ProvisioningRefusal
@@ -90,15 +94,20 @@ def make_district_pki(folder: Path, district: str, center_keys: CenterKeys, csca
 
 
 def provision_terminal(pki: DistrictPki, folder: Path, terminal: str, branch: str, *, opening: str = "07:00",
-                       closing: str = "22:00", now: datetime | None = None) -> Installation:
-    """init on the device, enroll at the district, install the bundle, load it: the terminal's whole path."""
+                       closing: str = "22:00", now: datetime | None = None,
+                       election: ElectionBundle | None = None) -> Installation:
+    """init on the device, enroll at the district, install the bundle and the day's election bundle (`election`,
+    or the district's presidential election), load them: the terminal's whole path."""
     at = now or datetime.now(UTC)
     device = _ok(init_device(folder, terminal, at))
     assignment = Assignment(ELECTION_ID, pki.ca.district, branch, terminal, opening, closing)
-    enrolled = enroll(pki.ca, device.csr_file.read_bytes(), assignment, pki.center_keys, pki.csca_pem, at)
-    if isinstance(enrolled, EnrolRefusal):
+    enrolled = enroll(pki.ca, device.csr_file.read_bytes(), assignment, pki.center_keys, pki.csca_pem, at,
+                      election=election or day_election(pki.ca.district))
+    if isinstance(enrolled, EnrolRefusal) or enrolled.election is None:
         raise RuntimeError(f"enrolment of {terminal} refused: {enrolled}")
-    _ok(install_bundle(folder, enrolled.bundle, pki.ca.enrolment_key, at))
+    trusted = public_part(pki.ca.enrolment_key)
+    _ok(install_bundle(folder, enrolled.bundle, trusted, at))
+    _ok(install_election(folder, enrolled.election, trusted, pki.ca.district))
     return _ok(load_installation(folder, at))
 
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from harness.fakes import PrintedJob
 from harness.printer import parser
 from harness.printer.virtual import PrintedPage
 
 _QR_STORE = 0x50
+_MINUTES_QR = re.compile(r"[0-9a-f]{64}")
+"""The minutes carry a QR of their SHA-256; a slip's QR is its nine-digit inquiry code."""
+
+
+def minutes_hash_on(job: PrintedJob) -> str | None:
+    """The minutes' hash if this job is a printed copy of the minutes."""
+    return next((data for data in job.qr if _MINUTES_QR.fullmatch(data)), None)
+
+
+def is_slip(job: PrintedJob) -> bool:
+    """A voting slip (whole or torn): a QR that is not the minutes'; the zero and closing reports carry none."""
+    return bool(job.qr) and minutes_hash_on(job) is None
 
 
 def jobs_from_pages(pages: list[PrintedPage]) -> list[PrintedJob]:

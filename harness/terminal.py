@@ -19,7 +19,7 @@ from firmware_app.assembly import (
     settings_for,
 )
 from firmware_app.flow.events import DeadlineKind
-from firmware_app.flow.states import Idle, PollsNotOpen
+from firmware_app.flow.states import Idle, PollsClosed, PollsNotOpen
 from firmware_app.identity.document import DocumentReader
 from firmware_app.link import CenterLink
 from firmware_app.runtime.faults import FaultPoints
@@ -44,14 +44,14 @@ from harness.fakes import (
 from harness.invariants import TerminalEvidence
 from harness.printer.pty_pair import open_virtual_printer
 from harness.printer.virtual import VirtualPrinter
-from harness.slip_evidence import jobs_from_pages
+from harness.slip_evidence import is_slip, jobs_from_pages, minutes_hash_on
 from harness.steps import StepLog
 from protocol.mqtt import BrokerAddress
 from provisioning.installed import Installation
 from provisioning.pins import PINS_FILE, Role, load_pins, set_pin
 
 SHORT_DEADLINES = {DeadlineKind.RESERVE: 2.0, DeadlineKind.COMMIT: 2.0, DeadlineKind.OPEN: 3.0,
-                   DeadlineKind.CLOSE: 3.0}
+                   DeadlineKind.CLOSE: 3.0, DeadlineKind.MINUTES: 3.0}
 """A virtual terminal waits less than a kiosk, so tests that play a silent center end sooner."""
 
 OPERATOR_PIN = "246810"
@@ -182,8 +182,19 @@ class VirtualTerminal(StepLog):
         return jobs_from_pages(self.paper.pages) if self.paper is not None else self.printer.jobs()
 
     def slips(self) -> list[PrintedJob]:
-        """The voting slips that came out (whole or torn); reports carry no inquiry code."""
-        return [job for job in self.jobs() if job.qr]
+        """The voting slips that came out (whole or torn); reports carry no inquiry code, the minutes their hash."""
+        return [job for job in self.jobs() if is_slip(job)]
+
+    def minutes_printed(self) -> list[PrintedJob]:
+        """Every copy of the minutes that came out (the QR holds the minutes' hash)."""
+        return [job for job in self.jobs() if minutes_hash_on(job) is not None]
+
+    def close_polls(self, timeout: float = 20.0) -> None:
+        """The closing hour comes (the terminal's clock moves to it) and the operator closes the polls; the
+        center acknowledges, or the wait for it ends."""
+        self.clock.advance(max(self.runtime.closes_at - self.clock(), timedelta()) + timedelta(seconds=1))
+        self.runtime.request_close()
+        self.wait_for(PollsClosed, timeout=timeout)
 
     def open_polls(self) -> None:
         """The operator opens the polls: self-test, zero report, the center's acknowledgement."""

@@ -7,13 +7,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from firmware_app.flow import states as st
 from firmware_app.flow.events import (
     CLOSED_STAGES,
+    MinutesEntered,
     OperatorConfirmed,
     OperatorRetry,
     SlipCameOut,
@@ -21,6 +22,7 @@ from firmware_app.flow.events import (
 )
 from firmware_app.identity.document import Document
 from hal.printer import PrintStage
+from harness.election import counted
 from harness.faults import KillAtPoint
 from harness.terminal import TerminalPlan, VirtualTerminal
 from protocol.messages import DocumentKind
@@ -41,17 +43,23 @@ class ProcessPlan:
     kill_at: int | None
     trace: Path | None
     fail_first_print: bool
+    minutes: bool = False
+    """After the voter: close the polls and have two officials enter the minutes, until the district has them."""
 
     @classmethod
     def load(cls, path: Path) -> ProcessPlan:
         data = json.loads(path.read_text())
         return cls(Path(data["work_dir"]), Path(data["provisioning"]), data["broker_port"], data["national_code"],
-                   data["kill_at"], Path(data["trace"]) if data["trace"] else None, data["fail_first_print"])
+                   data["kill_at"], Path(data["trace"]) if data["trace"] else None, data["fail_first_print"],
+                   data.get("minutes", False))
 
 
-def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: bool, timeout: float = 60.0) -> None:
-    """Play the operator until the voter is served and nothing is left open, whatever the restart found."""
+def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: bool, minutes: bool = False,
+            timeout: float = 60.0) -> None:
+    """Play the operator until the voter is served and nothing is left open, whatever the restart found; with
+    `minutes`, then the close and the minutes until the district has recorded them."""
     served = bool(terminal.transactions())
+    figures = counted(terminal.plan.installation.election.bundle, 1)
     acted_on: st.State | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,7 +90,17 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
             case st.RecoveryDecision(inquiry_code=inquiry_code):
                 whole = any(job.complete and inquiry_code in job.qr for job in terminal.printer.jobs())
                 terminal.post(SlipCameOut() if whole else SlipMissing())
-            case st.Idle() | st.VoterRefused() if all(tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
+            case st.Idle() if minutes and served and all(tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
+                terminal.clock.advance(max(terminal.runtime.closes_at - terminal.clock(), timedelta()) + timedelta(seconds=1))
+                terminal.runtime.request_close()
+            case st.Idle() | st.VoterRefused() if not minutes and all(
+                    tx.stage in CLOSED_STAGES for tx in terminal.transactions()):
+                return
+            case st.PollsClosed() | st.EnteringMinutes(first=None) if minutes:
+                terminal.post(MinutesEntered("head", figures))
+            case st.EnteringMinutes() if minutes:
+                terminal.post(MinutesEntered("operator", figures))
+            case st.MinutesSent() | st.MinutesConflict() if minutes:
                 return
             case _:
                 time.sleep(0.02)
@@ -119,10 +137,13 @@ def main() -> None:
     if isinstance(installation, ProvisioningRefusal):
         raise SystemExit(f"provisioning refused: {installation}")
     terminal_plan = TerminalPlan(installation, plan.work_dir, BrokerAddress("127.0.0.1", plan.broker_port))
-    terminal = VirtualTerminal(terminal_plan, faults=KillAtPoint(plan.kill_at, plan.trace))
+    faults = KillAtPoint(plan.kill_at, plan.trace)
+    terminal = VirtualTerminal(terminal_plan, faults=faults)
     terminal.start()
     try:
-        _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print)
+        _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print, plan.minutes)
+        if plan.minutes:
+            faults.wait_quiet()
     finally:
         terminal.stop()
 

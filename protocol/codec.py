@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import json
 import re
 import types
@@ -20,14 +21,16 @@ from protocol.messages import (
     Answer,
     AnswerBody,
     AnswerHeader,
+    CountingInstructions,
     Extension,
+    MinutesBody,
     Request,
     RequestHeader,
     RequestKind,
     ReserveAnswer,
     ReserveOutcome,
 )
-from protocol.minutes import ElectionBundle, MinutesFigures
+from protocol.minutes import ElectionBundle, Minutes, MinutesFigures
 from protocol.offline_code import OfflineIssue, issue_problem
 from protocol.permit import Permit, PermitActivation, PermitEnd
 from protocol.telemetry import HealthReport, Telemetry, TerminalStatus
@@ -37,6 +40,8 @@ MAX_MESSAGE_BYTES = 4096
 MAX_ELECTION_BUNDLE_BYTES = 131_072
 """A bundle lists every candidate of the day (a large city's council has some hundreds)."""
 MAX_MINUTES_BYTES = 65_536
+MAX_MINUTES_REQUEST_BYTES = MAX_MINUTES_BYTES + 2048
+"""A minutes request: the minutes and the request's header; every other request stays within MAX_MESSAGE_BYTES."""
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)
@@ -115,6 +120,23 @@ def decode_extension(data: bytes) -> Extension | ProtocolError:
         return refused.error
 
 
+MAX_INSTRUCTIONS_BYTES = 20_480
+"""Counting instructions: some thousands of Persian characters (two bytes each in UTF-8)."""
+
+
+def encode_counting_instructions(instructions: CountingInstructions) -> bytes:
+    return _dump({"v": VERSION, "kind": "counting_instructions", **_to_json(instructions)})
+
+
+def decode_counting_instructions(data: bytes) -> CountingInstructions | ProtocolError:
+    """Parse the district's counting instructions strictly."""
+    try:
+        return _from_json(CountingInstructions,
+                          _body_of(_load(data, MAX_INSTRUCTIONS_BYTES), "counting_instructions"), "")
+    except _RefusedError as refused:
+        return refused.error
+
+
 def encode_election_bundle(bundle: ElectionBundle) -> bytes:
     return _dump({"v": VERSION, "kind": "election_bundle", **_to_json(bundle)})
 
@@ -145,6 +167,32 @@ def decode_minutes_figures(data: bytes) -> MinutesFigures | ProtocolError:
         return _from_json(MinutesFigures, _body_of(_load(data, MAX_MINUTES_BYTES), "minutes_figures"), "")
     except _RefusedError as refused:
         return refused.error
+
+
+def encode_minutes(minutes: Minutes) -> bytes:
+    """The minutes alone, canonical: what `minutes_hash` is taken over and the printed QR names."""
+    return _dump({"v": VERSION, "kind": "minutes", **_to_json(minutes)})
+
+
+def decode_minutes(data: bytes) -> Minutes | ProtocolError:
+    """Parse minutes strictly (types, bounds, two different officials); their fit to the bundle is
+    `minutes.conformity`."""
+    try:
+        minutes = _from_json(Minutes, _body_of(_load(data, MAX_MINUTES_BYTES), "minutes"), "")
+        _check_minutes(minutes, "")
+        return minutes
+    except _RefusedError as refused:
+        return refused.error
+
+
+def minutes_hash(minutes: Minutes) -> str:
+    """SHA-256 (hex) of the canonical minutes: printed as a QR on them, answered by the center, exported."""
+    return hashlib.sha256(encode_minutes(minutes)).hexdigest()
+
+
+def _check_minutes(minutes: Minutes, where: str) -> None:
+    if len(set(minutes.officials)) != len(minutes.officials):
+        raise _RefusedError(ProblemKind.BAD_VALUE, _join(where, "officials"))
 
 
 def encode_telemetry(message: Telemetry) -> bytes:
@@ -184,12 +232,16 @@ def _body_of(obj: dict[str, Any], kind: str) -> dict[str, Any]:
 def decode_request(data: bytes) -> Request | ProtocolError:
     """Parse a request strictly; anything off is a ProtocolError and nothing else happens."""
     try:
-        obj = _load(data)
+        obj = _load(data, MAX_MINUTES_REQUEST_BYTES)
         kind = _envelope_kind(obj)
+        if kind is not RequestKind.MINUTES and len(data) > MAX_MESSAGE_BYTES:
+            raise _RefusedError(ProblemKind.OVERSIZED, f"{len(data)} bytes")
         header_fields = {f.name for f in dataclasses.fields(RequestHeader)}
         _exact_keys(obj, header_fields | {"v", "kind", "body"}, "")
         header = _from_json(RequestHeader, {k: obj[k] for k in header_fields}, "")
         body = _from_json(REQUEST_BODIES[kind], obj["body"], "body")
+        if isinstance(body, MinutesBody):
+            _check_minutes(body.minutes, "body.minutes")
         return Request(header, body)
     except _RefusedError as refused:
         return refused.error

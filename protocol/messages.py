@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from protocol.minutes import Minutes
+
 VERSION = 1
 
 ID_PATTERN = r"[0-9a-f]{32}"
@@ -27,6 +29,7 @@ class RequestKind(enum.StrEnum):
     VOID = "void"
     OPEN = "open"
     CLOSE = "close"
+    MINUTES = "minutes"
 
 
 class DocumentKind(enum.StrEnum):
@@ -64,6 +67,14 @@ class VoidOutcome(enum.StrEnum):
 
 class AckOutcome(enum.StrEnum):
     ACK = "ACK"
+
+
+class MinutesOutcome(enum.StrEnum):
+    RECORDED = "RECORDED"
+    """These minutes are the branch's at the center (the first time, or the same minutes again)."""
+    CONFLICT = "CONFLICT"
+    """The center already holds other minutes for the branch (from any of its terminals): both are kept, the
+    district settles it."""
 
 
 class VoidReason(enum.StrEnum):
@@ -138,7 +149,14 @@ class CloseBody:
     counts: CloseCounts
 
 
-RequestBody = ReserveBody | CommitBody | VoidBody | OpenBody | CloseBody
+@dataclass(frozen=True)
+class MinutesBody:
+    """The branch minutes after the count (the request's own signature is the terminal's over them)."""
+
+    minutes: Minutes
+
+
+RequestBody = ReserveBody | CommitBody | VoidBody | OpenBody | CloseBody | MinutesBody
 
 REQUEST_BODIES: dict[RequestKind, type[RequestBody]] = {
     RequestKind.RESERVE: ReserveBody,
@@ -146,6 +164,7 @@ REQUEST_BODIES: dict[RequestKind, type[RequestBody]] = {
     RequestKind.VOID: VoidBody,
     RequestKind.OPEN: OpenBody,
     RequestKind.CLOSE: CloseBody,
+    RequestKind.MINUTES: MinutesBody,
 }
 
 
@@ -198,14 +217,31 @@ class AckAnswer:
     outcome: AckOutcome
 
 
-AnswerBody = ReserveAnswer | CommitAnswer | VoidAnswer | AckAnswer
+@dataclass(frozen=True)
+class CloseAnswer:
+    """The closing acknowledged, with the slips the center holds committed for the whole branch (all its
+    terminals) at that moment: the minutes' check of the box against the center's count."""
+
+    outcome: AckOutcome
+    branch_committed: int = field(metadata={"min": 0, "max": 100_000})
+
+
+@dataclass(frozen=True)
+class MinutesAnswer:
+    outcome: MinutesOutcome
+    minutes_hash: str = field(metadata={"pattern": r"[0-9a-f]{64}"})
+    """The hash of the minutes the center recorded for this request (`protocol.codec.minutes_hash`)."""
+
+
+AnswerBody = ReserveAnswer | CommitAnswer | VoidAnswer | AckAnswer | CloseAnswer | MinutesAnswer
 
 ANSWER_BODIES: dict[RequestKind, type[AnswerBody]] = {
     RequestKind.RESERVE: ReserveAnswer,
     RequestKind.COMMIT: CommitAnswer,
     RequestKind.VOID: VoidAnswer,
     RequestKind.OPEN: AckAnswer,
-    RequestKind.CLOSE: AckAnswer,
+    RequestKind.CLOSE: CloseAnswer,
+    RequestKind.MINUTES: MinutesAnswer,
 }
 
 
@@ -222,4 +258,15 @@ class Extension:
 
     district: str = field(metadata=_name())
     closes_at: datetime
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class CountingInstructions:
+    """District broadcast at closing: how the branches count the votes (شیوه‌نامه شمارش), signed by the center;
+    the terminal shows them with the minutes' entry. A newer `issued_at` replaces an older one."""
+
+    district: str = field(metadata=_name())
+    title: str = field(metadata={"max_length": 120})
+    text: str = field(metadata={"max_length": 6000})
     issued_at: datetime

@@ -10,6 +10,7 @@ import enum
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 MAX_FIGURE = 100_000
 """No figure of one branch's minutes can exceed this (a branch serves a few thousand voters at most)."""
@@ -151,15 +152,48 @@ class Check(enum.StrEnum):
     """Ballots in the box ≤ the slips the center holds committed for the branch."""
 
 
+MAX_CHECKED = MAX_FIGURE * MAX_SEATS
+"""The largest figure a check compares (the votes of a several-names count: valid ballots × seats)."""
+
+
+def _checked() -> dict[str, object]:
+    return {"min": 0, "max": MAX_CHECKED}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One check on one election: `found` against `bound` (equal to it, or not above it, as the check says)."""
 
     check: Check
-    election: str
+    election: str = field(metadata=_code())
     passed: bool
-    bound: int
-    found: int
+    bound: int = field(metadata=_checked())
+    found: int = field(metadata=_checked())
+
+
+OFFICIAL_PATTERN = r"[a-z][a-z0-9_-]{0,31}"
+HASH_PATTERN = r"[0-9a-f]{64}"
+
+
+@dataclass(frozen=True)
+class Minutes:
+    """The branch minutes as the terminal records, prints, signs and sends them: the figures the two officials
+    entered alike, who they were, the slips the terminal issued and the center's committed count known at
+    closing, and every check's result (a failed check is recorded, never a reason to refuse)."""
+
+    bundle_hash: str = field(metadata={"pattern": HASH_PATTERN})
+    """SHA-256 of the signed election bundle the figures are shaped by."""
+    figures: MinutesFigures
+    officials: tuple[str, ...] = field(metadata={"min_items": 2, "max_items": 2, "pattern": OFFICIAL_PATTERN})
+    slips_issued: int = field(metadata=_figure())
+    center_committed: int | None = field(metadata=_figure())
+    checks: tuple[CheckResult, ...] = field(metadata={"max_items": 4 * MAX_ELECTIONS})
+    entered_at: datetime
+    training: bool
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(result for result in self.checks if not result.passed)
 
 
 def check_minutes(figures: MinutesFigures, bundle: ElectionBundle, slips_issued: int,

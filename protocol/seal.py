@@ -11,12 +11,15 @@ from joserfc.jwk import OKPKey
 
 from protocol.codec import (
     MAX_ELECTION_BUNDLE_BYTES,
+    MAX_INSTRUCTIONS_BYTES,
     MAX_MESSAGE_BYTES,
+    MAX_MINUTES_REQUEST_BYTES,
     MAX_PERMIT_BYTES,
     ProblemKind,
     ProtocolError,
     decode_answer,
     decode_chunk_manifest,
+    decode_counting_instructions,
     decode_election_bundle,
     decode_extension,
     decode_health,
@@ -28,6 +31,7 @@ from protocol.codec import (
     decode_status,
     encode_answer,
     encode_chunk_manifest,
+    encode_counting_instructions,
     encode_election_bundle,
     encode_extension,
     encode_offline_issue,
@@ -38,7 +42,7 @@ from protocol.codec import (
     encode_telemetry,
 )
 from protocol.compact import check_jwe, check_jws
-from protocol.messages import Answer, Extension, Request
+from protocol.messages import Answer, CountingInstructions, Extension, Request
 from protocol.minutes import ElectionBundle
 from protocol.national_code import NationalCode, NationalCodeRefusal, parse_issued_national_code
 from protocol.offline_code import OfflineIssue
@@ -51,11 +55,14 @@ ANSWER_TYPE = "vk-answer+jws"
 REQUEST_TYPE = "vk-request+jws"
 EXTENSION_TYPE = "vk-extension+jws"
 ELECTION_BUNDLE_TYPE = "vk-election-bundle+jws"
+INSTRUCTIONS_TYPE = "vk-instructions+jws"
 STATUS_TYPE = "vk-status+jws"
 HEALTH_TYPE = "vk-health+jws"
 SEAL_ALG = "ECDH-ES"
 SEAL_ENC = "A256GCM"
 MAX_SIGNED_BYTES = 2 * MAX_MESSAGE_BYTES
+MAX_SIGNED_REQUEST_BYTES = 2 * MAX_MINUTES_REQUEST_BYTES
+"""A signed request: a branch's minutes at most (codec refuses any other kind above MAX_MESSAGE_BYTES)."""
 
 
 def generate_signing_key() -> OKPKey:
@@ -100,7 +107,7 @@ def sign_request(request: Request, key: OKPKey) -> bytes:
 
 def open_request(data: bytes, terminal_key: OKPKey) -> Request | ProtocolError:
     """Verify a request against the public key of the terminal it claims to come from, then parse it strictly."""
-    payload = _verified(data, terminal_key, REQUEST_TYPE, check_kid=True)
+    payload = _verified(data, terminal_key, REQUEST_TYPE, check_kid=True, limit=MAX_SIGNED_REQUEST_BYTES)
     return payload if isinstance(payload, ProtocolError) else decode_request(payload)
 
 
@@ -112,6 +119,23 @@ def sign_extension(extension: Extension, key: OKPKey) -> bytes:
 def open_extension(data: bytes, center_key: OKPKey) -> Extension | ProtocolError:
     payload = _verified(data, center_key, EXTENSION_TYPE)
     return payload if isinstance(payload, ProtocolError) else decode_extension(payload)
+
+
+def sign_counting_instructions(instructions: CountingInstructions, key: OKPKey) -> bytes:
+    """The district's counting instructions as a compact JWS of their own type (the center's key)."""
+    return _sign(INSTRUCTIONS_TYPE, encode_counting_instructions(instructions), key)
+
+
+def open_counting_instructions(data: bytes, center_key: OKPKey, district: str
+                               ) -> CountingInstructions | ProtocolError:
+    """Instructions verified with the center's key and parsed strictly; another district's are refused."""
+    payload = _verified(data, center_key, INSTRUCTIONS_TYPE, limit=2 * MAX_INSTRUCTIONS_BYTES)
+    if isinstance(payload, ProtocolError):
+        return payload
+    instructions = decode_counting_instructions(payload)
+    if not isinstance(instructions, ProtocolError) and instructions.district != district:
+        return ProtocolError(ProblemKind.BAD_VALUE, "district")
+    return instructions
 
 
 def _sign(typ: str, payload: bytes, key: OKPKey) -> bytes:
@@ -133,6 +157,12 @@ def open_election_bundle(data: bytes, district_key: OKPKey, district: str) -> El
     if not isinstance(bundle, ProtocolError) and bundle.district != district:
         return ProtocolError(ProblemKind.BAD_VALUE, "district")
     return bundle
+
+
+def election_bundle_hash(signed: bytes) -> str:
+    """SHA-256 (hex) of a signed election bundle, the compact JWS as sent (surrounding whitespace aside): what
+    minutes name as the bundle their figures are shaped by."""
+    return hashlib.sha256(signed.strip()).hexdigest()
 
 
 def sign_telemetry(message: Telemetry, key: OKPKey) -> bytes:

@@ -1,4 +1,4 @@
-"""`kiosk-provision`: make the device's keys, install the district's bundle, show it, zeroize after the election."""
+"""`kiosk-provision`: make the device's keys, install the district's bundles, show them, zeroize after the election."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from cryptography import x509
 
 from protocol.seal import load_key
 from provisioning.device import CSR, SIGNING_PUBLIC, init_device, load_device
+from provisioning.election import install_election
 from provisioning.install import CLIENT_CERT, INSTALLED, install_bundle
-from provisioning.installed import Installation, load_installation
+from provisioning.installed import Installation, load_enrolment, load_installation
 from provisioning.pins import PINS_FILE, Role, set_pin
 from provisioning.refusals import ProvisioningRefusal
 from provisioning.zeroize import RECORD, zeroize
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
             return _init(Path(args.dir), args.terminal, args.user, now)
         case "install":
             return _install(Path(args.dir), Path(args.bundle), Path(args.trust), now)
+        case "install-election":
+            return _install_election(Path(args.dir), Path(args.bundle), now)
         case "status":
             return _status(Path(args.dir), now)
         case "set-pin":
@@ -53,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("bundle")
     install.add_argument("--dir", required=True)
     install.add_argument("--trust", required=True, help="the district's enrolment public key (PEM)")
+    election = commands.add_parser("install-election", help="verify and install the day's election bundle (after "
+                                   "install: it must be signed with the key trusted there, for the same district)")
+    election.add_argument("bundle")
+    election.add_argument("--dir", required=True)
     status = commands.add_parser("status", help="what is installed and when certificates expire")
     status.add_argument("--dir", required=True)
     pin = commands.add_parser("set-pin", help="set an official's PIN for the operator screen (kept as a scrypt hash)")
@@ -93,6 +100,24 @@ def _install(folder: Path, bundle: Path, trust: Path, now: datetime) -> int:
     return 0
 
 
+def _install_election(folder: Path, bundle: Path, now: datetime) -> int:
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        print(f"رد شد — فایل خوانده نشد (REFUSED unreadable_input: {exc})", file=sys.stderr)
+        return REFUSED
+    enrolled = load_enrolment(folder, now)
+    if isinstance(enrolled, ProvisioningRefusal):
+        return _refused(enrolled)
+    installed = install_election(folder, data, enrolled.trusted, enrolled.enrolment.district)
+    if isinstance(installed, ProvisioningRefusal):
+        return _refused(installed)
+    codes = ",".join(election.code for election in installed.bundle.elections)
+    print(f"بستهٔ انتخابات نصب شد (ELECTION INSTALLED) district={installed.bundle.district} elections={codes} "
+          f"hash={installed.bundle_hash}")
+    return 0
+
+
 def _status(folder: Path, now: datetime) -> int:
     device = load_device(folder)
     record = folder / RECORD
@@ -122,6 +147,8 @@ def _print_installation(installation: Installation, now: datetime) -> None:
           f"({left.days} روز / days, {left.seconds // 3600} h left)")
     print(f"  district CA not-after={installation.ca_not_after.isoformat()}")
     print(f"  card trust anchors: {installation.csca_path}")
+    elections = ", ".join(f"{e.code} ({len(e.candidates)} candidates)" for e in installation.election.bundle.elections)
+    print(f"  elections: {elections}; bundle hash={installation.election.bundle_hash}")
 
 
 def _set_pin(folder: Path, role: Role, from_stdin: bool) -> int:

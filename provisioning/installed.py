@@ -1,4 +1,5 @@
-"""What an installed terminal runs with: identity, TLS files, center keys, hours and signing key, re-checked."""
+"""What an installed terminal runs with: identity, TLS files, center keys, hours, signing key and the day's
+election bundle, re-checked."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from joserfc.jwk import OKPKey
 from protocol.enrolment import Enrolment
 from protocol.mqtt import TlsFiles
 from protocol.seal import load_key
-from provisioning.device import load_device
+from provisioning.device import DeviceKeys, load_device
+from provisioning.election import InstalledElection, read_election
 from provisioning.install import (
     BUNDLE,
     CA_CERT,
@@ -47,11 +49,22 @@ class Installation:
     certificate_serial: str
     certificate_not_after: datetime
     ca_not_after: datetime
+    election: InstalledElection
+    """The day's elections and candidates, signed by the district (its hash is named by the minutes)."""
 
 
-def load_installation(folder: Path, now: datetime) -> Installation | ProvisioningRefusal:
+@dataclass(frozen=True)
+class Enrolled:
+    """The installed enrolment, verified, the district key it was verified with and the device's keys."""
+
+    enrolment: Enrolment
+    trusted: OKPKey
+    device: DeviceKeys
+
+
+def load_enrolment(folder: Path, now: datetime) -> Enrolled | ProvisioningRefusal:
     """Re-verify the installed bundle against the district key trusted at install time, and the certificate
-    against the device's key and `now`; any failure refuses start-up."""
+    against the device's key and `now`."""
     device = load_device(folder)
     if isinstance(device, ProvisioningRefusal):
         return device
@@ -66,6 +79,20 @@ def load_installation(folder: Path, now: datetime) -> Installation | Provisionin
         return enrolment
     if _changed_on_disk(installed, enrolment):
         return ProvisioningRefusal(Problem.TAMPERED, "installed files differ from the signed bundle")
+    return Enrolled(enrolment, trusted, device)
+
+
+def load_installation(folder: Path, now: datetime) -> Installation | ProvisioningRefusal:
+    """The enrolment (`load_enrolment`) and the day's election bundle, verified with the same district key and
+    for the enrolment's district; any failure refuses start-up."""
+    enrolled = load_enrolment(folder, now)
+    if isinstance(enrolled, ProvisioningRefusal):
+        return enrolled
+    enrolment = enrolled.enrolment
+    election = read_election(folder, enrolled.trusted, enrolment.district)
+    if isinstance(election, ProvisioningRefusal):
+        return election
+    device, installed = enrolled.device, folder / INSTALLED
     certificate = x509.load_pem_x509_certificate(enrolment.client_certificate.encode())
     ca = x509.load_pem_x509_certificates(enrolment.ca_chain.encode())[0]
     return Installation(
@@ -78,6 +105,7 @@ def load_installation(folder: Path, now: datetime) -> Installation | Provisionin
         signing_key=device.signing_key(), csca_path=installed / CSCA,
         certificate_serial=f"{certificate.serial_number:x}",
         certificate_not_after=certificate.not_valid_after_utc, ca_not_after=ca.not_valid_after_utc,
+        election=election,
     )
 
 

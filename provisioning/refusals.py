@@ -23,7 +23,12 @@ class Problem(enum.StrEnum):
     NOT_A_CLIENT_CERTIFICATE = "not_a_client_certificate"
     NOT_INSTALLED = "not_installed"
     CLOSE_NOT_ACKNOWLEDGED = "close_not_acknowledged"
+    MINUTES_NOT_ACKNOWLEDGED = "minutes_not_acknowledged"
     NO_JOURNAL = "no_journal"
+    NO_ELECTION = "no_election"
+    ELECTION_UNREADABLE = "election_unreadable"
+    ELECTION_NOT_SIGNED = "election_not_signed"
+    ELECTION_FOREIGN = "election_foreign"
 
 
 PERSIAN: dict[Problem, str] = {
@@ -43,7 +48,12 @@ PERSIAN: dict[Problem, str] = {
     Problem.NOT_A_CLIENT_CERTIFICATE: "گواهی برای احراز هویت پایانه صادر نشده است",
     Problem.NOT_INSTALLED: "هنوز بسته ثبت‌نامی نصب نشده است",
     Problem.CLOSE_NOT_ACKNOWLEDGED: "گزارش پایان رأی‌گیری هنوز تأیید مرکز را نگرفته است",
+    Problem.MINUTES_NOT_ACKNOWLEDGED: "صورتجلسه ثبت شده ولی هنوز تأیید ستاد را نگرفته است؛ کلید امضا برای ارسال آن لازم است",
     Problem.NO_JOURNAL: "دفتر رویداد پایانه پیدا نشد؛ تأیید پایان رأی‌گیری معلوم نیست",
+    Problem.NO_ELECTION: "بستهٔ انتخابات (فهرست انتخابات و نامزدهای روز) نصب نشده است",
+    Problem.ELECTION_UNREADABLE: "بستهٔ انتخابات خوانا نیست",
+    Problem.ELECTION_NOT_SIGNED: "بستهٔ انتخابات امضای معتبر فرمانداری را ندارد (امضانشده، دست‌کاری‌شده یا با کلید دیگر)",
+    Problem.ELECTION_FOREIGN: "بستهٔ انتخابات برای حوزهٔ دیگری است",
 }
 
 

@@ -30,12 +30,22 @@ class Zeroized:
 
 def close_acknowledged(journal: Path) -> bool | ProvisioningRefusal:
     """True when the journal holds a `close` request the center has answered."""
+    return _outbox_holds(journal, RequestKind.CLOSE, answered=True)
+
+
+def minutes_pending(journal: Path) -> bool | ProvisioningRefusal:
+    """True when the journal holds minutes whose request the district has not answered yet: wiping the signing
+    key then would leave them unsendable."""
+    return _outbox_holds(journal, RequestKind.MINUTES, answered=False)
+
+
+def _outbox_holds(journal: Path, kind: RequestKind, *, answered: bool) -> bool | ProvisioningRefusal:
     if not journal.is_file():
         return ProvisioningRefusal(Problem.NO_JOURNAL, str(journal))
     conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT count(*) FROM outbox WHERE kind = ? AND acked_at IS NOT NULL",
-                           (RequestKind.CLOSE.value,)).fetchone()
+        row = conn.execute(f"SELECT count(*) FROM outbox WHERE kind = ? AND acked_at IS {'NOT ' if answered else ''}NULL",
+                           (kind.value,)).fetchone()
     except sqlite3.DatabaseError as exc:
         return ProvisioningRefusal(Problem.NO_JOURNAL, f"{journal}: {exc}")
     finally:
@@ -45,15 +55,17 @@ def close_acknowledged(journal: Path) -> bool | ProvisioningRefusal:
 
 def zeroize(folder: Path, journal: Path, voter_key: Path, now: datetime, *, force: bool
             ) -> Zeroized | ProvisioningRefusal:
-    """Refuse until the closing report is acknowledged, unless forced; then overwrite and delete the keys, the
-    officials' PIN file and the HMAC secret, and clear voter hashes and sealed requests from the journal
-    (secure_delete, then VACUUM)."""
+    """Refuse until the closing report is acknowledged and while recorded minutes await the district, unless
+    forced; then overwrite and delete the keys, the officials' PIN file and the HMAC secret, and clear voter hashes
+    and sealed requests from the journal (secure_delete, then VACUUM)."""
     acknowledged = close_acknowledged(journal)
     if not force:
         if isinstance(acknowledged, ProvisioningRefusal):
             return acknowledged
         if not acknowledged:
             return ProvisioningRefusal(Problem.CLOSE_NOT_ACKNOWLEDGED, str(journal))
+        if minutes_pending(journal) is True:
+            return ProvisioningRefusal(Problem.MINUTES_NOT_ACKNOWLEDGED, str(journal))
     wiped = tuple(path for path in (folder / TLS_KEY, folder / SIGNING_KEY, folder / PINS_FILE, voter_key) if _shred(path))
     scrubbed = _scrub_journal(journal) if journal.is_file() else 0
     record = {"at": now.isoformat(), "forced": force, "close_acknowledged": acknowledged is True,

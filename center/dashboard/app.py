@@ -1,5 +1,6 @@
-"""The dashboard's web application: the page, staff sign-in, the fleet's snapshot and live stream, acknowledging
-alerts, and /metrics; every request guarded, every response with the page's security headers."""
+"""The dashboard's web application: the page, staff sign-in, the fleet's snapshot and live stream, the district's
+results, acknowledging alerts, and /metrics; every request guarded, every response with the page's security
+headers."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from center.dashboard.guard import foreign
 from center.dashboard.metrics import exposition, metrics_registry
+from center.dashboard.results_view import results_view
 from center.dashboard.staff import Session, SignInRefused, StaffDesk
 from center.dashboard.view import snapshot_view
 from center.fleet.alerts import Alert, AuditDetail, AuditKind
 from center.fleet.snapshot import FleetSnapshot
+from center.results import DistrictResults
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "__Host-vk_dashboard"
@@ -61,15 +64,24 @@ class FleetView(Protocol):
     def watch(self, watcher: Callable[[], None]) -> Callable[[], None]: ...
 
 
+class ResultsView(Protocol):
+    """Where the dashboard gets the district's results (center.results_source.ResultsSource is one): None when
+    they cannot be had (no election bundle, the registry away)."""
+
+    def results(self) -> DistrictResults | None: ...
+
+
 @dataclass(frozen=True)
 class DashboardContext:
     """`hosts`: the Host values the dashboard answers (`name:port`, see guard.own_hosts). `metrics_token`: the
-    bearer token Prometheus must send to /metrics; None leaves /metrics open (a scrape network of its own)."""
+    bearer token Prometheus must send to /metrics; None leaves /metrics open (a scrape network of its own).
+    `results`: the district's results from the registry (none: the results section says they are unavailable)."""
 
     fleet: FleetView
     staff: StaffDesk
     hosts: frozenset[str]
     metrics_token: str | None = None
+    results: ResultsView | None = None
 
 
 class _Guard:
@@ -161,11 +173,19 @@ def build_app(context: DashboardContext) -> Starlette:
             return forbidden(request, "no session")
         return JSONResponse(snapshot_view(await run_in_threadpool(fleet.snapshot)))
 
+    def shown_results() -> dict[str, Any]:
+        return results_view(context.results.results() if context.results is not None else None)
+
+    async def results(request: Request) -> Response:
+        if signed_in(request) is None:
+            return forbidden(request, "no session")
+        return JSONResponse(await run_in_threadpool(shown_results))
+
     async def events(request: Request) -> Response:
         if signed_in(request) is None:
             return forbidden(request, "no session")
-        return StreamingResponse(_stream(request.cookies.get(COOKIE), fleet, staff), media_type="text/event-stream",
-                                 headers={"x-accel-buffering": "no"})
+        return StreamingResponse(_stream(request.cookies.get(COOKIE), fleet, staff, shown_results),
+                                 media_type="text/event-stream", headers={"x-accel-buffering": "no"})
 
     async def acknowledge(request: Request) -> Response:
         session = signed_in(request, posting=True)
@@ -186,6 +206,7 @@ def build_app(context: DashboardContext) -> Starlette:
     routes = [
         Route("/", page), Route("/api/session", session_of), Route("/api/sign-in", sign_in, methods=["POST"]),
         Route("/api/sign-out", sign_out, methods=["POST"]), Route("/api/snapshot", snapshot),
+        Route("/api/results", results),
         Route("/api/events", events), Route("/api/alerts/{alert:int}/acknowledge", acknowledge, methods=["POST"]),
         Route("/metrics", metrics), Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -208,10 +229,12 @@ async def _body(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-async def _stream(token: str | None, fleet: FleetView, staff: StaffDesk) -> AsyncIterator[str]:
+async def _stream(token: str | None, fleet: FleetView, staff: StaffDesk,
+                  results: Callable[[], dict[str, Any]]) -> AsyncIterator[str]:
     """Server-sent events: the view whenever it changed, looked at after each change of the fleet (at most once
-    a MIN_GAP_S) and every TICK_S (the clock alone turns a silent terminal offline); a comment keeps the
-    connection open; the stream ends with the session."""
+    a MIN_GAP_S) and every TICK_S (the clock alone turns a silent terminal offline); the results whenever they
+    changed (their source reads the registry at most every so often); a comment keeps the connection open; the
+    stream ends with the session."""
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
 
@@ -219,7 +242,7 @@ async def _stream(token: str | None, fleet: FleetView, staff: StaffDesk) -> Asyn
         loop.call_soon_threadsafe(changed.set)
 
     unwatch = fleet.watch(notify)
-    last, quiet = "", 0.0
+    last, last_results, quiet = "", "", 0.0
     try:
         yield "retry: 2000\n\n"
         while True:
@@ -228,6 +251,10 @@ async def _stream(token: str | None, fleet: FleetView, staff: StaffDesk) -> Asyn
                 return
             changed.clear()
             shown = json.dumps(snapshot_view(await run_in_threadpool(fleet.snapshot)), ensure_ascii=False)
+            counted = json.dumps(await run_in_threadpool(results), ensure_ascii=False)
+            if counted != last_results:
+                last_results, quiet = counted, 0.0
+                yield f"event: results\ndata: {counted}\n\n"
             if shown != last:
                 last, quiet = shown, 0.0
                 yield f"event: snapshot\ndata: {shown}\n\n"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import jdatetime
 
+from center.aggregate import Flag
 from center.fleet.alerts import AlertState
 from center.fleet.figures import Opening
 from center.fleet.model import RefusalReason
 from center.fleet.rules import IRAN, Colour, Condition, Finding
+from protocol.minutes import Check
 from protocol.national_code import to_persian_digits
 
 COLOURS: dict[Colour, str] = {Colour.GREEN: "عادی", Colour.AMBER: "هشدار", Colour.RED: "بحرانی"}
@@ -76,6 +79,66 @@ COUNTERS: dict[str, str] = {
     "rejected_documents": "مدرک ردشده",
     "face_overrides": "تأیید با وجود عدم تطابق چهره",
 }
+
+FLAGS: dict[Flag, str] = {
+    Flag.NOT_CONFORMING: "صورتجلسه با فهرست انتخابات و نامزدها نمی‌خواند و در جمع نیامد",
+    Flag.FAILED_CHECK: "کنترل صورتجلسه برقرار نیست",
+    Flag.BOX_OVER_SLIPS: "آرای صندوق بیش از تعرفه‌های ثبت‌شده در مرکز",
+    Flag.DIFFERS_FROM_CLOSING: "تعرفه‌های صورتجلسه با گزارش پایان رأی‌گیری نمی‌خواند",
+    Flag.CONFLICT: "دو صورتجلسهٔ متفاوت از شعبه؛ هیچ‌کدام در جمع نیامد",
+    Flag.TURNOUT_OUTLIER: "نسبت آرای صندوق به تعرفه‌ها دور از میانهٔ ناحیه",
+    Flag.SHARE_OUTLIER: "سهم یک نامزد دور از میانهٔ ناحیه",
+    Flag.OTHER_BUNDLE: "صورتجلسه برای بستهٔ انتخاباتی دیگری است",
+    Flag.BEFORE_CLOSING: "صورتجلسه پیش از گزارش پایان رأی‌گیری رسید",
+}
+CHECKS: dict[Check, str] = {
+    Check.PAPERS_BALANCE: "تراز برگ‌های رأی",
+    Check.BOX_MATCHES_VOTES: "آرای صندوق و جمع آرا",
+    Check.BOX_WITHIN_SLIPS: "آرای صندوق و تعرفه‌های دستگاه",
+    Check.BOX_WITHIN_CENTER: "آرای صندوق و تعرفه‌های مرکز",
+}
+
+
+def flag(kind: Flag, detail: str) -> str:
+    """One flag as the staff read it; a failed check says which."""
+    if kind is Flag.FAILED_CHECK:
+        check = next((c for c in Check if detail.startswith(f"{c.value}:")), None)
+        if check is not None:
+            return f"{FLAGS[kind]}: {CHECKS[check]}"
+    return FLAGS[kind]
+
+
+_DETAILS: dict[Flag, tuple[re.Pattern[str], str]] = {
+    Flag.FAILED_CHECK: (re.compile(r"[a-z_]+: (\d+) against (\d+)"), "{0} در برابر {1}"),
+    Flag.BOX_OVER_SLIPS: (re.compile(r"(\d+) in the box, (\d+) slips committed"),
+                          "{0} رأی در صندوق، {1} تعرفهٔ ثبت‌شده در مرکز"),
+    Flag.DIFFERS_FROM_CLOSING: (re.compile(r"minutes (\d+) slips, closing report (\d+)"),
+                                "صورتجلسه {0} تعرفه، گزارش پایان رأی‌گیری {1}"),
+    Flag.TURNOUT_OUTLIER: (re.compile(r"box/slips (\d+\.\d+)"), "آرای صندوق به تعرفه {0}"),
+    Flag.SHARE_OUTLIER: (re.compile(r"([A-Z0-9-]+) (\d+\.\d+)"), "{0}: سهم {1}"),
+}
+"""What center.aggregate writes in each flag's detail, and how the staff read it."""
+
+
+def flag_detail(kind: Flag, detail: str, names: dict[str, str]) -> str:
+    """A flag's detail in Persian: figures in Persian digits, a candidate by name; hashes, terminal names and
+    codes as they are (the page shows them left to right). A detail of an unknown shape is shown as it is."""
+    if kind in (Flag.CONFLICT, Flag.OTHER_BUNDLE):
+        return "، ".join(f"{digest[:12]}…" for digest in detail.split(",") if digest)
+    if kind is Flag.BEFORE_CLOSING:
+        return f"دستگاه {detail}"
+    shape = _DETAILS.get(kind)
+    found = shape[0].fullmatch(detail) if shape is not None else None
+    if shape is None or found is None:
+        return detail
+    parts = [names.get(part, part) if not part[0].isdigit() else decimal(part) if "." in part else digits(part)
+             for part in found.groups()]
+    return shape[1].format(*parts)
+
+
+def decimal(text: str | None) -> str:
+    """A decimal such as 83.72 in Persian digits with the Persian decimal separator; a dash for none."""
+    return "—" if text is None else to_persian_digits(text).replace(".", "٫")
 
 
 def digits(value: int | str) -> str:

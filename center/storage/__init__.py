@@ -64,6 +64,23 @@ class AnsweredRequest:
 
 
 @dataclass(frozen=True)
+class MinutesRow:
+    """A branch's minutes as the registry keeps them: from which terminal (and its branch and district), in which
+    transaction, their hash and canonical JSON (protocol.codec.encode_minutes), the signed request that carried
+    them (the terminal's signature over them: the evidence), when they came, whether they are a training day's, and
+    whether the terminal's closing report was not yet at the center when they came."""
+
+    requester: Requester
+    tx_id: str
+    minutes_hash: str
+    minutes: str
+    request: bytes
+    received_at: datetime
+    training: bool
+    before_closing: bool
+
+
+@dataclass(frozen=True)
 class VoterRow:
     """A voter of the roll as stored: `voter` is the keyed hash of the national code."""
 
@@ -162,6 +179,24 @@ class RegistryStorage(Protocol):
 
     def poll_events(self, district: str, terminal: str) -> list[tuple[str, str]]:
         """(kind, detail) of a terminal's events, oldest first."""
+        ...
+
+    def committed_count(self, district: str, branch: str) -> int:
+        """How many slips of this district's `branch` (all its terminals) are COMMITTED, training slips apart."""
+        ...
+
+    def minutes_hashes(self, district: str, branch: str, training: bool) -> list[str]:
+        """The hashes of the minutes kept for this district's `branch` (any of its terminals, of this training
+        flag), each once, in the order they first came. Inside a transaction it also holds the branch's minutes
+        until the transaction ends, so that two sessions recording minutes of one branch take turns."""
+        ...
+
+    def add_minutes(self, row: MinutesRow) -> bool:
+        """Keep minutes; False (nothing changed) if this terminal's minutes of that hash are already kept."""
+        ...
+
+    def minutes_of(self, district: str, training: bool) -> list[MinutesRow]:
+        """Every minutes row of the district of this training flag, in the order they came."""
         ...
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:

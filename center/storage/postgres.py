@@ -17,6 +17,7 @@ from center.storage import (
     REQUIRED_COLUMNS,
     AnsweredRequest,
     Holder,
+    MinutesRow,
     NewReservation,
     OutdatedRegistryError,
     PostgresSettings,
@@ -107,12 +108,30 @@ _SCHEMA: tuple[LiteralString, ...] = (
         answered bigint NOT NULL,
         PRIMARY KEY (district, terminal)
     )""",
+    """CREATE TABLE IF NOT EXISTS minutes (
+        district text NOT NULL,
+        branch text NOT NULL,
+        terminal text NOT NULL,
+        minutes_hash text NOT NULL,
+        tx_id text NOT NULL,
+        minutes text NOT NULL,
+        request bytea NOT NULL,
+        received_at timestamptz NOT NULL,
+        training boolean NOT NULL,
+        before_closing boolean NOT NULL,
+        made bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (district, branch, terminal, minutes_hash)
+    )""",
 )
 # Made once the columns are known to be there (tables of an older version lack them, and are refused by name).
 _INDEXES: tuple[LiteralString, ...] = (
     "CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at, made)",
     "CREATE INDEX IF NOT EXISTS answers_of_district_terminal ON answered_requests (district, terminal, seq)",
+    # Only a commit adds to it (a reserve's row is not COMMITTED yet): the closing answer's count of a branch.
+    """CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch)
+        WHERE state = 'COMMITTED' AND NOT training""",
 )
+_MINUTES_LOCK = 0x766B4D49  # "vkMI": with hashtext(district/branch), one session at a time records a branch's minutes
 _COLUMNS_OF: LiteralString = """
 SELECT table_name::text, column_name::text FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ANY(%s)
@@ -344,6 +363,37 @@ class PostgresStorage:
         rows = self._all("SELECT kind, detail FROM poll_events WHERE district = %s AND terminal = %s"
                          " ORDER BY at, made", (district, terminal))
         return [(kind, detail) for kind, detail in rows]
+
+    def committed_count(self, district: str, branch: str) -> int:
+        row = self._one("SELECT count(*) FROM reservations WHERE district = %s AND branch = %s"
+                        " AND state = 'COMMITTED' AND NOT training", (district, branch))
+        return int(row[0])
+
+    def minutes_hashes(self, district: str, branch: str, training: bool) -> list[str]:
+        """Inside a transaction, an advisory lock of the branch is held to its end first."""
+        if self._held is not None:
+            self._run("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_MINUTES_LOCK, f"{district}/{branch}"))
+        rows = self._all("SELECT minutes_hash FROM minutes WHERE district = %s AND branch = %s AND training = %s"
+                         " GROUP BY minutes_hash ORDER BY min(made)", (district, branch, training))
+        return [digest for (digest,) in rows]
+
+    def add_minutes(self, row: MinutesRow) -> bool:
+        who = row.requester
+        inserted = self._one(
+            "INSERT INTO minutes (district, branch, terminal, minutes_hash, tx_id, minutes, request, received_at,"
+            " training, before_closing) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING RETURNING 1",
+            (who.district, who.branch, who.terminal, row.minutes_hash, row.tx_id, row.minutes, row.request,
+             row.received_at, row.training, row.before_closing))
+        return inserted is not None
+
+    def minutes_of(self, district: str, training: bool) -> list[MinutesRow]:
+        rows = self._all(
+            "SELECT branch, terminal, minutes_hash, tx_id, minutes, request, received_at, before_closing"
+            " FROM minutes WHERE district = %s AND training = %s ORDER BY made", (district, training))
+        return [MinutesRow(Requester(terminal, branch, district), tx_id, digest, minutes, bytes(request),
+                           received_at, training, before)
+                for branch, terminal, digest, tx_id, minutes, request, received_at, before in rows]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(

@@ -13,6 +13,7 @@ from center.storage import (
     REQUIRED_COLUMNS,
     AnsweredRequest,
     Holder,
+    MinutesRow,
     NewReservation,
     RegistryUnavailableError,
     Requester,
@@ -74,11 +75,26 @@ CREATE TABLE IF NOT EXISTS answered_per_terminal (
     answered INTEGER NOT NULL,
     PRIMARY KEY (district, terminal)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS minutes (
+    district TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    minutes_hash TEXT NOT NULL,
+    tx_id TEXT NOT NULL,
+    minutes TEXT NOT NULL,
+    request BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    training INTEGER NOT NULL,
+    before_closing INTEGER NOT NULL,
+    PRIMARY KEY (district, branch, terminal, minutes_hash)
+);
 """
 # Made once the columns are known to be there (an older file lacks them, and is refused by name).
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS answers_of_district_terminal ON answered_requests (district, terminal, seq);
-CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at)
+CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at);
+CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch)
+    WHERE state = 'COMMITTED' AND training = 0
 """
 # First request wins: a live reservation of the voter, or an earlier row of this transaction, is
 # returned unchanged instead of inserting; the caller tells which from the returned row. (The roll entry is read
@@ -220,6 +236,34 @@ class SqliteStorage:
             (district, terminal),
         )
         return [(kind, detail) for kind, detail in rows]
+
+    def committed_count(self, district: str, branch: str) -> int:
+        row = self._one("SELECT count(*) FROM reservations WHERE district = ? AND branch = ? AND state = 'COMMITTED'"
+                        " AND training = 0", (district, branch))
+        return int(row[0])
+
+    def minutes_hashes(self, district: str, branch: str, training: bool) -> list[str]:
+        """(The transaction's write lock on the file already makes sessions take turns.)"""
+        rows = self._db.execute(
+            "SELECT minutes_hash FROM minutes WHERE district = ? AND branch = ? AND training = ?"
+            " GROUP BY minutes_hash ORDER BY min(rowid)", (district, branch, int(training)))
+        return [digest for (digest,) in rows]
+
+    def add_minutes(self, row: MinutesRow) -> bool:
+        who = row.requester
+        cursor = self._db.execute(
+            "INSERT INTO minutes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (who.district, who.branch, who.terminal, row.minutes_hash, row.tx_id, row.minutes, row.request,
+             format_time(row.received_at), int(row.training), int(row.before_closing)))
+        return cursor.rowcount == 1
+
+    def minutes_of(self, district: str, training: bool) -> list[MinutesRow]:
+        rows = self._db.execute(
+            "SELECT branch, terminal, minutes_hash, tx_id, minutes, request, received_at, before_closing"
+            " FROM minutes WHERE district = ? AND training = ? ORDER BY rowid", (district, int(training)))
+        return [MinutesRow(Requester(terminal, branch, district), tx_id, digest, minutes, bytes(request),
+                           datetime.fromisoformat(received_at), training, bool(before))
+                for branch, terminal, digest, tx_id, minutes, request, received_at, before in rows]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(

@@ -12,6 +12,7 @@ from firmware_app.flow.effects import (
     Effect,
     Indicate,
     RecordExtension,
+    RecordInstructions,
     RecordStage,
     Show,
 )
@@ -22,15 +23,17 @@ from firmware_app.flow.events import (
     ClosingExtended,
     CommitAnswered,
     Event,
+    InstructionsReceived,
+    MinutesEntered,
     TamperDetected,
     TxStage,
     VoidAnswered,
 )
-from firmware_app.flow.notices import Extended, Say
-from firmware_app.flow.states import Closing, DayState, PollsClosed
+from firmware_app.flow.notices import Extended, InstructionsArrived, Say
+from firmware_app.flow.states import AfterClose, Closing, DayState
 from firmware_app.flow.transition import Step, not_accepted, refuse
 from hal.indicators import Signal
-from protocol.messages import CommitOutcome, VoidOutcome
+from protocol.messages import CommitOutcome, CountingInstructions, VoidOutcome
 
 S = TypeVar("S", bound=DayState)
 T = TypeVar("T")
@@ -44,6 +47,10 @@ def anywhere(state: S, event: Event) -> Step[S]:
             return tampered(state)
         case ClosingExtended(until=until):
             return _extended(state, until)
+        case InstructionsReceived(instructions=instructions):
+            return _instructed(state, instructions)
+        case MinutesEntered():
+            return refuse(state, "the minutes are entered once the polls are closed", Say.MINUTES_AFTER_CLOSE)
         case CommitAnswered():
             return Step(state, commit_recorded(event))
         case VoidAnswered(tx_id=tx_id, outcome=outcome):
@@ -78,7 +85,7 @@ def _extended(state: S, until: datetime) -> Step[S]:
     """The district moved the closing later: only later than the closing held, never past the latest allowed,
     and not once the polls are closing or closed."""
     day = state.day
-    if isinstance(state, Closing | PollsClosed):
+    if isinstance(state, Closing | AfterClose):
         return refuse(state, "the polls are already closed")
     if until <= day.closes_at:
         return refuse(state, "not later than the closing time held")
@@ -86,3 +93,13 @@ def _extended(state: S, until: datetime) -> Step[S]:
         return refuse(state, "past the longest extension allowed")
     extended = dataclasses.replace(state, day=dataclasses.replace(day, closes_at=until))
     return Step(extended, (RecordExtension(until), Show(Extended(until))))
+
+
+def _instructed(state: S, instructions: CountingInstructions) -> Step[S]:
+    """The district's counting instructions: kept if newer than those held (a re-delivered or older broadcast
+    changes nothing), whatever the phase, so they are there when the count begins."""
+    held = state.day.instructions
+    if held is not None and instructions.issued_at <= held.issued_at:
+        return refuse(state, "not newer than the counting instructions held")
+    instructed = dataclasses.replace(state, day=dataclasses.replace(state.day, instructions=instructions))
+    return Step(instructed, (RecordInstructions(instructions), Show(InstructionsArrived(instructions.title))))

@@ -13,6 +13,7 @@ from firmware_app.flow.events import (
     OperatorRetry,
     OperatorVoid,
     ReprintClosingReport,
+    ReprintMinutes,
     ResumeRequested,
     SlipCameOut,
     SlipMissing,
@@ -23,6 +24,9 @@ from firmware_app.flow.states import (
     AwaitingConfirmation,
     CheckingPrinter,
     DocumentRejected,
+    EnteringMinutes,
+    MinutesConflict,
+    MinutesSent,
     NoAnswer,
     PollsClosed,
     PollsNotOpen,
@@ -32,6 +36,7 @@ from firmware_app.flow.states import (
     RecoveryDecision,
     RecoveryQuestion,
     Reserving,
+    SendingMinutes,
     State,
     VoterRefused,
 )
@@ -51,8 +56,12 @@ def meaning(state: State, pressed: ButtonPressed) -> Event | None:
             return OpenPollsRequested(pressed.at)
         case PollsSuspended() if confirm:
             return ResumeRequested()
-        case PollsClosed() if confirm:
+        case PollsClosed() | EnteringMinutes() if confirm:
             return ReprintClosingReport()
+        case EnteringMinutes() if cancel:
+            return OperatorCancelled()
+        case SendingMinutes() | MinutesSent() | MinutesConflict() if confirm:
+            return ReprintMinutes()
         case DocumentRejected() | VoterRefused():
             return OperatorCancelled() if cancel else OperatorDismissed()
         case AwaitingConfirmation():

@@ -33,9 +33,10 @@ Every decision is in `firmware_app/flow/`, one function per state, grouped by ph
 | module | states |
 |---|---|
 | `recovery.py` | `Starting` (the journal read back), `RecoveryDecision` |
-| `polls.py` | `PollsNotOpen`, `SelfTesting`, `PrintingZeroReport`, `Opening`, `PollsSuspended`, `Closing`, `PollsClosed`; closing when the hour comes |
+| `polls.py` | `PollsNotOpen`, `SelfTesting`, `PrintingZeroReport`, `Opening`, `PollsSuspended`, `Closing`; closing when the hour comes |
+| `minutes.py` | `PollsClosed`, `EnteringMinutes`, `SendingMinutes`, `MinutesSent`, `MinutesConflict`: the minutes entered twice by two officials, journaled, printed, sent and acknowledged |
 | `voter.py` | `Idle` to `Committing`: document, face, confirmation, printer check, the center's answer, the slip |
-| `anywhere.py` | what every state does with background events: tamper, the district's extension, acknowledgements of commits and voids, the clock |
+| `anywhere.py` | what every state does with background events: tamper, the district's extension and counting instructions, acknowledgements of commits and voids, the clock |
 | `buttons.py` | what each panel button means in each state (table below) |
 
 `step()` (`step.py`) hands each state to its function with a `match` that mypy checks for exhaustiveness;

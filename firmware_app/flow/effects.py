@@ -11,7 +11,8 @@ from firmware_app.flow.notices import Notice
 from firmware_app.flow.states import PollsPhase, ReportKind
 from firmware_app.identity.document import Document
 from hal.indicators import Signal
-from protocol.messages import DocumentKind, VoidReason
+from protocol.messages import CountingInstructions, DocumentKind, MinutesOutcome, VoidReason
+from protocol.minutes import MinutesFigures
 
 
 class Counter(enum.StrEnum):
@@ -38,6 +39,7 @@ class AlarmKind(enum.StrEnum):
     COMMIT_DISPUTED = "commit_disputed"
     VOID_AFTER_COMMIT = "void_after_commit"
     JOURNAL_INCONSISTENT = "journal_inconsistent"
+    MINUTES_CONFLICT = "minutes_conflict"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,48 @@ class RecordExtension:
     """Journal the new closing time the center broadcast, and close then."""
 
     until: datetime
+
+
+@dataclass(frozen=True)
+class RecordBranchCommitted:
+    """Journal the slips the center holds committed for the branch, as it acknowledged the closing."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class RecordInstructions:
+    """Journal the district's newest counting instructions (they are shown again after a restart)."""
+
+    instructions: CountingInstructions
+
+
+@dataclass(frozen=True)
+class RecordMinutes:
+    """Journal the minutes the two officials agreed on: the runtime makes the document of them (the checks against
+    the journal's slips issued and the center's committed count, the terminal's time, the bundle's hash)."""
+
+    figures: MinutesFigures
+    officials: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class PrintMinutes:
+    """Print the journaled minutes (REPRINT-marked on a reprint); the result comes back as ReportPrinted/NotPrinted."""
+
+    reprint: bool
+
+
+@dataclass(frozen=True)
+class SendMinutes:
+    """Journal the signed request of the journaled minutes in the outbox, then publish (re-sent until answered)."""
+
+
+@dataclass(frozen=True)
+class RecordMinutesAnswer:
+    """Journal the district's answer to the minutes: they are not sent again."""
+
+    outcome: MinutesOutcome
 
 
 @dataclass(frozen=True)
@@ -183,6 +227,12 @@ Effect = (
     | CancelDeadline
     | PrintReport
     | RecordExtension
+    | RecordBranchCommitted
+    | RecordInstructions
+    | RecordMinutes
+    | PrintMinutes
+    | SendMinutes
+    | RecordMinutesAnswer
     | CheckFace
     | CheckPrinter
     | SendReserve

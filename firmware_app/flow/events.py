@@ -13,7 +13,15 @@ from firmware_app.identity.document import Document, DocumentRefusal
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from hal.buttons import ButtonEvent
 from hal.printer import PrinterStatus, PrintStage
-from protocol.messages import CommitOutcome, DocumentKind, ReserveAnswer, VoidOutcome
+from protocol.messages import (
+    CommitOutcome,
+    CountingInstructions,
+    DocumentKind,
+    MinutesOutcome,
+    ReserveAnswer,
+    VoidOutcome,
+)
+from protocol.minutes import MinutesFigures
 
 
 class TxStage(enum.StrEnum):
@@ -43,6 +51,15 @@ class DeadlineKind(enum.StrEnum):
     COMMIT = "commit"
     OPEN = "open"
     CLOSE = "close"
+    MINUTES = "minutes"
+
+
+class MinutesStage(enum.StrEnum):
+    """Where the journal's minutes are: sent and not yet answered, or what the district answered."""
+
+    SENT = "sent"
+    RECORDED = "recorded"
+    CONFLICT = "conflict"
 
 
 @dataclass(frozen=True)
@@ -58,11 +75,13 @@ class OpenTx:
 
 @dataclass(frozen=True)
 class JournalLoaded:
-    """What the journal holds at start-up: the polls' phase, an open foreground transaction, the day's hours."""
+    """What the journal holds at start-up: the polls' phase, an open foreground transaction, the day (hours,
+    elections, instructions), and once the polls are closed, where the minutes are (None: not recorded yet)."""
 
     polls: PollsPhase
     current: OpenTx | None
     day: PollsDay
+    minutes: MinutesStage | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +170,40 @@ class ClosePollsRequested:
 
 @dataclass(frozen=True)
 class CloseAcknowledged:
-    pass
+    """The center acknowledged the closing, with the slips it holds committed for the whole branch: the minutes'
+    check of the box against the center's count (not made while the closing is unacknowledged)."""
+
+    branch_committed: int
+
+
+@dataclass(frozen=True)
+class InstructionsReceived:
+    """The district's counting instructions, verified (signature, district) by the runtime; the flow keeps the
+    newest."""
+
+    instructions: CountingInstructions
+
+
+@dataclass(frozen=True)
+class MinutesEntered:
+    """One official's whole entry of the minutes (the screen's form, or the CLI and tests): `official` is who
+    signed in for it."""
+
+    official: str
+    figures: MinutesFigures
+
+
+@dataclass(frozen=True)
+class MinutesAnswered:
+    """The district's verified answer to the minutes request; the runtime has matched its hash to the journaled
+    minutes."""
+
+    outcome: MinutesOutcome
+
+
+@dataclass(frozen=True)
+class ReprintMinutes:
+    """Print the recorded minutes again, marked REPRINT."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +374,10 @@ Event = (
     | ResumeRequested
     | ClosePollsRequested
     | CloseAcknowledged
+    | InstructionsReceived
+    | MinutesEntered
+    | MinutesAnswered
+    | ReprintMinutes
     | CardInserted
     | DocumentPresented
     | DocumentUnacceptable

@@ -5,10 +5,12 @@ walk the same pairs; so a variant that matters to a decision belongs here."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from firmware_app.flow import events as ev
 from firmware_app.flow import states as st
+from firmware_app.flow.double_entry import MinutesEntry
 from firmware_app.flow.notices import Component, DocumentRefused, Finding, Say
 from firmware_app.identity.document import Document, DocumentProblem, DocumentRefusal
 from firmware_app.identity.verdict import FaceProblem
@@ -16,11 +18,22 @@ from hal.buttons import ButtonEvent
 from hal.printer import PrinterState, PrinterStatus, PrintStage
 from protocol.messages import (
     CommitOutcome,
+    CountingInstructions,
     DocumentKind,
     IneligibleReason,
+    MinutesOutcome,
     ReserveAnswer,
     ReserveOutcome,
     VoidOutcome,
+)
+from protocol.minutes import (
+    Candidate,
+    CandidateVotes,
+    CountKind,
+    Election,
+    ElectionBundle,
+    ElectionCount,
+    MinutesFigures,
 )
 from protocol.national_code import NationalCode
 
@@ -28,8 +41,29 @@ TX = "a" * 32
 OTHER_TX = "b" * 32
 CODE = "123456784"
 AT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
-DAY = st.PollsDay(AT.replace(hour=4, minute=30), AT.replace(hour=14, minute=30), AT.replace(hour=22, minute=30))
-"""08:00 to 18:00 in Tehran, extendable to 02:00."""
+ELECTION = ElectionBundle("D01", (Election("PRES", "ریاست جمهوری", CountKind.ONE_NAME, 1,
+                                           (Candidate("P1", "نامزد یکم"), Candidate("P2", "نامزد دوم"))),))
+DAY = st.PollsDay(AT.replace(hour=4, minute=30), AT.replace(hour=14, minute=30), AT.replace(hour=22, minute=30),
+                  election=ELECTION)
+"""08:00 to 18:00 in Tehran, extendable to 02:00; one election."""
+INSTRUCTIONS = CountingInstructions("D01", "شیوه‌نامه شمارش", "آرا را دو بار بشمارید.", AT.replace(hour=14))
+LATER_INSTRUCTIONS = dataclasses.replace(INSTRUCTIONS, text="آرای باطل را جدا کنید.", issued_at=AT.replace(hour=15))
+INSTRUCTED_DAY = dataclasses.replace(DAY, instructions=INSTRUCTIONS)
+BARE_DAY = dataclasses.replace(DAY, election=None)
+"""A terminal provisioned without an election bundle: no minutes."""
+
+
+def counted(p1: int, p2: int = 35) -> MinutesFigures:
+    """Minutes of ELECTION: 100 ballots in the box, 5 invalid, the candidates' votes as given."""
+    votes = (CandidateVotes("P1", p1), CandidateVotes("P2", p2))
+    return MinutesFigures(("S-1",), (ElectionCount("PRES", 200, 100, 0, 100, 100, 5, votes),))
+
+
+FIGURES = counted(60)
+TYPO = counted(61)
+"""One official's slip of the pen on the first candidate's votes."""
+UNFIT = MinutesFigures((), FIGURES.counts)
+"""No seal number: not minutes of any bundle."""
 CARD = Document(DocumentKind.SMART_CARD, NationalCode("0012345679"), "علی", "رضایی", photo=b"\xff\xd8jpeg")
 TYPED = Document(DocumentKind.BIRTH_CERTIFICATE, NationalCode("0012345679"))
 SMART_TX = st.Tx(TX, DocumentKind.SMART_CARD)
@@ -58,6 +92,14 @@ STATES: list[st.State] = [
     st.PollsSuspended(day=DAY),
     st.Closing(day=DAY),
     st.PollsClosed(day=DAY),
+    st.PollsClosed(day=BARE_DAY),
+    st.EnteringMinutes(day=DAY),
+    st.EnteringMinutes(MinutesEntry("head", FIGURES), day=DAY),
+    st.EnteringMinutes(None, ("counts.PRES.votes.P1",), day=INSTRUCTED_DAY),
+    st.SendingMinutes(day=DAY),
+    st.SendingMinutes(pending=True, day=DAY),
+    st.MinutesSent(day=INSTRUCTED_DAY),
+    st.MinutesConflict(day=DAY),
     st.Idle(day=DAY),
     st.DocumentRejected(DocumentRefused(DocumentProblem.SIGNATURE_INVALID), day=DAY),
     *(st.AwaitingConfirmation(TX, CARD, verdict, day=DAY) for verdict in st.FaceVerdict),
@@ -84,6 +126,7 @@ STATES: list[st.State] = [
 
 EVENTS: list[ev.Event] = [
     *(ev.JournalLoaded(phase, None, DAY) for phase in st.PollsPhase),
+    *(ev.JournalLoaded(st.PollsPhase.CLOSED, None, DAY, stage) for stage in ev.MinutesStage),
     *(ev.JournalLoaded(st.PollsPhase.OPEN, ev.OpenTx(TX, DocumentKind.SMART_CARD, stage, CODE, False), DAY)
       for stage in ev.TxStage),
     ev.OpenPollsRequested(AT),
@@ -113,7 +156,16 @@ EVENTS: list[ev.Event] = [
     ev.ResumeRequested(),
     ev.ClosePollsRequested(AT),
     ev.ClosePollsRequested(DAY.closes_at + timedelta(minutes=1)),
-    ev.CloseAcknowledged(),
+    ev.CloseAcknowledged(120),
+    ev.InstructionsReceived(INSTRUCTIONS),
+    ev.InstructionsReceived(LATER_INSTRUCTIONS),
+    ev.MinutesEntered("head", FIGURES),
+    ev.MinutesEntered("operator", FIGURES),
+    ev.MinutesEntered("operator", TYPO),
+    ev.MinutesEntered("operator", UNFIT),
+    ev.MinutesEntered("Not An Official", FIGURES),
+    *(ev.MinutesAnswered(outcome) for outcome in MinutesOutcome),
+    ev.ReprintMinutes(),
     ev.CardInserted(),
     ev.DocumentPresented(TX, CARD),
     ev.DocumentPresented(TX, Document(DocumentKind.SMART_CARD, NationalCode("0012345679"))),
@@ -141,6 +193,7 @@ EVENTS: list[ev.Event] = [
     *(ev.VoidAnswered(TX, outcome) for outcome in VoidOutcome),
     *(ev.DeadlineExpired(TX, kind) for kind in ev.DeadlineKind),
     *(ev.DeadlineExpired("polls", kind) for kind in (ev.DeadlineKind.OPEN, ev.DeadlineKind.CLOSE)),
+    ev.DeadlineExpired("minutes", ev.DeadlineKind.MINUTES),
     ev.DeadlineExpired(OTHER_TX, ev.DeadlineKind.RESERVE),
     ev.PrintSucceeded(TX),
     ev.PrintSucceeded(OTHER_TX),

@@ -6,10 +6,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from firmware_app.flow.double_entry import EntriesDiffer, SameOfficial
 from firmware_app.identity.document import DocumentProblem
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from hal.printer import PrinterStatus
 from protocol.messages import IneligibleReason
+from protocol.minutes import MinutesRefused
 from protocol.national_code import NationalCodeProblem
 
 
@@ -51,6 +53,18 @@ class Say(enum.StrEnum):
     VOID_AFTER_COMMIT = "void_after_commit"
     ANSWER_FORGED = "answer_forged"
     SLIP_QUESTION_FIRST = "slip_question_first"
+    CLOSE_ACKNOWLEDGED = "close_acknowledged"
+    MINUTES_AFTER_CLOSE = "minutes_after_close"
+    NO_ELECTION = "no_election"
+    BAD_OFFICIAL = "bad_official"
+    MINUTES_FIRST_HELD = "minutes_first_held"
+    MINUTES_ENTRY_DISCARDED = "minutes_entry_discarded"
+    MINUTES_AGREED = "minutes_agreed"
+    MINUTES_PRINTED = "minutes_printed"
+    MINUTES_PENDING = "minutes_pending"
+    MINUTES_SENT = "minutes_sent"
+    MINUTES_CONFLICT = "minutes_conflict"
+    MINUTES_ALREADY_RECORDED = "minutes_already_recorded"
 
 
 class Component(enum.StrEnum):
@@ -98,6 +112,18 @@ class ZeroReportFailed:
 @dataclass(frozen=True)
 class ClosingReportFailed:
     status: PrinterStatus
+
+
+@dataclass(frozen=True)
+class MinutesReportFailed:
+    status: PrinterStatus
+
+
+@dataclass(frozen=True)
+class InstructionsArrived:
+    """The district's counting instructions came (their text is on the minutes screen)."""
+
+    title: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +187,11 @@ Notice = (
     | SelfTestWarnings
     | ZeroReportFailed
     | ClosingReportFailed
+    | MinutesReportFailed
+    | InstructionsArrived
+    | MinutesRefused
+    | EntriesDiffer
+    | SameOfficial
     | Extended
     | ClockOff
     | FaceResult

@@ -1,4 +1,5 @@
-"""The polls phase: opening (self-test, zero report, the center's acknowledgement), suspension and closing."""
+"""The polls phase: opening (self-test, zero report, the center's acknowledgement), suspension and closing (what
+follows the close is `minutes`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from firmware_app.flow.effects import (
     Effect,
     Indicate,
     PrintReport,
+    RecordBranchCommitted,
     RunSelfTest,
     SendClose,
     SendOpen,
@@ -31,7 +33,6 @@ from firmware_app.flow.events import (
     OpenPollsRequested,
     ReportNotPrinted,
     ReportPrinted,
-    ReprintClosingReport,
     ResumeRequested,
     SelfTestFinished,
 )
@@ -47,6 +48,7 @@ from firmware_app.flow.notices import (
 )
 from firmware_app.flow.states import (
     Closing,
+    DayState,
     Idle,
     Opening,
     PollsClosed,
@@ -61,7 +63,7 @@ from firmware_app.flow.transition import Step, refuse
 from hal.indicators import Signal
 
 POLLS_DEADLINE_ID = "polls"
-C = TypeVar("C", Closing, PollsClosed)
+C = TypeVar("C", bound=DayState)
 
 
 def not_open(state: PollsNotOpen, event: Event) -> Step[PollsNotOpen | SelfTesting]:
@@ -146,24 +148,15 @@ def close_when_due(state: Idle | PollsSuspended, at: datetime, *, asked: bool) -
 
 def closing(state: Closing, event: Event) -> Step[Closing | PollsClosed]:
     match event:
-        case CloseAcknowledged():
-            return Step(PollsClosed(day=state.day), (CancelDeadline(), Show(Say.POLLS_CLOSED)))
+        case CloseAcknowledged(branch_committed=count):
+            return Step(PollsClosed(day=state.day), (CancelDeadline(), RecordBranchCommitted(count),
+                                                     Show(Say.POLLS_CLOSED)))
         case DeadlineExpired(kind=DeadlineKind.CLOSE):
             return Step(PollsClosed(day=state.day), (Show(Say.CLOSE_PENDING),))
         case DeadlineExpired(kind=kind):
             return refuse(state, f"stale {kind.value} deadline")
         case ReportPrinted() | ReportNotPrinted():
             return closing_report(state, event)
-        case _:
-            return anywhere(state, event)
-
-
-def closed(state: PollsClosed, event: Event) -> Step[PollsClosed]:
-    match event:
-        case ReportPrinted() | ReportNotPrinted():
-            return closing_report(state, event)
-        case ReprintClosingReport():
-            return Step(state, (PrintReport(ReportKind.CLOSING),))
         case _:
             return anywhere(state, event)
 

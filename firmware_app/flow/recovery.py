@@ -8,6 +8,7 @@ from firmware_app.flow.events import (
     DeadlineKind,
     Event,
     JournalLoaded,
+    MinutesStage,
     OpenTx,
     OperatorCancelled,
     OperatorConfirmed,
@@ -19,10 +20,14 @@ from firmware_app.flow.events import (
     TamperDetected,
     TxStage,
 )
+from firmware_app.flow.minutes import MINUTES_DEADLINE_ID
 from firmware_app.flow.notices import Say, SlipNotPrinted
 from firmware_app.flow.states import (
+    AfterClose,
     Committing,
     Idle,
+    MinutesConflict,
+    MinutesSent,
     PollsClosed,
     PollsDay,
     PollsNotOpen,
@@ -33,6 +38,7 @@ from firmware_app.flow.states import (
     RecoveryDecision,
     RecoveryQuestion,
     Reserving,
+    SendingMinutes,
     Starting,
     Tx,
 )
@@ -42,19 +48,19 @@ from hal.indicators import Signal
 from hal.printer import PrintStage
 from protocol.messages import VoidReason
 
-Recovered = PollsNotOpen | PollsSuspended | PollsClosed | Idle | Reserving | RecoveryDecision | PrintInterrupted
+Recovered = PollsNotOpen | PollsSuspended | AfterClose | Idle | Reserving | RecoveryDecision | PrintInterrupted
 
 
 def starting(state: Starting, event: Event) -> Step[Starting | Recovered]:
     match event:
-        case JournalLoaded(polls=polls, current=current, day=day):
+        case JournalLoaded(polls=polls, current=current, day=day, minutes=minutes):
             match polls:
                 case PollsPhase.NOT_OPEN:
                     return Step(PollsNotOpen(day=day))
                 case PollsPhase.SUSPENDED:
                     return Step(PollsSuspended(day=day), (Show(Say.POLLS_SUSPENDED),))
                 case PollsPhase.CLOSED:
-                    return Step(PollsClosed(day=day), (Show(Say.POLLS_CLOSED),))
+                    return _after_close(minutes, day)
                 case PollsPhase.OPEN if current is None:
                     return Step(Idle(day=day), (Indicate(Signal.READY),))
                 case PollsPhase.OPEN:
@@ -62,6 +68,22 @@ def starting(state: Starting, event: Event) -> Step[Starting | Recovered]:
         case TamperDetected():
             return tampered(state)
     return not_accepted(state, event)
+
+
+def _after_close(minutes: MinutesStage | None, day: PollsDay) -> Step[AfterClose]:
+    """Closed polls as the journal left them: minutes not recorded yet (entered again from the start: a held
+    first entry is not journaled), sent and awaiting the district (the outbox sends the same request again), or
+    answered."""
+    match minutes:
+        case None:
+            return Step(PollsClosed(day=day), (Show(Say.POLLS_CLOSED),))
+        case MinutesStage.SENT:
+            return Step(SendingMinutes(day=day), (StartDeadline(MINUTES_DEADLINE_ID, DeadlineKind.MINUTES),
+                                                  Show(Say.MINUTES_PENDING)))
+        case MinutesStage.RECORDED:
+            return Step(MinutesSent(day=day), (Show(Say.MINUTES_SENT),))
+        case MinutesStage.CONFLICT:
+            return Step(MinutesConflict(day=day), (Show(Say.MINUTES_CONFLICT), Indicate(Signal.FAULT)))
 
 
 def _recover(open_tx: OpenTx, day: PollsDay) -> Step[Idle | Reserving | RecoveryDecision | PrintInterrupted]:

@@ -1,4 +1,5 @@
-"""The flow's states: where the terminal is, the polling day it holds, and the one open transaction in memory."""
+"""The flow's states: where the terminal is, the polling day it holds, the one open transaction in memory, and
+the minutes after the polls close."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import typing
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from firmware_app.flow.double_entry import MinutesEntry
 from firmware_app.flow.notices import DocumentRefused, Notice
 from firmware_app.identity.document import Document
 from firmware_app.identity.verdict import FaceProblem
 from firmware_app.identity.verdict import FaceVerdict as FaceVerdict  # noqa: PLC0414 (re-exported: a flow value)
 from hal.printer import PrinterStatus, PrintStage
-from protocol.messages import DocumentKind, ReserveOutcome
+from protocol.messages import CountingInstructions, DocumentKind, ReserveOutcome
+from protocol.minutes import ElectionBundle
 
 
 class PollsPhase(enum.StrEnum):
@@ -34,6 +37,7 @@ class RecoveryQuestion(enum.StrEnum):
 class ReportKind(enum.StrEnum):
     ZERO = "zero"
     CLOSING = "closing"
+    MINUTES = "minutes"
 
 
 class NoAnswerReason(enum.StrEnum):
@@ -43,12 +47,16 @@ class NoAnswerReason(enum.StrEnum):
 
 @dataclass(frozen=True)
 class PollsDay:
-    """The day's hours as the flow holds them: the set opening, the closing as extended so far, and the latest
-    closing an extension may set (the set closing plus the longest extension the rules allow)."""
+    """The day as the flow holds it: the set opening, the closing as extended so far, and the latest closing an
+    extension may set (the set closing plus the longest extension the rules allow); the elections the branch
+    counts for (the district's signed bundle, None where none was provisioned) and the newest counting
+    instructions the district sent."""
 
     opens_at: datetime
     closes_at: datetime
     latest_close: datetime
+    election: ElectionBundle | None = field(default=None, kw_only=True, repr=False)
+    instructions: CountingInstructions | None = field(default=None, kw_only=True, repr=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,43 @@ class Closing:
 
 @dataclass(frozen=True)
 class PollsClosed:
+    day: PollsDay = field(kw_only=True)
+
+
+# --- the minutes, after the polls close --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnteringMinutes:
+    """The officials enter the minutes, each the whole of them: `first` is the entry held until another
+    official's comes (never shown); `mismatch` names the fields on which the last two entries differed (both
+    were discarded)."""
+
+    first: MinutesEntry | None = None
+    mismatch: tuple[str, ...] = ()
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class SendingMinutes:
+    """The agreed minutes are journaled, printed and sent; waiting for the district's acknowledgement.
+    `pending`: its deadline passed, and the journaled request goes out again until the district answers."""
+
+    pending: bool = False
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class MinutesSent:
+    """The district recorded these minutes as the branch's: the terminal's work of the day is done."""
+
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class MinutesConflict:
+    """The district already holds other minutes of this terminal: both are kept, and the district settles it."""
+
     day: PollsDay = field(kw_only=True)
 
 
@@ -239,6 +284,9 @@ class RecoveryDecision:
 
 
 PollsState = PollsNotOpen | SelfTesting | PrintingZeroReport | Opening | PollsSuspended | Closing | PollsClosed
+MinutesState = EnteringMinutes | SendingMinutes | MinutesSent | MinutesConflict
+AfterClose = PollsClosed | MinutesState
+"""The states once the close is acknowledged or given up waiting for: the polls stay closed."""
 VoterState = (
     Idle
     | DocumentRejected
@@ -253,7 +301,7 @@ VoterState = (
     | PrintInterrupted
     | Committing
 )
-DayState = PollsState | VoterState | RecoveryDecision
+DayState = PollsState | MinutesState | VoterState | RecoveryDecision
 """Every state that holds the polling day (all but Starting)."""
 State = Starting | DayState
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from firmware_app.flow import buttons, polls, recovery, voter
+from firmware_app.flow import buttons, minutes, polls, recovery, voter
 from firmware_app.flow.events import ButtonPressed, Event
 from firmware_app.flow.states import (
     AnsweredLate,
@@ -13,7 +13,10 @@ from firmware_app.flow.states import (
     Closing,
     Committing,
     DocumentRejected,
+    EnteringMinutes,
     Idle,
+    MinutesConflict,
+    MinutesSent,
     NoAnswer,
     Opening,
     PollsClosed,
@@ -26,6 +29,7 @@ from firmware_app.flow.states import (
     RecoveryDecision,
     Reserving,
     SelfTesting,
+    SendingMinutes,
     Starting,
     State,
     VoterRefused,
@@ -58,7 +62,15 @@ def step(state: State, event: Event) -> Step[State]:
         case Closing():
             return polls.closing(state, event)
         case PollsClosed():
-            return polls.closed(state, event)
+            return minutes.closed(state, event)
+        case EnteringMinutes():
+            return minutes.entering(state, event)
+        case SendingMinutes():
+            return minutes.sending(state, event)
+        case MinutesSent():
+            return minutes.sent(state, event)
+        case MinutesConflict():
+            return minutes.conflict(state, event)
         case Idle():
             return voter.idle(state, event)
         case DocumentRejected():

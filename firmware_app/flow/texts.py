@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from firmware_app.flow.double_entry import EntriesDiffer, SameOfficial
 from firmware_app.flow.events import OverrideReason
 from firmware_app.flow.notices import (
     ClockOff,
@@ -18,6 +19,8 @@ from firmware_app.flow.notices import (
     FaceResult,
     Finding,
     Ineligible,
+    InstructionsArrived,
+    MinutesReportFailed,
     Notice,
     NotOpenYet,
     PrinterUnready,
@@ -31,6 +34,7 @@ from firmware_app.identity.document import DocumentProblem
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from hal.printer import PrinterState, PrinterStatus
 from protocol.messages import IneligibleReason
+from protocol.minutes import MinutesProblem, MinutesRefused
 from protocol.national_code import NationalCodeProblem, to_persian_digits
 
 IRAN = ZoneInfo("Asia/Tehran")
@@ -76,7 +80,44 @@ SAID: dict[Say, str] = {
     Say.VOID_AFTER_COMMIT: "ستاد این تعرفه را صادرشده ثبت کرده بود و ابطال را نپذیرفت.",
     Say.ANSWER_FORGED: "پیامی نامعتبر روی کانال پاسخ ستاد دریافت شد و کنار گذاشته شد.",
     Say.SLIP_QUESTION_FIRST: "نخست بگویید آیا تعرفه کامل بیرون آمد: «تأیید» برای بله، «رد» برای چاپ دوباره.",
+    Say.CLOSE_ACKNOWLEDGED: "ستاد پایان رأی‌گیری را تأیید کرد.",
+    Say.MINUTES_AFTER_CLOSE: "صورتجلسه پس از پایان رأی‌گیری و تأیید آن وارد می‌شود.",
+    Say.NO_ELECTION: ("بستهٔ انتخابات (فهرست انتخابات و نامزدها) روی این دستگاه نیست؛ صورتجلسه را نمی‌توان ثبت کرد. "
+                      "مسئول فنی فرمانداری را خبر کنید."),
+    Say.BAD_OFFICIAL: "ورود صورتجلسه فقط به نام یکی از اعضای واردشدهٔ شعبه پذیرفته می‌شود.",
+    Say.MINUTES_FIRST_HELD: ("ورود نخست صورتجلسه نگه داشته شد و نمایش داده نمی‌شود. اکنون عضو دیگری از شعبه، "
+                             "جدا از او، همهٔ ارقام را از روی برگه‌های شمارش وارد کند."),
+    Say.MINUTES_ENTRY_DISCARDED: "ورود نخست کنار گذاشته شد؛ صورتجلسه را دوباره وارد کنید.",
+    Say.MINUTES_AGREED: "دو ورود یکسان بود: صورتجلسه ثبت شد و چاپ و برای ستاد فرستاده می‌شود.",
+    Say.MINUTES_PRINTED: "صورتجلسه چاپ شد؛ اعضای شعبه و نمایندگان نامزدها آن را امضا کنند.",
+    Say.MINUTES_PENDING: ("ستاد هنوز دریافت صورتجلسه را تأیید نکرده است؛ همان صورتجلسه تا پاسخ ستاد دوباره "
+                          "فرستاده می‌شود. دستگاه را خاموش نکنید."),
+    Say.MINUTES_SENT: "ستاد صورتجلسهٔ این شعبه را ثبت کرد.",
+    Say.MINUTES_CONFLICT: ("ستاد صورتجلسهٔ دیگری از این دستگاه را پیش‌تر ثبت کرده است؛ هر دو نگه داشته شد و "
+                           "فرمانداری دربارهٔ آن تصمیم می‌گیرد. رئیس شعبه را خبر کنید."),
+    Say.MINUTES_ALREADY_RECORDED: ("صورتجلسه پیش‌تر ثبت شده است و جایگزین نمی‌شود؛ برای نسخهٔ دیگر «چاپ مجدد "
+                                   "صورتجلسه» را بزنید."),
 }
+
+MINUTES_PROBLEMS: dict[MinutesProblem, str] = {
+    MinutesProblem.NO_SEALS: "شمارهٔ پلمب صندوق وارد نشده است",
+    MinutesProblem.TOO_MANY_SEALS: "شمارهٔ پلمب‌ها بیش از اندازه است",
+    MinutesProblem.BAD_SEAL: "شمارهٔ پلمب فقط از حروف بزرگ لاتین، رقم و خط تیره است",
+    MinutesProblem.ELECTIONS_DIFFER: "انتخابات صورتجلسه با فهرست انتخابات روز نمی‌خواند",
+    MinutesProblem.CANDIDATES_DIFFER: "نامزدهای صورتجلسه با فهرست نامزدها نمی‌خواند",
+    MinutesProblem.OUT_OF_RANGE: "عددی بیرون از بازهٔ مجاز است",
+}
+
+FIGURE_LABELS: dict[str, str] = {
+    "seals": "شمارهٔ پلمب‌ها",
+    "received": "برگ رأی دریافتی",
+    "used": "برگ رأی مصرف‌شده",
+    "spoiled": "برگ رأی باطل‌شده",
+    "unused": "برگ رأی مصرف‌نشده",
+    "in_box": "آرای داخل صندوق",
+    "invalid": "آرای باطل",
+}
+"""The minutes' figures as the form and the printed minutes name them (votes are named by the candidate)."""
 
 DOCUMENT_PROBLEMS: dict[DocumentProblem, str] = {
     DocumentProblem.BAD_NATIONAL_CODE: "کد ملی ثبت‌شده در کارت معتبر نیست؛ کارت پذیرفته نمی‌شود. از شناسنامه استفاده کنید.",
@@ -182,6 +223,17 @@ def render(notice: Notice) -> str:
         case ClosingReportFailed(status=status):
             return (f"گزارش پایان رأی‌گیری چاپ نشد ({printer_status(status)}). "
                     "چاپگر را درست کنید و دوباره چاپ کنید.")
+        case MinutesReportFailed(status=status):
+            return f"صورتجلسه چاپ نشد ({printer_status(status)}). چاپگر را درست کنید و «چاپ مجدد صورتجلسه» را بزنید."
+        case InstructionsArrived(title=title):
+            return f"شیوه‌نامهٔ شمارش آرا از ستاد رسید: «{title}». پیش از شمارش آن را بخوانید."
+        case MinutesRefused(problem=problem, where=where):
+            return f"این ارقام پذیرفته نشد: {MINUTES_PROBLEMS[problem]} ({figure_name(where)})."
+        case EntriesDiffer(fields=fields):
+            return ("دو ورود یکسان نبود و هیچ‌یک نگه داشته نشد. این موارد را دوباره از روی برگه‌ها بشمارید و هر دو "
+                    f"عضو از نو وارد کنید: {'، '.join(figure_name(name) for name in fields)}.")
+        case SameOfficial(official=official):
+            return f"ورود دوم را باید عضو دیگری از شعبه انجام دهد؛ ورود نخست را «{official}» انجام داده است."
         case Extended(until=until):
             return f"ستاد زمان رأی‌گیری را تا ساعت {clock(until)} تمدید کرد."
         case ClockOff(ahead=ahead):
@@ -244,6 +296,19 @@ def document_refused(refused: DocumentRefused) -> str:
                 count=to_persian_digits(str(refused.count)))
         case _:
             assert_never(refused.problem)
+
+
+def figure_name(where: str) -> str:
+    """A field of the minutes (`seals`, `counts.PRES.in_box`, `counts.PRES.votes.P2`) as the officials read it."""
+    parts = where.split(".")
+    if parts[0] != "counts" or len(parts) < 2:
+        return FIGURE_LABELS.get(parts[0].split("[")[0], where)
+    election = parts[1]
+    if len(parts) == 2:
+        return f"همهٔ ارقام انتخابات {election}"
+    if parts[2] == "votes":
+        return f"آرای نامزد {parts[3]} ({election})" if len(parts) > 3 else f"آرای نامزدها ({election})"
+    return f"{FIGURE_LABELS.get(parts[2], parts[2])} ({election})"
 
 
 def printer_status(status: PrinterStatus) -> str:

@@ -10,18 +10,28 @@ from firmware_app.flow.events import (
     CloseAcknowledged,
     CommitAnswered,
     Event,
+    MinutesAnswered,
     OpenAcknowledged,
     ReserveAnswered,
     VoidAnswered,
 )
-from protocol.messages import AckAnswer, Answer, CommitAnswer, RequestKind, ReserveAnswer, VoidAnswer
+from protocol.messages import (
+    AckAnswer,
+    Answer,
+    CloseAnswer,
+    CommitAnswer,
+    MinutesAnswer,
+    ReserveAnswer,
+    VoidAnswer,
+)
 
 
 def answer_event(
     answer: Answer, received_at: datetime | None = None, clock_tolerance: timedelta = CLOCK_TOLERANCE
 ) -> Event:
     """`received_at` is the terminal's clock when the answer arrived (the system clock if not given); the
-    opening compares it with the center's time in the answer."""
+    opening compares it with the center's time in the answer. A minutes answer's hash is the loop's to match
+    against the journaled minutes before it becomes an event."""
     tx_id = answer.header.tx_id
     match answer.body:
         case ReserveAnswer():
@@ -30,10 +40,12 @@ def answer_event(
             return CommitAnswered(tx_id, outcome)
         case VoidAnswer(outcome=outcome):
             return VoidAnswered(tx_id, outcome)
-        case AckAnswer() if answer.kind is RequestKind.OPEN:
+        case AckAnswer():
             local_time = received_at if received_at is not None else datetime.now(UTC)
             return OpenAcknowledged(answer.header.center_time, local_time, clock_tolerance)
-        case AckAnswer():
-            return CloseAcknowledged()
+        case CloseAnswer(branch_committed=committed):
+            return CloseAcknowledged(committed)
+        case MinutesAnswer(outcome=outcome):
+            return MinutesAnswered(outcome)
         case _:
             assert_never(answer.body)

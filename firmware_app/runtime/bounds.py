@@ -33,6 +33,11 @@ def extension_problem(extension: Extension, settings: RuntimeSettings, now: date
     day or in our future. Whether the new closing time may stand is the flow's decision (`flow.anywhere`)."""
     if extension.district != settings.identity.district:
         return "another district"
-    if not settings.opens_at - DAY_MARGIN <= extension.issued_at <= now + settings.clock_tolerance:
+    return issued_problem(extension.issued_at, settings, now)
+
+
+def issued_problem(issued_at: datetime, settings: RuntimeSettings, now: datetime) -> str | None:
+    """Why a district broadcast's issue time is not of today, or None: before the day, or in our future."""
+    if not settings.opens_at - DAY_MARGIN <= issued_at <= now + settings.clock_tolerance:
         return "issued outside the election day or in the future"
     return None

@@ -15,15 +15,21 @@ from firmware_app.flow.effects import (
     Count,
     Effect,
     Indicate,
+    PrintMinutes,
     PrintReport,
     PrintSlip,
     ReadCard,
+    RecordBranchCommitted,
     RecordExtension,
+    RecordInstructions,
+    RecordMinutes,
+    RecordMinutesAnswer,
     RecordStage,
     ResendReserve,
     RunSelfTest,
     SendClose,
     SendCommit,
+    SendMinutes,
     SendOpen,
     SendReserve,
     SendVoid,
@@ -34,10 +40,22 @@ from firmware_app.flow.effects import (
 from firmware_app.flow.events import TxStage
 from firmware_app.flow.states import ReportKind
 from firmware_app.runtime import requests
+from firmware_app.runtime.minutes import build_minutes, election_of
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.slip import SlipContent
 from firmware_app.store.journal import Journal, OutboxEntry
-from protocol.messages import CloseBody, CloseCounts, CommitBody, OpenBody, RequestKind, ReserveBody, VoidBody
+from firmware_app.store.minutes import RecordedMinutes
+from protocol.messages import (
+    CloseBody,
+    CloseCounts,
+    CommitBody,
+    MinutesBody,
+    OpenBody,
+    RequestKind,
+    ReserveBody,
+    VoidBody,
+)
+from protocol.minutes import ElectionBundle, Minutes
 from protocol.national_code import keyed_hash
 from protocol.seal import seal_national_code
 
@@ -67,6 +85,17 @@ class PrintReportJob:
 
 
 @dataclass(frozen=True)
+class PrintMinutesJob:
+    """The journaled minutes to print, with the bundle that names their elections and candidates."""
+
+    minutes: Minutes
+    minutes_hash: str
+    bundle: ElectionBundle
+    reprint: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
 class LogAlarm:
     kind: AlarmKind
     detail: str
@@ -75,7 +104,7 @@ class LogAlarm:
 Device = ReadCard | CheckPrinter | CheckFace | RunSelfTest | StartDeadline | CancelDeadline | Show | Indicate
 """Effects that need nothing from the journal: the shell carries them out as they are."""
 
-Action = Publish | PrintSlipJob | PrintReportJob | LogAlarm | Device
+Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | Device
 
 
 def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, at: datetime) -> Action | None:
@@ -91,6 +120,28 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             return PrintReportJob(kind, counts, at)
         case RecordExtension(until=until):
             journal.set_closing_time(until)
+            return None
+        case RecordBranchCommitted(count=count):
+            journal.set_branch_committed(count)
+            return None
+        case RecordInstructions(instructions=instructions):
+            journal.set_instructions(instructions)
+            return None
+        case RecordMinutes(figures=figures, officials=officials):
+            journal.record_minutes(requests.new_id(), build_minutes(settings, journal, figures, officials, at), at)
+            return None
+        case PrintMinutes(reprint=reprint):
+            recorded = _held_minutes(journal)
+            journal.audit(at, "report", {"kind": ReportKind.MINUTES.value, "reprint": reprint})
+            return PrintMinutesJob(recorded.minutes, recorded.minutes_hash, election_of(settings).bundle, reprint, at)
+        case SendMinutes():
+            recorded = _held_minutes(journal)
+            entry = requests.build(settings, recorded.tx_id, MinutesBody(recorded.minutes), at)
+            journal.enqueue(entry, at)
+            return Publish(entry)
+        case RecordMinutesAnswer(outcome=outcome):
+            if not journal.set_minutes_outcome(outcome, at):
+                raise JournalInconsistentError("an answer to minutes the journal does not hold")
             return None
         case SendReserve(tx_id=tx_id, document=document):
             sealed = seal_national_code(document.national_code, settings.center_sealing_key)
@@ -148,3 +199,10 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             return LogAlarm(kind, detail)
         case _:
             assert_never(effect)
+
+
+def _held_minutes(journal: Journal) -> RecordedMinutes:
+    recorded = journal.minutes()
+    if recorded is None:
+        raise JournalInconsistentError("no minutes in the journal")
+    return recorded

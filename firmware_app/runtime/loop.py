@@ -19,18 +19,18 @@ from firmware_app.flow.events import (
     CardRemoved,
     ClockTicked,
     ClosePollsRequested,
-    ClosingExtended,
     Event,
     JournalLoaded,
     NationalCodeTyped,
     OpenPollsRequested,
 )
-from firmware_app.flow.states import PollsDay, Starting, State
+from firmware_app.flow.states import PollsDay, PollsPhase, Starting, State
 from firmware_app.flow.step import Step, step
 from firmware_app.identity.document import CardEvent
 from firmware_app.runtime import requests
 from firmware_app.runtime.answers import answer_event
-from firmware_app.runtime.bounds import answer_time_problem, extension_problem
+from firmware_app.runtime.bounds import answer_time_problem
+from firmware_app.runtime.broadcasts import BroadcastRefused, broadcast_event
 from firmware_app.runtime.facts import LinkFigures, LoopFacts
 from firmware_app.runtime.faults import FaultPoints, NoFaults
 from firmware_app.runtime.journaling import Publish, journal_effect
@@ -41,8 +41,8 @@ from firmware_app.store.journal import Journal
 from hal.buttons import ButtonEvent
 from protocol.codec import ProtocolError
 from protocol.faults import fault_place
-from protocol.messages import DocumentKind, RequestKind
-from protocol.seal import open_answer, open_extension
+from protocol.messages import Answer, DocumentKind, MinutesAnswer, RequestKind
+from protocol.seal import open_answer
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ class Runtime:
     def run(self) -> None:
         try:
             self._alarms.update(self.journal.alarm_counts())
-            self._dispatch(JournalLoaded(self.journal.polls_phase(), self.journal.open_foreground(), self._day()))
+            self._dispatch(self._journal_loaded())
             self._resend_unanswered()
         except Exception as exc:  # a journal the flow cannot start from: audited; the loop waits in Starting
             self._record_fault("JournalLoaded", fault_place(exc))
@@ -262,10 +262,18 @@ class Runtime:
             if device is not None:
                 device.close()
 
+    def _journal_loaded(self) -> JournalLoaded:
+        journal = self.journal
+        polls = journal.polls_phase()
+        minutes = journal.minutes_stage() if polls is PollsPhase.CLOSED else None
+        return JournalLoaded(polls, journal.open_foreground(), self._day(), minutes)
+
     def _day(self) -> PollsDay:
         settings = self.settings
+        election = settings.election.bundle if settings.election is not None else None
         return PollsDay(settings.opens_at, self.journal.closing_time() or settings.closes_at,
-                        settings.closes_at + settings.longest_extension)
+                        settings.closes_at + settings.longest_extension, election=election,
+                        instructions=self.journal.instructions())
 
     # --- what arrives, as flow events -------------------------------------------------------------
 
@@ -330,27 +338,32 @@ class Runtime:
                 self.journal.audit(self._clock(), "answer_dropped", {"reason": "unknown or already answered"})
             log.warning("dropped an answer to an unknown or already answered request")
             return
-        if entry.tx_id != header.tx_id or entry.kind is not opened.kind:
+        if entry.tx_id != header.tx_id or entry.kind is not opened.kind or not self._minutes_match(opened):
             self._dispatch(AnswerUnverifiable("answer does not match its request"))
             return
         self._link.answered(entry.request_id, header.center_time, self._clock())
         self._dispatch(answer_event(opened, self._clock(), self.settings.clock_tolerance), answered=entry.request_id)
 
+    def _minutes_match(self, answer: Answer) -> bool:
+        """A minutes answer must name the hash of the minutes the journal holds (those its request carried)."""
+        if not isinstance(answer.body, MinutesAnswer):
+            return True
+        recorded = self.journal.minutes()
+        return recorded is not None and recorded.minutes_hash == answer.body.minutes_hash
+
     def _broadcast(self, payload: bytes) -> None:
         """A district broadcast (possibly a retained one at start-up) that does not verify, or is not for this
         district and day, changes nothing and is audited; one that does is the flow's to judge."""
-        extension = open_extension(payload, self.settings.center_signing_key)
-        problem = (str(extension) if isinstance(extension, ProtocolError)
-                   else extension_problem(extension, self.settings, self._clock()))
-        if problem is not None or isinstance(extension, ProtocolError):
-            log.warning("refused a district broadcast: %s", problem)
+        taken = broadcast_event(payload, self.settings, self._clock())
+        if isinstance(taken, BroadcastRefused):
+            log.warning("refused a district broadcast (%s): %s", taken.kind, taken.reason)
             with self.journal.atomic():
-                self.journal.audit(self._clock(), "broadcast_refused", {"reason": problem})
+                self.journal.audit(self._clock(), "broadcast_refused", {"reason": taken.reason, "kind": taken.kind})
             return
-        self._dispatch(ClosingExtended(extension.closes_at))
+        self._dispatch(taken)
 
     def _resend_unanswered(self) -> None:
-        """Commits, voids and poll reports are re-sent until answered; a reserve only when the flow says."""
+        """Commits, voids, poll reports and the minutes are re-sent until answered; a reserve only when the flow says."""
         for entry in self.journal.unanswered():
             if entry.kind is not RequestKind.RESERVE:
                 self._link.sent(entry.request_id)

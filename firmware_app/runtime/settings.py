@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from joserfc.jwk import OKPKey
 
 from firmware_app.flow.events import CLOCK_TOLERANCE, DeadlineKind
+from protocol.minutes import ElectionBundle
 
 DEFAULT_DEADLINES: dict[DeadlineKind, float] = {
     DeadlineKind.RESERVE: 3.0, DeadlineKind.COMMIT: 3.0, DeadlineKind.OPEN: 5.0, DeadlineKind.CLOSE: 5.0,
+    DeadlineKind.MINUTES: 10.0,
 }
 """Seconds the terminal waits for each kind of center answer before it tells the operator there is none."""
 
@@ -20,6 +22,15 @@ class TerminalIdentity:
     terminal: str
     branch: str
     district: str
+
+
+@dataclass(frozen=True)
+class ElectionOfDay:
+    """The district's signed election bundle as provisioning verified it, and the SHA-256 of its signed form
+    (the minutes name it)."""
+
+    bundle: ElectionBundle
+    bundle_hash: str
 
 
 @dataclass(frozen=True)
@@ -42,3 +53,5 @@ class RuntimeSettings:
     """The polls do not open when the terminal's clock is further than this from the center's."""
     longest_extension: timedelta = timedelta(hours=8)
     """A signed extension may move the close at most this far past the set closing time (18:00 to 02:00)."""
+    election: ElectionOfDay | None = None
+    """What the branch counts for; None: no minutes can be recorded (a kiosk refuses to start without it)."""

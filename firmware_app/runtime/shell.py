@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import assert_never
 
 from firmware_app.flow.effects import (
@@ -18,17 +19,24 @@ from firmware_app.flow.effects import (
     Show,
     StartDeadline,
 )
-from firmware_app.flow.events import DeadlineExpired, FaceChecked
+from firmware_app.flow.events import DeadlineExpired, FaceChecked, ReportNotPrinted
 from firmware_app.flow.states import ReportKind
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
 from firmware_app.runtime import devices
-from firmware_app.runtime.devices import Fault, Post
+from firmware_app.runtime.devices import FAULTED, Fault, Post
 from firmware_app.runtime.faults import FaultPoints
 from firmware_app.runtime.health import link_health, printer_health, run_self_test
-from firmware_app.runtime.journaling import Action, LogAlarm, PrintReportJob, PrintSlipJob, Publish
+from firmware_app.runtime.journaling import (
+    Action,
+    LogAlarm,
+    PrintMinutesJob,
+    PrintReportJob,
+    PrintSlipJob,
+    Publish,
+)
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
-from firmware_app.slip import ReportHeader, compose_closing_report, compose_zero_report
+from firmware_app.slip import ReportHeader, compose_closing_report, compose_minutes, compose_zero_report
 from hal.printer import PrintDocument
 
 log = logging.getLogger(__name__)
@@ -89,18 +97,34 @@ class Shell:
                 self._workers.submit(devices.print_slip, self._devices.printer, slip, self._devices.paper_width_dots,
                                      tx_id, self._post, self._faults, self._fault)
             case PrintReportJob(kind=kind, counts=counts, at=at):
-                settings = self._settings
-                header = ReportHeader(settings.identity.terminal, settings.identity.branch, settings.software_version,
-                                      settings.software_hash, settings.config_hash, at, settings.training)
                 width = self._devices.paper_width_dots
-                document: PrintDocument = (compose_zero_report(header, width) if kind is ReportKind.ZERO
-                                           else compose_closing_report(header, counts, width))
+                document: PrintDocument = (compose_zero_report(self._header(at), width) if kind is ReportKind.ZERO
+                                           else compose_closing_report(self._header(at), counts, width))
                 self._workers.submit(devices.print_report, self._devices.printer, document, kind, self._post,
                                      self._fault)
+            case PrintMinutesJob():
+                self._workers.submit(self._print_minutes, action)
             case LogAlarm(kind=kind, detail=detail):
                 log.warning("alarm: %s %s", kind.value, detail)
             case _:
                 assert_never(action)
+
+    def _header(self, at: datetime) -> ReportHeader:
+        settings = self._settings
+        return ReportHeader(settings.identity.terminal, settings.identity.branch, settings.software_version,
+                            settings.software_hash, settings.config_hash, at, settings.training)
+
+    def _print_minutes(self, job: PrintMinutesJob) -> None:
+        """On a worker: the minutes (their rasters take a while) composed, then printed like a report; a bug
+        composing them is a fault and a print that did not happen, never a loop that stops."""
+        try:
+            document = compose_minutes(self._header(job.at), job.minutes, job.minutes_hash, job.bundle, job.reprint,
+                                       self._devices.paper_width_dots)
+        except Exception as exc:
+            self._fault("composing the minutes", exc)
+            self._post(ReportNotPrinted(ReportKind.MINUTES, FAULTED))
+            return
+        devices.print_report(self._devices.printer, document, ReportKind.MINUTES, self._post, self._fault)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:

@@ -15,12 +15,21 @@ from firmware_app.flow import texts
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import Event
 from firmware_app.flow.notices import Notice
-from firmware_app.flow.states import PollsNotOpen, Starting, State
+from firmware_app.flow.states import (
+    MinutesConflict,
+    MinutesSent,
+    PollsNotOpen,
+    SendingMinutes,
+    Starting,
+    State,
+)
 from firmware_app.flow.step import Step
 from firmware_app.runtime.health import Health
 from firmware_app.screen.actions import head_actions
+from firmware_app.screen.minutes_view import instructions_view, minutes_view
 from firmware_app.screen.view import Json, jalali, notice_view, state_view
 from hal.printer import PrinterStatus
+from protocol.minutes import Minutes
 from protocol.national_code import to_persian_digits
 
 NOTICES_KEPT = 3
@@ -62,9 +71,13 @@ class ScreenModel:
     """An `OperatorDisplay` and a runtime listener (both called on the loop's thread), with the status bar's
     values from the status watch; web threads read `current()` and wait for changes with `watch`."""
 
-    def __init__(self, identity: Identity, counts: Callable[[], dict[Counter, int]]) -> None:
+    def __init__(self, identity: Identity, counts: Callable[[], dict[Counter, int]],
+                 minutes: Callable[[], tuple[Minutes, str] | None] = lambda: None) -> None:
+        """`counts` and `minutes` (the journal's minutes and their hash) are read on the loop's thread."""
         self._identity = identity
         self._counts = counts
+        self._minutes = minutes
+        self._recorded: tuple[Minutes, str] | None = None
         self.faults: Callable[[], int] = lambda: 0
         """How many bugs the loop has met (the runtime's count, set once it exists); shown as an alarm."""
         self._lock = threading.Lock()
@@ -90,7 +103,10 @@ class ScreenModel:
 
     def stepped(self, before: State, event: Event, result: Step[State]) -> None:
         counters = self._counts()
+        held = isinstance(result.state, SendingMinutes | MinutesSent | MinutesConflict)
+        recorded = (self._recorded or self._minutes()) if held else None
         with self._lock:
+            self._recorded = recorded
             if result.state is not self._state:
                 self._state = result.state
                 self._seen += 1
@@ -155,6 +171,8 @@ class ScreenModel:
             "seen": self._seen,
             "state": {**state_view(self._state), **_countdown(self._state, status.at_minute)},
             "head_actions": head_actions(self._state),
+            "instructions": instructions_view(self._state),
+            "minutes": minutes_view(self._state, self._recorded),
             "notices": [notice_view(notice) for notice in self._notices],
             "status": {
                 "terminal": self._identity.terminal, "branch": self._identity.branch,

@@ -89,8 +89,12 @@ def _fields(state: st.State) -> Json:
     match state:
         case st.Starting() | st.SelfTesting() | st.PrintingZeroReport() | st.Opening() | st.PollsSuspended():
             return {}
-        case st.Closing() | st.PollsClosed() | st.Idle():
+        case st.Closing() | st.PollsClosed() | st.Idle() | st.MinutesSent() | st.MinutesConflict():
             return {}
+        case st.EnteringMinutes(first=first, mismatch=mismatch):
+            return {"first_entry_held": first is not None, "mismatch": list(mismatch)}
+        case st.SendingMinutes(pending=pending):
+            return {"pending": pending}
         case st.PollsNotOpen(notice=notice):
             return {"notice": notice_view(notice) if notice is not None else None}
         case st.DocumentRejected(refused=refused):

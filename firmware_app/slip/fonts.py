@@ -57,3 +57,10 @@ def check_glyphs(text: str, bold: bool) -> None:
     if missing:
         listed = ", ".join(f"U+{ord(ch):04X}" for ch in missing)
         raise MissingGlyphError(f"{font_path(bold).name} has no glyph for {listed} in {text!r}")
+
+
+def drawable(text: str, bold: bool, stand_in: str) -> str:
+    """`text` with each character the font has no glyph for replaced by `stand_in` (text from outside, such as a
+    candidate's name, must print rather than stop a document)."""
+    covered = _codepoints(font_path(bold))
+    return "".join(ch if ord(ch) in covered or ch in _LAYOUT_ONLY else stand_in for ch in text)

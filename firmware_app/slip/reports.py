@@ -71,11 +71,11 @@ def _report(
         *labelled("شعبه", header.branch, width),
         *labelled("دستگاه", header.terminal, width),
         text_raster("نسخه نرم‌افزار", LABEL_PX, width),
-        *_wrapped(header.software_version, width),
+        *wrapped(header.software_version, width),
         text_raster("چکیده نرم‌افزار", LABEL_PX, width),
-        *_wrapped(header.software_hash, width),
+        *wrapped(header.software_hash, width),
         text_raster("چکیده پیکربندی", LABEL_PX, width),
-        *_wrapped(header.config_hash, width),
+        *wrapped(header.config_hash, width),
         text_raster(jalali_date_time(header.printed_at), LABEL_PX, width),
         Feed(1),
         lines_raster(_count_lines(counts), LABEL_PX, width, align=Align.RIGHT),
@@ -92,7 +92,7 @@ def _count_lines(counts: CloseCounts) -> list[str]:
     return [f"{COUNT_LABELS[f.name]}: {to_persian_digits(str(getattr(counts, f.name)))}" for f in fields(counts)]
 
 
-def _wrapped(value: str, width: int) -> list[PrintElement]:
+def wrapped(value: str, width: int) -> list[PrintElement]:
     """A long value (a version, a hash) in native text, split into equal lines that fit the paper."""
     columns = width // TEXT_CELL_WIDTH_DOTS
     count = -(-len(value) // columns)

@@ -13,11 +13,19 @@ from typing import Any
 from sqlite_utils import Database
 
 from firmware_app.flow.effects import Counter
-from firmware_app.flow.events import BACKGROUND_STAGES, CLOSED_STAGES, OpenTx, TxStage
+from firmware_app.flow.events import BACKGROUND_STAGES, CLOSED_STAGES, MinutesStage, OpenTx, TxStage
 from firmware_app.flow.states import PollsPhase
 from firmware_app.store import audit as audit_log
-from protocol.codec import format_time
-from protocol.messages import CloseCounts, DocumentKind, RequestKind
+from firmware_app.store import minutes as minutes_book
+from firmware_app.store.minutes import RecordedMinutes
+from protocol.codec import (
+    ProtocolError,
+    decode_counting_instructions,
+    encode_counting_instructions,
+    format_time,
+)
+from protocol.messages import CloseCounts, CountingInstructions, DocumentKind, MinutesOutcome, RequestKind
+from protocol.minutes import Minutes
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Journal:
         )
         db.table("counters").create({"name": str, "value": int}, pk="name", if_not_exists=True)
         db.executescript(audit_log.SCHEMA)
+        db.executescript(minutes_book.SCHEMA)
         self.conn.execute("CREATE INDEX IF NOT EXISTS outbox_open ON outbox (acked_at)")
         self.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS one_request_per_kind ON outbox (tx_id, kind)")
 
@@ -104,6 +113,48 @@ class Journal:
 
     def set_closing_time(self, until: datetime) -> None:
         self.db.table("meta").upsert({"key": "closes_at", "value": until.isoformat()}, pk="key")
+
+    def branch_committed(self) -> int | None:
+        """The slips the center held committed for the branch when it acknowledged the closing (None: not yet)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'branch_committed'").fetchone()
+        return int(row[0]) if row else None
+
+    def set_branch_committed(self, count: int) -> None:
+        self.db.table("meta").upsert({"key": "branch_committed", "value": str(count)}, pk="key")
+
+    def instructions(self) -> CountingInstructions | None:
+        """The newest counting instructions the flow accepted from the district."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'instructions'").fetchone()
+        if row is None:
+            return None
+        decoded = decode_counting_instructions(row[0].encode())
+        if isinstance(decoded, ProtocolError):
+            raise ValueError(f"the journal's counting instructions do not parse: {decoded}")
+        return decoded
+
+    def set_instructions(self, instructions: CountingInstructions) -> None:
+        value = encode_counting_instructions(instructions).decode()
+        self.db.table("meta").upsert({"key": "instructions", "value": value}, pk="key")
+
+    # --- the minutes ---------------------------------------------------------------------------
+
+    def record_minutes(self, tx_id: str, minutes: Minutes, at: datetime) -> RecordedMinutes:
+        return minutes_book.record(self.conn, tx_id, minutes, at)
+
+    def minutes(self) -> RecordedMinutes | None:
+        return minutes_book.held(self.conn)
+
+    def set_minutes_outcome(self, outcome: MinutesOutcome, at: datetime) -> bool:
+        return minutes_book.answered(self.conn, outcome, at)
+
+    def minutes_stage(self) -> MinutesStage | None:
+        """Where the recorded minutes are, for the flow at start-up (None: none recorded yet)."""
+        held = self.minutes()
+        if held is None:
+            return None
+        if held.outcome is None:
+            return MinutesStage.SENT
+        return MinutesStage.RECORDED if held.outcome is MinutesOutcome.RECORDED else MinutesStage.CONFLICT
 
     # --- transactions --------------------------------------------------------------------------
 

@@ -1,14 +1,23 @@
-"""Fuzz targets for the minutes: the district's signed election bundle, and the figures of a branch's minutes."""
+"""Fuzz targets for the minutes: the signed election bundle, a branch's figures and minutes, the counting instructions."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from center.aggregate import BranchMinutes, aggregate
 from harness.fuzz import FuzzTarget, mutate
-from protocol.codec import ProtocolError, decode_minutes_figures, encode_minutes_figures
+from protocol.codec import (
+    ProtocolError,
+    decode_minutes,
+    decode_minutes_figures,
+    encode_minutes,
+    encode_minutes_figures,
+    minutes_hash,
+)
+from protocol.messages import CountingInstructions
 from protocol.minutes import (
     Candidate,
     CandidateVotes,
@@ -16,11 +25,19 @@ from protocol.minutes import (
     Election,
     ElectionBundle,
     ElectionCount,
+    Minutes,
     MinutesFigures,
     check_minutes,
     conformity,
 )
-from protocol.seal import generate_signing_key, open_election_bundle, public_part, sign_election_bundle
+from protocol.seal import (
+    generate_signing_key,
+    open_counting_instructions,
+    open_election_bundle,
+    public_part,
+    sign_counting_instructions,
+    sign_election_bundle,
+)
 
 _JSON = b'{}[]",:0123456789-.eE truefalsenull\\u'
 
@@ -50,7 +67,15 @@ def targets() -> Sequence[FuzzTarget]:
     seeds = random.Random(20261202)
     bundles = [_bundle(seeds) for _ in range(8)]
     signed = [sign_election_bundle(bundle, district) for bundle in bundles]
-    figures = [encode_minutes_figures(_figures(seeds, bundle)) for bundle in bundles]
+    drawn = [_figures(seeds, bundle) for bundle in bundles]
+    figures = [encode_minutes_figures(one) for one in drawn]
+    at = datetime(2026, 12, 2, 18, 30, tzinfo=UTC)
+    minutes = [encode_minutes(Minutes("0" * 64, one, ("operator", "head"), 400, None,
+                                      check_minutes(one, bundle, 400, None), at, False))
+               for one, bundle in zip(drawn, bundles, strict=True)]
+    instructions = [sign_counting_instructions(CountingInstructions("D01", "شیوه‌نامه شمارش",
+                                                                    "آرا را دو بار بشمارید. " * n, at), district)
+                    for n in (1, 40)]
 
     def make_bundle(rng: random.Random) -> bytes:
         return mutate(rng, rng.choice(signed), b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -72,5 +97,20 @@ def targets() -> Sequence[FuzzTarget]:
         return check_minutes(parsed, bundle, 400, 400), aggregate(bundle, ["B01"], [received,
                                                                                dataclasses.replace(received)])
 
+    def make_minutes(rng: random.Random) -> bytes:
+        return mutate(rng, rng.choice(minutes), _JSON)
+
+    def feed_minutes(data: bytes) -> object:
+        parsed = decode_minutes(data)
+        return parsed if isinstance(parsed, ProtocolError) else minutes_hash(parsed)
+
+    def make_instructions(rng: random.Random) -> bytes:
+        return mutate(rng, rng.choice(instructions), b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+    def feed_instructions(data: bytes) -> object:
+        return open_counting_instructions(data, public, "D01")
+
     return [FuzzTarget("minutes.election_bundle", make_bundle, feed_bundle),
-            FuzzTarget("minutes.figures", make_figures, feed_figures)]
+            FuzzTarget("minutes.figures", make_figures, feed_figures),
+            FuzzTarget("minutes.document", make_minutes, feed_minutes),
+            FuzzTarget("minutes.counting_instructions", make_instructions, feed_instructions)]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from joserfc import jws
 from joserfc.jwk import OKPKey
 
 from center.enrolled import EnrolledTerminal
@@ -31,6 +32,7 @@ from protocol.messages import (
     CommitBody,
     DocumentKind,
     Extension,
+    MinutesBody,
     Request,
     RequestHeader,
     RequestKind,
@@ -38,6 +40,7 @@ from protocol.messages import (
     ReserveBody,
     ReserveOutcome,
 )
+from protocol.minutes import CandidateVotes, ElectionCount, Minutes, MinutesFigures
 from protocol.national_code import NationalCode, complete_national_code, parse_national_code
 from protocol.seal import (
     ANSWER_TYPE,
@@ -84,7 +87,7 @@ def _header_of(rng: random.Random, typ: str, key: OKPKey) -> dict[str, Any]:
     return hostile_header(rng, {"alg": SIGNATURE_ALG, "typ": typ, "kid": key.thumbprint()})
 
 
-def _request(keys: _Keys, body: ReserveBody | CommitBody, kind_tx: str) -> Request:
+def _request(keys: _Keys, body: ReserveBody | CommitBody | MinutesBody, kind_tx: str) -> Request:
     header = RequestHeader(secrets.token_hex(16), kind_tx, TERMINAL, BRANCH, DISTRICT, datetime.now(UTC))
     return Request(header, body)
 
@@ -132,8 +135,30 @@ def _center_targets(keys: _Keys) -> list[FuzzTarget]:
         _raise_fault(opened if isinstance(opened, ProtocolError) else None)
         return opened
 
+    at = datetime(2026, 6, 12, 19, 0, tzinfo=UTC)
+    count = ElectionCount("PRES", 500, 400, 5, 95, 400, 10, (CandidateVotes("P1", 200), CandidateVotes("P2", 190)))
+    minutes = Minutes("0" * 64, MinutesFigures(("S-1",), (count,)), ("operator", "head"), 400, None, (), at, False)
+
+    def make_minutes(rng: random.Random) -> bytes:
+        """A minutes request: its JSON mutated and then signed by the terminal (so it reaches the parser and, if it
+        parses, the registry), or the signed request mutated."""
+        request = _request(keys, MinutesBody(minutes), secrets.token_hex(16))
+        if rng.random() < 0.6:
+            return sign_any(mutate(rng, encode_request(request), _JSON), keys.terminal)
+        return mutate(rng, sign_request(request, keys.terminal))
+
     return [FuzzTarget("mqtt.center_request", make_request, feed_request),
+            FuzzTarget("mqtt.center_minutes", make_minutes, feed_request),
             FuzzTarget("jose.sealed_voter", make_sealed, feed_sealed)]
+
+
+_JSON = b'{}[]",:0123456789-.eE truefalsenull\\u'
+
+
+def sign_any(payload: bytes, key: OKPKey) -> bytes:
+    """Any bytes as a request JWS, truly signed by `key`."""
+    header = {"alg": SIGNATURE_ALG, "typ": REQUEST_TYPE, "kid": key.thumbprint()}
+    return jws.serialize_compact(header, payload, key, algorithms=[SIGNATURE_ALG]).encode("ascii")
 
 
 def _settings(keys: _Keys) -> RuntimeSettings:

@@ -93,3 +93,21 @@ def test_too_few_branches_give_no_outlier_flags() -> None:
     few = [_branch("B01", (100, 80, 20), 5), _branch("B02", (290, 5, 5), 5)]
     result = aggregate(BUNDLE, ["B01", "B02"], few)
     assert not [f for f in result.flags if f.flag in {Flag.SHARE_OUTLIER, Flag.TURNOUT_OUTLIER}]
+
+
+def test_minutes_of_another_bundle_or_before_the_closing_report_are_flagged_and_still_counted() -> None:
+    other = dataclasses.replace(_branch("B01", (100, 50, 10), 5), bundle_hash="cd" * 32)
+    early = dataclasses.replace(_branch("B02", (30, 30, 30), 0), bundle_hash="ab" * 32, before_closing=True)
+    result = aggregate(BUNDLE, ["B01", "B02"], [other, early], bundle_hash="ab" * 32)
+    assert {(f.branch, f.flag) for f in result.flags} == {("B01", Flag.OTHER_BUNDLE), ("B02", Flag.BEFORE_CLOSING)}
+    assert result.counted == ("B01", "B02")
+    assert not [f for f in aggregate(BUNDLE, ["B01"], [other]).flags if f.flag is Flag.OTHER_BUNDLE], \
+        "without the district's bundle hash there is nothing to compare with"
+
+
+def test_the_same_minutes_from_two_terminals_of_a_branch_give_one_aggregate_in_either_order() -> None:
+    first = _branch("B01", (100, 50, 10), 5, closing=160)
+    second = dataclasses.replace(first, terminal="T-B01-2", closing_issued=170)
+    one_way = aggregate(BUNDLE, ["B01"], [first, second])
+    assert one_way == aggregate(BUNDLE, ["B01"], [second, first])
+    assert one_way.conflicts == () and one_way.counted == ("B01",)

@@ -17,6 +17,7 @@ from center.config import (
     ConfigRefused,
     DashboardConfig,
     FleetConfig,
+    MinutesConfig,
     default_worker_processes,
     load_center_config,
 )
@@ -287,5 +288,34 @@ def test_the_fleet_and_the_dashboard_are_read_with_their_files_from_the_config_f
 ])
 def test_a_wrong_fleet_or_dashboard_table_is_refused_by_name(tmp_path: Path, change: Any, problem: str) -> None:
     refused = _load(tmp_path, GOOD + change(VIEW))
+    assert isinstance(refused, ConfigRefused)
+    assert any(line.startswith(problem) for line in refused.problems), refused.problems
+
+
+MINUTES = """
+enrolment_ca = "ca"
+
+[minutes]
+bundle_file = "election.jws"
+"""
+
+
+def test_the_minutes_table_names_the_districts_signed_election_bundle(tmp_path: Path) -> None:
+    config = _load(tmp_path, GOOD.replace("[broker]", MINUTES + "\n[broker]"))
+    assert isinstance(config, CenterConfig), config
+    assert config.minutes == MinutesConfig(tmp_path / "election.jws")
+    plain = _load(tmp_path, GOOD)
+    assert isinstance(plain, CenterConfig) and plain.minutes is None
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda text: text.replace('bundle_file = "election.jws"', ""), "minutes.bundle_file: missing"),
+    (lambda text: text.replace('"election.jws"', '""'), "minutes.bundle_file: empty"),
+    (lambda text: text.replace('"election.jws"', "7"), "minutes.bundle_file: expected str"),
+    (lambda text: text.replace("[minutes]", "[minutes]\nbundle_key = \"k.pem\""), "minutes.bundle_key: unknown option"),
+    (lambda text: text.replace('enrolment_ca = "ca"', ""), "minutes: needs enrolment_ca"),
+])
+def test_a_wrong_minutes_table_is_refused_by_name(tmp_path: Path, change: Any, problem: str) -> None:
+    refused = _load(tmp_path, GOOD.replace("[broker]", change(MINUTES) + "\n[broker]"))
     assert isinstance(refused, ConfigRefused)
     assert any(line.startswith(problem) for line in refused.problems), refused.problems

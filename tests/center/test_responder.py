@@ -20,6 +20,7 @@ from protocol.messages import (
     AckAnswer,
     AckOutcome,
     Answer,
+    CloseAnswer,
     CommitAnswer,
     CommitOutcome,
     IneligibleReason,
@@ -132,8 +133,9 @@ def test_open_and_close_are_acknowledged_and_kept_once(
 ) -> None:
     opened = as_terminal.open_polls(BRANCH_A)
     closed = as_terminal.close_polls(BRANCH_A, issued=7)
-    for message in (opened, opened, closed):
+    for message in (opened, opened):
         assert _answer(responder, signing_key, message).body == AckAnswer(AckOutcome.ACK)
+    assert _answer(responder, signing_key, closed).body == CloseAnswer(AckOutcome.ACK, branch_committed=0)
     events = registry.poll_events(BRANCH_A.district, BRANCH_A.terminal)
     assert [kind for kind, _ in events] == [RequestKind.OPEN, RequestKind.CLOSE]
     assert json.loads(events[1][1])["counts"]["issued"] == 7

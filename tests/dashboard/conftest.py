@@ -22,6 +22,7 @@ from center.fleet.model import TerminalRecord
 from center.fleet.rules import IRAN, RuleSettings
 from center.fleet.store import beside_registry, open_fleet_store
 from center.pki import KeyAndCertificate, issue_dashboard
+from center.results import DistrictResults
 from harness.broker import free_port
 from harness.browser import headless_chromium
 from protocol.mqtt import MqttSession
@@ -40,6 +41,16 @@ BRANCHES = {"T-1": "B-101", "T-2": "B-101", "T-3": "B-102", "T-4": "B-103"}
 
 
 @dataclass
+class HeldResults:
+    """The results the dashboard is given (center.dashboard.app.ResultsView), set by the test."""
+
+    value: DistrictResults | None = None
+
+    def results(self) -> DistrictResults | None:
+        return self.value
+
+
+@dataclass
 class Dashboard:
     district: FleetDistrict
     fleet: FleetService
@@ -47,6 +58,7 @@ class Dashboard:
     terminals: dict[str, Terminal]
     server: DashboardServer
     ca_file: Path
+    results: HeldResults
 
     @property
     def url(self) -> str:
@@ -98,12 +110,13 @@ def dashboard(fleet_district: FleetDistrict, tmp_path: Path) -> Iterator[Dashboa
     port = free_port()
     issued = issue_dashboard(fleet_district.pki.ca, ["127.0.0.1", "localhost"], tmp_path / "dashboard", now)
     assert isinstance(issued, KeyAndCertificate), issued
+    results = HeldResults()
     context = DashboardContext(service, StaffDesk(load_staff(staff_file)), own_hosts(("127.0.0.1", "localhost"), port),
-                               METRICS_TOKEN)
+                               METRICS_TOKEN, results)
     server = DashboardServer(build_app(context), "127.0.0.1", port, ServerTls(issued.cert_file, issued.key_file))
     server.start()
     try:
-        yield Dashboard(fleet_district, service, clock, terminals, server, fleet_district.pki.ca.ca_path)
+        yield Dashboard(fleet_district, service, clock, terminals, server, fleet_district.pki.ca.ca_path, results)
     finally:
         server.stop()
         service.stop()

@@ -7,7 +7,16 @@ from datetime import timedelta
 from firmware_app.flow import events as ev
 from firmware_app.flow import examples as s
 from firmware_app.runtime.answers import answer_event
-from protocol.messages import AckAnswer, AckOutcome, Answer, AnswerHeader, RequestKind
+from protocol.messages import (
+    AckAnswer,
+    AckOutcome,
+    Answer,
+    AnswerHeader,
+    CloseAnswer,
+    MinutesAnswer,
+    MinutesOutcome,
+    RequestKind,
+)
 
 HEADER = AnswerHeader(s.TX, s.OTHER_TX, "T-0001", s.AT)
 
@@ -18,5 +27,12 @@ def test_the_open_acknowledgement_carries_the_center_time_the_local_time_and_the
     assert event == ev.OpenAcknowledged(s.AT, local, timedelta(seconds=30))
 
 
-def test_the_close_acknowledgement_needs_no_clock() -> None:
-    assert answer_event(Answer(RequestKind.CLOSE, HEADER, AckAnswer(AckOutcome.ACK)), s.AT) == ev.CloseAcknowledged()
+def test_the_close_acknowledgement_carries_the_slips_the_center_holds_committed_for_the_branch() -> None:
+    answer = Answer(RequestKind.CLOSE, HEADER, CloseAnswer(AckOutcome.ACK, 412))
+    assert answer_event(answer, s.AT) == ev.CloseAcknowledged(412)
+
+
+def test_the_minutes_answer_is_its_outcome() -> None:
+    for outcome in MinutesOutcome:
+        answer = Answer(RequestKind.MINUTES, HEADER, MinutesAnswer(outcome, "ab" * 32))
+        assert answer_event(answer, s.AT) == ev.MinutesAnswered(outcome)

@@ -36,6 +36,7 @@ OPERATOR_EVENTS = {
     ev.OperatorRetry, ev.OperatorVoid, ev.SlipCameOut, ev.SlipMissing, ev.DocumentPresented,
     ev.DocumentUnacceptable, ev.NationalCodeTyped, ev.OpenPollsRequested, ev.SuspendRequested,
     ev.ResumeRequested, ev.ClosePollsRequested, ev.ReprintClosingReport, ev.ButtonPressed, ev.CardInserted,
+    ev.MinutesEntered, ev.ReprintMinutes,
 }
 """What only a person at the terminal causes; everything else (answers, deadlines, devices, the clock) just happens."""
 
@@ -154,6 +155,10 @@ def test_each_event_in_the_late_answer_state(state: st.AnsweredLate, event: ev.E
         assert not any(isinstance(e, CHANGES) for e in result.effects)
     elif isinstance(taken, ev.ClosingExtended) and result.refusal is None:
         assert result.state == dataclasses.replace(state, day=dataclasses.replace(DAY, closes_at=taken.until))
+        assert not any(isinstance(e, CHANGES) for e in result.effects)
+    elif isinstance(taken, ev.InstructionsReceived):
+        instructed = dataclasses.replace(DAY, instructions=taken.instructions)
+        assert result.refusal is None and result.state == dataclasses.replace(state, day=instructed)
         assert not any(isinstance(e, CHANGES) for e in result.effects)
     else:
         assert result.refusal is not None, f"{kind.__name__} was accepted in AnsweredLate"

@@ -47,7 +47,7 @@ class _Terminal:
     def start(self) -> Step[st.State]:
         settings = self.settings
         day = st.PollsDay(settings.opens_at, self.journal.closing_time() or settings.closes_at,
-                          settings.closes_at + settings.longest_extension)
+                          settings.closes_at + settings.longest_extension, election=s.DAY.election)
         return self.take(ev.JournalLoaded(self.journal.polls_phase(), self.journal.open_foreground(), day))
 
     def take(self, event: ev.Event) -> Step[st.State]:

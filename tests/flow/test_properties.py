@@ -20,7 +20,7 @@ from tests.flow.pairs import PAIRS, name
 
 WAITING: dict[type[st.State], ev.DeadlineKind] = {
     st.Reserving: ev.DeadlineKind.RESERVE, st.Committing: ev.DeadlineKind.COMMIT,
-    st.Opening: ev.DeadlineKind.OPEN, st.Closing: ev.DeadlineKind.CLOSE,
+    st.Opening: ev.DeadlineKind.OPEN, st.Closing: ev.DeadlineKind.CLOSE, st.SendingMinutes: ev.DeadlineKind.MINUTES,
 }
 """The states that wait for the center with a deadline running, and the deadline each waits on."""
 

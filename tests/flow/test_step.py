@@ -332,8 +332,9 @@ def test_closing_waits_for_the_closing_time_then_prints_and_sends_the_report() -
     assert due.state == st.Closing(day=DAY)
     assert fx.SetPolls(st.PollsPhase.CLOSED) in due.effects and fx.SendClose() in due.effects
     assert fx.PrintReport(st.ReportKind.CLOSING) in due.effects
-    closed = step(due.state, ev.CloseAcknowledged())
+    closed = step(due.state, ev.CloseAcknowledged(412))
     assert closed.state == st.PollsClosed(day=DAY) and fx.CancelDeadline() in closed.effects
+    assert fx.RecordBranchCommitted(412) in closed.effects, "the center's count for the minutes is journaled"
     assert step(closed.state, ev.ReprintClosingReport()).effects == (fx.PrintReport(st.ReportKind.CLOSING),)
 
 
@@ -341,7 +342,7 @@ def test_closing_waits_for_the_closing_time_then_prints_and_sends_the_report() -
 def test_an_extension_moves_the_closing_time_in_any_state_until_the_polls_close(state: st.State) -> None:
     until = DAY.closes_at + timedelta(hours=2)
     result = step(state, ev.ClosingExtended(until))
-    if isinstance(state, st.Starting | st.Closing | st.PollsClosed):
+    if isinstance(state, st.Starting | st.Closing | st.AfterClose):
         assert result.refusal is not None and result.state is state and result.effects == ()
         return
     assert result.state == dataclasses.replace(state, day=dataclasses.replace(DAY, closes_at=until))

@@ -11,7 +11,7 @@ from joserfc import jws
 
 from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorConfirmed, OperatorRetry
-from firmware_app.runtime import loop
+from firmware_app.runtime import broadcasts
 from harness.district import VirtualDistrict
 from harness.terminal import VirtualTerminal
 from protocol.codec import encode_extension
@@ -153,7 +153,7 @@ def test_a_bug_while_handling_a_message_is_an_audited_alarm_and_the_loop_goes_on
     def broken(*_args: object) -> str | None:
         raise TypeError("a bug in the bounds check")
 
-    monkeypatch.setattr(loop, "extension_problem", broken)
+    monkeypatch.setattr(broadcasts, "extension_problem", broken)
     district.broadcast_extension(terminal.runtime.closes_at + timedelta(minutes=5))
     try:
         terminal.wait_until(lambda: bool(_audited(terminal, "fault")))

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.assembly import JOURNAL_FILE
 from firmware_app.flow.events import TxStage
+from firmware_app.store.journal import Journal
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.terminal import evidence_from
+from protocol.messages import MinutesOutcome, RequestKind
 from tests.integration.conftest import Voters
 
 pytestmark = pytest.mark.slow
@@ -70,4 +73,76 @@ def test_every_kill_point_recovers_to_a_consistent_branch(
         stages = [tx.stage for tx in evidence_from(tmp_path / name, name).transactions]
         if TxStage.ISSUED not in stages:
             failures.append(f"#{index} {point}: the voter was never served ({stages})")
+    assert not failures, "\n".join(failures)
+
+
+def _minutes_violations(district: VirtualDistrict, work_dir: Path, terminal: str) -> list[str]:
+    """The district holds exactly the one set of minutes the terminal journaled, recorded; none left to send."""
+    journal = Journal(work_dir / JOURNAL_FILE)
+    try:
+        held = journal.minutes()
+        unsent = [entry for entry in journal.unanswered() if entry.kind is RequestKind.MINUTES]
+    finally:
+        journal.close()
+    registry = district.registry()
+    try:
+        at_center = [row.minutes_hash for row in registry.minutes_of(district.district)
+                     if row.requester.terminal == terminal]
+    finally:
+        registry.close()
+    found = []
+    if held is None:
+        return [f"no minutes in the journal; the district holds {len(at_center)}"]
+    if held.outcome is not MinutesOutcome.RECORDED:
+        found.append(f"the journal's minutes are {held.outcome}, not recorded")
+    if at_center != [held.minutes_hash]:
+        found.append(f"the district holds {len(at_center)} minutes of the terminal, not exactly the journaled one")
+    if unsent:
+        found.append("a minutes request is left unanswered in the outbox")
+    return found
+
+
+def test_every_kill_point_between_the_close_and_the_districts_answer_recovers_the_minutes_once(
+    district: VirtualDistrict, voters: Voters, tmp_path: Path
+) -> None:
+    """One voter, the close, two officials' entries, the minutes journaled, printed, sent and answered: the process
+    is killed at each point from the close on, restarted, and in the end the district holds exactly one set of
+    minutes of the terminal, the one its journal recorded, and the branch is consistent."""
+    def plan(name: str, kill_at: int | None, trace: Path | None, code: str) -> dict[str, object]:
+        provisioning = tmp_path / name / "provisioning"
+        if not provisioning.exists():
+            district.provision(name, f"B-{name}", provisioning)
+        return {"work_dir": str(tmp_path / name), "provisioning": str(provisioning),
+                "broker_port": district.broker.address.port, "national_code": code, "kill_at": kill_at,
+                "trace": str(trace) if trace else None, "fail_first_print": False, "minutes": True}
+
+    trace = tmp_path / "dry-run.trace"
+    dry = _run(tmp_path / "dry.json", plan("KM-dry", None, trace, voters.eligible().national_code.digits))
+    assert dry.returncode == 0, dry.stderr.decode()[-2000:]
+    assert not _minutes_violations(district, tmp_path / "KM-dry", "KM-dry")
+    points = [line.split(" ", 1)[1] for line in trace.read_text().splitlines()]
+    closing = next(index for index, point in enumerate(points, start=1)
+                   if point in {"journaled ClosePollsRequested", "journaled ClockTicked"})
+    swept = list(enumerate(points, start=1))[closing - 1:]
+    assert len(swept) >= 15 and any(point == "done SendMinutes" for _, point in swept), swept
+
+    failures: list[str] = []
+    for index, point in swept:
+        name = f"KM-{index:03d}"
+        code = voters.eligible().national_code.digits
+        killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", code))
+        if killed.returncode != -signal.SIGKILL:
+            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
+            continue
+        recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, code))
+        if recovered.returncode != 0:
+            failures.append(f"#{index} {point}: recovery failed: {recovered.stderr.decode()[-800:]}")
+            continue
+        registry = district.registry()
+        try:
+            found = violations(registry.reservations(), [evidence_from(tmp_path / name, name)])
+        finally:
+            registry.close()
+        found += _minutes_violations(district, tmp_path / name, name)
+        failures += [f"#{index} {point}: {problem}" for problem in found]
     assert not failures, "\n".join(failures)

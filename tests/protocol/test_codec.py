@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from protocol.codec import (
-    MAX_MESSAGE_BYTES,
+    MAX_MINUTES_REQUEST_BYTES,
     ProblemKind,
     ProtocolError,
     decode_answer,
@@ -102,7 +102,7 @@ def test_a_malformed_request_is_refused_with_its_place(change: Any, problem: Pro
         (b"[1, 2]", ProblemKind.WRONG_TYPE),
         (b'{"v": NaN}', ProblemKind.NOT_JSON),
         (b"[" * 100_000, ProblemKind.OVERSIZED),
-        (b" " * (MAX_MESSAGE_BYTES + 1), ProblemKind.OVERSIZED),
+        (b" " * (MAX_MINUTES_REQUEST_BYTES + 1), ProblemKind.OVERSIZED),
     ],
 )
 def test_garbage_is_refused(data: bytes, problem: ProblemKind) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from protocol.codec import ProblemKind, ProtocolError, encode_request
 from protocol.seal import (
-    MAX_SIGNED_BYTES,
+    MAX_SIGNED_REQUEST_BYTES,
     generate_signing_key,
     open_answer,
     open_request,
@@ -67,7 +67,7 @@ def test_an_answer_cannot_pass_for_a_request_nor_a_request_for_an_answer() -> No
 
 
 def test_an_oversized_token_is_refused_before_any_work() -> None:
-    _refused(open_request(b"a" * (MAX_SIGNED_BYTES + 1), TERMINAL_PUBLIC), ProblemKind.OVERSIZED)
+    _refused(open_request(b"a" * (MAX_SIGNED_REQUEST_BYTES + 1), TERMINAL_PUBLIC), ProblemKind.OVERSIZED)
 
 
 def _b64(data: bytes) -> str:

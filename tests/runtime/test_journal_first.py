@@ -64,6 +64,7 @@ from firmware_app.runtime.loop import Runtime
 from firmware_app.runtime.ports import Devices
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.store.journal import Journal, TxRecord
+from firmware_app.store.minutes import RecordedMinutes
 from hal.indicators import Signal
 from hal.printer import PrintDocument, PrintResult
 from harness.fakes import LoggingPrinter, RecordingDisplay, RecordingIndicators, ScriptedReader
@@ -75,10 +76,12 @@ from protocol.messages import (
     Answer,
     AnswerBody,
     AnswerHeader,
+    CloseAnswer,
     CloseBody,
     CloseCounts,
     CommitAnswer,
     CommitOutcome,
+    CountingInstructions,
     DocumentKind,
     Extension,
     Request,
@@ -139,6 +142,9 @@ class JournalView:
     outbox: tuple[OutboxRow, ...]
     counts: dict[Counter, int]
     audit: tuple[tuple[str, dict[str, Any]], ...]
+    minutes: RecordedMinutes | None = None
+    branch_committed: int | None = None
+    instructions: CountingInstructions | None = None
 
     def tx(self, tx_id: str) -> TxRecord:
         assert tx_id in self.transactions, f"the journal holds no transaction {tx_id}"
@@ -166,6 +172,8 @@ def look(path: Path) -> JournalView:
                          for r in rows),
             counts=journal.counts(),
             audit=tuple((entry.kind, json.loads(entry.detail)) for entry in journal.audit_entries()),
+            minutes=journal.minutes(), branch_committed=journal.branch_committed(),
+            instructions=journal.instructions(),
         )
     finally:
         journal.close()
@@ -353,12 +361,15 @@ def settings_at(now: datetime) -> RuntimeSettings:
     )
 
 
-def make_rig(folder: Path, reader: ScriptedReader | None = None) -> Rig:
+def make_rig(folder: Path, reader: ScriptedReader | None = None,
+             adjust: Callable[[RuntimeSettings], RuntimeSettings] | None = None) -> Rig:
     """Deadlines and the resend tick are far off: a test posts a deadline's expiry itself, and ticks by telling
-    the runtime the link came back."""
+    the runtime the link came back. `adjust` changes the settings (an election bundle, training)."""
     path = folder / "journal.db"
     clock = ShiftedClock()
     settings = settings_at(clock())
+    if adjust is not None:
+        settings = adjust(settings)
     requests: Sightings[bytes] = Sightings(path)
     prints: Sightings[str] = Sightings(path)
     notices: Sightings[Notice] = Sightings(path)
@@ -415,7 +426,10 @@ def decoded_close(payload: bytes) -> CloseCounts:
 JOURNALED: frozenset[type[Effect]] = frozenset({
     ef.SendReserve, ef.ResendReserve, ef.SendCommit, ef.SendVoid, ef.SendOpen, ef.SendClose, ef.PrintSlip,
     ef.PrintReport, ef.RecordStage, ef.RecordExtension, ef.SetPolls, ef.Count, ef.Alarm,
+    ef.RecordBranchCommitted, ef.RecordInstructions, ef.RecordMinutes, ef.PrintMinutes, ef.SendMinutes,
+    ef.RecordMinutesAnswer,
 })
+"""The minutes' effects are tested in tests/runtime/test_minutes_journal.py."""
 
 
 def test_the_effects_with_a_journal_part_are_the_ones_tested_here() -> None:
@@ -556,7 +570,7 @@ def test_send_close_journals_the_closed_phase_and_sends_the_journals_counts(rig:
     at_print = rig.prints.at("closing report")
     assert at_print.polls is PollsPhase.CLOSED
     assert at_print.audited("report") == [{"kind": "zero"}, {"kind": "closing"}]
-    rig.answer(close, AckAnswer(AckOutcome.ACK))
+    rig.answer(close, CloseAnswer(AckOutcome.ACK, 0))
     rig.steps.reached(PollsClosed)
 
 
@@ -665,7 +679,7 @@ def test_a_request_the_link_cannot_send_stays_in_the_outbox_and_goes_out_unchang
     resent = rig.channel.wait_offered(offered + 1)[-1]
     assert resent == close, "re-sent byte for byte: the same request and transaction ids, the same signature"
     assert rig.channel.published[-1] == close
-    rig.answer(close, AckAnswer(AckOutcome.ACK))
+    rig.answer(close, CloseAnswer(AckOutcome.ACK, 0))
     rig.steps.reached(PollsClosed)
     assert all(row.answered for row in rig.view().outbox)
 

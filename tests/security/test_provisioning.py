@@ -15,8 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from center import cli as center_cli
+from center.enroll import sign_election
+from center.pki import DistrictCa, load_ca
 from harness.card.pki import make_pki
-from protocol.seal import load_key
+from harness.election import day_election
+from protocol.seal import election_bundle_hash, load_key
 from provisioning import cli
 from provisioning.install import install_bundle
 from provisioning.installed import Installation, load_installation
@@ -66,6 +69,17 @@ def install(device: Path, bundle: Path, trust: Path) -> int:
     return cli.main(["install", str(bundle), "--dir", str(device), "--trust", str(trust)])
 
 
+def install_election(district: District, device: Path, folder: Path) -> bytes:
+    """The district signs the day's election bundle with its enrolment key; the device installs it."""
+    ca = load_ca(district.ca)
+    assert isinstance(ca, DistrictCa), ca
+    signed = sign_election(ca, day_election(DISTRICT, council=True))
+    assert isinstance(signed, bytes), signed
+    (folder / "election.jws").write_bytes(signed)
+    assert cli.main(["install-election", str(folder / "election.jws"), "--dir", str(device)]) == 0
+    return signed
+
+
 def enrolled_device(district: District, folder: Path, terminal: str) -> tuple[Path, Path]:
     device, bundle = folder / terminal, folder / f"{terminal}.bundle"
     assert init(device, terminal) == 0
@@ -87,10 +101,12 @@ def test_init_enroll_install_status_and_the_runtime_api(
     for private in ("tls.key", "signing.key"):
         assert (device / private).stat().st_mode & 0o777 == 0o600, f"{private} is not 0600"
     assert install(device, bundle, district.trust) == 0
+    signed = install_election(district, device, tmp_path)
     capsys.readouterr()
     assert cli.main(["status", "--dir", str(device)]) == 0
     out = capsys.readouterr().out
     assert "INSTALLED" in out and "branch=B-0101" in out and "not-after=" in out, out
+    assert "elections: PRES (5 candidates), CNCL (8 candidates)" in out, out
     installation = load_installation(device, datetime.now(UTC))
     assert isinstance(installation, Installation), installation
     assert (installation.terminal, installation.branch, installation.district) == ("T-0101-1", "B-0101", DISTRICT)
@@ -100,6 +116,8 @@ def test_init_enroll_install_status_and_the_runtime_api(
     assert installation.signing_key.thumbprint() == load_key(device / "signing.pub.pem").thumbprint()
     assert installation.tls.key_file == device / "tls.key" and installation.tls.cert_file.is_file()
     assert installation.csca_path.read_bytes() == district.csca.read_bytes()
+    assert installation.election.bundle == day_election(DISTRICT, council=True)
+    assert installation.election.bundle_hash == election_bundle_hash(signed)
 
 
 def test_init_twice_is_refused_and_keeps_the_first_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -94,3 +94,23 @@ def test_zeroize_after_the_close_is_acknowledged_wipes_keys_secret_and_personal_
     assert VOTER_HASH.encode() not in data and b"sealed-voter-jwe" not in data, "freed pages still hold the data"
     assert cli.main(["status", "--dir", str(device)]) == cli.REFUSED
     assert "ZEROIZED" in capsys.readouterr().out
+
+
+def test_zeroize_while_recorded_minutes_await_the_district_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The signing key is what the minutes request is re-sent with: it stays until the district has answered."""
+    device = _device(tmp_path, close_acknowledged=True)
+    journal = Journal(device / "journal.db")
+    now = datetime.now(UTC)
+    with journal.atomic():
+        journal.enqueue(OutboxEntry("e" * 32, "f" * 32, RequestKind.MINUTES, b"minutes"), now)
+    journal.close()
+    assert cli.main(["zeroize", "--dir", str(device)]) == cli.REFUSED
+    assert f"REFUSED {Problem.MINUTES_NOT_ACKNOWLEDGED.value}" in capsys.readouterr().err
+    assert "signing.key" in _secrets(device), "the signing key was wiped with the minutes unsent"
+    journal = Journal(device / "journal.db")
+    journal.mark_answered("e" * 32, now)
+    journal.close()
+    assert cli.main(["zeroize", "--dir", str(device)]) == 0
+    assert _secrets(device) == []

@@ -42,8 +42,11 @@ function showBoard(staff) {
   $("#sign-in").hidden = true; $("#board").hidden = false;
   $("#who").textContent = `کاربر: ${staff}`; $("#who").hidden = false; $("#sign-out").hidden = false;
   fetch("/api/snapshot", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((v) => v && draw(v));
+  fetch("/api/results", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null))
+    .then((v) => v && drawResults(v));
   source = new EventSource("/api/events");
   source.addEventListener("snapshot", (event) => draw(JSON.parse(event.data)));
+  source.addEventListener("results", (event) => drawResults(JSON.parse(event.data)));
   source.addEventListener("signed_out", showSignIn);
 }
 
@@ -79,6 +82,38 @@ function draw(view) {
   $("#intake").textContent = `پذیرفته: ${view.intake.applied} — کهنه و نادیده: ${view.intake.stale}`;
   $("#refused").replaceChildren(...view.intake.refused.map((r) =>
     el("li", { "data-reason": r.reason }, `ردشده، ${r.text}: ${r.count}`)));
+}
+
+function drawResults(view) {
+  $("#results-unavailable").hidden = view.available;
+  $("#results-body").hidden = !view.available;
+  if (!view.available) { $("#results-unavailable").textContent = view.text; return; }
+  $("#results-summary").replaceChildren(...view.summary.map((t) =>
+    el("li", { "data-result": t.key }, t.label, el("span", { class: "value" }, t.text))));
+  $("#results-elections").replaceChildren(...view.elections.map(drawElection));
+  const branchList = (id, none, branches) => {
+    $(id).replaceChildren(...branches.map((b) => el("li", { "data-branch": b }, el("span", { class: "id" }, b))));
+    $(none).hidden = branches.length > 0;
+  };
+  branchList("#results-missing", "#no-missing", view.missing);
+  branchList("#results-conflicts", "#no-conflicts", view.conflicts);
+  $("#results-flags").replaceChildren(...view.flags.map((f) =>
+    el("li", { "data-branch": f.branch, "data-flag": f.flag },
+      el("span", { class: "id" }, f.branch), ` — ${f.text}`, f.election ? ` (${f.election})` : "",
+      el("span", { class: "detail", dir: "auto" }, f.detail))));
+  $("#no-flags").hidden = view.flags.length > 0;
+}
+
+function drawElection(election) {
+  const rows = election.candidates.map((c) => el("tr", { "data-candidate": c.candidate },
+    el("th", { scope: "row" }, c.name), el("td", {}, c.votes_text)));
+  const figures = election.figures.map((f) => el("tr", { class: "figure", "data-figure": f.key },
+    el("th", { scope: "row" }, f.label), el("td", {}, f.text)));
+  const table = el("table", { "data-election": election.election },
+    el("caption", {}, election.title),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "نامزد"), el("th", { scope: "col" }, "آرا"))),
+    el("tbody", {}, ...rows, ...figures));
+  return table;
 }
 
 function drawBranch(branch) {

@@ -1,0 +1,120 @@
+"""The district's results read from the registry: its minutes, committed slips and closing reports, and the
+enrolled branches, for the export and the dashboard."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from center.config import CenterConfig
+from center.election_bundle import DistrictBundle
+from center.enrolled import EnrolledTerminal, EnrolledTerminals
+from center.registry import MinutesRow, Registry
+from center.results import DistrictResults, ReceivedMinutes, closing_issued, district_results
+from center.storage import PostgresSettings, RegistryDatabase, open_database
+from center.voter_key import national_voter_key, registry_key
+from protocol.codec import ProtocolError, decode_minutes
+from protocol.messages import RequestKind
+from protocol.seal import load_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredResults:
+    """The results, and the rows they were made of (each with the signed request that carried its minutes)."""
+
+    results: DistrictResults
+    rows: tuple[MinutesRow, ...]
+
+
+def read_results(registry: Registry, district: str, bundle: DistrictBundle,
+                 enrolled: Mapping[str, EnrolledTerminal]) -> StoredResults:
+    """The day's minutes (training minutes never), the slips committed for each enrolled branch and each branch
+    that sent minutes, the closing reports of those terminals. RuntimeError if a kept row does not read back."""
+    terminals = [record for record in (enrolled.get(name) for name in list(enrolled)) if record is not None
+                 and record.district == district]
+    rows = tuple(registry.minutes_of(district))
+    received = [_received(row) for row in rows]
+    branches = {record.branch for record in terminals}
+    committed = {branch: registry.committed_count(district, branch)
+                 for branch in branches | {r.branch for r in received}}
+    closing: dict[str, int] = {}
+    for terminal in sorted({record.terminal for record in terminals} | {r.terminal for r in received}):
+        reports = [closing_issued(detail) for kind, detail in registry.poll_events(district, terminal)
+                   if kind is RequestKind.CLOSE]
+        if reports and reports[-1] is not None:
+            closing[terminal] = reports[-1]
+    results = district_results(district, bundle.bundle, bundle.hash, branches, committed, closing, received)
+    return StoredResults(results, rows)
+
+
+def _received(row: MinutesRow) -> ReceivedMinutes:
+    minutes = decode_minutes(row.minutes.encode("utf-8"))
+    if isinstance(minutes, ProtocolError):
+        raise RuntimeError(f"the kept minutes {row.minutes_hash} of {row.requester.branch}/{row.requester.terminal} "
+                           f"do not read back ({minutes})")
+    return ReceivedMinutes(row.requester.branch, row.requester.terminal, row.tx_id, row.minutes_hash, minutes,
+                           row.received_at, row.before_closing)
+
+
+def open_registry(config: CenterConfig, database: RegistryDatabase) -> Registry:
+    """A registry session for reading, keyed as the workers key it."""
+    voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
+                 else national_voter_key(config.voter_key))
+    return Registry(database.session(), config.election_day, voter_key=voter_key)
+
+
+class ResultsSource:
+    """The results for the dashboard: one registry session, opened at the first look and read by one thread at a
+    time, at most once every `fresh_s` (the same results meanwhile); None when they cannot be read (logged)."""
+
+    def __init__(self, config: CenterConfig, bundle: DistrictBundle, fresh_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._config = config
+        self._bundle = bundle
+        self._enrolled: Mapping[str, EnrolledTerminal] = (
+            EnrolledTerminals(config.enrolment_ca) if config.enrolment_ca is not None else {})
+        self._fresh_s, self._clock = fresh_s, clock
+        self._lock = threading.Lock()
+        self._opened: tuple[RegistryDatabase, Registry] | None = None
+        self._last: tuple[float, DistrictResults | None] | None = None
+
+    def results(self) -> DistrictResults | None:
+        with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last[0] < self._fresh_s:
+                return self._last[1]
+            try:
+                registry = self._registry()
+                found: DistrictResults | None = read_results(registry, self._config.district, self._bundle,
+                                                             self._enrolled).results
+            except Exception:  # the registry away, a row that does not read: the page says so, the log says why
+                log.exception("the district's results could not be read")
+                found = None
+            self._last = (now, found)
+            return found
+
+    def _registry(self) -> Registry:
+        if self._opened is None:
+            location = self._config.database
+            if isinstance(location, PostgresSettings):
+                location = replace(location, pool_size=1)
+            database = open_database(location)
+            try:
+                self._opened = (database, open_registry(self._config, database))
+            except BaseException:
+                database.close()
+                raise
+        return self._opened[1]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._opened is not None:
+                database, registry = self._opened
+                registry.close()
+                database.close()
+                self._opened = None
