@@ -27,11 +27,13 @@ from center.enrolled import EnrolledTerminal
 from center.fleet import FleetService, FleetSettings
 from center.fleet.model import Outcome
 from center.fleet.rules import RuleSettings
+from hal.printer import PrinterState
 from harness.broker import Broker
+from harness.loadgen.telemetry import health_report
 from protocol.messages import CloseCounts
 from protocol.mqtt import BrokerAddress, MqttSession
 from protocol.seal import public_part, sign_telemetry
-from protocol.telemetry import ComponentHealth, HealthReport, LinkState, PollsState, TerminalStatus
+from protocol.telemetry import HealthReport, LinkState, TerminalStatus
 from protocol.topics import status_topic, telemetry_topic
 
 DISTRICT = "d-bench"
@@ -57,12 +59,10 @@ def branch_of(index: int) -> str:
     return f"B-{index // 2:05d}"
 
 
-def report(index: int, birth: int, seq: int, printer: str = "ready") -> HealthReport:
-    components = (ComponentHealth("printer", printer == "ready", printer), ComponentHealth("card_reader", True, "no_card"),
-                  ComponentHealth("camera", True, "ready"))
-    return HealthReport(name_of(index), branch_of(index), DISTRICT, birth, seq, datetime.now(UTC), "0" * 32, 3600,
-                        "0.1.0", "a" * 64, "b" * 64, PollsState.OPEN, False, components, 40, 20, 0, 0, 9000, 48_000,
-                        False, CloseCounts(seq * 3, 0, 0, seq % 4, 0, 0, 0, 0), ())
+def report(index: int, birth: int, seq: int, printer: PrinterState = PrinterState.READY) -> HealthReport:
+    """Terminal `index`'s report as the load generator's simulated terminals make theirs."""
+    return health_report(name_of(index), branch_of(index), DISTRICT, birth, seq, datetime.now(UTC), printer=printer,
+                         counters=CloseCounts(seq * 3, 0, 0, seq % 4, 0, 0, 0, 0), link_rtt_ms=40, clock_offset_ms=20)
 
 
 def messages(terminals: int, birth: int, rounds: int) -> list[Message]:
@@ -159,7 +159,7 @@ def main() -> None:
             plan = [(0.0, births)] + [(i * step, [m]) for i, m in enumerate(reports)]
             changed = int(terminals * args.burst)
             bursts = [(telemetry_topic(DISTRICT, name_of(i)),
-                       sign_telemetry(report(i, 100 + run, 2, printer="no_paper"), terminal_key(i)), False)
+                       sign_telemetry(report(i, 100 + run, 2, PrinterState.NO_PAPER), terminal_key(i)), False)
                       for i in range(changed)]
             plan.append((INTERVAL_S / 2, bursts))
             done = _run(fleet, broker.address.port, plan)

@@ -189,8 +189,11 @@ class FleetService:
                 del self._alerts[alert.id]
 
     def _enrol_new(self) -> None:
-        """Terminals enrolled since (or before) start but never heard: on the board as never heard."""
-        for terminal in list(self._enrolled):
+        """Terminals enrolled since (or before) start but never heard: on the board as never heard. Only the names
+        not on the board yet are looked up (a lookup reads the record's file)."""
+        with self._lock:
+            known = set(self._records)
+        for terminal in [name for name in self._enrolled if name not in known]:
             enrolment = self._enrolled.get(terminal)
             if enrolment is None or enrolment.district != self.district:
                 continue

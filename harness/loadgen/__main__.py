@@ -27,7 +27,7 @@ ELECTION_DAY = date(2026, 6, 12)
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     pace = Pace(args.rate, args.in_flight, args.seconds, args.drivers, args.answer_timeout, args.tries,
-                not args.sign_live)
+                not args.sign_live, args.telemetry, args.burst if args.telemetry else 0.0)
     with tempfile.TemporaryDirectory(prefix="vk-loadgen-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
         location: RegistryLocation
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         roll = generate_roll(math.ceil(args.visits * 1.2) + 50, args.seed, ELECTION_DAY)
         district.load_roll(location, roll)
         dealt = deal(roll, ELECTION_DAY, args.terminals, args.visits, Mix(), args.seed)
-        figures = district.run(location, args.worker_processes, dealt, pace, postgres_pid)
+        figures = district.run(location, args.worker_processes, dealt, pace, postgres_pid,
+                               fleet_service=args.telemetry is not None)
         report = figures.report
         if args.json:
             trips = report.reserve_round_trips_ms
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                 "p95_ms": percentile(trips, 95), "p99_ms": percentile(trips, 99),
                 "errors": dict(report.errors), "no_answers": dict(report.no_answers),
                 "broker_pid_found": pid_running(str(district.broker.config_path)) is not None,
+                "telemetry_reports": report.count("reports_sent"),
+                "fleet_applied": None if figures.fleet is None else figures.fleet.applied,
+                "fleet_refused": None if figures.fleet is None else figures.fleet.refused,
             }))
         else:
             print(f"{args.engine}, {args.worker_processes} worker processes, {args.drivers} driver processes:")
@@ -82,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tries", type=int, default=3, help="tries of one request (the same bytes each time)")
     parser.add_argument("--sign-live", action="store_true", help="seal and sign each reserve when it is sent "
                                                                  "(default: beforehand, off the clock)")
+    parser.add_argument("--telemetry", type=float, metavar="SECONDS",
+                        help="a telemetry load besides: each terminal's signed health report this often, taken by "
+                             "the center's fleet service run in this process (default: none)")
+    parser.add_argument("--burst", type=float, default=0.25,
+                        help="with --telemetry: the share of terminals reporting at once at half the interval")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     return parser

@@ -1,4 +1,4 @@
-"""CPU time of other processes, read from /proc: the broker, the PostgreSQL server's backends."""
+"""CPU time read from /proc: of other processes (the broker, the PostgreSQL server's backends), of our own threads."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 def process_cpu_s(pid: int) -> float:
     """User and system CPU seconds of process `pid` so far (0 when it is gone)."""
+    return _cpu_s(Path(f"/proc/{pid}/stat"))
+
+
+def thread_cpu_s(native_id: int) -> float:
+    """User and system CPU seconds of this process's thread `native_id` so far (0 when it is gone)."""
+    return _cpu_s(Path(f"/proc/self/task/{native_id}/stat"))
+
+
+def _cpu_s(stat: Path) -> float:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS

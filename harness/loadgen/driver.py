@@ -25,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from harness.loadgen.plan import Step, Visit
 from harness.loadgen.report import DriverReport
+from harness.loadgen.reporting import DriverTelemetry
 from harness.loadgen.terminal import SimulatedTerminal, Try
 from protocol.codec import ProtocolError
 from protocol.messages import (
@@ -72,6 +73,12 @@ class DriverSpec:
     max_active: int | None = None
     """At most this many visits under way at once in this driver (None: no bound; a closed loop when the rate is
     None too). The terminals still take turns, so every one of them plays."""
+    telemetry_interval_s: float | None = None
+    """With a telemetry load: each terminal's health report every this many seconds (None: no telemetry)."""
+    telemetry_burst: float = 0.0
+    """The share of the terminals whose printer runs out of paper at half the interval, each reporting at once."""
+    telemetry_phase: float = 0.0
+    """This driver's place in the fleet's stagger, as a share of one step (driver number / drivers)."""
 
 
 class Driver:
@@ -89,6 +96,8 @@ class Driver:
                 raise RuntimeError(f"the terminal in {folder} does not load: {installation}")
             self._terminals.append(SimulatedTerminal(installation, steps))
         self.report.terminals = len(self._terminals)
+        self._telemetry = (None if spec.telemetry_interval_s is None else
+                           DriverTelemetry(self._terminals, self.report, self._flush))
         self._deadlines: list[tuple[float, int, SimulatedTerminal]] = []
         self._sequence = 0
         self._idle: deque[SimulatedTerminal] = deque()
@@ -123,16 +132,23 @@ class Driver:
         while time.monotonic() < deadline and not all(t.subscribed for t in self._terminals if t.client.socket()):
             self._poll(0.1)
         self.report.connected = sum(t.subscribed for t in self._terminals)
+        if self._telemetry is not None:
+            self._telemetry.announce(self._poll, _CONNECT_S)
         for index, terminal in enumerate(self._terminals):
             if self.spec.presign:
                 terminal.presign(index)
         return self.report.connected
 
     def play(self) -> DriverReport:
-        """Start visits (at the rate, or back to back) until they run out or the time is up; wait for the last."""
+        """Start visits (at the rate, or back to back) until they run out or the time is up; wait for the last.
+        With telemetry, each terminal reports when due all the while."""
         report = self.report
         self._idle.extend(t for t in self._terminals if t.subscribed and t.steps)
         started = time.monotonic()
+        telemetry = self._telemetry
+        if telemetry is not None and self.spec.telemetry_interval_s is not None:
+            telemetry.start(self.spec.telemetry_interval_s, self.spec.telemetry_burst, self.spec.telemetry_phase,
+                            started)
         cpu = time.process_time()
         report.started_at = time.time()
         interval = None if self.spec.rate is None else 1.0 / self.spec.rate
@@ -158,6 +174,8 @@ class Driver:
                 report.abandoned += self._active
                 break
             self._expire(now)
+            if telemetry is not None:
+                telemetry.send_due(now)
             if now - last_misc > _MISC_EVERY_S:
                 last_misc = now
                 for terminal in self._terminals:
@@ -167,6 +185,9 @@ class Driver:
                 wait = max(0.0, min(wait, next_start - time.monotonic()))
             if self._deadlines:
                 wait = min(wait, max(0.0, self._deadlines[0][0] - time.monotonic()))
+            report_at = None if telemetry is None else telemetry.next_at()
+            if report_at is not None:
+                wait = min(wait, max(0.0, report_at - time.monotonic()))
             self._poll(wait)
         report.cpu_s = time.process_time() - cpu
         report.duplicates_skipped += sum(len(t.steps) for t in self._waiting)
@@ -308,10 +329,12 @@ class Driver:
         now = time.monotonic()
         self.report.ended_at = time.time()
         took = (now - attempt.sent) * 1000
+        terminal.last_rtt_ms = took
         self.report.round_trips_ms.append(took)
         self.report.requests_answered += 1
         if attempt.label in ("reserve", "retry"):
             self.report.reserve_round_trips_ms.append(took)
+            self.report.reserve_sent_at.append(self.report.ended_at - took / 1000)
             self.report.reserves_answered += 1
         terminal.pending = None
         self._advance(terminal, attempt.label, answer.body)
@@ -345,8 +368,10 @@ class Driver:
                     return
                 if outcome is ReserveOutcome.DUPLICATE and expected is outcome:
                     report.duplicates_refused += 1
+                    terminal.counts["duplicates_refused"] += 1
                 elif outcome is ReserveOutcome.INELIGIBLE and expected is outcome:
                     report.ineligible_refused += 1
+                    terminal.counts["ineligible"] += 1
             case "retry", ReserveAnswer(outcome=outcome, inquiry_code=code):
                 if outcome is ReserveOutcome.ELIGIBLE and code == terminal.inquiry_code:
                     report.retries_same_code += 1
@@ -356,6 +381,7 @@ class Driver:
             case "commit", CommitAnswer(outcome=outcome):
                 if outcome is CommitOutcome.COMMITTED:
                     report.committed += 1
+                    terminal.counts["issued"] += 1
                     report.issued[terminal.tx] = terminal.inquiry_code
                     self._issued.append((terminal.name, terminal.national))
                     self._idle.extend(self._waiting)
@@ -365,6 +391,7 @@ class Driver:
             case "void", VoidAnswer(outcome=outcome):
                 if outcome is VoidOutcome.VOIDED:
                     report.voided += 1
+                    terminal.counts["voided"] += 1
                     report.voided_tx.append(terminal.tx)
                 else:
                     report.errors[f"void answered {outcome.value}"] += 1

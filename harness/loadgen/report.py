@@ -36,6 +36,8 @@ class DriverReport:
     no_answers: Counter[str] = field(default_factory=Counter)
     """Tries that got no answer in time, by request kind (each is sent again, as a terminal does)."""
     reserve_round_trips_ms: list[float] = field(default_factory=list)
+    reserve_sent_at: list[float] = field(default_factory=list)
+    """time.time() each answered reserve was sent, in the order of `reserve_round_trips_ms`."""
     round_trips_ms: list[float] = field(default_factory=list)
     issued: dict[str, str] = field(default_factory=dict)
     """Transaction id → inquiry code of every committed visit."""
@@ -45,6 +47,16 @@ class DriverReport:
     """time.time() of the first request sent and of the last answer taken (the measured window)."""
     cpu_s: float = 0.0
     """The driver's own CPU (process) during the window: signing commits and voids, verifying answers, TLS, MQTT."""
+    births_sent: int = 0
+    """With telemetry: births published (retained, QoS 1) and acknowledged, on connecting, before the window."""
+    reports_before: int = 0
+    """...and the first health report each terminal sends on connecting, before the window."""
+    reports_sent: int = 0
+    """Health reports sent in the window (QoS 0), the burst's included."""
+    burst_sent: int = 0
+    """Of those, the burst's: the printers that ran out of paper, each reporting at once."""
+    telemetry_cpu_s: float = 0.0
+    """The driver's CPU signing and sending the window's health reports (part of `cpu_s`)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,13 @@ class LoadReport:
             "errors: " + (", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"),
             "no answers: " + (", ".join(f"{k} {v}" for k, v in sorted(self.no_answers.items())) or "none"),
         ]
+        if self.count("births_sent") or self.count("reports_sent"):
+            sent = max(1, self.count("reports_sent"))
+            lines.append(
+                f"telemetry: births {self.count('births_sent')} and first reports {self.count('reports_before')} "
+                f"before the window; health reports {self.count('reports_sent')} in it (burst "
+                f"{self.count('burst_sent')}), signed and sent at "
+                f"{sum(d.telemetry_cpu_s for d in self.drivers) * 1e6 / sent:.0f} µs of driver CPU each")
         return lines
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import ssl
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from harness.loadgen.plan import Step, Visit
+from harness.loadgen.telemetry import TerminalTelemetry
 from protocol.messages import DocumentKind, Request, RequestBody, RequestHeader, ReserveBody
 from protocol.national_code import NationalCode
 from protocol.seal import seal_national_code, sign_request
@@ -55,6 +56,11 @@ class SimulatedTerminal:
         self.pending: Try | None = None
         self.signed: deque[tuple[str, Try, Try | None]] = deque()
         """Presigned (tx id, reserve, second try of a RETRIED visit) for the visits with a known voter, in order."""
+        self.counts: Counter[str] = Counter()
+        """What it was answered, as its closing report counts (issued, voided, duplicates_refused, ineligible)."""
+        self.last_rtt_ms: float | None = None
+        self.telemetry: TerminalTelemetry | None = None
+        """Its health reporter, when the run has a telemetry load."""
 
     def request(self, body: RequestBody, tx: str, request_id: str | None = None) -> tuple[str, bytes]:
         """A request signed with this terminal's key, as its link sends it."""
