@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+
+T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -63,3 +69,23 @@ def axe_findings(driver: webdriver.Chrome, *, incomplete: bool = False) -> list[
     driver.set_script_timeout(30)
     found: list[dict[str, Any]] = driver.execute_async_script(_AXE_RUN, incomplete)
     return found
+
+
+def wait_on_page(driver: webdriver.Chrome, probe: Callable[[], T | None], failure: str, timeout: float,
+                 shown: int = 600, context: Callable[[], str] | None = None) -> T:
+    """Poll `probe` until it finds something (an element gone stale is not found yet); past `timeout` (which only
+    ends a hung test, no time is asserted) an AssertionError with `failure`, the page's first `shown` characters
+    of text and `context()`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = probe()
+        except StaleElementReferenceException:
+            found = None
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            body = driver.find_element(By.TAG_NAME, "body").text
+            extra = f"; {context()}" if context is not None else ""
+            raise AssertionError(f"{failure}; the page shows: {body[:shown]!r}{extra}")
+        time.sleep(0.05)

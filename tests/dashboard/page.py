@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
-from harness.browser import axe_findings
+from harness.browser import axe_findings, wait_on_page
 
 T = TypeVar("T")
 SCREENS = Path(os.environ.get("SCREENSHOTS_TO") or Path(tempfile.gettempdir()) / "kiosk-screens")
@@ -27,19 +25,7 @@ class Page:
         self.driver, self.url = driver, url
 
     def wait(self, probe: Callable[[], T | None], failure: str, timeout: float = 15.0) -> T:
-        """Poll until `probe` finds it (the deadline only ends a hung test; no time is asserted)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                found = probe()
-            except StaleElementReferenceException:
-                found = None
-            if found is not None:
-                return found
-            if time.monotonic() > deadline:
-                body = self.driver.find_element(By.TAG_NAME, "body").text
-                raise AssertionError(f"{failure}; the page shows: {body[:600]!r}")
-            time.sleep(0.05)
+        return wait_on_page(self.driver, probe, failure, timeout)
 
     def visible(self, css: str) -> WebElement | None:
         return next((e for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.runtime.faults import FaultPoints
-from harness.browser import AXE, axe_findings, headless_chromium
+from harness.browser import AXE, axe_findings, headless_chromium, wait_on_page
 from harness.camera.booth import CameraBooth
 from harness.camera.voters import FaceCase, write_camera_source
 from harness.district import VirtualDistrict
@@ -129,19 +128,8 @@ class Page:
         return None
 
     def wait(self, probe: Callable[[], T | None], failure: str, timeout: float) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                found = probe()
-            except StaleElementReferenceException:
-                found = None
-            if found is not None:
-                return found
-            if time.monotonic() > deadline:
-                body = self.driver.find_element(By.TAG_NAME, "body").text
-                raise AssertionError(f"{failure}; the page shows: {body[:400]!r}; "
-                                     f"the terminal is in {type(self.terminal.state).__name__}")
-            time.sleep(0.05)
+        return wait_on_page(self.driver, probe, failure, timeout, shown=400,
+                            context=lambda: f"the terminal is in {type(self.terminal.state).__name__}")
 
 
 @dataclass(frozen=True)
