@@ -257,8 +257,9 @@ class Taken(Generic[E]):
 class Steps:
     """Every step the runtime tells its listeners of, kept from before it starts, so none is missed.
 
-    `reached` and `act` move on through the history (each waits for a step after the last one they returned);
-    `taken` finds steps by their event's kind, each one once."""
+    `reached` and `act` move on through the history: `reached` waits for a step after the last one returned, from
+    the step `act` took on (that step's own result counts, since the loop may take other events before or after
+    it); `taken` finds steps by their event's kind, each one once."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
@@ -302,7 +303,7 @@ class Steps:
                 for index in range(self._mark, len(self._history)):
                     before, taken, result = self._history[index]
                     if taken is event:
-                        self._mark = index + 1
+                        self._mark = index
                         return Taken(before, event, result)
                 self._wait(f"the step for {type(event).__name__}")
 
