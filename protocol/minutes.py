@@ -147,7 +147,9 @@ class Check(enum.StrEnum):
     """One name: ballots in the box = the candidates' votes + invalid. Several names: invalid ≤ in the box, and
     the votes ≤ the valid ballots × seats."""
     BOX_WITHIN_SLIPS = "box_within_slips"
-    """Ballots in the box ≤ the slips this branch's terminal issued (from its journal)."""
+    """Ballots in the box ≤ the slips this terminal issued (from its journal). Not made when the center counts
+    more committed slips for the branch than this terminal issued: the branch has other terminals, its box holds
+    their voters' ballots too, and the center's count is the bound."""
     BOX_WITHIN_CENTER = "box_within_center"
     """Ballots in the box ≤ the slips the center holds committed for the branch."""
 
@@ -199,7 +201,8 @@ class Minutes:
 def check_minutes(figures: MinutesFigures, bundle: ElectionBundle, slips_issued: int,
                   center_committed: int | None) -> tuple[CheckResult, ...]:
     """Every check on every election; `center_committed` is None where the center's count is not known yet
-    (the terminal offline at closing), and that check is then not made."""
+    (the terminal offline at closing), and that check is then not made. The terminal's own bound is not made
+    when the center's count is above it (a branch of several terminals, see Check.BOX_WITHIN_SLIPS)."""
     results: list[CheckResult] = []
     for count in figures.counts:
         election = bundle.election(count.election)
@@ -216,8 +219,9 @@ def check_minutes(figures: MinutesFigures, bundle: ElectionBundle, slips_issued:
             bound = max(count.in_box - count.invalid, 0) * seats
             passed = count.invalid <= count.in_box and votes <= bound
             results.append(CheckResult(Check.BOX_MATCHES_VOTES, code, passed, bound, votes))
-        results.append(CheckResult(Check.BOX_WITHIN_SLIPS, code, count.in_box <= slips_issued, slips_issued,
-                                   count.in_box))
+        if center_committed is None or center_committed <= slips_issued:
+            results.append(CheckResult(Check.BOX_WITHIN_SLIPS, code, count.in_box <= slips_issued, slips_issued,
+                                       count.in_box))
         if center_committed is not None:
             results.append(CheckResult(Check.BOX_WITHIN_CENTER, code, count.in_box <= center_committed,
                                        center_committed, count.in_box))

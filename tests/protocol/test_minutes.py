@@ -78,3 +78,17 @@ def test_a_candidate_not_in_the_bundle_is_refused() -> None:
 def test_figures_not_shaped_by_the_bundle_are_refused(changed: object, problem: MinutesProblem) -> None:
     refused = conformity(changed, BUNDLE)  # type: ignore[arg-type]
     assert refused is not None and refused.problem is problem
+
+
+def test_in_a_branch_of_several_terminals_the_centers_count_is_the_bound() -> None:
+    """The center counts more committed slips for the branch than this terminal issued: the other terminals'
+    voters' ballots are in the same box, so only the center's count bounds it."""
+    results = _results(check_minutes(figures(), BUNDLE, slips_issued=150, center_committed=400))
+    assert (Check.BOX_WITHIN_SLIPS, "PRES") not in results and results[(Check.BOX_WITHIN_CENTER, "PRES")]
+    over = _results(check_minutes(figures(), BUNDLE, slips_issued=150, center_committed=399))
+    assert not over[(Check.BOX_WITHIN_CENTER, "PRES")], "a box above the branch's count still fails"
+
+
+def test_a_center_count_below_the_terminals_own_keeps_both_checks() -> None:
+    results = _results(check_minutes(figures(), BUNDLE, slips_issued=399, center_committed=300))
+    assert not results[(Check.BOX_WITHIN_SLIPS, "PRES")] and not results[(Check.BOX_WITHIN_CENTER, "PRES")]
