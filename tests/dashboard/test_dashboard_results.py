@@ -3,6 +3,7 @@ candidate, branches counted and missing, conflicts, each flag with its branch), 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.request
 from datetime import UTC, datetime
@@ -26,14 +27,17 @@ AT = datetime(2026, 6, 12, 22, 40, tzinfo=UTC)
 
 
 def _results(district: str) -> DistrictResults:
-    """B-101 counted (more ballots than its terminal's slips), B-102 stuffed (more ballots than the center's
-    slips), B-103 two different sets, B-104 silent."""
+    """B-101 counted (its ballot papers do not balance; two terminals, so the center's count bounds the box), B-102
+    stuffed (more ballots than the center's slips), B-103 two different sets, B-104 silent."""
     bundle = signed_bundle(generate_signing_key())
 
     def received(branch: str, terminal: str, sent: Minutes) -> ReceivedMinutes:
         return ReceivedMinutes(branch, terminal, "a" * 32, minutes_hash(sent), sent, AT, False)
 
-    held = [received("B-101", "T-1", minutes(counted((120, 80, 20), 5), slips=200, bundle_hash=bundle.hash)),
+    unbalanced = counted((120, 80, 20), 5)
+    pres = dataclasses.replace(unbalanced.counts[0], received=unbalanced.counts[0].received + 1)
+    unbalanced = dataclasses.replace(unbalanced, counts=(pres, *unbalanced.counts[1:]))
+    held = [received("B-101", "T-1", minutes(unbalanced, slips=200, bundle_hash=bundle.hash)),
             received("B-102", "T-3", minutes(counted((90, 10, 0), 0), bundle_hash=bundle.hash)),
             received("B-103", "T-4", minutes(counted((1, 2, 3)), bundle_hash=bundle.hash)),
             received("B-103", "T-4", minutes(counted((3, 2, 1)), bundle_hash=bundle.hash))]
@@ -62,10 +66,10 @@ def test_results_are_shown_to_signed_in_staff_in_persian_with_every_flag_and_its
     flags = {(f["branch"], f["flag"]): f["text"] for f in view["flags"]}
     assert flags[("B-102", "box_over_slips")] == "آرای صندوق بیش از تعرفه‌های ثبت‌شده در مرکز"
     assert flags[("B-103", "conflict")].startswith("دو صورتجلسهٔ متفاوت")
-    assert flags[("B-101", "failed_check")] == "کنترل صورتجلسه برقرار نیست: آرای صندوق و تعرفه‌های دستگاه"
+    assert flags[("B-101", "failed_check")] == "کنترل صورتجلسه برقرار نیست: تراز برگ‌های رأی"
     details = {(f["branch"], f["flag"]): f["detail"] for f in view["flags"]}
     assert details[("B-102", "box_over_slips")] == "۱۰۰ رأی در صندوق، ۶۰ تعرفهٔ ثبت‌شده در مرکز"
-    assert details[("B-101", "failed_check")] == "۲۲۵ در برابر ۲۰۰"
+    assert details[("B-101", "failed_check")] == "۲۷۵ در برابر ۲۷۶"
     assert all(part.endswith("…") and part[:12].isascii() for part in details[("B-103", "conflict")].split("، ")), \
         "a hash is shown short and as it is, never in Persian digits"
 
