@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 ENROLLED_FOLDER = "terminals"
 RECORD_SUFFIX = ".enrolled.json"
 RECORD_VERSION = 1
+_STAMP_SETTLED_NS = 2_000_000_000
+"""A folder's stamp older than this when it was listed is trusted to move with the next record written."""
 _NAMES = ("election_id", "district", "branch", "terminal")
 _FIELDS = frozenset({"version", *_NAMES, "signing_key"})
 
@@ -89,6 +92,7 @@ class EnrolledTerminals(Mapping[str, EnrolledTerminal]):
     def __init__(self, ca_folder: Path) -> None:
         self._ca_folder = ca_folder
         self._known: dict[str, tuple[tuple[int, int, int], EnrolledTerminal | None]] = {}
+        self._listed: tuple[tuple[int, int], list[str]] | None = None
 
     def __getitem__(self, terminal: str) -> EnrolledTerminal:
         if not re.fullmatch(NAME_PATTERN, terminal, flags=re.ASCII):
@@ -111,11 +115,25 @@ class EnrolledTerminals(Mapping[str, EnrolledTerminal]):
         return known[1]
 
     def __iter__(self) -> Iterator[str]:
+        """The enrolled terminals by name. The listing is kept while the folder's stamp stays (every record is
+        written by a rename into it, which moves the stamp), so the fleet's rules, which ask every second, stat
+        one folder rather than every record."""
         folder = self._ca_folder / ENROLLED_FOLDER
-        if not folder.is_dir():
+        try:
+            found = folder.stat()
+        except OSError:
             return iter(())
-        names = sorted(path.name.removesuffix(RECORD_SUFFIX) for path in folder.glob(f"*{RECORD_SUFFIX}"))
-        return iter([name for name in names if name in self])
+        stamp = (found.st_mtime_ns, found.st_ino)
+        listed = self._listed
+        if listed is None or listed[0] != stamp:
+            listed_at = time.time_ns()
+            names = sorted(path.name.removesuffix(RECORD_SUFFIX) for path in folder.glob(f"*{RECORD_SUFFIX}"))
+            names = [name for name in names if name in self]
+            # A stamp this recent may not move for a record written in the same tick of the file system's clock:
+            # such a listing is used once and made again next time.
+            self._listed = (stamp, names) if listed_at - found.st_mtime_ns > _STAMP_SETTLED_NS else None
+            return iter(names)
+        return iter(listed[1])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

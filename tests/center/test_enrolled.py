@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,29 @@ def test_a_record_reads_back_as_written_and_a_damaged_file_as_none(tmp_path: Pat
     assert read_record(path) is None
     assert read_record(record_path(tmp_path, "t-none")) is None
     assert [name for name in os.listdir(path.parent) if name.endswith(".tmp")] == [], "a temporary file was left"
+
+
+def test_the_listing_follows_records_written_and_removed_even_within_one_tick(tmp_path: Path) -> None:
+    """The listing is kept while the folder's stamp stays; one taken right after a change is made again, so a
+    record written within the same tick of the file system's clock is not missed."""
+    enrolled = EnrolledTerminals(tmp_path)
+    key = public_part(generate_signing_key())
+
+    def enrol(terminal: str) -> None:
+        write_record(tmp_path, EnrolledTerminal(terminal=terminal, branch="B-1", district="D01",
+                                                election_id=ELECTION_ID, signing_key=key))
+
+    for number in range(1, 4):
+        enrol(f"T-{number}")
+        assert list(enrolled) == [f"T-{n}" for n in range(1, number + 1)], "each record at once, whatever the tick"
+    record_path(tmp_path, "T-2").unlink()
+    assert list(enrolled) == ["T-1", "T-3"]
+    folder = record_path(tmp_path, "T-1").parent
+    settled = time.time_ns() - 10_000_000_000
+    os.utime(folder, ns=(settled, settled))
+    assert list(enrolled) == ["T-1", "T-3"]
+    enrol("T-4")
+    os.utime(folder, ns=(settled, settled))
+    assert list(enrolled) == ["T-1", "T-3"], "a settled listing is kept while the folder's stamp stays"
+    enrol("T-5")
+    assert list(enrolled) == ["T-1", "T-3", "T-4", "T-5"], "a record written moves the folder's stamp"
