@@ -22,13 +22,15 @@ from center.storage import PostgresSettings
 from drivers.pcsc.reader import PcscCardReader
 from firmware_app.flow.effects import Counter
 from firmware_app.flow.events import ClosePollsRequested, OpenPollsRequested
-from firmware_app.flow.states import PollsClosed, PollsNotOpen
+from firmware_app.flow.states import (
+    PollsClosed,
+    PollsNotOpen,
+)
 from firmware_app.identity.face import FaceMatcher
 from firmware_app.identity.live_check import CameraFaceCheck
 from firmware_app.identity.smart_card import CardDocumentReader
 from firmware_app.identity.trust import TrustAnchors
 from firmware_app.runtime.health import camera_health, reader_health
-from firmware_app.store.journal import Journal
 from firmware_app.version import software_hash
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.camera.booth import CameraBooth
@@ -37,6 +39,7 @@ from harness.card.pcscd import Pcscd
 from harness.card.pki import make_pki
 from harness.card_desk import CardDesk, HandDesk, Vpcd
 from harness.dashboard import DashboardPlan, DistrictDashboard
+from harness.demo_minutes import DistrictMinutes, branch_minutes, district_minutes, minutes_lines, own_journal
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.lost_terminal import LostTerminal
@@ -60,8 +63,6 @@ OFFLINE_AFTER = timedelta(seconds=15)
 """The demo district's `[fleet] offline_after_s` (90 s by default), so that the day fits in a minute."""
 ALERTS_WAIT_S = 20.0
 EXTENSION = timedelta(hours=2)
-
-
 @dataclass(frozen=True)
 class DemoReport:
     issued: int
@@ -82,6 +83,8 @@ class DemoReport:
     """The district dashboard, as it was served."""
     alerts: dict[str, int]
     """The alerts the district's dashboard opened during the day, by condition."""
+    minutes: DistrictMinutes
+    """The district's aggregate of the branch minutes (B-0101's, entered after the close, unless `--serve`)."""
 
 
 class Engine(enum.StrEnum):
@@ -207,6 +210,7 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
             _serve(district, terminals, faces, seed, narrate)
         else:
             _close_polls(district, terminals, narrate)
+            branch_minutes(district, terminals[0], narrate)
     finally:
         lost.stop()
         for demo_terminal in terminals:
@@ -425,16 +429,13 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path,
         reprinted=counts[Counter.REPRINTED], face_overrides=counts[Counter.FACE_OVERRIDES],
         unresolved=unresolved, invariants_ok=not found,
         violations=found, out=str(out), screens={t.name: t.terminal.screen_url for t in terminals},
-        dashboard=dashboard, alerts=alerts,
+        dashboard=dashboard, alerts=alerts, minutes=district_minutes(district),
     )
 
 
 def _counts(terminal: VirtualTerminal) -> dict[Counter, int]:
-    journal = Journal(terminal.plan.work_dir / "journal.db")
-    try:
+    with own_journal(terminal) as journal:
         return journal.counts()
-    finally:
-        journal.close()
 
 
 def _privacy_violations(district: VirtualDistrict, out: Path, terminals: list[VirtualTerminal]) -> list[str]:
@@ -469,6 +470,9 @@ def _print_summary(report: DemoReport) -> None:
         print(f"    - {problem}")
     alerts = ", ".join(f"{condition} {count}" for condition, count in report.alerts.items()) or "none"
     print(f"  dashboard alerts     {alerts}")
+    print(f"Branch minutes aggregated by the district center {report.minutes.district}")
+    for line in minutes_lines(report.minutes):
+        print(line)
     print(f"Journals, logs and printer output are in {report.out}")
 
 

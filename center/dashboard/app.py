@@ -224,7 +224,7 @@ async def _body(request: Request) -> dict[str, Any] | None:
             return None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser recurses
         return None
     return data if isinstance(data, dict) else None
 

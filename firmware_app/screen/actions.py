@@ -10,6 +10,7 @@ from datetime import datetime
 from firmware_app.flow.events import (
     ClosePollsRequested,
     Event,
+    MinutesEntered,
     NationalCodeTyped,
     OpenPollsRequested,
     OperatorCancelled,
@@ -21,6 +22,7 @@ from firmware_app.flow.events import (
     OperatorVoid,
     OverrideReason,
     ReprintClosingReport,
+    ReprintMinutes,
     ResumeRequested,
     SlipCameOut,
     SlipMissing,
@@ -28,10 +30,14 @@ from firmware_app.flow.events import (
 )
 from firmware_app.flow.states import PrintInterrupted, RecoveryDecision, RecoveryQuestion, State
 from firmware_app.runtime import requests
+from firmware_app.screen.minutes_form import FORM_BYTES_MAX
 from protocol.messages import DocumentKind
+from protocol.minutes import MinutesFigures
 
 TYPED_TEXT_MAX = 32
 """Characters of a typed national code the screen passes on (the flow says what is wrong with the text)."""
+BODY_MAX = 4096
+"""Bytes of an action's request at most, but for the minutes form's (FORM_BYTES_MAX)."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,18 @@ class Brings(enum.Enum):
     NOTHING = "nothing"
     TYPED_CODE = "typed_code"
     REASON = "reason"
+    MINUTES = "minutes"
 
 
 @dataclass(frozen=True)
 class Given:
-    """What an action brought besides its name: a typed code, or the reason of an override."""
+    """What an action brought besides its name: a typed code, the reason of an override, or the minutes' figures;
+    `official` is who is signed in (the minutes are recorded with each entering official)."""
 
     typed: Typed | None = None
     reason: OverrideReason | None = None
+    figures: MinutesFigures | None = None
+    official: str = ""
 
 
 def _always(_state: State) -> bool:
@@ -87,6 +97,7 @@ class ActionSpec:
     event: Callable[[datetime, Given], Event]
     needs_head: Callable[[State], bool] = _never
     brings: Brings = Brings.NOTHING
+    body_max: int = BODY_MAX
 
 
 def _typed(_at: datetime, given: Given) -> Event:
@@ -99,6 +110,12 @@ def _overrode(_at: datetime, given: Given) -> Event:
     if given.reason is None:
         raise ValueError("an override needs its reason")
     return OperatorOverrode(given.reason)
+
+
+def _minutes(_at: datetime, given: Given) -> Event:
+    if given.figures is None or not given.official:
+        raise ValueError("an entry of the minutes needs its figures and the signed-in official")
+    return MinutesEntered(given.official, given.figures)
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -117,8 +134,11 @@ ACTIONS: dict[str, ActionSpec] = {
     "void": ActionSpec(lambda _at, _: OperatorVoid(), needs_head=slip_may_be_out),
     "slip_came_out": ActionSpec(lambda _at, _: SlipCameOut()),
     "slip_missing": ActionSpec(lambda _at, _: SlipMissing()),
+    "enter_minutes": ActionSpec(_minutes, brings=Brings.MINUTES, body_max=FORM_BYTES_MAX),
+    "reprint_minutes": ActionSpec(lambda _at, _: ReprintMinutes()),
 }
 """Every button of the page, by the name it posts, and the one flow event it stands for."""
+LARGEST_BODY = max(spec.body_max for spec in ACTIONS.values())
 
 
 def head_actions(state: State) -> list[str]:

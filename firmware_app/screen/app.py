@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from firmware_app.flow.notices import DocumentRefused
 from firmware_app.flow.states import AwaitingConfirmation, State
 from firmware_app.flow.step import Step
 from firmware_app.runtime.loop import ActionNotTaken, Runtime
-from firmware_app.screen.actions import ACTIONS, TYPED_TEXT_MAX, Brings, Given, Typed
+from firmware_app.screen.actions import ACTIONS, BODY_MAX, LARGEST_BODY, TYPED_TEXT_MAX, Brings, Given, Typed
 from firmware_app.screen.guard import foreign
+from firmware_app.screen.minutes_form import FormProblem, read_minutes_form
 from firmware_app.screen.model import ScreenModel
 from firmware_app.screen.photos import LiveView, card_photo
 from firmware_app.screen.signin import Officials, Refused, SignedIn, SignInProblem
@@ -38,7 +40,6 @@ from provisioning.pins import Role
 STATIC = Path(__file__).parent / "static"
 COOKIE_PREFIX = "kiosk_session_"
 """The session cookie's name ends with the port: cookies are not kept apart by port, pages on two ports are."""
-BODY_MAX = 4096
 ACTION_TIMEOUT_S = 10.0
 KEEPALIVE_S = 15.0
 AUDITS_PER_MINUTE = 30
@@ -219,14 +220,21 @@ def build_app(context: ScreenContext) -> Starlette:
         role = officials.session(request.cookies.get(cookie), action=True)
         if role is None:
             return forbidden(request, "no session")
-        body = await _body(request)
+        raw = await _read(request, LARGEST_BODY)
+        body = _json(raw) if raw is not None else None
         name = body.get("action") if body is not None else None
         spec = ACTIONS.get(name) if isinstance(name, str) else None
-        if body is None or spec is None or type(body.get("seen")) is not int:
+        if raw is None or body is None or spec is None or type(body.get("seen")) is not int:
             return JSONResponse({"error": "action and seen expected"}, status_code=400)
+        if len(raw) > spec.body_max:
+            return JSONResponse({"error": f"{name} takes {spec.body_max} bytes at most"}, status_code=413)
         given = _given(body, spec.brings)
+        if isinstance(given, FormProblem):
+            return JSONResponse({"error": "the minutes form is not whole", "field": given.field,
+                                 "problem": given.problem, "text": given.text}, status_code=400)
         if given is None:
             return JSONResponse({"error": f"{spec.brings.value} expected"}, status_code=400)
+        given = dataclasses.replace(given, official=role.value)
         shown = model.current()
         if body["seen"] != shown.seen:
             audit("action_stale", {"action": name, "official": role.value, "state": type(shown.state).__name__})
@@ -284,8 +292,9 @@ def _role(value: object) -> Role | None:
     return Role(value) if isinstance(value, str) and value in {role.value for role in Role} else None
 
 
-def _given(body: dict[str, Any], brings: Brings) -> Given | None:
-    """What the action must bring, from the request's body; None when it is missing or malformed."""
+def _given(body: dict[str, Any], brings: Brings) -> Given | FormProblem | None:
+    """What the action must bring, from the request's body; None when it is missing or malformed, and what is
+    wrong with a minutes form."""
     match brings:
         case Brings.NOTHING:
             return Given()
@@ -297,6 +306,9 @@ def _given(body: dict[str, Any], brings: Brings) -> Given | None:
         case Brings.REASON:
             reason = body.get("reason")
             return Given(reason=OverrideReason(reason)) if reason in _OVERRIDE_REASONS else None
+        case Brings.MINUTES:
+            figures = read_minutes_form(body.get("minutes"))
+            return figures if isinstance(figures, FormProblem) else Given(figures=figures)
 
 
 _DOCUMENT_KINDS = frozenset(kind.value for kind in DocumentKind)
@@ -305,14 +317,25 @@ _OVERRIDE_REASONS = frozenset(reason.value for reason in OverrideReason)
 
 async def _body(request: Request) -> dict[str, Any] | None:
     """A small JSON object, or None."""
-    raw = b""
+    raw = await _read(request, BODY_MAX)
+    return _json(raw) if raw is not None else None
+
+
+async def _read(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it is longer than `limit` (the rest is not read)."""
+    raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > BODY_MAX:
+        if len(raw) > limit:
             return None
+    return bytes(raw)
+
+
+def _json(raw: bytes) -> dict[str, Any] | None:
+    """A JSON object, or None (not JSON, not UTF-8, or nested deeper than the parser recurses)."""
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

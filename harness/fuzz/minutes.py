@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from center.aggregate import BranchMinutes, aggregate
+from firmware_app.screen.minutes_form import FIGURE_NAMES, read_minutes_form
 from harness.fuzz import FuzzTarget, mutate
 from protocol.codec import (
     ProtocolError,
@@ -30,6 +32,7 @@ from protocol.minutes import (
     check_minutes,
     conformity,
 )
+from protocol.national_code import to_persian_digits
 from protocol.seal import (
     generate_signing_key,
     open_counting_instructions,
@@ -59,6 +62,17 @@ def _figures(rng: random.Random, bundle: ElectionBundle) -> MinutesFigures:
         received, used, spoiled, unused, in_box, invalid = (rng.randint(0, 900) for _ in range(6))
         counts.append(ElectionCount(election.code, received, used, spoiled, unused, in_box, invalid, votes))
     return MinutesFigures(tuple(f"S-{rng.randint(1, 9999)}" for _ in range(rng.randint(1, 3))), tuple(counts))
+
+
+def _typed_form(rng: random.Random, figures: MinutesFigures) -> bytes:
+    """What the operator screen's page posts for these figures: every number as typed, in Persian or ASCII
+    digits, and an empty seal box or two."""
+    def typed(value: int) -> str:
+        return to_persian_digits(str(value)) if rng.random() < 0.5 else str(value)
+    counts = [{"election": count.election, **{name: typed(getattr(count, name)) for name in FIGURE_NAMES},
+               "votes": [{"candidate": entry.candidate, "votes": typed(entry.votes)} for entry in count.votes]}
+              for count in figures.counts]
+    return json.dumps({"seals": [*figures.seals, ""], "counts": counts}, ensure_ascii=False).encode()
 
 
 def targets() -> Sequence[FuzzTarget]:
@@ -104,6 +118,18 @@ def targets() -> Sequence[FuzzTarget]:
         parsed = decode_minutes(data)
         return parsed if isinstance(parsed, ProtocolError) else minutes_hash(parsed)
 
+    forms = [_typed_form(seeds, one) for one in drawn]
+
+    def make_form(rng: random.Random) -> bytes:
+        return mutate(rng, rng.choice(forms), _JSON + "۰۱۲۳۴۵۶۷۸۹٠١٢".encode())
+
+    def feed_form(data: bytes) -> object:
+        try:
+            form = json.loads(data)
+        except (ValueError, RecursionError) as refused:  # the screen's app answers 400 to what is not JSON
+            return refused
+        return read_minutes_form(form)
+
     def make_instructions(rng: random.Random) -> bytes:
         return mutate(rng, rng.choice(instructions), b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -113,4 +139,5 @@ def targets() -> Sequence[FuzzTarget]:
     return [FuzzTarget("minutes.election_bundle", make_bundle, feed_bundle),
             FuzzTarget("minutes.figures", make_figures, feed_figures),
             FuzzTarget("minutes.document", make_minutes, feed_minutes),
+            FuzzTarget("minutes.screen_form", make_form, feed_form),
             FuzzTarget("minutes.counting_instructions", make_instructions, feed_instructions)]

@@ -18,17 +18,22 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
+from center.registry import MinutesRow, Registry
 from center.synthetic_roll import generate_roll
+from firmware_app.assembly import JOURNAL_FILE
+from firmware_app.store.journal import Journal
+from firmware_app.store.minutes import RecordedMinutes
 from harness.browser import headless_chromium
 from harness.card.pcscd import Pcscd
-from harness.demo import LOST_TERMINAL, Engine, run_demo
+from harness.demo import LOST_BRANCH, LOST_TERMINAL, DemoReport, Engine, run_demo
+from protocol.messages import MinutesOutcome
 from tests.dashboard.conftest import WINDOW
 from tests.dashboard.page import Page
 
@@ -157,6 +162,52 @@ def _staff_see_paper_out_and_offline_red(board: Board) -> None:
         browser.quit()
 
 
+def _journaled_minutes(work_dir: Path) -> RecordedMinutes | None:
+    journal = Journal(work_dir / JOURNAL_FILE)
+    try:
+        return journal.minutes()
+    finally:
+        journal.close()
+
+
+def _minutes_at_the_center(district_dir: Path, branch: str) -> list[MinutesRow]:
+    """The minutes the district's registry file keeps for `branch` (the voter key only hashes national codes,
+    which this read never touches)."""
+    registry = Registry(district_dir / "registry.db", date.today(), voter_key=bytes(32))
+    try:
+        return [row for row in registry.minutes_of("D01") if row.requester.branch == branch]
+    finally:
+        registry.close()
+
+
+def _the_day_ends_with_the_branch_minutes(report: DemoReport, lines: list[str], out: Path) -> None:
+    """T-0101-1's minutes: the typo caught, then recorded once at the district, which sums exactly what was
+    entered; B-0103 lost its terminal before any minutes, so it is missing; the JSON report carries it all."""
+    assert "T-0101-1: the two entries of the minutes differ at counts.PRES.votes.P01; neither is kept" in lines, (
+        "the double entry's catch of the head of branch's slip of the pen was not narrated")
+    held = _journaled_minutes(out / "T-0101-1")
+    assert held is not None and held.outcome is MinutesOutcome.RECORDED, held
+    assert _journaled_minutes(out / "T-0101-2") is None, "the branch's minutes are entered on one terminal only"
+    minutes = held.minutes
+    assert minutes.officials == ("head", "operator") and minutes.failed == (), minutes
+    assert any(f"printed with their hash {held.minutes_hash[:16]}" in line for line in lines), (
+        "the printed copy's QR did not carry the journaled minutes' hash")
+    kept = [(row.minutes_hash, row.requester.terminal) for row in _minutes_at_the_center(out / "district", "B-0101")]
+    assert kept == [(held.minutes_hash, "T-0101-1")], f"the center should hold T-0101-1's minutes once: {kept}"
+    entered = {(count.election, vote.candidate): vote.votes for count in minutes.figures.counts for vote in count.votes}
+    summed = {(e.election, c.candidate): c.votes for e in report.minutes.elections for c in e.candidates}
+    assert summed == entered, f"the district's totals {summed} are not the minutes entered {entered}"
+    [president] = report.minutes.elections
+    assert president.in_box == president.committed_slips == report.issued, "a ballot in the box for each slip"
+    assert president.turnout_percent == "100.00"
+    assert report.minutes.counted == ["B-0101"] and LOST_BRANCH in report.minutes.missing, report.minutes
+    assert report.minutes.flags == [], "figures that pass every check, from one terminal of the branch: no flag"
+    carried = json.loads(json.dumps(asdict(report), ensure_ascii=False))["minutes"]
+    assert carried["missing"] == report.minutes.missing and carried["flags"] == []
+    assert {(c["candidate"], c["votes"]) for c in carried["elections"][0]["candidates"]} == {
+        (candidate, votes) for (_, candidate), votes in entered.items()}, carried
+
+
 def _serves_its_screen(screen: Screen) -> dict[str, Any]:
     operator = Operator(screen)
     page = operator.page()
@@ -200,6 +251,7 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
     assert report.issued == 4 + 4, "ordinary voters, the override, the typed code, the retry and the reprint"
     assert report.unresolved == 0
+    _the_day_ends_with_the_branch_minutes(report, lines, tmp_path / "demo")
     assert {"printer", "tamper", "not_opened", "offline"} <= set(report.alerts), report.alerts
     assert browsed, "the browser never saw the dashboard while the paper was out and the lost terminal offline"
     [(shown, answered)] = dashboard
@@ -216,7 +268,7 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     stores = [*(tmp_path / "demo").glob("T-0101-*/journal.db*"), *(tmp_path / "demo/district").glob("registry.db*")]
     assert stores and not [p for p in stores if b"\xff\xd8\xff" in p.read_bytes()], "a face image was stored"
     slips = sorted((tmp_path / "demo").glob("T-0101-*/slips/page-*.png"))
-    assert len(slips) >= report.issued + 4, "every slip, the torn one, and the zero and closing reports"
+    assert len(slips) >= report.issued + 6, "every slip, the torn one, the zero and closing reports, the minutes"
 
 
 @pytest.mark.real_peer

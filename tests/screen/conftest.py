@@ -68,8 +68,9 @@ class Page:
         self.driver.get(self.url)
         self.wait_css("#screen-sign-in")
 
-    def sign_in(self, pin: str = OPERATOR_PIN) -> None:
+    def sign_in(self, pin: str = OPERATOR_PIN, role: str = "operator") -> None:
         self.open()
+        self.find(f'#screen-sign-in button[data-role="{role}"]').click()
         self.tap_keys("#screen-sign-in", to_persian_digits(pin))
         self.find("#sign-in").click()
 

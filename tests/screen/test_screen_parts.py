@@ -18,6 +18,7 @@ from firmware_app.screen.actions import ACTIONS, Brings, Given, Typed, head_acti
 from firmware_app.screen.guard import foreign
 from firmware_app.screen.signin import LOCKOUT_S, MAX_FAILURES, Officials, Refused, SignedIn, SignInProblem
 from firmware_app.screen.view import notice_view, state_view
+from harness.election import counted, day_election
 from protocol.messages import DocumentKind
 from provisioning.pins import KdfParams, PinProblem, Role, load_pins, set_pin
 
@@ -41,7 +42,8 @@ def test_a_notice_is_its_key_its_params_and_its_persian() -> None:
 
 
 def test_every_action_is_one_flow_event() -> None:
-    given = Given(Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE), OverrideReason.PHOTO_OUTDATED)
+    given = Given(Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE), OverrideReason.PHOTO_OUTDATED,
+                  counted(day_election("D01"), 3), "operator")
     made = {name: type(spec.event(datetime.now(UTC), given)).__name__ for name, spec in ACTIONS.items()}
     assert len(set(made.values())) == len(made), f"two buttons stand for one event: {made}"
 

@@ -195,6 +195,7 @@ async function act(action, extra) {
   if (status === 403 && data.head_refused) return data;
   if (status === 403) { renderSignIn("نشست معتبر نیست؛ دوباره وارد شوید."); return data; }
   if (data.stale) showAlert("صفحه پیش از این کار تغییر کرده بود؛ کاری انجام نشد. صفحه را دوباره ببینید.");
+  else if (status === 400 && data.text) showAlert(data.text);
   else if (data.accepted === false) {
     const texts = (data.notices || []).map((n) => n.text);
     showAlert(texts.length ? texts.join(" ") : "این کار در وضعیت کنونی پذیرفته نیست؛ چیزی تغییر نکرد.", data.refusal);
@@ -268,6 +269,156 @@ function typedCodeEntry() {
       () => ({ text: input.value, document: kind }))));
 }
 
+// --- the branch minutes: entered twice, by two officials, each on a blank form ------------------------
+
+const ROLES = { operator: "کاربر شعبه", head: "رئیس شعبه" };
+const SEAL_BOXES = 3;
+
+function instructionsPanel() {
+  const held = screen.snapshot && screen.snapshot.instructions;
+  if (!held) return null;
+  return el("details", { id: "instructions", class: "instructions" },
+    el("summary", {}, `شیوه‌نامهٔ شمارش: ${held.title}`), el("p", { class: "muted" }, `رسیده در ${held.issued_at}`),
+    el("p", { class: "instructions-text" }, held.text));
+}
+
+function minutesForm(minutes, submitLabel) {
+  const differs = new Set((minutes.mismatch || []).map((m) => m.field));
+  let target = null;
+  const box = (field, label, attributes) => {
+    const input = el("input", { type: "text", inputmode: "numeric", autocomplete: "off", class: "figure",
+      "data-field": field, "aria-label": label, "aria-invalid": differs.has(field) ? "true" : null,
+      maxlength: "6", ...attributes });
+    input.addEventListener("focus", () => { target = input; });
+    return input;
+  };
+  const seals = [...Array(SEAL_BOXES).keys()].map((i) => box(`seals.${i}`, `شمارهٔ پلمب ${fa(i + 1)}`,
+    { inputmode: "text", maxlength: "20", class: "seal", "aria-invalid": differs.has("seals") ? "true" : null }));
+  const elections = minutes.elections.map((election) => {
+    const where = `counts.${election.code}`;
+    const figures = minutes.figures.map((figure) => el("label", { class: "figure-box" }, figure.text,
+      box(`${where}.${figure.name}`, `${figure.text} (${election.title})`)));
+    const votes = election.candidates.map((candidate) => el("label", { class: "figure-box" },
+      el("span", {}, candidate.name, el("span", { class: "muted" }, ` (${candidate.code})`)),
+      box(`${where}.votes.${candidate.code}`, `آرای ${candidate.name}`)));
+    return el("fieldset", { class: "election", "data-election": election.code },
+      el("legend", {}, election.title), el("div", { class: "figure-grid" }, ...figures),
+      el("h3", {}, "آرای نامزدها"), el("div", { class: "figure-grid" }, ...votes));
+  });
+  const pad = el("div", { class: "keypad" });
+  const press = (key) => {
+    if (!target) return;
+    if (key === "⌫") target.value = target.value.slice(0, -1);
+    else if (key === "پاک") target.value = "";
+    else if (target.value.length < Number(target.getAttribute("maxlength"))) target.value += key;
+    target.focus();
+  };
+  for (const key of ["۱", "۲", "۳", "۴", "۵", "۶", "۷", "۸", "۹", "⌫", "۰", "پاک"]) {
+    pad.append(el("button", { type: "button", "data-key": key, "aria-label": key === "⌫" ? "پاک کردن یک رقم" : key,
+      onclick: () => press(key) }, key));
+  }
+  const read = () => ({
+    seals: seals.map((input) => input.value),
+    counts: minutes.elections.map((election) => {
+      const where = `counts.${election.code}`;
+      const value = (field) => form.querySelector(`[data-field="${field}"]`).value;
+      const count = { election: election.code };
+      for (const figure of minutes.figures) count[figure.name] = value(`${where}.${figure.name}`);
+      count.votes = election.candidates.map((c) => ({ candidate: c.code, votes: value(`${where}.votes.${c.code}`) }));
+      return count;
+    }),
+  });
+  const submit = async () => {
+    for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
+    const data = await act("enter_minutes", { minutes: read() });
+    if (data && data.field) {
+      const wrong = form.querySelector(`[data-field="${data.field}"]`) || form.querySelector(`[data-field^="${data.field}"]`);
+      if (wrong) { wrong.setAttribute("aria-invalid", "true"); wrong.focus(); }
+    }
+  };
+  const form = el("div", { id: "minutes-form", class: "minutes-form" },
+    el("div", { class: "minutes-fields" },
+      el("fieldset", { class: "election" }, el("legend", {}, "شمارهٔ پلمب‌های صندوق"),
+        el("div", { class: "figure-grid" }, ...seals)),
+      ...elections,
+      el("div", { class: "buttons" }, el("button", { type: "button", class: "primary", id: "enter-minutes",
+        onclick: submit }, submitLabel))),
+    el("div", { class: "minutes-pad" }, el("p", { class: "muted" }, "خانه‌ای را بزنید و رقم‌ها را وارد کنید."), pad));
+  return form;
+}
+
+function fieldName(minutes, mismatch) {
+  // A candidate's votes by the candidate's name and the election's title; any other field as the terminal names it.
+  const [, code, kind, candidate] = mismatch.field.split(".");
+  const election = minutes.elections.find((e) => e.code === code);
+  const named = election && kind === "votes" && election.candidates.find((c) => c.code === candidate);
+  return named ? `آرای ${named.name} (${election.title})` : mismatch.text;
+}
+
+function minutesWanted(state, heading) {
+  const minutes = screen.snapshot && screen.snapshot.minutes;
+  const parts = [el("h1", {}, heading), instructionsPanel(), notices()];
+  if (!minutes || minutes.elections.length === 0) {
+    parts.push(el("p", { class: "notice bad" }, "فهرست انتخابات روز در این دستگاه نیست؛ صورتجلسه اینجا وارد نمی‌شود."));
+    return parts;
+  }
+  const held = minutes.first_entry_by;
+  if (held && held === screen.role) {
+    parts.push(el("p", { class: "notice", id: "minutes-step" },
+      `ورود نخست را ${ROLES[held]} انجام داد و نگه داشته شد. برای ورود دوم صفحه را قفل کنید تا `
+      + `${ROLES[held === "head" ? "operator" : "head"]} وارد شود و صورتجلسه را جداگانه وارد کند.`),
+    el("div", { class: "buttons" }, el("button", { type: "button", class: "primary", id: "minutes-hand-over",
+      onclick: signOut }, "قفل صفحه برای عضو دیگر"), button("کنار گذاشتن ورود نخست", "cancel")));
+    return parts;
+  }
+  if (held) {
+    parts.push(el("p", { class: "notice", id: "minutes-step" },
+      `ورود نخست را ${ROLES[held] || held} انجام داده است (نمایش داده نمی‌شود). شما ${ROLES[screen.role]} هستید: `
+      + "صورتجلسه را از روی برگهٔ شمارش، جداگانه وارد کنید."));
+  } else if (minutes.mismatch.length) {
+    parts.push(el("div", { class: "notice bad", id: "minutes-mismatch" },
+      el("p", {}, "دو ورود در این خانه‌ها یکی نبود؛ هیچ‌کدام نگه داشته نشد. دوباره شمارش را ببینید و هر دو عضو از نو وارد کنند:"),
+      el("ul", {}, ...minutes.mismatch.map((m) => el("li", { "data-field": m.field }, fieldName(minutes, m))))));
+  } else {
+    parts.push(el("p", { class: "notice", id: "minutes-step" },
+      "صورتجلسهٔ شعبه را دو عضو شعبه جداگانه وارد می‌کنند؛ صورتجلسه فقط وقتی ثبت می‌شود که دو ورود یکی باشد."));
+  }
+  parts.push(minutesForm(minutes, held ? "ثبت ورود دوم" : "ثبت ورود نخست"));
+  if (held) parts.push(el("div", { class: "buttons" }, button("کنار گذاشتن ورود نخست", "cancel")));
+  return parts;
+}
+
+const MINUTES_STAGES = {
+  SendingMinutes: (state) => state.pending ? "ستاد هنوز دریافت را تأیید نکرده است؛ تا پاسخ ستاد دوباره فرستاده می‌شود."
+    : "در حال فرستادن صورتجلسه به ستاد…",
+  MinutesSent: () => "ستاد صورتجلسهٔ این شعبه را ثبت کرد.",
+  MinutesConflict: () => "ستاد صورتجلسهٔ دیگری از این شعبه دارد؛ هر دو نگه داشته شد و ستاد بررسی می‌کند.",
+};
+
+function minutesRecorded(state) {
+  const minutes = screen.snapshot && screen.snapshot.minutes;
+  const recorded = minutes && minutes.recorded;
+  const stage = MINUTES_STAGES[state.type](state);
+  const parts = [el("h1", {}, "صورتجلسهٔ شعبه ثبت شد"),
+    el("p", { class: `notice ${state.type === "MinutesConflict" ? "bad" : state.type === "MinutesSent" ? "good" : ""}`,
+      id: "minutes-stage", "data-key": "minutes_stage" }, stage)];
+  if (recorded) {
+    parts.push(el("p", {}, `واردکنندگان: ${recorded.officials.map((o) => ROLES[o] || o).join(" و ")}، در ${recorded.entered_at}`),
+      el("p", {}, `تعرفه‌های صادرشدهٔ این دستگاه: ${fa(recorded.slips_issued)}`
+        + (recorded.center_committed === null ? "؛ شمار ستاد برای شعبه هنوز نرسیده است"
+          : `؛ تعرفه‌های ثبت‌شدهٔ ستاد برای شعبه: ${fa(recorded.center_committed)}`)),
+      el("ul", { id: "minutes-checks", class: "checks" }, ...recorded.checks.map((check) => el("li", {
+        class: check.passed ? "passed" : "failed", "data-check": check.check, "data-election": check.election },
+      `${check.passed ? "✔" : "✘"} ${check.text} (${check.election}): ${fa(check.found)} / ${fa(check.bound)}`))),
+      recorded.failed ? el("p", { class: "notice bad" }, `${fa(recorded.failed)} بررسی برقرار نیست؛ در صورتجلسه نوشته شده و ستاد آن را می‌بیند.`) : null,
+      el("p", { class: "muted" }, "چکیدهٔ صورتجلسه: ", el("bdi", { dir: "ltr", id: "minutes-hash" }, recorded.hash)));
+  }
+  parts.push(instructionsPanel(), notices(), el("div", { class: "buttons" },
+    button("چاپ دوبارهٔ صورتجلسه", "reprint_minutes", "primary"),
+    button("چاپ دوبارهٔ گزارش پایان", "reprint_closing_report")));
+  return section(...parts);
+}
+
 const VIEWS = {
   Starting: wait("در حال راه‌اندازی…"),
   PollsNotOpen: (state) => section(el("h1", {}, "رأی‌گیری هنوز آغاز نشده است"),
@@ -283,8 +434,14 @@ const VIEWS = {
     el("div", { class: "buttons" }, button("ادامهٔ رأی‌گیری", "resume", "primary"),
       button("پایان رأی‌گیری", "close_polls", "danger"))),
   Closing: wait("پایان رأی‌گیری: در انتظار تأیید ستاد…"),
-  PollsClosed: () => section(el("h1", {}, "رأی‌گیری در این دستگاه پایان یافت"), notices(),
-    el("div", { class: "buttons" }, button("چاپ دوبارهٔ صورتجلسه", "reprint_closing_report"))),
+  PollsClosed: (state) => section(...minutesWanted(state, "رأی‌گیری پایان یافت: صورتجلسهٔ شعبه"),
+    el("div", { class: "buttons" }, button("چاپ دوبارهٔ گزارش پایان", "reprint_closing_report"))),
+  EnteringMinutes: (state) => section(...minutesWanted(state, state.first_entry_held ? "صورتجلسهٔ شعبه: ورود دوم"
+    : "صورتجلسهٔ شعبه: دو ورود یکی نبود"),
+    el("div", { class: "buttons" }, button("چاپ دوبارهٔ گزارش پایان", "reprint_closing_report"))),
+  SendingMinutes: minutesRecorded,
+  MinutesSent: minutesRecorded,
+  MinutesConflict: minutesRecorded,
   Idle: () => el("section", { class: "columns" },
     el("div", {}, el("h1", {}, "کارت ملی هوشمند را در کارت‌خوان بگذارید"),
       el("p", {}, "برای شناسنامه یا کارت ملی قدیمی، کد ملی را دستی وارد کنید."), notices(),
