@@ -95,6 +95,8 @@ def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
             f"reports before the window; {sent} reports in it (burst {report.count('burst_sent')}), signed when due "
             f"at {signing:.0f} µs of driver CPU each; fleet applied {fleet.applied}, stale {fleet.stale}, refused "
             f"{fleet.refused_total} {fleet.refused or ''}".rstrip() + f", quiet {fleet.drained_s:.1f} s after")
+        lines.append(f"  {'':<24} fleet CPU s by thread: "
+                     + ", ".join(f"{name} {spent:.1f}" for name, spent in fleet.cpu_by_thread.items() if spent >= 0.05))
     lines.append(f"  {'':<24} CPU s over the {window:.0f} s played: "
                  + ", ".join(f"{name} {spent:.1f}" for name, spent in parties)
                  + f"; cores busy {sum(spent for _, spent in parties) / window:.2f} of {os.cpu_count()}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, LiteralString
 
@@ -67,13 +68,15 @@ _SCHEMA: tuple[LiteralString, ...] = (
     """CREATE TRIGGER fleet_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON fleet_audit
         FOR EACH STATEMENT EXECUTE FUNCTION fleet_audit_append_only()""",
 )
-_SAVE_RECORD: LiteralString = """
-INSERT INTO fleet_terminals VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (district, terminal)
+_RECORD_ROW: LiteralString = """
+INSERT INTO fleet_terminals VALUES (%(district)s, %(terminal)s, %(branch)s, %(status)s, %(status_heard_at)s,
+    %(health)s, %(heard_at)s, %(opened_at)s, %(backlog)s) ON CONFLICT (district, terminal)
 DO UPDATE SET branch = excluded.branch, status = excluded.status, status_heard_at = excluded.status_heard_at,
     health = excluded.health, heard_at = excluded.heard_at, opened_at = excluded.opened_at, backlog = excluded.backlog
 """
-_ADD_REPORT: LiteralString = """
-WITH added AS (
+_SAVE_RECORD: LiteralString = _RECORD_ROW
+_SAVE_WITH_REPORT: LiteralString = """
+WITH saved AS (""" + _RECORD_ROW + """), added AS (
     INSERT INTO fleet_reports (district, terminal, received_at, birth, seq, report)
     VALUES (%(district)s, %(terminal)s, %(at)s, %(birth)s, %(seq)s, %(report)s)
 ), hour AS (
@@ -85,12 +88,17 @@ DELETE FROM fleet_reports WHERE district = %(district)s AND terminal = %(termina
     SELECT id FROM fleet_reports WHERE district = %(district)s AND terminal = %(terminal)s
     ORDER BY id DESC LIMIT 1 OFFSET %(older_kept)s), 0)
 """
-# The DELETE does not see the row its own statement inserts: it keeps the newest `keep - 1` rows before it.
+# One statement, one round trip, one transaction: every part of a data-modifying WITH runs once, on the same
+# snapshot, so the DELETE does not see the row its own statement inserts: it keeps the newest `keep - 1` before it.
 
 
 class PostgresFleetStore:
-    """A small pool of its own (the intake, the evaluator, the dashboard); connections in autocommit, each write
-    one transaction. The audit chain of a district is appended under an advisory lock of that district."""
+    """A small pool of its own (the evaluator, the dashboard), and one connection for the intake's saves;
+    connections in autocommit, each write one transaction. The intake's connection commits asynchronously
+    (`synchronous_commit = off`): a crash of the database may lose its last fraction of a second of reports, which
+    each terminal's next report restores, and the intake never waits on the disk the registry's reservations
+    need. Alerts and the audit chain commit durably. The audit chain of a district is appended under an advisory
+    lock of that district."""
 
     def __init__(self, settings: PostgresSettings, district: str, keep: int) -> None:
         self._district = district
@@ -98,15 +106,22 @@ class PostgresFleetStore:
         self._payloads = PayloadCache()
         self._pool = ConnectionPool(registry_conninfo(settings), min_size=1, max_size=max(2, min(settings.pool_size, 4)),
                                     open=False, kwargs={"autocommit": True}, name="fleet")
+        self._intake = ConnectionPool(registry_conninfo(settings), min_size=1, max_size=1, open=False,
+                                      kwargs={"autocommit": True}, configure=_commit_asynchronously,
+                                      name="fleet-intake")
         try:
             self._pool.open(wait=True, timeout=_POOL_WAIT_SECONDS)
             with self._transaction() as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for statement in _SCHEMA:
                     conn.execute(statement)
-        except FleetStoreError:
+            self._intake.open(wait=True, timeout=_POOL_WAIT_SECONDS)
+        except (FleetStoreError, psycopg.Error, TimeoutError) as exc:
+            self._intake.close()
             self._pool.close()
-            raise
+            if isinstance(exc, FleetStoreError):
+                raise
+            raise FleetStoreError(f"{type(exc).__name__}: {exc}") from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -133,17 +148,21 @@ class PostgresFleetStore:
                            [alert_of(row) for row in alerts])
 
     def save(self, record: TerminalRecord, report: HealthReport | None, at: datetime) -> None:
-        status, health = self._payloads.of(record.status), self._payloads.of(record.health)
-        with self._transaction() as conn:
-            conn.execute(_SAVE_RECORD, (self._district, record.terminal, record.branch, status,
-                                        record.status_heard_at, health, record.heard_at,
-                                        record.opened_at, json.dumps(list(record.backlog))))
-            if report is not None:
-                conn.execute(_ADD_REPORT, {
-                    "district": self._district, "terminal": record.terminal, "at": at, "birth": report.birth,
-                    "seq": report.seq, "report": self._payloads.of(report), "hour": hour_of(at),
-                    "issued": report.counters.issued, "duplicates": report.counters.duplicates_refused,
-                    "older_kept": self._keep - 1})
+        """One statement on the intake's connection (see the class)."""
+        values: dict[str, object] = {
+            "district": self._district, "terminal": record.terminal, "branch": record.branch,
+            "status": self._payloads.of(record.status), "status_heard_at": record.status_heard_at,
+            "health": self._payloads.of(record.health), "heard_at": record.heard_at, "opened_at": record.opened_at,
+            "backlog": json.dumps(list(record.backlog))}
+        if report is not None:
+            values.update({"at": at, "birth": report.birth, "seq": report.seq, "report": self._payloads.of(report),
+                           "hour": hour_of(at), "issued": report.counters.issued,
+                           "duplicates": report.counters.duplicates_refused, "older_kept": self._keep - 1})
+        try:
+            with self._intake.connection() as conn:
+                conn.execute(_SAVE_RECORD if report is None else _SAVE_WITH_REPORT, values)
+        except (psycopg.Error, TimeoutError) as exc:
+            raise FleetStoreError(f"{type(exc).__name__}: {exc}") from exc
 
     def history(self, terminal: str, limit: int) -> list[tuple[datetime, HealthReport]]:
         with self._transaction() as conn:
@@ -163,25 +182,26 @@ class PostgresFleetStore:
                                 (self._district, closed_since)).fetchall()
         return [alert_of(row) for row in rows]
 
-    def open_alert(self, finding: Finding, at: datetime) -> Alert:
-        subject = finding.subject
+    def change_alerts(self, to_open: Sequence[Finding], to_close: Sequence[Alert], at: datetime
+                      ) -> tuple[list[Alert], list[Alert]]:
+        opened, closed = [], []
         with self._transaction() as conn:
-            row = conn.execute("INSERT INTO fleet_alerts (district, branch, terminal, condition, detail, opened_at) "
-                               "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                               (self._district, subject.branch, subject.terminal, finding.condition.value,
-                                finding.detail, at)).fetchone()
-            assert row is not None, "INSERT ... RETURNING gave no row"
-            alert = Alert(int(row[0]), subject, finding.condition, finding.detail, at)
-            self._append(conn, AuditKind.ALERT_OPENED, alert_detail(alert), at)
-        return alert
-
-    def close_alert(self, alert: Alert, at: datetime) -> Alert:
-        with self._transaction() as conn:
-            conn.execute("UPDATE fleet_alerts SET closed_at = %s WHERE id = %s AND district = %s AND closed_at IS NULL",
-                         (at, alert.id, self._district))
-            self._append(conn, AuditKind.ALERT_CLOSED, alert_detail(alert), at)
-        return Alert(alert.id, alert.subject, alert.condition, alert.detail, alert.opened_at, alert.acknowledged_at,
-                     alert.acknowledged_by, at)
+            for finding in to_open:
+                subject = finding.subject
+                row = conn.execute("INSERT INTO fleet_alerts (district, branch, terminal, condition, detail, "
+                                   "opened_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                                   (self._district, subject.branch, subject.terminal, finding.condition.value,
+                                    finding.detail, at)).fetchone()
+                assert row is not None, "INSERT ... RETURNING gave no row"
+                alert = Alert(int(row[0]), subject, finding.condition, finding.detail, at)
+                self._append(conn, AuditKind.ALERT_OPENED, alert_detail(alert), at)
+                opened.append(alert)
+            for alert in to_close:
+                conn.execute("UPDATE fleet_alerts SET closed_at = %s WHERE id = %s AND district = %s "
+                             "AND closed_at IS NULL", (at, alert.id, self._district))
+                self._append(conn, AuditKind.ALERT_CLOSED, alert_detail(alert), at)
+                closed.append(dataclasses.replace(alert, closed_at=at))
+        return opened, closed
 
     def acknowledge(self, alert_id: int, staff: str, at: datetime) -> Alert | None:
         with self._transaction() as conn:
@@ -205,6 +225,7 @@ class PostgresFleetStore:
         return [AuditEntry(int(seq), at, AuditKind(kind), detail, digest) for seq, at, kind, detail, digest in rows]
 
     def close(self) -> None:
+        self._intake.close()
         self._pool.close()
 
     def _append(self, conn: psycopg.Connection[Any], kind: AuditKind, detail: AuditDetail, at: datetime) -> None:
@@ -215,3 +236,7 @@ class PostgresFleetStore:
         text = canonical(detail)
         conn.execute("INSERT INTO fleet_audit VALUES (%s, %s, %s, %s, %s, %s)",
                      (self._district, seq, at, kind.value, text, chain_digest(previous, seq, at, kind, text)))
+
+
+def _commit_asynchronously(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SET synchronous_commit = off")

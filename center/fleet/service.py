@@ -170,12 +170,10 @@ class FleetService:
         changed = False
         with self._alerts_lock:
             todo = reconcile(self._alerts.values(), found)
-            for finding in todo.to_open:
-                alert = self.store.open_alert(finding, now)
-                self._alerts[alert.id] = alert
-                changed = True
-            for alert in todo.to_close:
-                self._alerts[alert.id] = self.store.close_alert(alert, now)
+            if todo.to_open or todo.to_close:
+                opened, closed = self.store.change_alerts(todo.to_open, todo.to_close, now)
+                for alert in (*opened, *closed):
+                    self._alerts[alert.id] = alert
                 changed = True
             self._prune_closed(now)
         if changed:

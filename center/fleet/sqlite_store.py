@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -156,23 +157,25 @@ class SqliteFleetStore:
                               (self._district, format_time(closed_since))).fetchall()
         return [alert_of(row) for row in rows]
 
-    def open_alert(self, finding: Finding, at: datetime) -> Alert:
-        subject = finding.subject
+    def change_alerts(self, to_open: Sequence[Finding], to_close: Sequence[Alert], at: datetime
+                      ) -> tuple[list[Alert], list[Alert]]:
+        opened, closed = [], []
         with self._transaction() as db:
-            cursor = db.execute("INSERT INTO fleet_alerts (district, branch, terminal, condition, detail, opened_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?)", (self._district, subject.branch, subject.terminal,
-                                                              finding.condition.value, finding.detail, format_time(at)))
-            alert = Alert(int(cursor.lastrowid or 0), subject, finding.condition, finding.detail, at)
-            self._append(db, AuditKind.ALERT_OPENED, alert_detail(alert), at)
-        return alert
-
-    def close_alert(self, alert: Alert, at: datetime) -> Alert:
-        with self._transaction() as db:
-            db.execute("UPDATE fleet_alerts SET closed_at = ? WHERE id = ? AND district = ? AND closed_at IS NULL",
-                       (format_time(at), alert.id, self._district))
-            self._append(db, AuditKind.ALERT_CLOSED, alert_detail(alert), at)
-        return Alert(alert.id, alert.subject, alert.condition, alert.detail, alert.opened_at, alert.acknowledged_at,
-                     alert.acknowledged_by, at)
+            for finding in to_open:
+                subject = finding.subject
+                cursor = db.execute("INSERT INTO fleet_alerts (district, branch, terminal, condition, detail, "
+                                    "opened_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                    (self._district, subject.branch, subject.terminal, finding.condition.value,
+                                     finding.detail, format_time(at)))
+                alert = Alert(int(cursor.lastrowid or 0), subject, finding.condition, finding.detail, at)
+                self._append(db, AuditKind.ALERT_OPENED, alert_detail(alert), at)
+                opened.append(alert)
+            for alert in to_close:
+                db.execute("UPDATE fleet_alerts SET closed_at = ? WHERE id = ? AND district = ? AND closed_at IS NULL",
+                           (format_time(at), alert.id, self._district))
+                self._append(db, AuditKind.ALERT_CLOSED, alert_detail(alert), at)
+                closed.append(dataclasses.replace(alert, closed_at=at))
+        return opened, closed
 
     def acknowledge(self, alert_id: int, staff: str, at: datetime) -> Alert | None:
         with self._transaction() as db:

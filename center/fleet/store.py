@@ -58,9 +58,10 @@ class FleetStore(Protocol):
     def alerts(self, closed_since: datetime) -> list[Alert]:
         """The live alerts and those closed at or after `closed_since`, newest first."""
 
-    def open_alert(self, finding: Finding, at: datetime) -> Alert: ...
-
-    def close_alert(self, alert: Alert, at: datetime) -> Alert: ...
+    def change_alerts(self, to_open: Sequence[Finding], to_close: Sequence[Alert], at: datetime
+                      ) -> tuple[list[Alert], list[Alert]]:
+        """Open an alert for each finding and close each alert, with their audit entries, in one transaction (a
+        burst of 500 printers out of paper is one commit, not 500); the alerts opened and closed, in order."""
 
     def acknowledge(self, alert_id: int, staff: str, at: datetime) -> Alert | None:
         """None unless the alert is open and not yet acknowledged."""

@@ -25,6 +25,8 @@ class FleetFigures:
     refused: dict[str, int]
     cpu_s: float
     drained_s: float
+    cpu_by_thread: dict[str, float]
+    """The CPU seconds of `cpu_s` by thread name (the MQTT listener, the rules, the store's pool)."""
 
     @property
     def refused_total(self) -> int:
@@ -90,7 +92,16 @@ class FleetWatch:
             counts.outcomes.get(Outcome.APPLIED, 0) - self._outcomes.get(Outcome.APPLIED, 0),
             counts.outcomes.get(Outcome.STALE, 0) - self._outcomes.get(Outcome.STALE, 0),
             {reason: count for reason, count in refused.items() if count},
-            sum(spent - self._cpu.get(thread, 0.0) for thread, spent in cpu.items()), drained)
+            sum(spent - self._cpu.get(thread, 0.0) for thread, spent in cpu.items()), drained,
+            self._by_name(cpu))
+
+    def _by_name(self, cpu: dict[int, float]) -> dict[str, float]:
+        names = {thread.native_id: thread.name for thread in threading.enumerate()}
+        spent: dict[str, float] = {}
+        for thread, seconds in cpu.items():
+            name = names.get(thread, "ended")
+            spent[name] = spent.get(name, 0.0) + seconds - self._cpu.get(thread, 0.0)
+        return dict(sorted(spent.items(), key=lambda item: -item[1]))
 
     def _taken(self) -> int:
         return sum(self.service.intake_counts().outcomes.values())

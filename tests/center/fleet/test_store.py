@@ -15,7 +15,7 @@ from center.fleet.figures import hour_of
 from center.fleet.intake import Accepted, take
 from center.fleet.model import TerminalRecord
 from center.fleet.rules import Condition, Finding, Subject
-from center.fleet.store import FleetLocation, broken_at, open_fleet_store
+from center.fleet.store import FleetLocation, FleetStoreError, broken_at, open_fleet_store
 from center.storage import PostgresSettings
 from protocol.topics import telemetry_topic
 from tests.center.fleet.samples import Terminal
@@ -61,16 +61,16 @@ def test_an_alert_opens_is_acknowledged_once_closes_and_every_step_is_in_the_aud
         fleet_location: Callable[[], FleetLocation]) -> None:
     store = open_fleet_store(fleet_location(), DISTRICT)
     finding = Finding(Subject("B-1", "T-1"), Condition.PRINTER, "no_paper")
-    opened = store.open_alert(finding, NOW)
+    [opened], [] = store.change_alerts([finding], [], NOW)
     assert opened.state is AlertState.OPEN and store.load().alerts == [opened]
     acknowledged = store.acknowledge(opened.id, "staff-1", NOW + timedelta(seconds=5))
     assert acknowledged is not None and acknowledged.state is AlertState.ACKNOWLEDGED
     assert store.acknowledge(opened.id, "staff-2", NOW + timedelta(seconds=6)) is None
-    closed = store.close_alert(acknowledged, NOW + timedelta(seconds=9))
+    [], [closed] = store.change_alerts([], [acknowledged], NOW + timedelta(seconds=9))
     assert closed.state is AlertState.CLOSED and store.load().alerts == []
     assert store.acknowledge(opened.id, "staff-1", NOW + timedelta(seconds=10)) is None
     assert [a.id for a in store.alerts(NOW)] == [opened.id]
-    reopened = store.open_alert(finding, NOW + timedelta(seconds=11))
+    [reopened], [] = store.change_alerts([finding], [], NOW + timedelta(seconds=11))
     assert reopened.id != opened.id, "a condition that comes back is a new alert"
     store.audit(AuditKind.STAFF_SIGNED_IN, {"staff": "staff-1"}, NOW)
     entries = store.audit_entries()
@@ -78,6 +78,26 @@ def test_an_alert_opens_is_acknowledged_once_closes_and_every_step_is_in_the_aud
                                          AuditKind.ALERT_CLOSED, AuditKind.ALERT_OPENED, AuditKind.STAFF_SIGNED_IN]
     assert broken_at(entries) is None
     assert broken_at([entries[0], entries[2]]) == entries[2].seq, "a dropped entry breaks the chain"
+    store.close()
+
+
+def test_a_burst_of_alerts_opens_and_closes_in_one_transaction_with_its_audit_chain_whole(
+        fleet_location: Callable[[], FleetLocation]) -> None:
+    store = open_fleet_store(fleet_location(), DISTRICT)
+    findings = [Finding(Subject(f"B-{n // 2}", f"T-{n}"), Condition.PRINTER, "no_paper") for n in range(40)]
+    opened, closed = store.change_alerts(findings, [], NOW)
+    assert closed == [] and [a.subject for a in opened] == [f.subject for f in findings]
+    assert len({a.id for a in opened}) == 40 and sorted(store.load().alerts, key=lambda a: a.id) == opened
+    with pytest.raises(FleetStoreError):
+        store.change_alerts(findings[1:], opened[:5], NOW + timedelta(seconds=2))
+    assert sorted(store.load().alerts, key=lambda a: a.id) == opened, "a failed change changes nothing"
+    clock = Finding(Subject("B-0", "T-0"), Condition.CLOCK, "offset")
+    again, shut = store.change_alerts([clock], opened[1:], NOW + timedelta(seconds=3))
+    assert [a.state for a in shut] == [AlertState.CLOSED] * 39 and again[0].id not in {a.id for a in opened}
+    assert {a.id for a in store.load().alerts} == {opened[0].id, again[0].id}
+    entries = store.audit_entries()
+    assert [e.kind for e in entries] == [AuditKind.ALERT_OPENED] * 41 + [AuditKind.ALERT_CLOSED] * 39
+    assert [e.seq for e in entries] == list(range(1, 81)) and broken_at(entries) is None
     store.close()
 
 
