@@ -26,7 +26,7 @@ AT = datetime(2026, 11, 29, 15, 10, tzinfo=UTC)
 HEADER = ReportHeader("T-07", "B-0042", "0.1.0", "ab" * 20, "cd" * 32, AT)
 
 
-def minutes(*, slips: int = 40, committed: int | None = 41, training: bool = False,
+def minutes(*, slips: int = 40, committed: int | None = 40, training: bool = False,
             bundle: ElectionBundle = BUNDLE) -> Minutes:
     return Minutes("ef" * 32, FIGURES, ("head", "operator"), slips, committed,
                    check_minutes(FIGURES, bundle, slips, committed), AT, training)
