@@ -70,6 +70,10 @@ class CandidateVotes:
     votes: int = field(metadata=_figure())
 
 
+COUNT_FIGURES = ("received", "used", "spoiled", "unused", "in_box", "invalid")
+"""An election count's figures besides the votes, in the order of the form and the printed minutes."""
+
+
 @dataclass(frozen=True)
 class ElectionCount:
     """One election's figures in a branch: the ballot papers, the box, and the votes per candidate (in the
@@ -86,8 +90,7 @@ class ElectionCount:
 
     def figures(self) -> Iterator[tuple[str, int]]:
         """Every number of the count, named as the officials see it on the form."""
-        yield from (("received", self.received), ("used", self.used), ("spoiled", self.spoiled),
-                    ("unused", self.unused), ("in_box", self.in_box), ("invalid", self.invalid))
+        yield from ((name, getattr(self, name)) for name in COUNT_FIGURES)
         yield from ((f"votes.{entry.candidate}", entry.votes) for entry in self.votes)
 
     def votes_of(self, candidate: str) -> int:

@@ -10,14 +10,13 @@ from typing import Any
 
 from firmware_app.flow import texts
 from protocol.codec import MAX_MINUTES_BYTES, ProtocolError, decode_minutes_figures
-from protocol.minutes import MAX_CANDIDATES, MAX_ELECTIONS, MAX_SEALS, MinutesFigures
+from protocol.minutes import COUNT_FIGURES, MAX_CANDIDATES, MAX_ELECTIONS, MAX_SEALS, MinutesFigures
 from protocol.national_code import to_ascii_digits
 
 FIGURE_DIGITS = 6
 """Digits of one typed figure at most (the protocol bounds the value itself)."""
 NUMBER_EXPECTED = "a number expected"
 _PATH = re.compile(r"counts\[(\d+)\](?:\.votes\[(\d+)\](?:\.\w+)?|(\.\w+)?)$")
-FIGURE_NAMES = ("received", "used", "spoiled", "unused", "in_box", "invalid")
 FORM_BYTES_MAX = 2 * MAX_MINUTES_BYTES
 """The largest form the page may post: the figures' own bound, twice over for figures typed as strings of Persian
 digits (two bytes each in UTF-8) and the request's few other fields."""
@@ -80,10 +79,10 @@ def _count(count: object) -> dict[str, Any] | FormProblem:
         return FormProblem("counts", "each count names its election")
     election = count["election"]
     where = f"counts.{election}"
-    if set(count) != {"election", *FIGURE_NAMES, "votes"}:
+    if set(count) != {"election", *COUNT_FIGURES, "votes"}:
         return FormProblem(where, "the six figures and the votes expected")
     read: dict[str, Any] = {"election": election}
-    for name in FIGURE_NAMES:
+    for name in COUNT_FIGURES:
         figure = _figure(count[name])
         if figure is None:
             return FormProblem(f"{where}.{name}", NUMBER_EXPECTED)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from firmware_app.flow import states as st
 from firmware_app.flow import texts
 from firmware_app.screen.view import Json, jalali
-from protocol.minutes import Check, CheckResult, ElectionBundle, Minutes
+from protocol.minutes import COUNT_FIGURES, Check, CheckResult, ElectionBundle, Minutes
 
 CHECK_TEXTS: dict[Check, str] = {
     Check.PAPERS_BALANCE: "برگ‌های مصرف‌شده، باطل‌شده و مصرف‌نشده برابر برگ‌های دریافتی",
@@ -14,7 +14,6 @@ CHECK_TEXTS: dict[Check, str] = {
     Check.BOX_WITHIN_SLIPS: "آرای داخل صندوق بیش از رسیدهای صادرشدهٔ این دستگاه نیست",
     Check.BOX_WITHIN_CENTER: "آرای داخل صندوق بیش از رسیدهای ثبت‌شدهٔ ستاد برای شعبه نیست",
 }
-FIGURES = ("received", "used", "spoiled", "unused", "in_box", "invalid")
 
 
 def instructions_view(state: st.State) -> Json | None:
@@ -35,7 +34,7 @@ def minutes_view(state: st.State, recorded: tuple[Minutes, str] | None) -> Json 
     election = state.day.election
     return {
         "elections": _elections(election) if election is not None else [],
-        "figures": [{"name": name, "text": texts.FIGURE_LABELS[name]} for name in FIGURES],
+        "figures": [{"name": name, "text": texts.FIGURE_LABELS[name]} for name in COUNT_FIGURES],
         "first_entry_by": first.official if first is not None else None,
         "mismatch": [{"field": name, "text": texts.figure_name(name)} for name in mismatch],
         "recorded": _recorded(*recorded) if recorded is not None else None,
