@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from protocol.minutes import (
+    COUNT_FIGURES,
     Candidate,
     CandidateVotes,
     CountKind,
@@ -47,3 +51,12 @@ def counted(bundle: ElectionBundle, in_box: int, *, seals: tuple[str, ...] = ("S
                                                 for candidate, votes in zip(election.candidates, share,
                                                                             strict=True))))
     return MinutesFigures(seals, tuple(counts))
+
+
+def screen_form(figures: MinutesFigures, typed: Callable[[int], str] = str) -> dict[str, Any]:
+    """What the operator screen's page posts for these figures (firmware_app.screen.minutes_form reads it): every
+    number as `typed` writes it, and one seal box left empty."""
+    return {"seals": [*figures.seals, ""], "counts": [
+        {"election": count.election, **{name: typed(getattr(count, name)) for name in COUNT_FIGURES},
+         "votes": [{"candidate": entry.candidate, "votes": typed(entry.votes)} for entry in count.votes]}
+        for count in figures.counts]}

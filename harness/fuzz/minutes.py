@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from center.aggregate import BranchMinutes, aggregate
-from firmware_app.screen.minutes_form import FIGURE_NAMES, read_minutes_form
+from firmware_app.screen.minutes_form import read_minutes_form
+from harness.election import screen_form
 from harness.fuzz import FuzzTarget, mutate
 from protocol.codec import (
     ProtocolError,
@@ -65,14 +66,10 @@ def _figures(rng: random.Random, bundle: ElectionBundle) -> MinutesFigures:
 
 
 def _typed_form(rng: random.Random, figures: MinutesFigures) -> bytes:
-    """What the operator screen's page posts for these figures: every number as typed, in Persian or ASCII
-    digits, and an empty seal box or two."""
+    """The page's form for these figures, each number in Persian or ASCII digits."""
     def typed(value: int) -> str:
         return to_persian_digits(str(value)) if rng.random() < 0.5 else str(value)
-    counts = [{"election": count.election, **{name: typed(getattr(count, name)) for name in FIGURE_NAMES},
-               "votes": [{"candidate": entry.candidate, "votes": typed(entry.votes)} for entry in count.votes]}
-              for count in figures.counts]
-    return json.dumps({"seals": [*figures.seals, ""], "counts": counts}, ensure_ascii=False).encode()
+    return json.dumps(screen_form(figures, typed), ensure_ascii=False).encode()
 
 
 def targets() -> Sequence[FuzzTarget]:

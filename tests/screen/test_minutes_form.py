@@ -11,8 +11,8 @@ import pytest
 
 from firmware_app.flow.events import MinutesEntered
 from firmware_app.screen.actions import ACTIONS, BODY_MAX, LARGEST_BODY, Brings, Given
-from firmware_app.screen.minutes_form import FIGURE_NAMES, FORM_BYTES_MAX, FormProblem, read_minutes_form
-from harness.election import counted, day_election
+from firmware_app.screen.minutes_form import FORM_BYTES_MAX, FormProblem, read_minutes_form
+from harness.election import counted, day_election, screen_form
 from protocol.minutes import (
     MAX_CANDIDATES,
     MAX_FIGURE,
@@ -29,28 +29,20 @@ FIGURES = counted(BUNDLE, 120, typo=0)
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
-def form_of(figures: MinutesFigures, typed: Any = str) -> dict[str, Any]:
-    """The form the page posts for these figures, each number written by `typed`."""
-    return {"seals": [*figures.seals, ""], "counts": [
-        {"election": count.election, **{name: typed(getattr(count, name)) for name in FIGURE_NAMES},
-         "votes": [{"candidate": entry.candidate, "votes": typed(entry.votes)} for entry in count.votes]}
-        for count in figures.counts]}
-
-
 @pytest.mark.parametrize("typed", [str, lambda v: to_persian_digits(str(v)),
                                    lambda v: str(v).translate(ARABIC_INDIC), lambda v: f" {v} "],
                          ids=["ascii", "persian", "arabic-indic", "padded"])
 def test_the_figures_read_alike_in_every_script_of_digits(typed: Any) -> None:
-    assert read_minutes_form(form_of(FIGURES, typed)) == FIGURES
+    assert read_minutes_form(screen_form(FIGURES, typed)) == FIGURES
 
 
 def test_an_empty_box_is_named_never_read_as_zero() -> None:
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["counts"][1]["votes"][2]["votes"] = ""
     problem = read_minutes_form(form)
     assert isinstance(problem, FormProblem) and problem.field == "counts.CNCL.votes.C03"
     assert "C03" in problem.text and "عدد" in problem.text
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["counts"][0]["spoiled"] = "  "
     problem = read_minutes_form(form)
     assert isinstance(problem, FormProblem) and problem.field == "counts.PRES.spoiled"
@@ -59,7 +51,7 @@ def test_an_empty_box_is_named_never_read_as_zero() -> None:
 
 @pytest.mark.parametrize("text", ["-1", "+3", "1 2", "1.5", "1e3", "۱٫۵", "١٢x", "1234567", "٣²", "¹"])
 def test_anything_but_plain_digits_is_refused(text: str) -> None:
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["counts"][0]["in_box"] = text
     problem = read_minutes_form(form)
     assert isinstance(problem, FormProblem) and problem.field == "counts.PRES.in_box", text
@@ -67,28 +59,28 @@ def test_anything_but_plain_digits_is_refused(text: str) -> None:
 
 def test_a_number_typed_as_json_is_refused_so_the_page_cannot_send_a_float_or_a_bool() -> None:
     for value in (3, 3.0, True, None, [3]):
-        form = form_of(FIGURES)
+        form = screen_form(FIGURES)
         form["counts"][0]["used"] = value
         assert isinstance(read_minutes_form(form), FormProblem), value
 
 
 def test_the_protocols_bounds_hold_on_the_form() -> None:
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["counts"][0]["received"] = str(MAX_FIGURE + 1)
     problem = read_minutes_form(form)
     assert isinstance(problem, FormProblem) and (problem.field, problem.problem) == ("counts.PRES.received", "bad_value")
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["counts"][1]["votes"][4]["votes"] = str(MAX_FIGURE + 1)
     problem = read_minutes_form(form)
     assert isinstance(problem, FormProblem) and problem.field == "counts.CNCL.votes.C05"
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["seals"] = ["S-1"] * 12
     assert isinstance(read_minutes_form(form), FormProblem)
 
 
 @pytest.mark.parametrize("change", ["extra key", "missing key", "not a list", "votes not a list", "no election"])
 def test_a_form_of_another_shape_is_refused(change: str) -> None:
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     count = form["counts"][0]
     match change:
         case "extra key":
@@ -106,7 +98,7 @@ def test_a_form_of_another_shape_is_refused(change: str) -> None:
 
 
 def test_empty_seal_boxes_are_dropped_and_seal_digits_are_read_as_ascii() -> None:
-    form = form_of(FIGURES)
+    form = screen_form(FIGURES)
     form["seals"] = ["", "S-۱۰۰۱", " S-1002 ", ""]
     read = read_minutes_form(form)
     assert isinstance(read, MinutesFigures) and read.seals == ("S-1001", "S-1002")
@@ -124,6 +116,6 @@ def test_the_entry_is_the_signed_in_officials_and_only_its_request_may_be_large(
                     tuple(Candidate(f"C{n:03d}", f"نامزد {n}") for n in range(MAX_CANDIDATES)))
     largest = counted(ElectionBundle("D01", (*BUNDLE.elections[:1], city)), MAX_FIGURE // 2)
     posted = json.dumps({"action": "enter_minutes", "seen": 1,
-                         "minutes": form_of(largest, lambda v: to_persian_digits(str(v)))}, ensure_ascii=False)
+                         "minutes": screen_form(largest, lambda v: to_persian_digits(str(v)))}, ensure_ascii=False)
     assert BODY_MAX < len(posted.encode()) <= FORM_BYTES_MAX, "a large city's council is more than an action's 4 KiB"
     assert read_minutes_form(json.loads(posted)["minutes"]) == largest
