@@ -67,13 +67,16 @@ async function boot() {
   else renderSignIn();
 }
 
-function keypad(input, onChange) {
+// `target`: the input the keys type into, or a function giving it (the box last touched; none yet: keys do nothing).
+function keypad(target, onChange) {
   const pad = el("div", { class: "keypad" });
   const press = (key) => {
+    const input = typeof target === "function" ? target() : target;
+    if (!input) return;
     if (key === "⌫") input.value = input.value.slice(0, -1);
     else if (key === "پاک") input.value = "";
     else input.value += key;
-    onChange();
+    onChange(input);
   };
   for (const key of ["۱", "۲", "۳", "۴", "۵", "۶", "۷", "۸", "۹", "⌫", "۰", "پاک"]) {
     pad.append(el("button", { type: "button", "data-key": key, "aria-label": key === "⌫" ? "پاک کردن یک رقم" : key,
@@ -305,18 +308,10 @@ function minutesForm(minutes, submitLabel) {
       el("legend", {}, election.title), el("div", { class: "figure-grid" }, ...figures),
       el("h3", {}, "آرای نامزدها"), el("div", { class: "figure-grid" }, ...votes));
   });
-  const pad = el("div", { class: "keypad" });
-  const press = (key) => {
-    if (!target) return;
-    if (key === "⌫") target.value = target.value.slice(0, -1);
-    else if (key === "پاک") target.value = "";
-    else if (target.value.length < Number(target.getAttribute("maxlength"))) target.value += key;
-    target.focus();
-  };
-  for (const key of ["۱", "۲", "۳", "۴", "۵", "۶", "۷", "۸", "۹", "⌫", "۰", "پاک"]) {
-    pad.append(el("button", { type: "button", "data-key": key, "aria-label": key === "⌫" ? "پاک کردن یک رقم" : key,
-      onclick: () => press(key) }, key));
-  }
+  const pad = keypad(() => target, (box) => {
+    box.value = box.value.slice(0, Number(box.getAttribute("maxlength")));
+    box.focus();
+  });
   const read = () => ({
     seals: seals.map((input) => input.value),
     counts: minutes.elections.map((election) => {
