@@ -68,15 +68,14 @@ _SCHEMA: tuple[LiteralString, ...] = (
     """CREATE TRIGGER fleet_audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON fleet_audit
         FOR EACH STATEMENT EXECUTE FUNCTION fleet_audit_append_only()""",
 )
-_RECORD_ROW: LiteralString = """
+_SAVE_RECORD: LiteralString = """
 INSERT INTO fleet_terminals VALUES (%(district)s, %(terminal)s, %(branch)s, %(status)s, %(status_heard_at)s,
     %(health)s, %(heard_at)s, %(opened_at)s, %(backlog)s) ON CONFLICT (district, terminal)
 DO UPDATE SET branch = excluded.branch, status = excluded.status, status_heard_at = excluded.status_heard_at,
     health = excluded.health, heard_at = excluded.heard_at, opened_at = excluded.opened_at, backlog = excluded.backlog
 """
-_SAVE_RECORD: LiteralString = _RECORD_ROW
 _SAVE_WITH_REPORT: LiteralString = """
-WITH saved AS (""" + _RECORD_ROW + """), added AS (
+WITH saved AS (""" + _SAVE_RECORD + """), added AS (
     INSERT INTO fleet_reports (district, terminal, received_at, birth, seq, report)
     VALUES (%(district)s, %(terminal)s, %(at)s, %(birth)s, %(seq)s, %(report)s)
 ), hour AS (
@@ -116,11 +115,11 @@ class PostgresFleetStore:
                 for statement in _SCHEMA:
                     conn.execute(statement)
             self._intake.open(wait=True, timeout=_POOL_WAIT_SECONDS)
-        except (FleetStoreError, psycopg.Error, TimeoutError) as exc:
-            self._intake.close()
-            self._pool.close()
-            if isinstance(exc, FleetStoreError):
-                raise
+        except FleetStoreError:
+            self.close()
+            raise
+        except (psycopg.Error, TimeoutError) as exc:
+            self.close()
             raise FleetStoreError(f"{type(exc).__name__}: {exc}") from exc
 
     @contextlib.contextmanager
