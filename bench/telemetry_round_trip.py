@@ -3,7 +3,8 @@ enrolled through the real path, each on its own mutual-TLS connection, paced at 
 against the center's worker processes on a private PostgreSQL cluster; runs without and with the telemetry load,
 alternated: each terminal's signed health report every 30 s (staggered, QoS 0, through its own connection, signed
 when due) and at half the interval a burst, a quarter of the terminals reporting at once (their printers out of
-paper), taken by the center's fleet service in this process as `kiosk-center serve` runs it, its store in the run's
+paper), taken by the center's fleet service in this process as `kiosk-center serve` runs it (its threads
+`--fleet-nice` steps below the workers, by default as the service's settings have it), its store in the run's
 PostgreSQL schema. (Without telemetry no fleet service runs: nothing would reach it.) Prints each run and the
 medians: reserves/s, reserve round trip p50/p95/p99, errors and no answers, the telemetry sent and what the fleet
 applied and refused, the CPU of each party, and the change of the p99 against the 10 % target."""
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from bench.center_loadgen import yardstick_us
 from center.config import default_worker_processes
+from center.fleet import FleetSettings
 from center.storage import PostgresSettings
 from center.synthetic_roll import generate_roll
 from harness.loadgen.district import LoadDistrict, Pace, RunFigures
@@ -54,7 +56,8 @@ def _one_run(district: LoadDistrict, cluster: PostgresCluster, args: argparse.Na
     pace = Pace(rate=args.rate, seconds=args.seconds, drivers=args.drivers,
                 telemetry_interval_s=args.interval if telemetry else None,
                 telemetry_burst=args.burst if telemetry else 0.0)
-    return district.run(location, args.processes, dealt, pace, postmaster, fleet_service=telemetry)
+    return district.run(location, args.processes, dealt, pace, postmaster, fleet_service=telemetry,
+                        fleet_nice=args.fleet_nice)
 
 
 def _trips(run: RunFigures) -> tuple[float, float, float]:
@@ -129,12 +132,15 @@ def main() -> None:
     parser.add_argument("--drivers", type=int, default=2, help="load generator driver processes")
     parser.add_argument("--processes", type=int, default=default_worker_processes(), help="center worker processes")
     parser.add_argument("--pool-size", type=int, default=4, help="each worker process's registry pool")
+    parser.add_argument("--fleet-nice", type=int, default=FleetSettings.nice,
+                        help="how many nice steps the fleet's threads take below the workers (0: none)")
     args = parser.parse_args()
     print(f"telemetry against the reserve round trip: {args.terminals} terminals -> mosquitto (mutual TLS) -> "
           f"{args.processes} center worker processes -> PostgreSQL (durable commits), paced at {args.rate:.0f} "
           f"voters/s for {args.seconds:.0f} s a run; telemetry: a report every {args.interval:.0f} s from each "
           f"terminal, a burst of {args.burst:.0%} at {args.interval / 2:.0f} s; {args.runs} runs of each, "
-          f"alternated; {os.cpu_count()} cores, {_machine()}", flush=True)
+          f"alternated; the fleet's threads {args.fleet_nice} nice steps below the workers; {os.cpu_count()} cores, "
+          f"{_machine()}", flush=True)
     without: list[RunFigures] = []
     with_telemetry: list[RunFigures] = []
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp, ExitStack() as stack:

@@ -3,6 +3,7 @@ real path, and the center's worker processes on a registry; one run measured wit
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -152,14 +153,18 @@ class LoadDistrict:
         return WorkerProcesses(self.config(location, processes), self.signing.as_pem(private=True),
                                self.sealing.as_pem(private=True), self.voter_key)
 
-    def fleet_service(self, location: RegistryLocation) -> FleetService:
+    def fleet_service(self, location: RegistryLocation, nice: int | None = None) -> FleetService:
         """The center's fleet service (not started), its store where `kiosk-center serve` puts it: the registry's
-        PostgreSQL database (tables of its own, here in the run's schema) or an SQLite file beside the registry's."""
-        return FleetService(self.config(location, 1), FleetSettings(FLEET_IDENTITY, RuleSettings(self.election_day)),
-                            self.enrolled)
+        PostgreSQL database (tables of its own, here in the run's schema) or an SQLite file beside the registry's;
+        its threads `nice` steps below the process (None: as the service's settings have it)."""
+        settings = FleetSettings(FLEET_IDENTITY, RuleSettings(self.election_day))
+        if nice is not None:
+            settings = dataclasses.replace(settings, nice=nice)
+        return FleetService(self.config(location, 1), settings, self.enrolled)
 
     def run(self, location: RegistryLocation, processes: int, dealt: Deal, pace: Pace,
-            postgres_pid: int | None = None, *, fleet_service: bool = False) -> RunFigures:
+            postgres_pid: int | None = None, *, fleet_service: bool = False, fleet_nice: int | None = None
+            ) -> RunFigures:
         """Start the center on `location` with `processes` worker processes (and, with `fleet_service`, its fleet
         service in this process, as `kiosk-center serve` does), play `dealt`, stop the center. The CPU is counted
         from the go, once every terminal is connected (and the fleet's intake has fallen quiet)."""
@@ -180,7 +185,8 @@ class LoadDistrict:
             center = stack.enter_context(self.center(location, processes))
             if not center.wait_connected(120):
                 raise RuntimeError(f"the center's worker processes did not connect: {center.status()}")
-            watch = stack.enter_context(FleetWatch(self.fleet_service(location))) if fleet_service else None
+            watch = (stack.enter_context(FleetWatch(self.fleet_service(location, fleet_nice))) if fleet_service
+                     else None)
             report = play(self.broker.address, self.fleet, dealt, pace, begin)
             time.sleep(0.5)
             (after, broker_after, postgres_after, ended), (before, broker_before, postgres_before, began) = (

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -99,6 +100,11 @@ def test_birth_and_reports_are_kept_and_a_stale_will_after_a_newer_birth_is_igno
     assert record.link is LinkState.ONLINE and record.status is not None and record.status.birth == 5
     assert record.health is not None and record.health.seq == 1
     assert [report.seq for _, report in fleet.service.history("T-1")] == [1]
+    process = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    lowered = {thread.name: os.getpriority(os.PRIO_PROCESS, thread.native_id) for thread in threading.enumerate()
+               if thread.native_id is not None and (thread.name == "fleet-rules" or thread.name.startswith("paho"))}
+    assert lowered and set(lowered.values()) == {min(19, process + fleet.service.settings.nice)}, \
+        f"the fleet's listener and rules run below the workers: {lowered}"
 
 
 def test_the_will_of_a_sigkilled_terminal_marks_it_offline(fleet: Fleet, tmp_path: Path) -> None:
