@@ -13,6 +13,7 @@ from protocol.topics import (
     PREFIX,
     answer_topic,
     broadcast_topic,
+    permits_subscription,
     request_topic,
     status_topic,
     telemetry_topic,
@@ -130,6 +131,7 @@ def render_terminal_acl(district: str) -> str:
         f"pattern write {status_topic(district, own)}",
         f"pattern read {answer_topic(district, own)}",
         f"pattern read {broadcast_topic(district)}",
+        f"pattern read {permits_subscription(district)}",
     ]
     return "\n".join([*lines, ""])
 
@@ -152,6 +154,7 @@ def render_center_acl(district: str, names: Iterable[str]) -> str:
             f"topic read {telemetry_topic(district, any_terminal)}",
             f"topic read {status_topic(district, any_terminal)}",
             f"topic write {broadcast_topic(district)}",
+            f"topic write {permits_subscription(district)}",
         ]
     return "\n".join([*lines, ""])
 

@@ -18,6 +18,7 @@ from center.dashboard.staff import set_password
 from center.district_view import DistrictView, open_district_view
 from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
 from center.minutes_command import minutes_command
+from center.permit_command import add_permit_parser, permit_command
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             return _staff_password(Path(args.file), args.staff)
         case "minutes":
             return minutes_command(args)
+        case "permit":
+            return permit_command(args)
         case _:
             raise AssertionError(f"unhandled command {args.command}")
 
@@ -94,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     minutes.add_argument("--bundle", help="sign-bundle: the day's election bundle as JSON (protocol.codec's form)")
     minutes.add_argument("--center-key", help="verify: the center's public signing key (center-signing.pub.pem)")
     _pki_parsers(commands)
+    add_permit_parser(commands)
     return parser
 
 

@@ -19,6 +19,7 @@ from center.pki import DistrictCa, IssuedKind, issue_terminal, register
 from protocol.enrolment import (
     BUNDLE_VERSION,
     Enrolment,
+    permit_key_of,
     sign_bundle,
     signing_key_of,
     valid_clock,
@@ -36,6 +37,7 @@ class EnrolProblem(enum.StrEnum):
     WRONG_SUBJECT = "wrong_subject"
     WRONG_KEY_TYPE = "wrong_key_type"
     NO_SIGNING_KEY = "no_signing_key"
+    NO_PERMIT_KEY = "no_permit_key"
     BAD_ASSIGNMENT = "bad_assignment"
     WRONG_DISTRICT = "wrong_district"
     RESERVED_NAME = "reserved_name"
@@ -96,9 +98,10 @@ def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: Cente
     except ValueError as exc:
         return EnrolRefusal(EnrolProblem.BAD_CSR, str(exc)[:120])
     public_key = csr.public_key()
-    checked = _check_csr(csr, assignment.terminal)
-    if isinstance(checked, EnrolRefusal):
-        return checked
+    checked_keys = _check_csr(csr, assignment.terminal)
+    if isinstance(checked_keys, EnrolRefusal):
+        return checked_keys
+    checked, permit_key = checked_keys
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP256R1):
         return EnrolRefusal(EnrolProblem.WRONG_KEY_TYPE, "the TLS key must be EC P-256")
     try:
@@ -107,7 +110,7 @@ def enroll(ca: DistrictCa, csr_pem: bytes, assignment: Assignment, center: Cente
         return EnrolRefusal(EnrolProblem.BAD_TRUST_ANCHORS, str(exc)[:120])
     certificate = issue_terminal(ca, assignment.terminal, public_key, now, valid_for)
     write_record(ca.folder, EnrolledTerminal(assignment.terminal, assignment.branch, assignment.district,
-                                             assignment.election_id, checked))
+                                             assignment.election_id, checked, permit_key))
     enrolment = Enrolment(
         version=BUNDLE_VERSION, election_id=assignment.election_id, district=assignment.district,
         branch=assignment.branch, terminal=assignment.terminal, opening=assignment.opening,
@@ -150,7 +153,8 @@ def _check_assignment(ca: DistrictCa, assignment: Assignment) -> EnrolRefusal | 
     return None
 
 
-def _check_csr(csr: x509.CertificateSigningRequest, terminal: str) -> OKPKey | EnrolRefusal:
+def _check_csr(csr: x509.CertificateSigningRequest, terminal: str) -> tuple[OKPKey, OKPKey] | EnrolRefusal:
+    """The CSR's signing key and permit key, each with its proof for this terminal."""
     if not csr.is_signature_valid:
         return EnrolRefusal(EnrolProblem.BAD_CSR_SIGNATURE, "the CSR is not signed by its own key")
     names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -159,4 +163,7 @@ def _check_csr(csr: x509.CertificateSigningRequest, terminal: str) -> OKPKey | E
     signing = signing_key_of(csr, terminal)
     if signing is None:
         return EnrolRefusal(EnrolProblem.NO_SIGNING_KEY, "no signing key with a valid proof in the CSR")
-    return signing
+    permit = permit_key_of(csr, terminal, signing)
+    if permit is None:
+        return EnrolRefusal(EnrolProblem.NO_PERMIT_KEY, "no permit key signed by the signing key in the CSR")
+    return signing, permit

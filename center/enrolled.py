@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,24 +19,28 @@ log = logging.getLogger(__name__)
 
 ENROLLED_FOLDER = "terminals"
 RECORD_SUFFIX = ".enrolled.json"
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""Version 2 adds the permit key; a version 1 record (a terminal enrolled before permits) still reads, without it."""
 _STAMP_SETTLED_NS = 2_000_000_000
 """A folder's stamp older than this when it was listed is trusted to move with the next record written."""
 _NAMES = ("election_id", "district", "branch", "terminal")
-_FIELDS = frozenset({"version", *_NAMES, "signing_key"})
+_FIELDS = {1: frozenset({"version", *_NAMES, "signing_key"}),
+           2: frozenset({"version", *_NAMES, "signing_key", "permit_key"})}
 
 
 @dataclass(frozen=True)
 class EnrolledTerminal:
     """One terminal as enrolment bound it: its Ed25519 signing public key and the one branch, district and
     election it serves. The center accepts a request only if it verifies under `signing_key` and its header
-    names this branch and district."""
+    names this branch and district. `permit_key` (X25519) is the key the district seals an offline permit's
+    secrets to; None for a terminal enrolled before permits, which can be given none."""
 
     terminal: str
     branch: str
     district: str
     election_id: str
     signing_key: OKPKey
+    permit_key: OKPKey | None = None
 
 
 def record_path(ca_folder: Path, terminal: str) -> Path:
@@ -52,6 +56,7 @@ def write_record(ca_folder: Path, record: EnrolledTerminal) -> Path:
         "version": RECORD_VERSION, "election_id": record.election_id, "district": record.district,
         "branch": record.branch, "terminal": record.terminal,
         "signing_key": record.signing_key.as_pem(private=False).decode("ascii"),
+        "permit_key": None if record.permit_key is None else record.permit_key.as_pem(private=False).decode("ascii"),
     }
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
@@ -66,21 +71,48 @@ def read_record(path: Path) -> EnrolledTerminal | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(data, dict) or set(data) != _FIELDS or data["version"] != RECORD_VERSION:
+    if not isinstance(data, dict) or data.get("version") not in _FIELDS or set(data) != _FIELDS[data["version"]]:
         return None
     names = [data[name] for name in _NAMES]
     if not all(isinstance(name, str) and re.fullmatch(NAME_PATTERN, name, flags=re.ASCII) for name in names):
         return None
-    if not isinstance(data["signing_key"], str):
-        return None
-    try:
-        key = OKPKey.import_key(data["signing_key"].encode("ascii"))
-    except (ValueError, TypeError, UnicodeEncodeError):
-        return None
-    if key.is_private or key.curve_name != "Ed25519":
+    key = _public_key(data["signing_key"], "Ed25519")
+    permit = data.get("permit_key")
+    permit_key = None if permit is None else _public_key(permit, "X25519")
+    if key is None or (permit is not None and permit_key is None):
         return None
     election_id, district, branch, terminal = names
-    return EnrolledTerminal(terminal, branch, district, election_id, key)
+    return EnrolledTerminal(terminal, branch, district, election_id, key, permit_key)
+
+
+def permit_keys(terminals: Mapping[str, EnrolledTerminal], names: Sequence[str], branch: str
+                ) -> dict[str, OKPKey] | str:
+    """The permit keys of the named terminals, each enrolled for `branch`; else why not (one line to print)."""
+    keys: dict[str, OKPKey] = {}
+    for name in names:
+        record = terminals.get(name)
+        if record is None:
+            return f"{name} is not enrolled in this district"
+        if record.branch != branch:
+            return f"{name} serves branch {record.branch}, not {branch}"
+        if record.permit_key is None:
+            return f"{name} was enrolled before permits and holds no permit key: provision it again"
+        if name in keys:
+            return f"{name} is named twice"
+        keys[name] = record.permit_key
+    return keys
+
+
+def _public_key(value: object, curve: str) -> OKPKey | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        key = OKPKey.import_key(value.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None
+    if key.is_private or key.curve_name != curve:
+        return None
+    return key
 
 
 class EnrolledTerminals(Mapping[str, EnrolledTerminal]):

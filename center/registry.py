@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from center.eligibility import VoterRecord, VoterStatus, ineligible_reason, latest_birth_date_of_age
+from center.reconcile import (
+    Decision,
+    OtherSlip,
+    PermitFault,
+    ReconcileOutcome,
+    ReconcileRecord,
+    RegistryAnswer,
+    Replayed,
+    VoterFree,
+    VoterHeldElsewhere,
+    VoterIneligible,
+    offline_tx_id,
+    reconcile,
+    replay_of,
+)
 from center.roll import RollProblem, RollProblemKind, RollRefused
 from center.storage import (
     AnsweredRequest,
     Holder,
     MinutesRow,
     NewReservation,
+    OfflineSlipRow,
     RegistryStorage,
     Requester,
     Reservation,
@@ -37,11 +55,12 @@ from protocol.messages import (
 )
 from protocol.minutes import Minutes
 from protocol.national_code import NationalCode, keyed_hash
+from protocol.offline_code import OfflineIssue
 
 __all__ = [
-    "ANSWERS_KEPT", "MINUTES_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible",
+    "ANSWERS_KEPT", "IN_FLIGHT", "MINUTES_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible",
     "MinutesReceipt", "MinutesRow", "RefusalReason", "Refused", "Registry", "Requester", "Reservation",
-    "ReservationState", "ReserveClaim", "ReserveResult", "Reserved", "utc_now",
+    "ReservationState", "ReserveClaim", "ReserveResult", "Reserved", "VoterInFlight", "utc_now",
 ]
 
 Clock = Callable[[], datetime]
@@ -59,6 +78,18 @@ reserve is refused as stale."""
 MINUTES_KEPT = 16
 """Different sets of minutes kept per branch: a second one is already a conflict for the district to settle, so
 only a terminal that floods reaches this; past it its new minutes are refused (nothing kept)."""
+
+
+IN_FLIGHT = timedelta(minutes=2)
+"""A replayed OFFLINE slip whose voter is held by another terminal's reservation younger than this waits (the
+reservation becomes a slip or is voided within seconds): recorded now, a double vote could name a slip that never
+came out, and leave the voter free once that reservation is voided. An older reservation is named as it is."""
+
+
+@dataclass(frozen=True)
+class VoterInFlight:
+    """The voter of a replayed OFFLINE slip is held by a reservation not yet settled: nothing was recorded; the
+    terminal replays again later."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +255,70 @@ class Registry:
         """The district's kept minutes, in the order they came (training minutes only when asked for)."""
         return self._storage.minutes_of(district, training)
 
+    def reconcile_offline(self, issue: OfflineIssue, code: NationalCode, signed: bytes,
+                          faults: tuple[PermitFault, ...]) -> Decision | VoterInFlight:
+        """Record a replayed OFFLINE slip (its verified issue record, the national code unsealed from it, the
+        signed record's bytes and where it strays from its permit); call inside `transaction`. The voter is
+        reserved and committed under `offline_tx_id`, at the slip's own time, unless another slip holds them: then
+        a double vote naming both is kept. Idempotent: the same signed record again gets the same record back and
+        changes nothing; other bytes under the same permit and offline code are kept beside it as a conflict."""
+        replayed = Replayed(issue, self._hash(code), hashlib.sha256(signed).hexdigest())
+        earlier = [_reconcile_record(row) for row in self._storage.offline_slips(issue.permit_id, issue.offline_code)]
+        same = next((record for record in earlier if record.digest == replayed.digest), None)
+        decision = replay_of(replayed, same if same is not None else next(iter(earlier), None))
+        if decision is None:
+            answer = self._offline_reserve(issue, replayed.voter, code)
+            if isinstance(answer, VoterInFlight):
+                return answer
+            decision = reconcile(replayed, answer, faults)
+        if decision.new:
+            self._storage.add_offline_slip(_offline_row(decision.record, offline_tx_id(issue), signed, self._clock()))
+        return decision
+
+    def offline_slips_of(self, district: str) -> list[ReconcileRecord]:
+        """The district's replayed OFFLINE slips' records, in the order they came (conflicts beside their first)."""
+        return [_reconcile_record(row) for row in self._storage.offline_slips_of(district)]
+
+    def _offline_reserve(self, issue: OfflineIssue, voter: str, code: NationalCode) -> RegistryAnswer | VoterInFlight:
+        requester = Requester(issue.terminal, issue.branch, issue.district)
+        tx_id = offline_tx_id(issue)
+        for _ in range(_CODE_ATTEMPTS):
+            row = NewReservation(tx_id, voter, False, new_inquiry_code(), issue.document.value, requester,
+                                 issue.issued_at)
+            found = self._storage.reserve(row, self._gate)
+            reason = ineligible_reason(_record(code, found.roll), self.election_day)
+            if reason is not None:
+                return VoterIneligible(reason)
+            held = found.holder
+            if held is None:
+                continue
+            if held.tx_id != tx_id:
+                return self._held_elsewhere(held, requester)
+            if held.voter != voter or held.inquiry_code is None or held.state is ReservationState.VOIDED:
+                raise RuntimeError("an offline slip's registry transaction holds another voter or was voided")
+            if not self._storage.commit(tx_id, requester, held.inquiry_code, 0, issue.issued_at):
+                raise RuntimeError("an offline slip's reservation could not be committed")
+            return VoterFree()
+        raise RuntimeError("no free inquiry code after several tries; the code space is exhausted")
+
+    def _held_elsewhere(self, held: Holder, requester: Requester) -> VoterHeldElsewhere | VoterInFlight:
+        """The slip that holds the voter, or a wait: for an unsettled reservation younger than IN_FLIGHT, and for
+        one of the replaying terminal itself at any age (its commit or void is in the same outbox as this replay:
+        a terminal gives up a reservation before it goes offline for the same voter)."""
+        if held.first_at is None:
+            raise RuntimeError("a live reservation without a time")
+        committed = held.state is ReservationState.COMMITTED
+        own = (held.district, held.terminal) == (requester.district, requester.terminal)
+        if not committed and (own or self._clock() - held.first_at < IN_FLIGHT):
+            return VoterInFlight()
+        offline = self._storage.offline_slip_of(held.tx_id)
+        if offline is not None:
+            return VoterHeldElsewhere(OtherSlip(held.district, held.branch, held.terminal, offline.issued_at,
+                                                committed, permit_id=offline.permit_id,
+                                                offline_code=offline.offline_code))
+        return VoterHeldElsewhere(OtherSlip(held.district, held.branch, held.terminal, held.first_at, committed,
+                                            inquiry_code=held.inquiry_code))
+
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         """The stored answer to a request id, if the center answered it and still keeps it (see ANSWERS_KEPT)."""
         return self._storage.answered_request(request_id)
@@ -258,6 +353,39 @@ class Registry:
 
 def _record(code: NationalCode, row: VoterRow | None) -> VoterRecord | None:
     return None if row is None else VoterRecord(code, row.birth_date, row.name, VoterStatus(row.status))
+
+
+def _offline_row(record: ReconcileRecord, tx_id: str, signed: bytes, at: datetime) -> OfflineSlipRow:
+    other = None if record.other is None else json.dumps(_other_json(record.other), sort_keys=True)
+    return OfflineSlipRow(record.permit_id, record.offline_code, record.digest, record.outcome.value, tx_id,
+                          Requester(record.terminal, record.branch, record.district), record.issued_at, record.voter,
+                          ",".join(fault.value for fault in record.faults), other,
+                          None if record.ineligible is None else record.ineligible.value, signed, at)
+
+
+def _reconcile_record(row: OfflineSlipRow) -> ReconcileRecord:
+    who = row.requester
+    other = None if row.other is None else _other_of(json.loads(row.other))
+    return ReconcileRecord(ReconcileOutcome(row.outcome), row.permit_id, row.offline_code, who.district, who.branch,
+                           who.terminal, row.issued_at, row.voter, row.digest,
+                           tuple(PermitFault(fault) for fault in row.faults.split(",") if fault), other,
+                           None if row.ineligible is None else IneligibleReason(row.ineligible))
+
+
+def _other_json(other: OtherSlip) -> dict[str, object]:
+    return {"district": other.district, "branch": other.branch, "terminal": other.terminal,
+            "at": other.at.isoformat(), "committed": other.committed, "inquiry_code": other.inquiry_code,
+            "permit_id": other.permit_id, "offline_code": other.offline_code}
+
+
+def _other_of(data: dict[str, object]) -> OtherSlip:
+    def text(key: str) -> str | None:
+        value = data[key]
+        return None if value is None else str(value)
+
+    return OtherSlip(str(data["district"]), str(data["branch"]), str(data["terminal"]),
+                     datetime.fromisoformat(str(data["at"])), bool(data["committed"]), text("inquiry_code"),
+                     text("permit_id"), text("offline_code"))
 
 
 def _reserve_result(claim: ReserveClaim, voter: str, held: Holder) -> ReserveResult:

@@ -15,7 +15,9 @@ from joserfc.jwk import OKPKey
 
 from center.election_bundle import DistrictBundle, bundle_misfit
 from center.enrolled import EnrolledTerminal
+from center.permit_book import PermitBook
 from center.rate_limit import RateLimit, TokenBuckets
+from center.reconcile import Decision, ReconcileOutcome, permit_faults
 from center.registry import (
     MINUTES_KEPT,
     AlreadyVoided,
@@ -29,6 +31,7 @@ from center.registry import (
     ReserveClaim,
     Reserved,
     ReserveResult,
+    VoterInFlight,
     utc_now,
 )
 from center.storage import RegistryUnavailableError
@@ -48,6 +51,9 @@ from protocol.messages import (
     MinutesAnswer,
     MinutesBody,
     MinutesOutcome,
+    OfflineIssueAnswer,
+    OfflineIssueBody,
+    OfflineOutcome,
     OpenBody,
     Request,
     RequestKind,
@@ -58,7 +64,16 @@ from protocol.messages import (
     VoidBody,
 )
 from protocol.minutes import Minutes
-from protocol.seal import open_answer, open_request, public_part, sign_answer, unseal_national_code
+from protocol.national_code import NationalCode
+from protocol.offline_code import issue_problem
+from protocol.seal import (
+    open_answer,
+    open_offline_issue,
+    open_request,
+    public_part,
+    sign_answer,
+    unseal_national_code,
+)
 from protocol.topics import answer_topic, terminal_of_request_topic
 
 
@@ -78,6 +93,8 @@ class DropReason(enum.StrEnum):
     """Signed by the terminal, but its header names another branch or district than its enrolment."""
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
+    IN_FLIGHT = "in_flight"
+    """A replayed OFFLINE slip's voter is held by a reservation not yet settled: asked again later, it is recorded."""
     FAULT = "fault"
     """Handling the request raised: a bug. Nothing was changed (the transaction rolled back); alarmed."""
 
@@ -139,6 +156,7 @@ class Responder:
         rate_limit: RateLimit | None = None,
         answer_quota: int = ANSWER_QUOTA,
         bundle: DistrictBundle | None = None,
+        permits: PermitBook | None = None,
     ) -> None:
         """`enrolled` are the terminals as enrolment recorded them: a request is accepted only if it is
         signed by the key of the terminal its topic names and its header names the branch and district that
@@ -151,7 +169,9 @@ class Responder:
         answer that its clock is off and refuses to open; commits, voids and closing reports are answered,
         because they settle the terminal's own transactions (idempotent per transaction, so a replay
         changes nothing) and must get through after an outage of any length. So are minutes, for the same reason;
-        `bundle`, the district's election bundle, if known, is what they are expected to fit."""
+        `bundle`, the district's election bundle, if known, is what they are expected to fit. Replayed OFFLINE slips
+        are answered at any age too; `permits`, the district's permits on file, is what they are checked against (none:
+        every replayed slip is recorded with the fault `unknown_permit`)."""
         self._registry = registry
         self._district = district
         self._signing_key = signing_key
@@ -163,6 +183,7 @@ class Responder:
         self._buckets = TokenBuckets(rate_limit or RateLimit())
         self._answer_quota = answer_quota
         self._bundle = bundle
+        self._permits = permits
         self._answered = 0
         self._dropped = 0
         self._faults = 0
@@ -229,14 +250,15 @@ class Responder:
         digest = hashlib.sha256(payload).hexdigest()
         started = self._cpu.now()
         try:
-            return self._transact(request, district, terminal, digest, payload)
+            return self._transact(request, enrolment, digest, payload)
         finally:
             self._cpu.add(Stage.REGISTRY, started)
 
-    def _transact(self, request: Request, district: str, terminal: str, digest: str, payload: bytes
+    def _transact(self, request: Request, enrolment: EnrolledTerminal, digest: str, payload: bytes
                   ) -> Reply | Dropped:
         """The registry's part, one transaction: the kept answer, the quota, the change, keeping the answer."""
         header = request.header
+        district, terminal = enrolment.district, enrolment.terminal
         with self._registry.transaction():
             earlier = self._registry.answered_request(header.request_id)
             if earlier is not None:
@@ -250,7 +272,7 @@ class Responder:
                 return Dropped(DropReason.STALE, f"sent {off:+.0f} s from the center's time")
             body: AnswerBody | Dropped = AckAnswer(AckOutcome.ACK)
             if not (stale and request.kind is RequestKind.OPEN):
-                body = self._answer_body(request, Requester(terminal, header.branch, district), payload)
+                body = self._answer_body(request, Requester(terminal, header.branch, district), payload, enrolment)
             if isinstance(body, Dropped):
                 return body
             answer = Answer(request.kind, AnswerHeader(header.request_id, header.tx_id, terminal, now), body)
@@ -270,7 +292,8 @@ class Responder:
             raise RuntimeError(f"the stored answer to {earlier.request_id} does not verify: {answer}")
         return Reply(answer_topic(self._district, terminal), earlier.answer, answer)
 
-    def _answer_body(self, request: Request, requester: Requester, payload: bytes) -> AnswerBody | Dropped:
+    def _answer_body(self, request: Request, requester: Requester, payload: bytes, enrolment: EnrolledTerminal
+                     ) -> AnswerBody | Dropped:
         tx_id = request.header.tx_id
         match request.body:
             case ReserveBody() as body:
@@ -291,6 +314,8 @@ class Responder:
                 return CloseAnswer(AckOutcome.ACK, min(committed, MAX_BRANCH_COMMITTED))
             case MinutesBody(minutes=minutes):
                 return self._minutes(tx_id, minutes, requester, payload)
+            case OfflineIssueBody(record=record):
+                return self._offline_issue(record.encode("ascii"), requester, enrolment)
             case _ as unreachable:
                 assert_never(unreachable)
 
@@ -311,16 +336,74 @@ class Responder:
                         requester.branch, requester.terminal, receipt.minutes_hash)
         return MinutesAnswer(receipt.outcome, receipt.minutes_hash)
 
-    def _reserve(self, tx_id: str, body: ReserveBody, requester: Requester) -> ReserveAnswer:
-        started = self._cpu.now()
-        code = unseal_national_code(body.sealed_voter, self._sealing_key)
-        self._cpu.add(Stage.UNSEAL, started)
+    def _offline_issue(self, signed: bytes, requester: Requester, enrolment: EnrolledTerminal
+                       ) -> OfflineIssueAnswer | Dropped:
+        """Reconcile one replayed OFFLINE slip (center.reconcile). A record that does not hold is answered REJECTED
+        and nothing is kept: it is no evidence of a slip. One that holds is recorded whatever its permit says
+        (its faults are kept with it): the slip was issued, so its voter must stay taken."""
+        issue = open_offline_issue(signed, enrolment.signing_key)
+        if isinstance(issue, ProtocolError):
+            return _rejected(None, f"record: {issue}")
+        if (issue.district, issue.branch, issue.terminal) != (requester.district, requester.branch,
+                                                              requester.terminal):
+            return _rejected(issue.offline_code, "record: of another terminal")
+        problem = issue_problem(issue)
+        if problem is not None:
+            return _rejected(issue.offline_code, f"record: offline code {problem.value}")
+        code = self._unseal(issue.sealed_voter)
         if isinstance(code, ProtocolError):
-            if code.kind is ProblemKind.PARSER_FAULT:
-                self._fault(str(code))
+            return _rejected(issue.offline_code, f"sealed voter: {code.kind.value}")
+        on_file = None if self._permits is None else self._permits.get(issue.permit_id)
+        faults = permit_faults(issue, None if on_file is None else on_file.permit,
+                               None if on_file is None else on_file.secrets,
+                               None if on_file is None else on_file.ended_at)
+        decision = self._registry.reconcile_offline(issue, code, signed, faults)
+        if isinstance(decision, VoterInFlight):
+            return Dropped(DropReason.IN_FLIGHT, f"offline slip {issue.offline_code}")
+        _log_reconciled(decision)
+        return OfflineIssueAnswer(_OFFLINE_OUTCOMES[decision.record.outcome], issue.offline_code, None)
+
+    def _reserve(self, tx_id: str, body: ReserveBody, requester: Requester) -> ReserveAnswer:
+        code = self._unseal(body.sealed_voter)
+        if isinstance(code, ProtocolError):
             return _reserve_answer(ReserveOutcome.REJECTED, detail=code.kind.value)
         claim = ReserveClaim(tx_id, code, body.document, body.training, requester)
         return _to_answer(self._registry.reserve(claim))
+
+    def _unseal(self, sealed: str) -> NationalCode | ProtocolError:
+        """A sealed national code opened, its CPU counted; a parser's fault on it is also alarmed."""
+        started = self._cpu.now()
+        code = unseal_national_code(sealed, self._sealing_key)
+        self._cpu.add(Stage.UNSEAL, started)
+        if isinstance(code, ProtocolError) and code.kind is ProblemKind.PARSER_FAULT:
+            self._fault(str(code))
+        return code
+
+
+_OFFLINE_OUTCOMES = {
+    ReconcileOutcome.ISSUED: OfflineOutcome.ISSUED,
+    ReconcileOutcome.DOUBLE_VOTE: OfflineOutcome.DOUBLE_VOTE,
+    ReconcileOutcome.INELIGIBLE: OfflineOutcome.INELIGIBLE,
+    ReconcileOutcome.CONFLICT: OfflineOutcome.CONFLICT,
+}
+
+
+def _rejected(offline_code: str | None, detail: str) -> OfflineIssueAnswer:
+    log.error("ALARM: a replayed offline slip's record does not hold (%s); rejected, nothing recorded", detail)
+    return OfflineIssueAnswer(OfflineOutcome.REJECTED, offline_code, escaped(detail, 160))
+
+
+def _log_reconciled(decision: Decision) -> None:
+    record = decision.record
+    if not decision.new:
+        return
+    faults = ",".join(fault.value for fault in record.faults) or "none"
+    if record.outcome is ReconcileOutcome.ISSUED:
+        log.info("offline slip %s of %s/%s reconciled: issued (permit faults: %s)", record.offline_code,
+                 record.branch, record.terminal, faults)
+    else:
+        log.warning("offline slip %s of %s/%s reconciled: %s (permit faults: %s)", record.offline_code,
+                    record.branch, record.terminal, record.outcome.value, faults)
 
 
 def _detail(body: OpenBody | CloseBody) -> str:

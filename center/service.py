@@ -14,6 +14,7 @@ from joserfc.jwk import OKPKey
 from center.config import CenterConfig, worker_name
 from center.election_bundle import BundleRefused, DistrictBundle, configured_bundle
 from center.enrolled import EnrolledTerminal, EnrolledTerminals
+from center.permit_book import PERMITS_FOLDER, PermitBook
 from center.rate_limit import RateLimit
 from center.registry import Clock, Registry, utc_now
 from center.responder import Dropped, Responder, ResponderStatus
@@ -105,13 +106,15 @@ class CenterService:
         rate = config.requests_per_terminal_second
         self._database = database = open_database(config.database)
         bundle = self._district_bundle()
+        permits = (PermitBook(config.enrolment_ca / PERMITS_FOLDER, self._signing_key, self._sealing_key)
+                   if config.enrolment_ca is not None else None)
         for index in range(self._first_worker, self._first_worker + config.workers):
             registry = Registry(database.session(), config.election_day, self._clock, voter_key=self._voter_key)
             responder = Responder(registry, config.district, self._signing_key, self._sealing_key, self._clock,
                                   enrolled=self._enrolled,
                                   window=timedelta(seconds=config.request_window_seconds),
                                   rate_limit=RateLimit(float(rate), burst=10 * rate),
-                                  answer_quota=config.answers_per_terminal, bundle=bundle)
+                                  answer_quota=config.answers_per_terminal, bundle=bundle, permits=permits)
             worker = _Worker(config, index, responder, registry)
             self._workers.append(worker)
             worker.session.start()

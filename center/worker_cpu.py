@@ -32,7 +32,8 @@ class Handled(enum.IntEnum):
     OPEN = 3
     CLOSE = 4
     MINUTES = 5
-    DROPPED = 6
+    OFFLINE_ISSUE = 6
+    DROPPED = 7
 
     @classmethod
     def of(cls, kind: RequestKind | None) -> Handled:

@@ -166,6 +166,7 @@ def settings_for(installation: Installation, state_dir: Path, config: bytes, ope
         config_hash=hashlib.sha256(config).hexdigest(), opens_at=opens_at, closes_at=closes_at,
         deadlines={**DEFAULT_DEADLINES, **(deadlines or {})}, resend_interval=resend_interval,
         election=ElectionOfDay(installation.election.bundle, installation.election.bundle_hash),
+        permit_key=installation.permit_key,
     )
 
 

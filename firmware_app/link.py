@@ -8,7 +8,13 @@ from typing import Protocol
 from firmware_app.runtime.settings import TerminalIdentity
 from firmware_app.telemetry.status import StatusPlan, StatusSigner
 from protocol.mqtt import BrokerAddress, MqttSession, TlsFiles
-from protocol.topics import answer_topic, broadcast_topic, request_topic, telemetry_topic
+from protocol.topics import (
+    answer_topic,
+    broadcast_topic,
+    permits_subscription,
+    request_topic,
+    telemetry_topic,
+)
 
 GOODBYE_WAIT_S = 2.0
 """How long a clean stop waits for the broker to take the OFFLINE status."""
@@ -25,7 +31,8 @@ class LinkReceiver(Protocol):
 
 
 class CenterLink:
-    """Publishes on this terminal's request topic; from `start`, hands every answer, unverified, to the receiver.
+    """Publishes on this terminal's request topic; from `start`, hands every answer, unverified, to the receiver,
+    and so every district broadcast and every permit message of the terminal's branch (they verify in the loop).
 
     `answer_tap`, if given, also sees every answer as it came off the wire, before the receiver (a test's record)."""
 
@@ -38,6 +45,7 @@ class CenterLink:
         self._status = StatusSigner(identity, status) if status is not None else None
         self._answers = answer_topic(identity.district, identity.terminal)
         self._broadcast = broadcast_topic(identity.district)
+        self._permits = permits_subscription(identity.district, identity.branch)
         self._answer_tap = answer_tap
         self._on_answer: Callable[[bytes], None] = _before_start
         self._on_broadcast: Callable[[bytes], None] = _before_start
@@ -45,7 +53,7 @@ class CenterLink:
         self._session = MqttSession(
             client_id=f"terminal-{identity.terminal}",
             broker=broker,
-            subscriptions=[self._answers, self._broadcast],
+            subscriptions=[self._answers, self._broadcast, self._permits],
             on_message=self._message,
             on_connection=self._connection,
             tls=tls,
@@ -89,7 +97,7 @@ class CenterLink:
             if self._answer_tap is not None:
                 self._answer_tap(payload)
             self._on_answer(payload)
-        elif topic == self._broadcast:
+        elif topic == self._broadcast or topic.startswith(self._permits.removesuffix("#")):
             self._on_broadcast(payload)
 
     def _connection(self, connected: bool) -> None:

@@ -34,6 +34,7 @@ from protocol import logs
 from protocol.mqtt import BrokerAddress
 from protocol.sd_notify import SystemdNotifier
 from provisioning.installed import Installation, load_installation
+from provisioning.permits import provisioned_permits
 from provisioning.pins import PINS_FILE, load_pins
 from provisioning.refusals import ProvisioningRefusal
 
@@ -66,9 +67,14 @@ class Kiosk:
     terminal: Terminal
     devices: OpenedDevices
     installation: Installation
+    permits: tuple[bytes, ...] = ()
+    """The offline permits provisioned on the device (`kiosk-provision permit`), handed to the loop at start like
+    the district's broadcast of them: the loop verifies each and keeps the new ones."""
 
     def start(self) -> None:
         self.terminal.start()
+        for permit in self.permits:
+            self.terminal.runtime.broadcast_arrived(permit)
 
     def stop(self) -> None:
         self.terminal.stop()
@@ -107,7 +113,7 @@ def open_kiosk(config_path: Path, now: datetime, heartbeat: Callable[[], None]) 
     terminal = assemble(settings, config.state_dir / JOURNAL_FILE, opened.devices, OperatorLog(), link,
                         clock, heartbeat=heartbeat, screen=screen,
                         telemetry=TelemetryPlan(config.state_dir, config.telemetry_interval_s))
-    return Kiosk(terminal, opened, installation)
+    return Kiosk(terminal, opened, installation, provisioned_permits(config.provisioning_dir))
 
 
 def command(argv: list[str]) -> int:

@@ -21,6 +21,7 @@ from center.broker_config import (
 from center.config import CenterTls
 from center.enroll import Assignment, CenterKeys, EnrolRefusal, enroll
 from center.fleet.settings import DEFAULT_IDENTITY_SUFFIX
+from center.permit_command import PERMITS_IDENTITY_SUFFIX
 from center.pki import (
     DistrictCa,
     PkiRefusal,
@@ -82,6 +83,7 @@ def make_district_pki(folder: Path, district: str, center_keys: CenterKeys, csca
     for instance in CENTER_INSTANCES:
         _ok(issue_center_workers(ca, instance, CENTER_WORKERS, folder / "center", at))
         _ok(issue_center(ca, f"{instance}-{DEFAULT_IDENTITY_SUFFIX}", folder / "center", at))  # its fleet listener
+        _ok(issue_center(ca, f"{instance}-{PERMITS_IDENTITY_SUFFIX}", folder / "center", at))  # its permit messages
     terminals_acl, center_acl = folder / "broker" / "terminals.acl", folder / "broker" / "center.acl"
     terminals_acl.write_text(render_terminal_acl(district))
     center_acl.write_text(render_center_acl(district, center_identities(ca)))

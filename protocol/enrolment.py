@@ -1,4 +1,4 @@
-"""The enrolment formats both sides share: the CSR's binding of the signing key, and the signed bundle (JWS)."""
+"""The enrolment formats both sides share: the CSR's binding of the signing and permit keys, and the signed bundle (JWS)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
@@ -25,7 +26,10 @@ BUNDLE_VERSION = 1
 MAX_BUNDLE_BYTES = 64 * 1024
 # A private extension (OID in the UUID arc 2.25) carrying the terminal's Ed25519 signing key and its proof.
 SIGNING_KEY_OID = x509.ObjectIdentifier("2.25.244375499421220541532122040759997223694")
+# A second one carrying the terminal's X25519 permit key, signed with the signing key (so it is the same device's).
+PERMIT_KEY_OID = x509.ObjectIdentifier("2.25.22239387681499855900990944099565299047")
 _PROOF_LABEL = b"vk-enrolment-csr-v1\x00"
+_PERMIT_PROOF_LABEL = b"vk-enrolment-permit-key-v1\x00"
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
@@ -94,6 +98,34 @@ def signing_key_of(csr: x509.CertificateSigningRequest, terminal: str) -> OKPKey
     return OKPKey.import_key(public)
 
 
+def permit_key_extension(terminal: str, signing_key: OKPKey, permit_key: OKPKey) -> x509.UnrecognizedExtension:
+    """Raw X25519 public permit key (32 bytes) then the signing key's signature over the terminal id and it: the
+    district seals a permit's secrets to this key, and only the device that signs the terminal's requests holds
+    its private part."""
+    signing, permit = signing_key.private_key, permit_key.private_key
+    assert isinstance(signing, Ed25519PrivateKey) and isinstance(permit, X25519PrivateKey)
+    raw = permit.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return x509.UnrecognizedExtension(PERMIT_KEY_OID, raw + signing.sign(_permit_proof(terminal, raw)))
+
+
+def permit_key_of(csr: x509.CertificateSigningRequest, terminal: str, signing_key: OKPKey) -> OKPKey | None:
+    """The public permit key a CSR carries, if the terminal's signing key signed it for this terminal; else None."""
+    try:
+        value = csr.extensions.get_extension_for_oid(PERMIT_KEY_OID).value
+    except x509.ExtensionNotFound:
+        return None
+    public = signing_key.public_key
+    if (not isinstance(value, x509.UnrecognizedExtension) or len(value.value) != 96
+            or not isinstance(public, Ed25519PublicKey)):
+        return None
+    raw = value.value[:32]
+    try:
+        public.verify(value.value[32:], _permit_proof(terminal, raw))
+    except InvalidSignature:
+        return None
+    return OKPKey.import_key(X25519PublicKey.from_public_bytes(raw))
+
+
 def sign_bundle(enrolment: Enrolment, district_key: OKPKey) -> bytes:
     header = {"alg": SIGNATURE_ALG, "typ": BUNDLE_TYPE, "kid": district_key.thumbprint()}
     payload = json.dumps(asdict(enrolment), ensure_ascii=False, sort_keys=True).encode()
@@ -151,6 +183,10 @@ def _parse(payload: bytes) -> Enrolment | BundleFault:
         if not valid_clock(getattr(enrolment, name)):
             return BundleFault("unreadable", name)
     return enrolment
+
+
+def _permit_proof(terminal: str, permit_public: bytes) -> bytes:
+    return _PERMIT_PROOF_LABEL + terminal.encode("ascii") + b"\x00" + permit_public
 
 
 def _proof_material(terminal: str, tls_public: bytes) -> bytes:

@@ -13,6 +13,12 @@ VERSION = 1
 ID_PATTERN = r"[0-9a-f]{32}"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]{0,31}"
 INQUIRY_PATTERN = r"[0-9]{9}"
+OFFLINE_CODE_PATTERN = r"[0-9]{11}"
+"""An OFFLINE slip's code (protocol.offline_code): never the length of an inquiry code or a national code."""
+COMPACT_JWS_PATTERN = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
+MAX_OFFLINE_RECORD_CHARS = 3072
+"""The longest signed offline issue record a replay carries (the largest record, sealed code and all, is under
+2,400 characters; tests/protocol/test_offline_replay.py checks it)."""
 
 
 def _id() -> dict[str, str]:
@@ -30,6 +36,7 @@ class RequestKind(enum.StrEnum):
     OPEN = "open"
     CLOSE = "close"
     MINUTES = "minutes"
+    OFFLINE_ISSUE = "offline_issue"
 
 
 class DocumentKind(enum.StrEnum):
@@ -75,6 +82,22 @@ class MinutesOutcome(enum.StrEnum):
     CONFLICT = "CONFLICT"
     """The center already holds other minutes for the branch (from any of its terminals): both are kept, the
     district settles it."""
+
+
+class OfflineOutcome(enum.StrEnum):
+    """How the center recorded a replayed OFFLINE slip (center.reconcile); every one is kept, none dropped."""
+
+    ISSUED = "ISSUED"
+    """The voter had no other slip: the offline slip is the voter's, committed in the registry."""
+    DOUBLE_VOTE = "DOUBLE_VOTE"
+    """The voter already held another slip: a double-vote record naming both is kept for the district."""
+    INELIGIBLE = "INELIGIBLE"
+    """The voter may not vote (not on the roll, deceased, ...): the slip is recorded as such."""
+    CONFLICT = "CONFLICT"
+    """Another record under the same permit and offline code was replayed before: both are kept."""
+    REJECTED = "REJECTED"
+    """The record itself does not hold (bad signature, not this terminal's, a sealed code that does not open):
+    nothing is recorded; the terminal raises an alarm and keeps the record for the district."""
 
 
 class VoidReason(enum.StrEnum):
@@ -156,7 +179,15 @@ class MinutesBody:
     minutes: Minutes
 
 
-RequestBody = ReserveBody | CommitBody | VoidBody | OpenBody | CloseBody | MinutesBody
+@dataclass(frozen=True)
+class OfflineIssueBody:
+    """The replay of one OFFLINE slip: the issue record the terminal signed and journaled before the print
+    (protocol.offline_code.OfflineIssue, compact JWS), the evidence the center keeps."""
+
+    record: str = field(metadata={"pattern": COMPACT_JWS_PATTERN, "max_length": MAX_OFFLINE_RECORD_CHARS})
+
+
+RequestBody = ReserveBody | CommitBody | VoidBody | OpenBody | CloseBody | MinutesBody | OfflineIssueBody
 
 REQUEST_BODIES: dict[RequestKind, type[RequestBody]] = {
     RequestKind.RESERVE: ReserveBody,
@@ -165,6 +196,7 @@ REQUEST_BODIES: dict[RequestKind, type[RequestBody]] = {
     RequestKind.OPEN: OpenBody,
     RequestKind.CLOSE: CloseBody,
     RequestKind.MINUTES: MinutesBody,
+    RequestKind.OFFLINE_ISSUE: OfflineIssueBody,
 }
 
 
@@ -233,7 +265,16 @@ class MinutesAnswer:
     """The hash of the minutes the center recorded for this request (`protocol.codec.minutes_hash`)."""
 
 
-AnswerBody = ReserveAnswer | CommitAnswer | VoidAnswer | AckAnswer | CloseAnswer | MinutesAnswer
+@dataclass(frozen=True)
+class OfflineIssueAnswer:
+    """How the replayed slip was recorded; `offline_code` names it, `detail` says why a record was REJECTED."""
+
+    outcome: OfflineOutcome
+    offline_code: str | None = field(metadata={"pattern": OFFLINE_CODE_PATTERN})
+    detail: str | None = field(metadata={"max_length": 200})
+
+
+AnswerBody = ReserveAnswer | CommitAnswer | VoidAnswer | AckAnswer | CloseAnswer | MinutesAnswer | OfflineIssueAnswer
 
 ANSWER_BODIES: dict[RequestKind, type[AnswerBody]] = {
     RequestKind.RESERVE: ReserveAnswer,
@@ -242,6 +283,7 @@ ANSWER_BODIES: dict[RequestKind, type[AnswerBody]] = {
     RequestKind.OPEN: AckAnswer,
     RequestKind.CLOSE: CloseAnswer,
     RequestKind.MINUTES: MinutesAnswer,
+    RequestKind.OFFLINE_ISSUE: OfflineIssueAnswer,
 }
 
 

@@ -18,14 +18,13 @@ from datetime import datetime
 
 from stdnum import verhoeff
 
-from protocol.messages import ID_PATTERN, NAME_PATTERN, DocumentKind
+from protocol.messages import ID_PATTERN, NAME_PATTERN, OFFLINE_CODE_PATTERN, DocumentKind
 from protocol.permit import MAX_ACTIVATIONS, MAX_OFFLINE_SLIPS, MAX_PERMIT_TERMINALS
 
 SLOT_DIGITS = 2
 SEQUENCE_DIGITS = 4
 TAG_DIGITS = 4
 LENGTH = SLOT_DIGITS + SEQUENCE_DIGITS + TAG_DIGITS + 1
-OFFLINE_CODE_PATTERN = rf"[0-9]{{{LENGTH}}}"
 _TAG_LABEL = b"vk/v1 offline code\x00"
 
 

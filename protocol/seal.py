@@ -292,11 +292,17 @@ def open_permit_secrets(permit: Permit, terminal: str, terminal_permit_key: OKPK
     sealed = next((entry.sealed for entry in permit.secrets if entry.terminal == terminal), None)
     if sealed is None:
         return ProtocolError(ProblemKind.MISSING_FIELD, "secrets")
+    return unseal_permit_secrets(sealed, terminal_permit_key)
+
+
+def unseal_permit_secrets(sealed: str, permit_key: OKPKey) -> PermitSecrets | ProtocolError:
+    """Permit secrets sealed by seal_permit_secrets, decrypted with the private key they were sealed to (a
+    terminal's permit key, or the district's own copy's key)."""
     shape = check_jwe(sealed, alg=SEAL_ALG, enc=SEAL_ENC)
     if shape is not None:
         return shape
     try:
-        plain = jwe.decrypt_compact(sealed, terminal_permit_key, algorithms=[SEAL_ALG, SEAL_ENC]).plaintext
+        plain = jwe.decrypt_compact(sealed, permit_key, algorithms=[SEAL_ALG, SEAL_ENC]).plaintext
     except (ValueError, JoseError) as exc:
         return ProtocolError(ProblemKind.NOT_SEALED, type(exc).__name__)
     except Exception as exc:

@@ -1,4 +1,5 @@
-"""MQTT topic names of protocol v1: one subtree per terminal, one broadcast topic per district."""
+"""MQTT topic names of protocol v1: one subtree per terminal, one broadcast topic and one permits subtree per
+district."""
 
 from __future__ import annotations
 
@@ -26,6 +27,22 @@ def status_topic(district: str, terminal: str) -> str:
 
 def broadcast_topic(district: str) -> str:
     return f"{PREFIX}/{district}/broadcast"
+
+
+PERMIT_MESSAGES = ("permit", "activation", "end")
+"""The three kinds of a permit's messages, each retained on a topic of its own under the permit's."""
+
+
+def permit_topic(district: str, branch: str, permit_id: str, kind: str) -> str:
+    """Where the district publishes a permit (`kind` "permit"), its broadcast activation or its end, retained."""
+    if kind not in PERMIT_MESSAGES:
+        raise ValueError(f"not a permit message: {kind}")
+    return f"{PREFIX}/{district}/permits/{branch}/{permit_id}/{kind}"
+
+
+def permits_subscription(district: str, branch: str | None = None) -> str:
+    """Every permit message of one branch (a terminal's subscription) or, without `branch`, of the district."""
+    return f"{PREFIX}/{district}/permits/{branch or '+'}/#"
 
 
 def center_request_subscription(district: str, group: str = "center") -> str:

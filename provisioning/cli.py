@@ -1,4 +1,5 @@
-"""`kiosk-provision`: make the device's keys, install the district's bundles, show them, zeroize after the election."""
+"""`kiosk-provision`: make the device's keys, install the district's bundles and permits, show them, zeroize after
+the election."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from provisioning.device import CSR, SIGNING_PUBLIC, init_device, load_device
 from provisioning.election import install_election
 from provisioning.install import CLIENT_CERT, INSTALLED, install_bundle
 from provisioning.installed import Installation, load_enrolment, load_installation
+from provisioning.permits import install_permit
 from provisioning.pins import PINS_FILE, Role, set_pin
 from provisioning.refusals import ProvisioningRefusal
 from provisioning.zeroize import RECORD, zeroize
@@ -37,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             return _status(Path(args.dir), now)
         case "set-pin":
             return _set_pin(Path(args.dir), Role(args.role), args.stdin)
+        case "permit":
+            return _permit(Path(args.dir), Path(args.permit), now)
         case "zeroize":
             journal = Path(args.journal) if args.journal else Path(args.dir) / "journal.db"
             voter_key = Path(args.voter_key) if args.voter_key else journal.parent / "voter-hash.key"
@@ -66,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("--dir", required=True)
     pin.add_argument("--role", required=True, choices=[role.value for role in Role])
     pin.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin, not a prompt")
+    permit = commands.add_parser("permit", help="check and keep an offline permit the district wrote for this branch "
+                                 "(kiosk-center permit issue --out); the kiosk takes it at its next start")
+    permit.add_argument("permit")
+    permit.add_argument("--dir", required=True)
     wipe = commands.add_parser("zeroize", help="wipe keys, the HMAC secret and personal data after closing")
     wipe.add_argument("--dir", required=True)
     wipe.add_argument("--journal", help="the terminal's journal (default DIR/journal.db)")
@@ -100,11 +108,18 @@ def _install(folder: Path, bundle: Path, trust: Path, now: datetime) -> int:
     return 0
 
 
-def _install_election(folder: Path, bundle: Path, now: datetime) -> int:
+def _read_input(path: Path) -> bytes | None:
+    """The file's bytes; None, with the refusal printed, if it does not read."""
     try:
-        data = bundle.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         print(f"رد شد — فایل خوانده نشد (REFUSED unreadable_input: {exc})", file=sys.stderr)
+        return None
+
+
+def _install_election(folder: Path, bundle: Path, now: datetime) -> int:
+    data = _read_input(bundle)
+    if data is None:
         return REFUSED
     enrolled = load_enrolment(folder, now)
     if isinstance(enrolled, ProvisioningRefusal):
@@ -164,6 +179,21 @@ def _set_pin(folder: Path, role: Role, from_stdin: bool) -> int:
         print(f"رد شد — PIN باید ۶ تا ۱۲ رقم باشد (REFUSED {problem.value})", file=sys.stderr)
         return REFUSED
     print(f"PIN ثبت شد (PIN SET) role={role.value} file={folder / PINS_FILE}")
+    return 0
+
+
+def _permit(folder: Path, signed: Path, now: datetime) -> int:
+    data = _read_input(signed)
+    if data is None:
+        return REFUSED
+    installation = load_installation(folder, now)
+    if isinstance(installation, ProvisioningRefusal):
+        return _refused(installation)
+    permit = install_permit(installation, data)
+    if isinstance(permit, ProvisioningRefusal):
+        return _refused(permit)
+    print(f"مجوز کار بدون اتصال نگه داشته شد (PERMIT KEPT) permit={permit.permit_id} branch={permit.branch} "
+          f"from={permit.not_before.isoformat()} until={permit.not_after.isoformat()} max_slips={permit.max_slips}")
     return 0
 
 

@@ -51,6 +51,9 @@ class Installation:
     ca_not_after: datetime
     election: InstalledElection
     """The day's elections and candidates, signed by the district (its hash is named by the minutes)."""
+    permit_key: OKPKey | None = None
+    """The device's private X25519 key that opens an offline permit's secrets; None on a device made before
+    permits."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def load_installation(folder: Path, now: datetime) -> Installation | Provisionin
         signing_key=device.signing_key(), csca_path=installed / CSCA,
         certificate_serial=f"{certificate.serial_number:x}",
         certificate_not_after=certificate.not_valid_after_utc, ca_not_after=ca.not_valid_after_utc,
-        election=election,
+        election=election, permit_key=device.permit_key(),
     )
 
 

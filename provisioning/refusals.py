@@ -29,6 +29,10 @@ class Problem(enum.StrEnum):
     ELECTION_UNREADABLE = "election_unreadable"
     ELECTION_NOT_SIGNED = "election_not_signed"
     ELECTION_FOREIGN = "election_foreign"
+    PERMIT_UNREADABLE = "permit_unreadable"
+    PERMIT_NOT_SIGNED = "permit_not_signed"
+    PERMIT_FOREIGN = "permit_foreign"
+    NO_PERMIT_KEY = "no_permit_key"
 
 
 PERSIAN: dict[Problem, str] = {
@@ -54,6 +58,10 @@ PERSIAN: dict[Problem, str] = {
     Problem.ELECTION_UNREADABLE: "بستهٔ انتخابات خوانا نیست",
     Problem.ELECTION_NOT_SIGNED: "بستهٔ انتخابات امضای معتبر فرمانداری را ندارد (امضانشده، دست‌کاری‌شده یا با کلید دیگر)",
     Problem.ELECTION_FOREIGN: "بستهٔ انتخابات برای حوزهٔ دیگری است",
+    Problem.PERMIT_UNREADABLE: "فایل مجوز کار بدون اتصال خوانا نیست",
+    Problem.PERMIT_NOT_SIGNED: "مجوز کار بدون اتصال امضای معتبر فرمانداری را ندارد",
+    Problem.PERMIT_FOREIGN: "مجوز کار بدون اتصال برای این پایانه صادر نشده است",
+    Problem.NO_PERMIT_KEY: "این دستگاه کلید مجوز ندارد (پیش از مجوزها ساخته شده)؛ دوباره آماده‌سازی شود",
 }
 
 

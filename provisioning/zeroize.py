@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from protocol.messages import RequestKind
-from provisioning.device import SIGNING_KEY, TLS_KEY
+from provisioning.device import PERMIT_KEY, SIGNING_KEY, TLS_KEY
 from provisioning.pins import PINS_FILE
 from provisioning.refusals import Problem, ProvisioningRefusal
 
@@ -66,7 +66,8 @@ def zeroize(folder: Path, journal: Path, voter_key: Path, now: datetime, *, forc
             return ProvisioningRefusal(Problem.CLOSE_NOT_ACKNOWLEDGED, str(journal))
         if minutes_pending(journal) is True:
             return ProvisioningRefusal(Problem.MINUTES_NOT_ACKNOWLEDGED, str(journal))
-    wiped = tuple(path for path in (folder / TLS_KEY, folder / SIGNING_KEY, folder / PINS_FILE, voter_key) if _shred(path))
+    wiped = tuple(path for path in (folder / TLS_KEY, folder / SIGNING_KEY, folder / PERMIT_KEY, folder / PINS_FILE,
+                                    voter_key) if _shred(path))
     scrubbed = _scrub_journal(journal) if journal.is_file() else 0
     record = {"at": now.isoformat(), "forced": force, "close_acknowledged": acknowledged is True,
               "wiped": [str(path) for path in wiped], "scrubbed_rows": scrubbed}

@@ -81,6 +81,29 @@ class MinutesRow:
 
 
 @dataclass(frozen=True)
+class OfflineSlipRow:
+    """One replayed OFFLINE slip as the registry keeps it (center.reconcile.ReconcileRecord): its permit and offline
+    code, the SHA-256 of its signed record (`digest`) and the record itself (`record`, the evidence), the outcome,
+    the registry transaction it reserved under, the terminal that issued it (and its branch and district), when,
+    the voter's keyed hash, the permit faults (comma-separated), the slip that already held the voter (JSON, on a
+    double vote), why the voter is ineligible, and when the replay came."""
+
+    permit_id: str
+    offline_code: str
+    digest: str
+    outcome: str
+    tx_id: str
+    requester: Requester
+    issued_at: datetime
+    voter: str
+    faults: str
+    other: str | None
+    ineligible: str | None
+    record: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class VoterRow:
     """A voter of the roll as stored: `voter` is the keyed hash of the national code."""
 
@@ -197,6 +220,23 @@ class RegistryStorage(Protocol):
 
     def minutes_of(self, district: str, training: bool) -> list[MinutesRow]:
         """Every minutes row of the district of this training flag, in the order they came."""
+        ...
+
+    def offline_slips(self, permit_id: str, offline_code: str) -> list[OfflineSlipRow]:
+        """The records kept under one offline slip's key, oldest first. Inside a transaction it also holds that key
+        until the transaction ends, so that two sessions replaying the same slip take turns."""
+        ...
+
+    def add_offline_slip(self, row: OfflineSlipRow) -> bool:
+        """Keep a replayed slip's record; False (nothing changed) if a record of the same key and digest is kept."""
+        ...
+
+    def offline_slip_of(self, tx_id: str) -> OfflineSlipRow | None:
+        """The first record kept for the offline slip that reserved under this registry transaction, if any."""
+        ...
+
+    def offline_slips_of(self, district: str) -> list[OfflineSlipRow]:
+        """Every record of the district's replayed offline slips, in the order they came."""
         ...
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:

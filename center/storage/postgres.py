@@ -19,6 +19,7 @@ from center.storage import (
     Holder,
     MinutesRow,
     NewReservation,
+    OfflineSlipRow,
     OutdatedRegistryError,
     PostgresSettings,
     RegistryUnavailableError,
@@ -122,6 +123,27 @@ _SCHEMA: tuple[LiteralString, ...] = (
         made bigint GENERATED ALWAYS AS IDENTITY,
         PRIMARY KEY (district, branch, terminal, minutes_hash)
     )""",
+    """CREATE TABLE IF NOT EXISTS offline_slips (
+        permit_id text NOT NULL,
+        offline_code text NOT NULL,
+        digest text NOT NULL,
+        outcome text NOT NULL,
+        tx_id text NOT NULL,
+        terminal text NOT NULL,
+        branch text NOT NULL,
+        district text NOT NULL,
+        issued_at timestamptz NOT NULL,
+        voter text NOT NULL,
+        faults text NOT NULL,
+        other text,
+        ineligible text,
+        record bytea NOT NULL,
+        received_at timestamptz NOT NULL,
+        made bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (permit_id, offline_code, digest)
+    )""",
+    "CREATE INDEX IF NOT EXISTS offline_slips_of_tx ON offline_slips (tx_id)",
+    "CREATE INDEX IF NOT EXISTS offline_slips_of_district ON offline_slips (district, made)",
 )
 # Made once the columns are known to be there (tables of an older version lack them, and are refused by name).
 _INDEXES: tuple[LiteralString, ...] = (
@@ -131,6 +153,10 @@ _INDEXES: tuple[LiteralString, ...] = (
     """CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch)
         WHERE state = 'COMMITTED' AND NOT training""",
 )
+_OFFLINE_LOCK = 0x766B4F46  # "vkOF": with hashtext(permit/code), one session at a time replays an offline slip
+_OFFLINE_COLUMNS: LiteralString = ("permit_id, offline_code, digest, outcome, tx_id, terminal, branch, district,"
+                                   " issued_at, voter, faults, other, ineligible, record, received_at")
+_OFFLINE_SELECT: LiteralString = "SELECT " + _OFFLINE_COLUMNS + " FROM offline_slips"
 _MINUTES_LOCK = 0x766B4D49  # "vkMI": with hashtext(district/branch), one session at a time records a branch's minutes
 _COLUMNS_OF: LiteralString = """
 SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -395,6 +421,30 @@ class PostgresStorage:
                            received_at, training, before)
                 for branch, terminal, digest, tx_id, minutes, request, received_at, before in rows]
 
+    def offline_slips(self, permit_id: str, offline_code: str) -> list[OfflineSlipRow]:
+        """Inside a transaction, an advisory lock of the slip's key is held to its end first."""
+        if self._held is not None:
+            self._run("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_OFFLINE_LOCK, f"{permit_id}/{offline_code}"))
+        return _offline_rows(self._all(_OFFLINE_SELECT + " WHERE permit_id = %s AND offline_code = %s ORDER BY made",
+                                       (permit_id, offline_code)))
+
+    def add_offline_slip(self, row: OfflineSlipRow) -> bool:
+        who = row.requester
+        inserted = self._one(
+            "INSERT INTO offline_slips (" + _OFFLINE_COLUMNS + ") VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+            (row.permit_id, row.offline_code, row.digest, row.outcome, row.tx_id, who.terminal, who.branch,
+             who.district, row.issued_at, row.voter, row.faults, row.other, row.ineligible, row.record,
+             row.received_at))
+        return inserted is not None
+
+    def offline_slip_of(self, tx_id: str) -> OfflineSlipRow | None:
+        rows = _offline_rows(self._all(_OFFLINE_SELECT + " WHERE tx_id = %s ORDER BY made LIMIT 1", (tx_id,)))
+        return rows[0] if rows else None
+
+    def offline_slips_of(self, district: str) -> list[OfflineSlipRow]:
+        return _offline_rows(self._all(_OFFLINE_SELECT + " WHERE district = %s ORDER BY made", (district,)))
+
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(
             "SELECT district, terminal, request_digest, answer FROM answered_requests WHERE request_id = %s",
@@ -442,6 +492,13 @@ class PostgresStorage:
     def _run(self, query: LiteralString, values: Any) -> None:
         with self._checks.unavailable_on_errors(), self._connection() as conn:
             conn.execute(query, values, prepare=True)
+
+
+def _offline_rows(rows: list[Any]) -> list[OfflineSlipRow]:
+    return [OfflineSlipRow(permit, code, digest, outcome, tx_id, Requester(terminal, branch, district), issued_at,
+                           voter, faults, other, ineligible, bytes(record), received_at)
+            for (permit, code, digest, outcome, tx_id, terminal, branch, district, issued_at, voter, faults, other,
+                 ineligible, record, received_at) in rows]
 
 
 class _PoolCheck:

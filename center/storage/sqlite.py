@@ -15,6 +15,7 @@ from center.storage import (
     Holder,
     MinutesRow,
     NewReservation,
+    OfflineSlipRow,
     RegistryUnavailableError,
     Requester,
     Reservation,
@@ -88,6 +89,26 @@ CREATE TABLE IF NOT EXISTS minutes (
     before_closing INTEGER NOT NULL,
     PRIMARY KEY (district, branch, terminal, minutes_hash)
 );
+CREATE TABLE IF NOT EXISTS offline_slips (
+    permit_id TEXT NOT NULL,
+    offline_code TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    tx_id TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    district TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    faults TEXT NOT NULL,
+    other TEXT,
+    ineligible TEXT,
+    record BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (permit_id, offline_code, digest)
+);
+CREATE INDEX IF NOT EXISTS offline_slips_of_tx ON offline_slips (tx_id);
+CREATE INDEX IF NOT EXISTS offline_slips_of_district ON offline_slips (district);
 """
 # Made once the columns are known to be there (an older file lacks them, and is refused by name).
 _INDEXES = """
@@ -124,6 +145,8 @@ ON CONFLICT (tx_id) DO UPDATE SET
 WHERE district = excluded.district AND terminal = excluded.terminal
 RETURNING state
 """
+_OFFLINE_COLUMNS = ("permit_id, offline_code, digest, outcome, tx_id, terminal, branch, district, issued_at, voter,"
+                    " faults, other, ineligible, record, received_at")
 _COUNT_ANSWER = """
 INSERT INTO answered_per_terminal VALUES (?, ?, 1)
 ON CONFLICT (district, terminal) DO UPDATE SET answered = answered + 1
@@ -264,6 +287,34 @@ class SqliteStorage:
         return [MinutesRow(Requester(terminal, branch, district), tx_id, digest, minutes, bytes(request),
                            datetime.fromisoformat(received_at), training, bool(before))
                 for branch, terminal, digest, tx_id, minutes, request, received_at, before in rows]
+
+    def offline_slips(self, permit_id: str, offline_code: str) -> list[OfflineSlipRow]:
+        """(The transaction's write lock on the file already makes sessions take turns.)"""
+        return self._offline_rows("permit_id = ? AND offline_code = ?", (permit_id, offline_code))
+
+    def add_offline_slip(self, row: OfflineSlipRow) -> bool:
+        who = row.requester
+        cursor = self._db.execute(
+            f"INSERT INTO offline_slips ({_OFFLINE_COLUMNS}) VALUES ({', '.join('?' * 15)}) ON CONFLICT DO NOTHING",
+            (row.permit_id, row.offline_code, row.digest, row.outcome, row.tx_id, who.terminal, who.branch,
+             who.district, format_time(row.issued_at), row.voter, row.faults, row.other, row.ineligible, row.record,
+             format_time(row.received_at)))
+        return cursor.rowcount == 1
+
+    def offline_slip_of(self, tx_id: str) -> OfflineSlipRow | None:
+        rows = self._offline_rows("tx_id = ?", (tx_id,))
+        return rows[0] if rows else None
+
+    def offline_slips_of(self, district: str) -> list[OfflineSlipRow]:
+        return self._offline_rows("district = ?", (district,))
+
+    def _offline_rows(self, where: str, values: tuple[str, ...]) -> list[OfflineSlipRow]:
+        rows = self._db.execute(f"SELECT {_OFFLINE_COLUMNS} FROM offline_slips WHERE {where} ORDER BY rowid", values)
+        return [OfflineSlipRow(permit, code, digest, outcome, tx_id, Requester(terminal, branch, district),
+                               datetime.fromisoformat(issued_at), voter, faults, other, ineligible, bytes(record),
+                               datetime.fromisoformat(received_at))
+                for (permit, code, digest, outcome, tx_id, terminal, branch, district, issued_at, voter, faults,
+                     other, ineligible, record, received_at) in rows]
 
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         row = self._one(

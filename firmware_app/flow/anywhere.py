@@ -13,6 +13,7 @@ from firmware_app.flow.effects import (
     Indicate,
     RecordExtension,
     RecordInstructions,
+    RecordReconciled,
     RecordStage,
     Show,
 )
@@ -25,15 +26,21 @@ from firmware_app.flow.events import (
     Event,
     InstructionsReceived,
     MinutesEntered,
+    OfflineIssueAnswered,
+    PermitActivationReceived,
+    PermitCodeTyped,
+    PermitEndReceived,
+    PermitReceived,
     TamperDetected,
     TxStage,
     VoidAnswered,
 )
 from firmware_app.flow.notices import Extended, InstructionsArrived, Say
+from firmware_app.flow.offline import activation_received, end_received, permit_received
 from firmware_app.flow.states import AfterClose, Closing, DayState
 from firmware_app.flow.transition import Step, not_accepted, refuse
 from hal.indicators import Signal
-from protocol.messages import CommitOutcome, CountingInstructions, VoidOutcome
+from protocol.messages import CommitOutcome, CountingInstructions, OfflineOutcome, VoidOutcome
 
 S = TypeVar("S", bound=DayState)
 T = TypeVar("T")
@@ -58,6 +65,16 @@ def anywhere(state: S, event: Event) -> Step[S]:
                 return Step(state, (RecordStage(tx_id, TxStage.ISSUED), Alarm(AlarmKind.VOID_AFTER_COMMIT, tx_id),
                                     Show(Say.VOID_AFTER_COMMIT)))
             return Step(state, (RecordStage(tx_id, TxStage.VOIDED),))
+        case OfflineIssueAnswered():
+            return Step(state, reconciled(event))
+        case PermitReceived():
+            return permit_received(state, event)
+        case PermitActivationReceived():
+            return activation_received(state, event)
+        case PermitEndReceived():
+            return end_received(state, event)
+        case PermitCodeTyped():
+            return refuse(state, "a permit is activated between voters", Say.PERMIT_WHEN_IDLE)
         case AnswerUnverifiable(reason=reason):
             return Step(state, (Alarm(AlarmKind.UNVERIFIABLE_ANSWER, reason), Show(Say.ANSWER_FORGED)))
         case ClockTicked():
@@ -79,6 +96,24 @@ def commit_recorded(event: CommitAnswered) -> tuple[Effect, ...]:
         return (RecordStage(event.tx_id, TxStage.DISPUTED), Alarm(AlarmKind.COMMIT_DISPUTED, event.tx_id),
                 Show(Say.COMMIT_DISPUTED))
     return (RecordStage(event.tx_id, TxStage.ISSUED),)
+
+
+def reconciled(event: OfflineIssueAnswered) -> tuple[Effect, ...]:
+    """The center's record of a replayed OFFLINE slip, whichever state the terminal is in: kept with the slip; a
+    double vote, a conflict or a rejected record is an alarm for the head of branch (each is also the district's
+    to follow up)."""
+    record = RecordReconciled(event.tx_id, event.outcome)
+    detail = f"{event.tx_id}: {event.offline_code or '-'}"
+    match event.outcome:
+        case OfflineOutcome.ISSUED | OfflineOutcome.INELIGIBLE:
+            return (record,)
+        case OfflineOutcome.DOUBLE_VOTE:
+            return (record, Alarm(AlarmKind.DOUBLE_VOTE_FOUND, detail), Show(Say.DOUBLE_VOTE_FOUND))
+        case OfflineOutcome.CONFLICT:
+            return (record, Alarm(AlarmKind.OFFLINE_CONFLICT, detail), Show(Say.OFFLINE_CONFLICT))
+        case OfflineOutcome.REJECTED:
+            return (record, Alarm(AlarmKind.OFFLINE_RECORD_REJECTED, detail), Show(Say.OFFLINE_RECORD_REJECTED),
+                    Indicate(Signal.FAULT))
 
 
 def _extended(state: S, until: datetime) -> Step[S]:

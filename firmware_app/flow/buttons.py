@@ -22,12 +22,14 @@ from firmware_app.flow.events import (
 from firmware_app.flow.states import (
     AnsweredLate,
     AwaitingConfirmation,
+    CheckingOffline,
     CheckingPrinter,
     DocumentRejected,
     EnteringMinutes,
     MinutesConflict,
     MinutesSent,
     NoAnswer,
+    OfflineRefused,
     PollsClosed,
     PollsNotOpen,
     PollsSuspended,
@@ -37,6 +39,7 @@ from firmware_app.flow.states import (
     RecoveryQuestion,
     Reserving,
     SendingMinutes,
+    SnapshotHit,
     State,
     VoterRefused,
 )
@@ -62,11 +65,13 @@ def meaning(state: State, pressed: ButtonPressed) -> Event | None:
             return OperatorCancelled()
         case SendingMinutes() | MinutesSent() | MinutesConflict() if confirm:
             return ReprintMinutes()
-        case DocumentRejected() | VoterRefused():
+        case DocumentRejected() | VoterRefused() | OfflineRefused():
             return OperatorCancelled() if cancel else OperatorDismissed()
+        case SnapshotHit() if not confirm:
+            return OperatorRejected()
         case AwaitingConfirmation():
             return OperatorConfirmed() if confirm else OperatorRejected() if reject else OperatorCancelled()
-        case CheckingPrinter() | Reserving() if cancel:
+        case CheckingPrinter() | CheckingOffline() | Reserving() if cancel:
             return OperatorCancelled()
         case PrinterNotReady():
             return OperatorRetry() if confirm else OperatorCancelled()

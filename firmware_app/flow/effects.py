@@ -11,8 +11,9 @@ from firmware_app.flow.notices import Notice
 from firmware_app.flow.states import PollsPhase, ReportKind
 from firmware_app.identity.document import Document
 from hal.indicators import Signal
-from protocol.messages import CountingInstructions, DocumentKind, MinutesOutcome, VoidReason
+from protocol.messages import CountingInstructions, DocumentKind, MinutesOutcome, OfflineOutcome, VoidReason
 from protocol.minutes import MinutesFigures
+from protocol.permit import ActivationPath
 
 
 class Counter(enum.StrEnum):
@@ -40,6 +41,14 @@ class AlarmKind(enum.StrEnum):
     VOID_AFTER_COMMIT = "void_after_commit"
     JOURNAL_INCONSISTENT = "journal_inconsistent"
     MINUTES_CONFLICT = "minutes_conflict"
+    DOUBLE_VOTE_FOUND = "double_vote_found"
+    """The center found a voter of one of this terminal's OFFLINE slips holding another slip."""
+    OFFLINE_RECORD_REJECTED = "offline_record_rejected"
+    OFFLINE_CONFLICT = "offline_conflict"
+    OFFLINE_ACTIVATED = "offline_activated"
+    """The terminal went offline under a permit (by phone code or broadcast)."""
+    PERMIT_CODE_FAILED = "permit_code_failed"
+    SNAPSHOT_HIT_ALLOWED = "snapshot_hit_allowed"
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,81 @@ class RecordStage:
 
 
 @dataclass(frozen=True)
+class RecordPermit:
+    """Keep a permit that came (its signed bytes) before it can be activated."""
+
+    permit_id: str
+    signed: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RecordPermitActivation:
+    """An activation of the permit is spent and in use from now on."""
+
+    permit_id: str
+    activation: int
+    path: ActivationPath
+
+
+@dataclass(frozen=True)
+class RecordPermitCodeFailed:
+    """A wrong phone code for the permit, counted towards its lock-out."""
+
+    permit_id: str
+
+
+@dataclass(frozen=True)
+class RecordPermitEnd:
+    permit_id: str
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordPermitStoodDown:
+    """The terminal is back on the live check: the permit's activation in use is over."""
+
+    permit_id: str
+
+
+@dataclass(frozen=True)
+class CheckOffline:
+    """Check the voter against this terminal's slips and the snapshot; the answer is OfflineChecked."""
+
+    tx_id: str
+    document: Document = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RecordOfflineIssue:
+    """Journal the OFFLINE slip's signed issue record (the national code sealed to the center) before its print."""
+
+    tx_id: str
+    document: Document = field(repr=False)
+    permit_id: str
+    activation: int
+    sequence: int
+    offline_code: str
+    snapshot_version: int
+    snapshot_hit: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SendOfflineIssue:
+    """The OFFLINE slip is out: its record goes to the center through the outbox, replayed until answered."""
+
+    tx_id: str
+
+
+@dataclass(frozen=True)
+class RecordReconciled:
+    """The center's record of a replayed OFFLINE slip: the journal keeps the outcome with the slip."""
+
+    tx_id: str
+    outcome: OfflineOutcome
+
+
+@dataclass(frozen=True)
 class PrintSlip:
     """Journal the print intent, then print the slip for this inquiry code."""
 
@@ -176,6 +260,8 @@ class PrintSlip:
     inquiry_code: str
     document: DocumentKind
     reprint: bool
+    offline: bool = False
+    """An OFFLINE slip: `inquiry_code` is its offline code, and the slip says OFFLINE."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +328,15 @@ Effect = (
     | SendOpen
     | SendClose
     | RecordStage
+    | RecordReconciled
+    | RecordPermit
+    | RecordPermitActivation
+    | RecordPermitCodeFailed
+    | RecordPermitEnd
+    | RecordPermitStoodDown
+    | CheckOffline
+    | RecordOfflineIssue
+    | SendOfflineIssue
     | PrintSlip
     | SetPolls
     | StartDeadline

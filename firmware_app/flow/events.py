@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from firmware_app.flow.notices import Finding
+from firmware_app.flow.permits import HeldPermit
 from firmware_app.flow.states import PollsDay, PollsPhase, ReportKind
 from firmware_app.identity.document import Document, DocumentRefusal
 from firmware_app.identity.verdict import FaceProblem, FaceVerdict
@@ -18,10 +19,12 @@ from protocol.messages import (
     CountingInstructions,
     DocumentKind,
     MinutesOutcome,
+    OfflineOutcome,
     ReserveAnswer,
     VoidOutcome,
 )
 from protocol.minutes import MinutesFigures
+from protocol.permit import PermitActivation, PermitEnd
 
 
 class TxStage(enum.StrEnum):
@@ -71,6 +74,8 @@ class OpenTx:
     stage: TxStage
     inquiry_code: str | None
     reprint: bool
+    offline: bool = False
+    """An OFFLINE slip's transaction (`inquiry_code` is its offline code)."""
 
 
 @dataclass(frozen=True)
@@ -338,6 +343,77 @@ class VoidAnswered:
     outcome: VoidOutcome
 
 
+class OfflineVerdict(enum.StrEnum):
+    """What the terminal's own check of a voter found before an OFFLINE slip."""
+
+    CLEAR = "clear"
+    ISSUED_HERE = "issued_here"
+    """The journal holds a slip (or one under way) of this voter from this terminal today."""
+    SNAPSHOT_HIT = "snapshot_hit"
+    """The "already voted" snapshot holds the voter's tag: they may have voted elsewhere."""
+
+
+@dataclass(frozen=True)
+class PermitReceived:
+    """A permit came (provisioned, or delivered by the district): verified with the district's key and its
+    secrets opened with this terminal's permit key; `signed` is what the journal keeps."""
+
+    held: HeldPermit
+    signed: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PermitCodeTyped:
+    """The head of branch typed the phone code the district read out (signed in for it: `official`)."""
+
+    official: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PermitActivationReceived:
+    """The district's signed broadcast activation of a permit (verified with the district's key)."""
+
+    activation: PermitActivation
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PermitEndReceived:
+    """The district's signed end of a permit (verified with the district's key)."""
+
+    end: PermitEnd
+
+
+@dataclass(frozen=True)
+class OfflineChecked:
+    """The terminal's check of the voter of `tx_id` against its own slips and the snapshot it holds
+    (`snapshot_version`, 0: none), at `at`."""
+
+    tx_id: str
+    verdict: OfflineVerdict
+    snapshot_version: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfflineHitAllowed:
+    """The head of branch lets an OFFLINE slip go although the snapshot holds the voter (logged and alarmed)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfflineIssueAnswered:
+    """How the center recorded a replayed OFFLINE slip of this terminal (its transaction, the slip's offline
+    code)."""
+
+    tx_id: str
+    outcome: OfflineOutcome
+    offline_code: str | None
+
+
 @dataclass(frozen=True)
 class DeadlineExpired:
     tx_id: str
@@ -396,6 +472,13 @@ Event = (
     | AnswerUnverifiable
     | CommitAnswered
     | VoidAnswered
+    | OfflineIssueAnswered
+    | PermitReceived
+    | PermitCodeTyped
+    | PermitActivationReceived
+    | PermitEndReceived
+    | OfflineChecked
+    | OfflineHitAllowed
     | DeadlineExpired
     | PrintSucceeded
     | PrintUnsuccessful

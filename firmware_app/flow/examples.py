@@ -12,6 +12,7 @@ from firmware_app.flow import events as ev
 from firmware_app.flow import states as st
 from firmware_app.flow.double_entry import MinutesEntry
 from firmware_app.flow.notices import Component, DocumentRefused, Finding, Say
+from firmware_app.flow.permits import HeldPermit
 from firmware_app.identity.document import Document, DocumentProblem, DocumentRefusal
 from firmware_app.identity.verdict import FaceProblem
 from hal.buttons import ButtonEvent
@@ -22,6 +23,7 @@ from protocol.messages import (
     DocumentKind,
     IneligibleReason,
     MinutesOutcome,
+    OfflineOutcome,
     ReserveAnswer,
     ReserveOutcome,
     VoidOutcome,
@@ -36,6 +38,18 @@ from protocol.minutes import (
     MinutesFigures,
 )
 from protocol.national_code import NationalCode
+from protocol.offline_code import offline_code
+from protocol.permit import (
+    Activated,
+    ActivationPath,
+    Permit,
+    PermitActivation,
+    PermitEnd,
+    PermitSecrets,
+    SealedPermitSecrets,
+    TerminalIdentity,
+    activation_code,
+)
 
 TX = "a" * 32
 OTHER_TX = "b" * 32
@@ -72,6 +86,29 @@ READY = PrinterStatus(PrinterState.READY)
 NO_PAPER = PrinterStatus(PrinterState.NO_PAPER, "paper end")
 
 
+ME = TerminalIdentity("T-0101", "B-0101", "D01")
+PERMIT = Permit("c" * 32, "D01", "B-0101", ("T-0101", "T-0102"), AT.replace(hour=4, minute=30),
+                AT.replace(hour=20), 2, 3, tuple(ActivationPath),
+                (SealedPermitSecrets("T-0101", "sealed"), SealedPermitSecrets("T-0102", "sealed")), AT.replace(hour=1))
+"""A permit for this terminal and its neighbour, 08:00 to 23:30 in Tehran, two OFFLINE slips, three activations."""
+SECRETS = PermitSecrets(bytes(range(32)), bytes(range(32, 64)))
+HELD = HeldPermit(PERMIT, SECRETS, ME)
+FOREIGN = HeldPermit(dataclasses.replace(PERMIT, permit_id="d" * 32, branch="B-0999"), SECRETS, ME)
+PERMIT_DAY = dataclasses.replace(DAY, permits=(HELD,))
+"""A permit held, not activated."""
+OFFLINE_DAY = dataclasses.replace(DAY, permits=(HELD.activated(Activated(1, ActivationPath.PHONE_CODE)),))
+"""Offline under the permit's first activation, no slip issued yet."""
+FULL_DAY = dataclasses.replace(DAY, permits=(HELD.activated(Activated(1, ActivationPath.PHONE_CODE)).slip_issued()
+                                             .slip_issued(),))
+"""Offline, the permit's two slips issued."""
+PHONE_CODE = activation_code(SECRETS.activation_key, PERMIT.permit_id, 1)
+WRONG_CODE = "123456784"
+"""Nine digits with a valid check digit, not the permit's code."""
+OFFLINE_CODE = offline_code(SECRETS.activation_key, PERMIT.permit_id, ME.terminal, 1, 1)
+OFFLINE_TX = st.Tx(TX, DocumentKind.SMART_CARD, offline=True)
+RECOVERED_OFFLINE_TX = st.Tx(TX, DocumentKind.SMART_CARD, recovered=True, offline=True)
+
+
 def answer(outcome: ReserveOutcome) -> ReserveAnswer:
     return ReserveAnswer(
         outcome=outcome,
@@ -101,6 +138,19 @@ STATES: list[st.State] = [
     st.MinutesSent(day=INSTRUCTED_DAY),
     st.MinutesConflict(day=DAY),
     st.Idle(day=DAY),
+    st.Idle(day=PERMIT_DAY),
+    st.Idle(day=OFFLINE_DAY),
+    st.Idle(day=FULL_DAY),
+    st.CheckingPrinter(TX, CARD, day=OFFLINE_DAY),
+    st.CheckingOffline(TX, CARD, day=OFFLINE_DAY),
+    st.CheckingOffline(TX, CARD, day=FULL_DAY),
+    st.CheckingOffline(TX, CARD, day=PERMIT_DAY),
+    st.SnapshotHit(TX, CARD, 7, day=OFFLINE_DAY),
+    st.OfflineRefused(TX, Say.OFFLINE_ALREADY_ISSUED, day=OFFLINE_DAY),
+    st.Printing(OFFLINE_TX, OFFLINE_CODE, reprint=False, day=OFFLINE_DAY),
+    st.PrintInterrupted(OFFLINE_TX, OFFLINE_CODE, PrintStage.DURING, NO_PAPER, reprint=True, day=OFFLINE_DAY),
+    st.RecoveryDecision(RECOVERED_OFFLINE_TX, OFFLINE_CODE, st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True,
+                        day=OFFLINE_DAY),
     st.DocumentRejected(DocumentRefused(DocumentProblem.SIGNATURE_INVALID), day=DAY),
     *(st.AwaitingConfirmation(TX, CARD, verdict, day=DAY) for verdict in st.FaceVerdict),
     st.AwaitingConfirmation(TX, TYPED, st.FaceVerdict.UNAVAILABLE, None, FaceProblem.NO_PHOTO, day=DAY),
@@ -191,6 +241,21 @@ EVENTS: list[ev.Event] = [
     *(ev.CommitAnswered(TX, outcome) for outcome in CommitOutcome),
     ev.CommitAnswered(OTHER_TX, CommitOutcome.COMMITTED),
     *(ev.VoidAnswered(TX, outcome) for outcome in VoidOutcome),
+    *(ev.OfflineIssueAnswered(TX, outcome, "01000173158") for outcome in OfflineOutcome),
+    ev.PermitReceived(HELD, b"signed permit"),
+    ev.PermitReceived(FOREIGN, b"signed permit"),
+    ev.PermitCodeTyped("head", PHONE_CODE, AT),
+    ev.PermitCodeTyped("head", WRONG_CODE, AT),
+    ev.PermitCodeTyped("head", "123-456-789", AT),
+    ev.PermitActivationReceived(PermitActivation(PERMIT.permit_id, "D01", "B-0101", 2, AT, AT.replace(minute=15)),
+                                AT),
+    ev.PermitActivationReceived(PermitActivation(PERMIT.permit_id, "D01", "B-0101", 2, AT.replace(hour=6),
+                                                 AT.replace(hour=6, minute=15)), AT),
+    ev.PermitEndReceived(PermitEnd(PERMIT.permit_id, "D01", "B-0101", AT, AT)),
+    *(ev.OfflineChecked(TX, verdict, 7, AT) for verdict in ev.OfflineVerdict),
+    ev.OfflineChecked(TX, ev.OfflineVerdict.CLEAR, 7, AT.replace(hour=21)),
+    ev.OfflineChecked(OTHER_TX, ev.OfflineVerdict.CLEAR, 7, AT),
+    ev.OfflineHitAllowed(AT),
     *(ev.DeadlineExpired(TX, kind) for kind in ev.DeadlineKind),
     *(ev.DeadlineExpired("polls", kind) for kind in (ev.DeadlineKind.OPEN, ev.DeadlineKind.CLOSE)),
     ev.DeadlineExpired("minutes", ev.DeadlineKind.MINUTES),

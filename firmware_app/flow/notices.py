@@ -13,6 +13,7 @@ from hal.printer import PrinterStatus
 from protocol.messages import IneligibleReason
 from protocol.minutes import MinutesRefused
 from protocol.national_code import NationalCodeProblem
+from protocol.permit import PermitRefusal
 
 
 class Say(enum.StrEnum):
@@ -51,6 +52,9 @@ class Say(enum.StrEnum):
     RECOVERY_DID_SLIP_COME_OUT = "recovery_did_slip_come_out"
     COMMIT_DISPUTED = "commit_disputed"
     VOID_AFTER_COMMIT = "void_after_commit"
+    DOUBLE_VOTE_FOUND = "double_vote_found"
+    OFFLINE_RECORD_REJECTED = "offline_record_rejected"
+    OFFLINE_CONFLICT = "offline_conflict"
     ANSWER_FORGED = "answer_forged"
     SLIP_QUESTION_FIRST = "slip_question_first"
     CLOSE_ACKNOWLEDGED = "close_acknowledged"
@@ -65,6 +69,17 @@ class Say(enum.StrEnum):
     MINUTES_SENT = "minutes_sent"
     MINUTES_CONFLICT = "minutes_conflict"
     MINUTES_ALREADY_RECORDED = "minutes_already_recorded"
+    OFFLINE_ACTIVE = "offline_active"
+    CHECKING_OFFLINE = "checking_offline"
+    ISSUED_OFFLINE = "issued_offline"
+    BACK_ONLINE = "back_online"
+    PERMIT_ENDED = "permit_ended"
+    PERMIT_HELD = "permit_held"
+    NO_PERMIT = "no_permit"
+    PERMIT_WHEN_IDLE = "permit_when_idle"
+    SNAPSHOT_HIT = "snapshot_hit"
+    SNAPSHOT_HIT_ALLOWED = "snapshot_hit_allowed"
+    OFFLINE_ALREADY_ISSUED = "offline_already_issued"
 
 
 class Component(enum.StrEnum):
@@ -179,6 +194,13 @@ class Ineligible:
     reason: IneligibleReason | None
 
 
+@dataclass(frozen=True)
+class PermitRefused:
+    """An offline permit's code, activation or slip refused, and why (protocol.permit.PermitRefusal)."""
+
+    refusal: PermitRefusal
+
+
 Notice = (
     Say
     | NotOpenYet
@@ -200,4 +222,5 @@ Notice = (
     | SlipNotPrinted
     | Duplicate
     | Ineligible
+    | PermitRefused
 )

@@ -87,7 +87,7 @@ def _after_close(minutes: MinutesStage | None, day: PollsDay) -> Step[AfterClose
 
 
 def _recover(open_tx: OpenTx, day: PollsDay) -> Step[Idle | Reserving | RecoveryDecision | PrintInterrupted]:
-    tx = Tx(open_tx.tx_id, open_tx.document, recovered=True)
+    tx = Tx(open_tx.tx_id, open_tx.document, recovered=True, offline=open_tx.offline)
     code = open_tx.inquiry_code
     match open_tx.stage:
         case TxStage.RESERVE_PENDING:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from firmware_app.flow.double_entry import MinutesEntry
 from firmware_app.flow.notices import DocumentRefused, Notice
+from firmware_app.flow.permits import HeldPermit
 from firmware_app.identity.document import Document
 from firmware_app.identity.verdict import FaceProblem
 from firmware_app.identity.verdict import FaceVerdict as FaceVerdict  # noqa: PLC0414 (re-exported: a flow value)
@@ -57,6 +58,8 @@ class PollsDay:
     latest_close: datetime
     election: ElectionBundle | None = field(default=None, kw_only=True, repr=False)
     instructions: CountingInstructions | None = field(default=None, kw_only=True, repr=False)
+    permits: tuple[HeldPermit, ...] = field(default=(), kw_only=True, repr=False)
+    """The district's offline permits the terminal holds (flow.permits); at most one in use at a time."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Tx:
     tx_id: str
     document: DocumentKind
     recovered: bool = field(default=False, kw_only=True)
+    offline: bool = field(default=False, kw_only=True)
+    """An OFFLINE slip under a permit: its code is the offline code, its settlement the replay to the center."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,35 @@ class PrinterNotReady:
 
 
 @dataclass(frozen=True)
+class CheckingOffline:
+    """Confirmed, the printer ready, and the terminal offline under a permit: the voter is being checked against
+    this terminal's slips and the "already voted" snapshot before an OFFLINE slip is issued."""
+
+    tx_id: str
+    document: Document
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class SnapshotHit:
+    """The snapshot says the voter may have voted today: no slip unless the head of branch lets it go."""
+
+    tx_id: str
+    document: Document
+    snapshot_version: int
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class OfflineRefused:
+    """No OFFLINE slip: the voter already has a slip of this terminal, or the permit does not allow one now."""
+
+    tx_id: str
+    notice: Notice
+    day: PollsDay = field(kw_only=True)
+
+
+@dataclass(frozen=True)
 class Reserving:
     tx: Tx
     day: PollsDay = field(kw_only=True)
@@ -293,6 +327,9 @@ VoterState = (
     | AwaitingConfirmation
     | CheckingPrinter
     | PrinterNotReady
+    | CheckingOffline
+    | SnapshotHit
+    | OfflineRefused
     | Reserving
     | NoAnswer
     | AnsweredLate

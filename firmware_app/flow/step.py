@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from firmware_app.flow import buttons, minutes, polls, recovery, voter
-from firmware_app.flow.events import ButtonPressed, Event
+from firmware_app.flow import buttons, minutes, offline_voter, polls, recovery, voter
+from firmware_app.flow.events import (
+    ButtonPressed,
+    CloseAcknowledged,
+    CommitAnswered,
+    Event,
+    MinutesAnswered,
+    OfflineIssueAnswered,
+    OpenAcknowledged,
+    ReserveAnswered,
+    VoidAnswered,
+)
+from firmware_app.flow.offline import stood_down
 from firmware_app.flow.states import (
     AnsweredLate,
     AwaitingConfirmation,
+    CheckingOffline,
     CheckingPrinter,
     Closing,
     Committing,
@@ -18,6 +30,7 @@ from firmware_app.flow.states import (
     MinutesConflict,
     MinutesSent,
     NoAnswer,
+    OfflineRefused,
     Opening,
     PollsClosed,
     PollsNotOpen,
@@ -30,6 +43,7 @@ from firmware_app.flow.states import (
     Reserving,
     SelfTesting,
     SendingMinutes,
+    SnapshotHit,
     Starting,
     State,
     VoterRefused,
@@ -39,8 +53,22 @@ from firmware_app.flow.transition import Step
 __all__ = ["Step", "step"]
 
 
+CENTER_ANSWERS = (ReserveAnswered, CommitAnswered, VoidAnswered, OfflineIssueAnswered, OpenAcknowledged,
+                  CloseAcknowledged, MinutesAnswered)
+"""The center's verified answers: any of them taken ends an offline operation (the center answers again)."""
+
+
 def step(state: State, event: Event) -> Step[State]:
-    """The next state and its effects, or an explicit refusal that leaves the state as it was."""
+    """The next state and its effects, or an explicit refusal that leaves the state as it was. An answer of the
+    center that the state takes also brings the terminal back to the live check, if it was offline."""
+    result = _step(state, event)
+    if not isinstance(event, CENTER_ANSWERS) or result.refusal is not None or isinstance(result.state, Starting):
+        return result
+    back, effects = stood_down(result.state)
+    return Step(back, (*result.effects, *effects)) if effects else result
+
+
+def _step(state: State, event: Event) -> Step[State]:
     if isinstance(event, ButtonPressed):
         meant = buttons.meaning(state, event)
         if meant is None:
@@ -79,6 +107,12 @@ def step(state: State, event: Event) -> Step[State]:
             return voter.awaiting_confirmation(state, event)
         case CheckingPrinter():
             return voter.checking_printer(state, event)
+        case CheckingOffline():
+            return offline_voter.checking_offline(state, event)
+        case SnapshotHit():
+            return offline_voter.snapshot_hit(state, event)
+        case OfflineRefused():
+            return offline_voter.offline_refused(state, event)
         case PrinterNotReady():
             return voter.printer_not_ready(state, event)
         case Reserving():

@@ -23,6 +23,7 @@ from firmware_app.flow.notices import (
     MinutesReportFailed,
     Notice,
     NotOpenYet,
+    PermitRefused,
     PrinterUnready,
     Say,
     SelfTestFailed,
@@ -36,6 +37,7 @@ from hal.printer import PrinterState, PrinterStatus
 from protocol.messages import IneligibleReason
 from protocol.minutes import MinutesProblem, MinutesRefused
 from protocol.national_code import NationalCodeProblem, to_persian_digits
+from protocol.permit import PermitRefusal
 
 IRAN = ZoneInfo("Asia/Tehran")
 """The zone of the times the operator reads (the flow keeps its own; the slip's is in `slip.persian`)."""
@@ -78,6 +80,27 @@ SAID: dict[Say, str] = {
                                      "بله: دکمهٔ «تأیید»؛ نه، دوباره چاپ شود: دکمهٔ «رد»."),
     Say.COMMIT_DISPUTED: "ستاد صدور این تعرفه را نپذیرفت؛ مسئول شعبه باید موضوع را بررسی کند.",
     Say.VOID_AFTER_COMMIT: "ستاد این تعرفه را صادرشده ثبت کرده بود و ابطال را نپذیرفت.",
+    Say.OFFLINE_ACTIVE: "حالت آفلاین با مجوز ستاد فعال شد: تعرفه‌ها بدون استعلام برخط و با کد آفلاین صادر می‌شوند و "
+                        "پس از برقراری ارتباط با ستاد تطبیق داده می‌شوند.",
+    Say.CHECKING_OFFLINE: "آفلاین: بررسی رأی‌دهنده در تعرفه‌های همین دستگاه و فهرست «رأی داده‌اند» ستاد…",
+    Say.ISSUED_OFFLINE: "تعرفهٔ آفلاین صادر شد؛ سابقهٔ آن نگه داشته شد و پس از برقراری ارتباط برای ستاد فرستاده "
+                        "می‌شود.",
+    Say.BACK_ONLINE: "ارتباط با ستاد برقرار شد؛ حالت آفلاین پایان یافت و استعلام برخط از سر گرفته شد.",
+    Say.PERMIT_ENDED: "ستاد مجوز کار آفلاین را پایان داد؛ پس از این تعرفهٔ آفلاین صادر نمی‌شود.",
+    Say.PERMIT_HELD: "مجوز کار آفلاین ستاد دریافت شد؛ تنها با کد ستاد و با حضور رئیس شعبه فعال می‌شود.",
+    Say.NO_PERMIT: "این دستگاه مجوز کار آفلاین ندارد؛ بدون مجوز ستاد تعرفه‌ای بدون استعلام صادر نمی‌شود.",
+    Say.PERMIT_WHEN_IDLE: "مجوز آفلاین تنها وقتی فعال می‌شود که رأی‌دهنده‌ای در جریان نباشد.",
+    Say.SNAPSHOT_HIT: "در فهرست «رأی داده‌اند» ستاد، این رأی‌دهنده ممکن است پیش‌تر رأی داده باشد؛ تعرفه تنها با "
+                      "تصمیم رئیس شعبه صادر می‌شود.",
+    Say.SNAPSHOT_HIT_ALLOWED: "رئیس شعبه با وجود نام رأی‌دهنده در فهرست «رأی داده‌اند» صدور تعرفه را پذیرفت؛ ثبت "
+                              "و به ستاد گزارش شد.",
+    Say.OFFLINE_ALREADY_ISSUED: "این رأی‌دهنده امروز از همین دستگاه تعرفه گرفته است؛ تعرفه صادر نمی‌شود.",
+    Say.DOUBLE_VOTE_FOUND: "ستاد رأی‌دهندهٔ یکی از تعرفه‌های آفلاین این دستگاه را دارای تعرفهٔ دیگری یافت و رأی "
+                           "تکراری ثبت کرد؛ مسئول شعبه باید آن را به ستاد گزارش کند.",
+    Say.OFFLINE_RECORD_REJECTED: "ستاد سابقهٔ یکی از تعرفه‌های آفلاین این دستگاه را نپذیرفت؛ مسئول شعبه باید با "
+                                 "ستاد تماس بگیرد.",
+    Say.OFFLINE_CONFLICT: "ستاد برای کد یکی از تعرفه‌های آفلاین این دستگاه سابقهٔ دیگری هم دارد؛ هر دو نگه داشته "
+                          "شد و ستاد آن را بررسی می‌کند.",
     Say.ANSWER_FORGED: "پیامی نامعتبر روی کانال پاسخ ستاد دریافت شد و کنار گذاشته شد.",
     Say.SLIP_QUESTION_FIRST: "نخست بگویید آیا تعرفه کامل بیرون آمد: «تأیید» برای بله، «رد» برای چاپ دوباره.",
     Say.CLOSE_ACKNOWLEDGED: "ستاد پایان رأی‌گیری را تأیید کرد.",
@@ -254,8 +277,31 @@ def render(notice: Notice) -> str:
         case Ineligible(reason=reason):
             why = INELIGIBLE_REASONS[reason] if reason is not None else "نامشخص"
             return f"این فرد واجد شرایط رأی دادن نیست ({why})؛ تعرفه صادر نمی‌شود."
+        case PermitRefused(refusal=refusal):
+            return f"مجوز آفلاین پذیرفته نشد: {PERMIT_REFUSALS[refusal]}."
         case _:
             assert_never(notice)
+
+
+PERMIT_REFUSALS: dict[PermitRefusal, str] = {
+    PermitRefusal.FOREIGN_DISTRICT: "مجوز برای حوزهٔ دیگری است",
+    PermitRefusal.FOREIGN_BRANCH: "مجوز برای شعبهٔ دیگری است",
+    PermitRefusal.FOREIGN_TERMINAL: "مجوز این دستگاه را نام نمی‌برد",
+    PermitRefusal.OTHER_PERMIT: "پیام برای مجوز دیگری است",
+    PermitRefusal.MALFORMED: "مجوز نادرست است",
+    PermitRefusal.NOT_YET_VALID: "زمان مجوز هنوز نرسیده است",
+    PermitRefusal.EXPIRED: "زمان مجوز گذشته است",
+    PermitRefusal.ENDED: "ستاد مجوز را پایان داده است",
+    PermitRefusal.PATH_NOT_ALLOWED: "این مجوز از این راه فعال نمی‌شود",
+    PermitRefusal.NOT_A_CODE: "کد نادرست وارد شد (رقم کنترل نمی‌خواند)؛ دوباره با دقت وارد کنید",
+    PermitRefusal.BAD_CODE: "کد با مجوز نمی‌خواند",
+    PermitRefusal.REUSED_CODE: "این کد پیش‌تر به کار رفته است؛ کد تازه از ستاد بگیرید",
+    PermitRefusal.LOCKED_OUT: "کدهای نادرست بسیار وارد شد و فعال‌سازی با کد بسته شد؛ با ستاد تماس بگیرید",
+    PermitRefusal.STALE_ACTIVATION: "پیام فعال‌سازی ستاد کهنه است",
+    PermitRefusal.NOT_ACTIVATED: "مجوز فعال نشده است",
+    PermitRefusal.OVER_LIMIT: "سقف تعرفه‌های آفلاین این مجوز پر شده است",
+}
+"""Why an offline permit's code, activation or slip was refused, as the head of branch reads it."""
 
 
 OVERRIDE_REASONS: dict[OverrideReason, str] = {

@@ -21,6 +21,7 @@ from firmware_app.flow.effects import (
     RecordStage,
     ResendReserve,
     SendCommit,
+    SendOfflineIssue,
     SendReserve,
     SendVoid,
     SetPolls,
@@ -48,6 +49,7 @@ from firmware_app.flow.events import (
     OperatorRejected,
     OperatorRetry,
     OperatorVoid,
+    PermitCodeTyped,
     PrinterChecked,
     PrintSucceeded,
     PrintUnsuccessful,
@@ -64,10 +66,12 @@ from firmware_app.flow.notices import (
     Say,
     SlipNotPrinted,
 )
+from firmware_app.flow.offline import check_voter, code_typed, offline_now
 from firmware_app.flow.polls import close_when_due
 from firmware_app.flow.states import (
     AnsweredLate,
     AwaitingConfirmation,
+    CheckingOffline,
     CheckingPrinter,
     Closing,
     Committing,
@@ -111,6 +115,8 @@ def idle(state: Idle, event: Event) -> Step[Idle | AwaitingConfirmation | Docume
             return _reject_document(DocumentRefused(refusal.problem), state.day)
         case NationalCodeTyped():
             return _typed(state, event)
+        case PermitCodeTyped():
+            return code_typed(state, event)
         case SuspendRequested():
             return Step(PollsSuspended(day=state.day), (SetPolls(PollsPhase.SUSPENDED), Show(Say.POLLS_SUSPENDED)))
         case ClosePollsRequested(at=at):
@@ -184,7 +190,8 @@ def awaiting_confirmation(state: AwaitingConfirmation, event: Event
     return anywhere(state, event)
 
 
-def checking_printer(state: CheckingPrinter, event: Event) -> Step[CheckingPrinter | Reserving | PrinterNotReady | Idle]:
+def checking_printer(state: CheckingPrinter, event: Event
+                     ) -> Step[CheckingPrinter | Reserving | CheckingOffline | PrinterNotReady | Idle]:
     match event:
         case PrinterChecked(tx_id=tx_id, status=status):
             if tx_id != state.tx_id:
@@ -192,10 +199,9 @@ def checking_printer(state: CheckingPrinter, event: Event) -> Step[CheckingPrint
             if not status.can_print:
                 return Step(PrinterNotReady(state.tx_id, state.document, status, day=state.day),
                             (Show(PrinterUnready(status)), Indicate(Signal.FAULT)))
-            tx = Tx(state.tx_id, state.document.kind)
-            return Step(Reserving(tx, day=state.day),
-                        (SendReserve(tx.tx_id, state.document), StartDeadline(tx.tx_id, DeadlineKind.RESERVE),
-                         Show(Say.ASKING_CENTER)))
+            if offline_now(state.day) is not None:
+                return check_voter(state.tx_id, state.document, state.day)
+            return ask_center(state.tx_id, state.document, state.day)
         case OperatorCancelled() | CardRemoved():
             return _document_withdrawn(state, event)
         case _:
@@ -219,6 +225,13 @@ def _document_withdrawn(state: W, event: OperatorCancelled | CardRemoved) -> Ste
     if state.document.kind is not DocumentKind.SMART_CARD:
         return refuse(state, "the document in use is not a card")
     return Step(Idle(day=state.day), (Show(Say.CARD_REMOVED), Indicate(Signal.READY)))
+
+
+def ask_center(tx_id: str, document: Document, day: PollsDay) -> Step[Reserving]:
+    """Confirmed and the printer ready: the center is asked whether this voter may vote."""
+    tx = Tx(tx_id, document.kind)
+    return Step(Reserving(tx, day=day), (SendReserve(tx.tx_id, document), StartDeadline(tx.tx_id, DeadlineKind.RESERVE),
+                                         Show(Say.ASKING_CENTER)))
 
 
 def _check_printer(tx_id: str, document: Document, day: PollsDay) -> Step[CheckingPrinter]:
@@ -319,7 +332,7 @@ def answered_late(state: AnsweredLate, event: Event) -> Step[AnsweredLate | Prin
             return anywhere(state, event)
 
 
-def printing(state: Printing, event: Event) -> Step[Printing | Committing | PrintInterrupted]:
+def printing(state: Printing, event: Event) -> Step[Printing | Committing | Idle | PrintInterrupted]:
     match event:
         case PrintSucceeded(tx_id=tx_id) | PrintUnsuccessful(tx_id=tx_id) if tx_id != state.tx.tx_id:
             return refuse(state, "print result for another transaction")
@@ -363,21 +376,26 @@ def committing(state: Committing, event: Event) -> Step[Committing | Idle]:
 
 def print_slip(tx: Tx, code: str, *, reprint: bool, day: PollsDay) -> Step[Printing]:
     return Step(Printing(tx, code, reprint=reprint, day=day),
-                (PrintSlip(tx.tx_id, code, tx.document, reprint), Show(Say.PRINTING)))
+                (PrintSlip(tx.tx_id, code, tx.document, reprint, offline=tx.offline), Show(Say.PRINTING)))
 
 
-def commit(tx: Tx, code: str, day: PollsDay, *, reprinted: bool) -> Step[Committing]:
-    """A whole slip is out (the printer said so, or the operator saw it): count it and tell the center."""
+def commit(tx: Tx, code: str, day: PollsDay, *, reprinted: bool) -> Step[Committing | Idle]:
+    """A whole slip is out (the printer said so, or the operator saw it): count it and tell the center. An
+    OFFLINE slip's record goes to the outbox, replayed until the center answers; the next voter need not wait."""
     counts: tuple[Effect, ...] = (Count(Counter.REPRINTED),) if reprinted else ()
+    if tx.offline:
+        return Step(Idle(day=day), (SendOfflineIssue(tx.tx_id), Count(Counter.ISSUED), *counts,
+                                    Show(Say.ISSUED_OFFLINE), Indicate(Signal.READY)))
     return Step(Committing(tx, code, day=day),
                 (SendCommit(tx.tx_id, code), Count(Counter.ISSUED), *counts, StartDeadline(tx.tx_id, DeadlineKind.COMMIT),
                  Show(Say.ISSUED), Indicate(Signal.READY)))
 
 
 def void(tx: Tx, reason: VoidReason, day: PollsDay) -> Step[Idle]:
-    """Give the transaction up: the center frees the voter."""
-    return Step(Idle(day=day), (SendVoid(tx.tx_id, reason), Count(Counter.VOIDED), Show(Say.VOIDED),
-                                Indicate(Signal.READY)))
+    """Give the transaction up: the center frees the voter. An OFFLINE slip that did not come out never reached
+    the center: it is voided in the journal only (its record stays, never replayed; its sequence stays spent)."""
+    settle: Effect = RecordStage(tx.tx_id, TxStage.VOIDED) if tx.offline else SendVoid(tx.tx_id, reason)
+    return Step(Idle(day=day), (settle, Count(Counter.VOIDED), Show(Say.VOIDED), Indicate(Signal.READY)))
 
 
 def _back_to_idle(day: PollsDay) -> Step[Idle]:

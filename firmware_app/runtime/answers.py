@@ -11,6 +11,7 @@ from firmware_app.flow.events import (
     CommitAnswered,
     Event,
     MinutesAnswered,
+    OfflineIssueAnswered,
     OpenAcknowledged,
     ReserveAnswered,
     VoidAnswered,
@@ -21,6 +22,7 @@ from protocol.messages import (
     CloseAnswer,
     CommitAnswer,
     MinutesAnswer,
+    OfflineIssueAnswer,
     ReserveAnswer,
     VoidAnswer,
 )
@@ -47,5 +49,7 @@ def answer_event(
             return CloseAcknowledged(committed)
         case MinutesAnswer(outcome=outcome):
             return MinutesAnswered(outcome)
+        case OfflineIssueAnswer(outcome=outcome, offline_code=code):
+            return OfflineIssueAnswered(tx_id, outcome, code)
         case _:
             assert_never(answer.body)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from firmware_app.flow.events import ClosingExtended, InstructionsReceived
 from firmware_app.runtime.bounds import extension_problem, issued_problem
+from firmware_app.runtime.permit_intake import PermitEvent, PermitMessageRefused, permit_event, permit_kind
 from firmware_app.runtime.settings import RuntimeSettings
 from protocol.codec import ProtocolError
 from protocol.compact import check_jws
@@ -22,9 +23,13 @@ class BroadcastRefused:
 
 
 def broadcast_event(payload: bytes, settings: RuntimeSettings, now: datetime
-                    ) -> ClosingExtended | InstructionsReceived | BroadcastRefused:
-    """The closing-time extension or the counting instructions, told apart by their JWS type and each verified
-    with the center's key; whether the flow keeps them is the flow's decision."""
+                    ) -> ClosingExtended | InstructionsReceived | PermitEvent | BroadcastRefused:
+    """The closing-time extension, the counting instructions, or an offline permit, its activation or its end,
+    told apart by their JWS type and each verified with the center's key; whether the flow keeps them is the
+    flow's decision."""
+    if permit_kind(payload) is not None:
+        taken = permit_event(payload, settings, now)
+        return BroadcastRefused(taken.reason, taken.kind) if isinstance(taken, PermitMessageRefused) else taken
     if _is_instructions(payload):
         opened = open_counting_instructions(payload, settings.center_signing_key, settings.identity.district)
         if isinstance(opened, ProtocolError):

@@ -11,6 +11,7 @@ from firmware_app.flow.effects import (
     AlarmKind,
     CancelDeadline,
     CheckFace,
+    CheckOffline,
     CheckPrinter,
     Count,
     Effect,
@@ -24,12 +25,20 @@ from firmware_app.flow.effects import (
     RecordInstructions,
     RecordMinutes,
     RecordMinutesAnswer,
+    RecordOfflineIssue,
+    RecordPermit,
+    RecordPermitActivation,
+    RecordPermitCodeFailed,
+    RecordPermitEnd,
+    RecordPermitStoodDown,
+    RecordReconciled,
     RecordStage,
     ResendReserve,
     RunSelfTest,
     SendClose,
     SendCommit,
     SendMinutes,
+    SendOfflineIssue,
     SendOpen,
     SendReserve,
     SendVoid,
@@ -37,7 +46,7 @@ from firmware_app.flow.effects import (
     Show,
     StartDeadline,
 )
-from firmware_app.flow.events import TxStage
+from firmware_app.flow.events import Event, OfflineChecked, OfflineVerdict, TxStage
 from firmware_app.flow.states import ReportKind
 from firmware_app.runtime import requests
 from firmware_app.runtime.minutes import build_minutes, election_of
@@ -45,11 +54,14 @@ from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.slip import SlipContent
 from firmware_app.store.journal import Journal, OutboxEntry
 from firmware_app.store.minutes import RecordedMinutes
+from firmware_app.store.offline import OfflineSlip, PermitEventKind
 from protocol.messages import (
     CloseBody,
     CloseCounts,
     CommitBody,
     MinutesBody,
+    OfflineIssueBody,
+    OfflineOutcome,
     OpenBody,
     RequestKind,
     ReserveBody,
@@ -57,7 +69,8 @@ from protocol.messages import (
 )
 from protocol.minutes import ElectionBundle, Minutes
 from protocol.national_code import keyed_hash
-from protocol.seal import seal_national_code
+from protocol.offline_code import OfflineIssue
+from protocol.seal import seal_national_code, sign_offline_issue
 
 
 class JournalInconsistentError(Exception):
@@ -96,6 +109,13 @@ class PrintMinutesJob:
 
 
 @dataclass(frozen=True)
+class PostBack:
+    """An event the journal alone could answer (the offline check of a voter), posted to the loop as its next."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
 class LogAlarm:
     kind: AlarmKind
     detail: str
@@ -104,7 +124,7 @@ class LogAlarm:
 Device = ReadCard | CheckPrinter | CheckFace | RunSelfTest | StartDeadline | CancelDeadline | Show | Indicate
 """Effects that need nothing from the journal: the shell carries them out as they are."""
 
-Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | Device
+Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | PostBack | Device
 
 
 def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, at: datetime) -> Action | None:
@@ -143,6 +163,44 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             if not journal.set_minutes_outcome(outcome, at):
                 raise JournalInconsistentError("an answer to minutes the journal does not hold")
             return None
+        case RecordReconciled(tx_id=tx_id, outcome=outcome):
+            if not journal.set_offline_outcome(tx_id, outcome, at):
+                raise JournalInconsistentError(f"the center's record of an offline slip the journal does not hold "
+                                               f"({tx_id})")
+            if journal.transaction(tx_id) is not None:
+                stage = TxStage.DISPUTED if outcome is OfflineOutcome.REJECTED else TxStage.ISSUED
+                journal.set_stage(tx_id, stage, at)
+            return None
+        case RecordPermit(permit_id=permit_id, signed=signed):
+            journal.record_permit(permit_id, signed, at)
+            return None
+        case RecordPermitActivation(permit_id=permit_id, activation=activation, path=path):
+            journal.permit_event(permit_id, PermitEventKind.ACTIVATION, at, activation=activation, path=path)
+            return None
+        case RecordPermitCodeFailed(permit_id=permit_id):
+            journal.permit_event(permit_id, PermitEventKind.CODE_FAILED, at)
+            return None
+        case RecordPermitEnd(permit_id=permit_id, ended_at=ended_at):
+            journal.permit_event(permit_id, PermitEventKind.END, at, ended_at=ended_at)
+            return None
+        case RecordPermitStoodDown(permit_id=permit_id):
+            journal.permit_event(permit_id, PermitEventKind.STOOD_DOWN, at)
+            return None
+        case CheckOffline(tx_id=tx_id, document=document):
+            voter = keyed_hash(settings.voter_key, document.national_code)
+            verdict = OfflineVerdict.ISSUED_HERE if journal.voter_has_slip(voter) else OfflineVerdict.CLEAR
+            return PostBack(OfflineChecked(tx_id, verdict, 0, at))
+        case RecordOfflineIssue() as issued:
+            _record_offline_issue(issued, journal, settings, at)
+            return None
+        case SendOfflineIssue(tx_id=tx_id):
+            offline = journal.offline_slip(tx_id)
+            if offline is None:
+                raise JournalInconsistentError(f"no offline issue record for {tx_id}")
+            entry = requests.build(settings, tx_id, OfflineIssueBody(offline.record.decode("ascii")), at)
+            journal.set_stage(tx_id, TxStage.COMMIT_PENDING, at)
+            journal.enqueue(entry, at)
+            return Publish(entry)
         case SendReserve(tx_id=tx_id, document=document):
             sealed = seal_national_code(document.national_code, settings.center_sealing_key)
             body = ReserveBody(sealed_voter=sealed, document=document.kind, training=settings.training)
@@ -181,12 +239,12 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
         case RecordStage(tx_id=tx_id, stage=stage, inquiry_code=code, paper_moved=moved):
             journal.set_stage(tx_id, stage, at, inquiry_code=code, paper_moved=moved)
             return None
-        case PrintSlip(tx_id=tx_id, inquiry_code=code, document=document, reprint=reprint):
+        case PrintSlip(tx_id=tx_id, inquiry_code=code, document=document, reprint=reprint, offline=offline):
             serial = journal.assign_serial(tx_id)
             journal.set_stage(tx_id, TxStage.PRINTING, at)
             identity = settings.identity
             slip = SlipContent(code, identity.branch, identity.terminal, serial, document, at, reprint,
-                               settings.training)
+                               settings.training, offline)
             return PrintSlipJob(tx_id, slip)
         case SetPolls(phase=phase):
             journal.set_polls(phase)
@@ -199,6 +257,24 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             return LogAlarm(kind, detail)
         case _:
             assert_never(effect)
+
+
+def _record_offline_issue(issued: RecordOfflineIssue, journal: Journal, settings: RuntimeSettings,
+                          at: datetime) -> None:
+    """The OFFLINE slip's transaction and its signed issue record (the national code sealed to the center, as in
+    a reserve), journaled together before the print: the record is the slip's evidence and its later replay."""
+    identity = settings.identity
+    document = issued.document
+    sealed = seal_national_code(document.national_code, settings.center_sealing_key)
+    record = OfflineIssue(issued.permit_id, identity.district, identity.branch, identity.terminal, issued.activation,
+                          issued.offline_code, issued.sequence, sealed, document.kind, issued.at,
+                          issued.snapshot_version, issued.snapshot_hit)
+    signed = sign_offline_issue(record, settings.terminal_signing_key)
+    journal.add_transaction(issued.tx_id, document.kind, keyed_hash(settings.voter_key, document.national_code),
+                            settings.training, at)
+    journal.set_stage(issued.tx_id, TxStage.ELIGIBLE, at, inquiry_code=issued.offline_code)
+    journal.record_offline_slip(OfflineSlip(issued.tx_id, issued.permit_id, issued.sequence, issued.offline_code,
+                                            signed, None), at)
 
 
 def _held_minutes(journal: Journal) -> RecordedMinutes:

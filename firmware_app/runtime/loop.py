@@ -34,6 +34,7 @@ from firmware_app.runtime.broadcasts import BroadcastRefused, broadcast_event
 from firmware_app.runtime.facts import LinkFigures, LoopFacts
 from firmware_app.runtime.faults import FaultPoints, NoFaults
 from firmware_app.runtime.journaling import Publish, journal_effect
+from firmware_app.runtime.permit_intake import held_permits
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.runtime.shell import Shell
@@ -273,7 +274,8 @@ class Runtime:
         election = settings.election.bundle if settings.election is not None else None
         return PollsDay(settings.opens_at, self.journal.closing_time() or settings.closes_at,
                         settings.closes_at + settings.longest_extension, election=election,
-                        instructions=self.journal.instructions())
+                        instructions=self.journal.instructions(),
+                        permits=held_permits(self.journal.permits(), settings))
 
     # --- what arrives, as flow events -------------------------------------------------------------
 

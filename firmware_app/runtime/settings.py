@@ -55,3 +55,6 @@ class RuntimeSettings:
     """A signed extension may move the close at most this far past the set closing time (18:00 to 02:00)."""
     election: ElectionOfDay | None = None
     """What the branch counts for; None: no minutes can be recorded (a kiosk refuses to start without it)."""
+    permit_key: OKPKey | None = None
+    """The terminal's private X25519 key that opens the secrets of an offline permit sealed to it; None: no permit
+    can be held (a permit that arrives is refused)."""

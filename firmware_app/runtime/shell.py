@@ -29,6 +29,7 @@ from firmware_app.runtime.health import link_health, printer_health, run_self_te
 from firmware_app.runtime.journaling import (
     Action,
     LogAlarm,
+    PostBack,
     PrintMinutesJob,
     PrintReportJob,
     PrintSlipJob,
@@ -106,6 +107,8 @@ class Shell:
                 self._workers.submit(self._print_minutes, action)
             case LogAlarm(kind=kind, detail=detail):
                 log.warning("alarm: %s %s", kind.value, detail)
+            case PostBack(event=event):
+                self._post(event)
             case _:
                 assert_never(action)
 

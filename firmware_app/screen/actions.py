@@ -12,6 +12,7 @@ from firmware_app.flow.events import (
     Event,
     MinutesEntered,
     NationalCodeTyped,
+    OfflineHitAllowed,
     OpenPollsRequested,
     OperatorCancelled,
     OperatorConfirmed,
@@ -21,6 +22,7 @@ from firmware_app.flow.events import (
     OperatorRetry,
     OperatorVoid,
     OverrideReason,
+    PermitCodeTyped,
     ReprintClosingReport,
     ReprintMinutes,
     ResumeRequested,
@@ -53,6 +55,7 @@ class Brings(enum.Enum):
 
     NOTHING = "nothing"
     TYPED_CODE = "typed_code"
+    PERMIT_CODE = "permit_code"
     REASON = "reason"
     MINUTES = "minutes"
 
@@ -66,6 +69,8 @@ class Given:
     reason: OverrideReason | None = None
     figures: MinutesFigures | None = None
     official: str = ""
+    permit_code: str | None = None
+    """The phone code of an offline permit as the head of branch typed it."""
 
 
 def _always(_state: State) -> bool:
@@ -106,6 +111,12 @@ def _typed(_at: datetime, given: Given) -> Event:
     return NationalCodeTyped(requests.new_id(), given.typed.text, given.typed.document)
 
 
+def _permit_code(at: datetime, given: Given) -> Event:
+    if given.permit_code is None or not given.official:
+        raise ValueError("a permit's phone code needs its text and the signed-in officials")
+    return PermitCodeTyped(given.official, given.permit_code, at)
+
+
 def _overrode(_at: datetime, given: Given) -> Event:
     if given.reason is None:
         raise ValueError("an override needs its reason")
@@ -136,6 +147,8 @@ ACTIONS: dict[str, ActionSpec] = {
     "slip_missing": ActionSpec(lambda _at, _: SlipMissing()),
     "enter_minutes": ActionSpec(_minutes, brings=Brings.MINUTES, body_max=FORM_BYTES_MAX),
     "reprint_minutes": ActionSpec(lambda _at, _: ReprintMinutes()),
+    "activate_permit": ActionSpec(_permit_code, needs_head=_always, brings=Brings.PERMIT_CODE),
+    "allow_offline_hit": ActionSpec(lambda at, _: OfflineHitAllowed(at), needs_head=_always),
 }
 """Every button of the page, by the name it posts, and the one flow event it stands for."""
 LARGEST_BODY = max(spec.body_max for spec in ACTIONS.values())

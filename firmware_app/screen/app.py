@@ -234,7 +234,6 @@ def build_app(context: ScreenContext) -> Starlette:
                                  "problem": given.problem, "text": given.text}, status_code=400)
         if given is None:
             return JSONResponse({"error": f"{spec.brings.value} expected"}, status_code=400)
-        given = dataclasses.replace(given, official=role.value)
         shown = model.current()
         if body["seen"] != shown.seen:
             audit("action_stale", {"action": name, "official": role.value, "state": type(shown.state).__name__})
@@ -250,6 +249,7 @@ def build_app(context: ScreenContext) -> Starlette:
                 return JSONResponse({"accepted": False, "head_refused": refused.problem.value,
                                      "locked_for_s": round(refused.locked_for_s)}, status_code=403)
             official = f"{official}+{Role.HEAD.value}"
+        given = dataclasses.replace(given, official=official)
         try:
             result = await _taken(runtime, spec.event(context.clock(), given), official, shown.state)
         except TimeoutError:
@@ -303,6 +303,9 @@ def _given(body: dict[str, Any], brings: Brings) -> Given | FormProblem | None:
             if not isinstance(text, str) or len(text) > TYPED_TEXT_MAX or document not in _DOCUMENT_KINDS:
                 return None
             return Given(typed=Typed(text, DocumentKind(document)))
+        case Brings.PERMIT_CODE:
+            code = body.get("code")
+            return Given(permit_code=code) if isinstance(code, str) and len(code) <= TYPED_TEXT_MAX else None
         case Brings.REASON:
             reason = body.get("reason")
             return Given(reason=OverrideReason(reason)) if reason in _OVERRIDE_REASONS else None

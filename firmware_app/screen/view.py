@@ -12,6 +12,7 @@ import jdatetime
 from firmware_app.flow import states as st
 from firmware_app.flow import texts
 from firmware_app.flow.notices import FaceResult, Notice, Say
+from firmware_app.flow.offline import offline_now
 from firmware_app.identity.document import Document
 from firmware_app.identity.verdict import FaceVerdict
 from hal.printer import PrinterStatus
@@ -75,12 +76,23 @@ def _printer(status: PrinterStatus | None) -> Json | None:
     return {"state": status.state.value, "text": texts.printer_status(status)}
 
 
+def _offline(day: st.PollsDay) -> Json | None:
+    """While offline under a permit: what the screen's OFFLINE banner says (slips issued of the permit's limit,
+    until when); None on the live check."""
+    held = offline_now(day)
+    if held is None:
+        return None
+    return {"issued": to_persian_digits(str(held.ledger.slips_issued)),
+            "limit": to_persian_digits(str(held.permit.max_slips)), "until_clock": texts.clock(held.permit.not_after)}
+
+
 def state_view(state: st.State) -> Json:
     """The state's type and its fields for the page; the polling day's hours for every state that has one."""
     view: Json = {"type": type(state).__name__}
     if not isinstance(state, st.Starting):
         view["day"] = {"opens_at": jalali(state.day.opens_at), "closes_at": jalali(state.day.closes_at),
-                       "opens_clock": texts.clock(state.day.opens_at), "closes_clock": texts.clock(state.day.closes_at)}
+                       "opens_clock": texts.clock(state.day.opens_at), "closes_clock": texts.clock(state.day.closes_at),
+                       "permits_held": len(state.day.permits), "offline": _offline(state.day)}
     view.update(_fields(state))
     return view
 
@@ -105,8 +117,12 @@ def _fields(state: st.State) -> Json:
                        if face is FaceVerdict.NO_MATCH else [])
             return {**_person(document), "face": {"verdict": face.value, "text": texts.face(verdict)},
                     "has_photo": bool(document.photo), "override_reasons": reasons}
-        case st.CheckingPrinter(document=document):
+        case st.CheckingPrinter(document=document) | st.CheckingOffline(document=document):
             return _person(document)
+        case st.SnapshotHit(document=document, snapshot_version=version):
+            return {**_person(document), "snapshot_version": to_persian_digits(str(version))}
+        case st.OfflineRefused(notice=notice):
+            return {"notice": notice_view(notice)}
         case st.PrinterNotReady(document=document, status=status):
             return {**_person(document), "printer": _printer(status)}
         case st.Reserving(tx=tx):
@@ -117,8 +133,8 @@ def _fields(state: st.State) -> Json:
             return {"inquiry_code": to_persian_digits(code)}
         case st.VoterRefused(outcome=outcome, notice=notice):
             return {"outcome": outcome.value, "notice": notice_view(notice)}
-        case st.Printing(inquiry_code=code, reprint=reprint):
-            return {"inquiry_code": to_persian_digits(code), "reprint": reprint}
+        case st.Printing(tx=tx, inquiry_code=code, reprint=reprint):
+            return {"inquiry_code": to_persian_digits(code), "reprint": reprint, "offline_slip": tx.offline}
         case st.Committing(inquiry_code=code):
             return {"inquiry_code": to_persian_digits(code)}
         case st.PrintInterrupted(inquiry_code=code, stage=stage, status=status, reprint=reprint):

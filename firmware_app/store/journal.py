@@ -17,15 +17,25 @@ from firmware_app.flow.events import BACKGROUND_STAGES, CLOSED_STAGES, MinutesSt
 from firmware_app.flow.states import PollsPhase
 from firmware_app.store import audit as audit_log
 from firmware_app.store import minutes as minutes_book
+from firmware_app.store import offline as offline_book
 from firmware_app.store.minutes import RecordedMinutes
+from firmware_app.store.offline import OfflineSlip, PermitEventKind
 from protocol.codec import (
     ProtocolError,
     decode_counting_instructions,
     encode_counting_instructions,
     format_time,
 )
-from protocol.messages import CloseCounts, CountingInstructions, DocumentKind, MinutesOutcome, RequestKind
+from protocol.messages import (
+    CloseCounts,
+    CountingInstructions,
+    DocumentKind,
+    MinutesOutcome,
+    OfflineOutcome,
+    RequestKind,
+)
 from protocol.minutes import Minutes
+from protocol.permit import ActivationPath, PermitLedger
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ class Journal:
         db.table("counters").create({"name": str, "value": int}, pk="name", if_not_exists=True)
         db.executescript(audit_log.SCHEMA)
         db.executescript(minutes_book.SCHEMA)
+        db.executescript(offline_book.SCHEMA)
         self.conn.execute("CREATE INDEX IF NOT EXISTS outbox_open ON outbox (acked_at)")
         self.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS one_request_per_kind ON outbox (tx_id, kind)")
 
@@ -146,6 +157,34 @@ class Journal:
 
     def set_minutes_outcome(self, outcome: MinutesOutcome, at: datetime) -> bool:
         return minutes_book.answered(self.conn, outcome, at)
+
+    # --- OFFLINE slips -------------------------------------------------------------------------
+
+    def record_offline_slip(self, slip: OfflineSlip, at: datetime) -> None:
+        offline_book.record(self.conn, slip, at)
+
+    def set_offline_outcome(self, tx_id: str, outcome: OfflineOutcome, at: datetime) -> bool:
+        return offline_book.reconciled(self.conn, tx_id, outcome, at)
+
+    def offline_slips(self) -> list[OfflineSlip]:
+        return offline_book.slips(self.conn)
+
+    def offline_slip(self, tx_id: str) -> OfflineSlip | None:
+        return next((slip for slip in self.offline_slips() if slip.tx_id == tx_id), None)
+
+    def record_permit(self, permit_id: str, signed: bytes, at: datetime) -> None:
+        offline_book.record_permit(self.conn, permit_id, signed, at)
+
+    def permit_event(self, permit_id: str, kind: PermitEventKind, at: datetime, *, activation: int | None = None,
+                     path: ActivationPath | None = None, ended_at: datetime | None = None) -> None:
+        offline_book.permit_event(self.conn, permit_id, kind, at, activation=activation, path=path,
+                                  ended_at=ended_at)
+
+    def permits(self) -> list[tuple[bytes, PermitLedger]]:
+        return offline_book.permits(self.conn)
+
+    def voter_has_slip(self, voter_hash: str) -> bool:
+        return offline_book.voter_has_slip(self.conn, voter_hash)
 
     def minutes_stage(self) -> MinutesStage | None:
         """Where the recorded minutes are, for the flow at start-up (None: none recorded yet)."""
@@ -218,7 +257,8 @@ class Journal:
         if len(open_ones) > 1:
             raise RuntimeError(f"journal holds {len(open_ones)} foreground transactions; the flow allows one")
         tx = open_ones[0]
-        return OpenTx(tx.tx_id, tx.document, tx.stage, tx.inquiry_code, tx.reprint_next)
+        offline = self.conn.execute("SELECT 1 FROM offline_slips WHERE tx_id = ?", (tx.tx_id,)).fetchone()
+        return OpenTx(tx.tx_id, tx.document, tx.stage, tx.inquiry_code, tx.reprint_next, offline=offline is not None)
 
     # --- outbox --------------------------------------------------------------------------------
 

@@ -24,7 +24,14 @@ from firmware_app.runtime.bounds import answer_time_problem, extension_problem
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from harness.fuzz import FuzzTarget, mutate
 from harness.fuzz.hostile_jose import compact_jwe, compact_jws, hostile_header
-from protocol.codec import ProblemKind, ProtocolError, encode_answer, encode_extension, encode_request
+from protocol.codec import (
+    ProblemKind,
+    ProtocolError,
+    encode_answer,
+    encode_extension,
+    encode_offline_issue,
+    encode_request,
+)
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
     Answer,
@@ -33,6 +40,7 @@ from protocol.messages import (
     DocumentKind,
     Extension,
     MinutesBody,
+    OfflineIssueBody,
     Request,
     RequestHeader,
     RequestKind,
@@ -42,9 +50,11 @@ from protocol.messages import (
 )
 from protocol.minutes import CandidateVotes, ElectionCount, Minutes, MinutesFigures
 from protocol.national_code import NationalCode, complete_national_code, parse_national_code
+from protocol.offline_code import OfflineIssue, offline_code
 from protocol.seal import (
     ANSWER_TYPE,
     EXTENSION_TYPE,
+    OFFLINE_ISSUE_TYPE,
     REQUEST_TYPE,
     SEAL_ALG,
     SEAL_ENC,
@@ -57,6 +67,7 @@ from protocol.seal import (
     seal_national_code,
     sign_answer,
     sign_extension,
+    sign_offline_issue,
     sign_request,
     unseal_national_code,
 )
@@ -87,7 +98,7 @@ def _header_of(rng: random.Random, typ: str, key: OKPKey) -> dict[str, Any]:
     return hostile_header(rng, {"alg": SIGNATURE_ALG, "typ": typ, "kid": key.thumbprint()})
 
 
-def _request(keys: _Keys, body: ReserveBody | CommitBody | MinutesBody, kind_tx: str) -> Request:
+def _request(keys: _Keys, body: ReserveBody | CommitBody | MinutesBody | OfflineIssueBody, kind_tx: str) -> Request:
     header = RequestHeader(secrets.token_hex(16), kind_tx, TERMINAL, BRANCH, DISTRICT, datetime.now(UTC))
     return Request(header, body)
 
@@ -147,12 +158,38 @@ def _center_targets(keys: _Keys) -> list[FuzzTarget]:
             return sign_any(mutate(rng, encode_request(request), _JSON), keys.terminal)
         return mutate(rng, sign_request(request, keys.terminal))
 
+    permit_id, activation_key = secrets.token_hex(16), secrets.token_bytes(32)
+    offline = [OfflineIssue(permit_id, DISTRICT, BRANCH, TERMINAL, 1,
+                            offline_code(activation_key, permit_id, TERMINAL, 1, sequence), sequence,
+                            seal_national_code(code, public_part(keys.sealing)), DocumentKind.SMART_CARD,
+                            at + timedelta(minutes=sequence), 0, sequence == 2) for sequence in (1, 2, 3)]
+
+    def make_offline_issue(rng: random.Random) -> bytes:
+        """A replay of an OFFLINE slip: the record's JSON mutated and then signed by the terminal (so it reaches the
+        record's parser and, if it parses, the registry), its signed record mutated inside a signed request, or the
+        signed request mutated."""
+        issue = rng.choice(offline)
+        roll = rng.random()
+        if roll < 0.4:
+            header = {"alg": SIGNATURE_ALG, "typ": OFFLINE_ISSUE_TYPE, "kid": keys.terminal.thumbprint()}
+            record = jws.serialize_compact(header, mutate(rng, encode_offline_issue(issue), _JSON), keys.terminal,
+                                           algorithms=[SIGNATURE_ALG])
+        elif roll < 0.7:
+            record = mutate(rng, sign_offline_issue(issue, keys.terminal), _BASE64).decode("ascii", "replace")
+        else:
+            request = _request(keys, OfflineIssueBody(sign_offline_issue(issue, keys.terminal).decode("ascii")),
+                               secrets.token_hex(16))
+            return mutate(rng, sign_request(request, keys.terminal))
+        return sign_request(_request(keys, OfflineIssueBody(record), secrets.token_hex(16)), keys.terminal)
+
     return [FuzzTarget("mqtt.center_request", make_request, feed_request),
             FuzzTarget("mqtt.center_minutes", make_minutes, feed_request),
+            FuzzTarget("mqtt.center_offline_issue", make_offline_issue, feed_request),
             FuzzTarget("jose.sealed_voter", make_sealed, feed_sealed)]
 
 
 _JSON = b'{}[]",:0123456789-.eE truefalsenull\\u'
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 
 def sign_any(payload: bytes, key: OKPKey) -> bytes:

@@ -30,6 +30,7 @@ from protocol.national_code import NationalCode
 from protocol.seal import (
     REQUEST_TYPE,
     SIGNATURE_ALG,
+    generate_sealing_key,
     generate_signing_key,
     public_part,
     seal_national_code,
@@ -48,12 +49,19 @@ def signing_key_of(terminal: str) -> OKPKey:
     return generate_signing_key()
 
 
+@functools.cache
+def permit_key_of(terminal: str) -> OKPKey:
+    """Each test terminal's own X25519 permit key, made once per session."""
+    return generate_sealing_key()
+
+
 ELECTION_ID = "E-test"
 
 
 def enrolment(who: Requester) -> EnrolledTerminal:
-    """What enrolment records of a test terminal: its public signing key, its branch and district."""
-    return EnrolledTerminal(who.terminal, who.branch, who.district, ELECTION_ID, public_part(signing_key_of(who.terminal)))
+    """What enrolment records of a test terminal: its public signing and permit keys, its branch and district."""
+    return EnrolledTerminal(who.terminal, who.branch, who.district, ELECTION_ID, public_part(signing_key_of(who.terminal)),
+                            public_part(permit_key_of(who.terminal)))
 
 
 def enrolled(terminals: Iterable[Requester]) -> dict[str, EnrolledTerminal]:

@@ -64,7 +64,10 @@ def _good(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "spoil",
     [
-        pytest.param(lambda data: {**data, "version": 2}, id="other-version"),
+        pytest.param(lambda data: {**data, "version": 3}, id="other-version"),
+        pytest.param(lambda data: {**data, "version": 1}, id="version-1-with-a-permit-key"),
+        pytest.param(lambda data: {**data, "permit_key": public_part(generate_signing_key()).as_pem().decode()},
+                     id="ed25519-permit-key"),
         pytest.param(lambda data: {**data, "colour": "red"}, id="unknown-field"),
         pytest.param(lambda data: {k: v for k, v in data.items() if k != "branch"}, id="no-branch"),
         pytest.param(lambda data: {**data, "branch": "b/../x"}, id="bad-branch"),

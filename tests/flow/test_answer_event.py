@@ -15,6 +15,8 @@ from protocol.messages import (
     CloseAnswer,
     MinutesAnswer,
     MinutesOutcome,
+    OfflineIssueAnswer,
+    OfflineOutcome,
     RequestKind,
 )
 
@@ -36,3 +38,9 @@ def test_the_minutes_answer_is_its_outcome() -> None:
     for outcome in MinutesOutcome:
         answer = Answer(RequestKind.MINUTES, HEADER, MinutesAnswer(outcome, "ab" * 32))
         assert answer_event(answer, s.AT) == ev.MinutesAnswered(outcome)
+
+
+def test_the_offline_issue_answer_is_its_outcome_for_the_header_transaction() -> None:
+    for outcome in OfflineOutcome:
+        answer = Answer(RequestKind.OFFLINE_ISSUE, HEADER, OfflineIssueAnswer(outcome, "01000173158", None))
+        assert answer_event(answer, s.AT) == ev.OfflineIssueAnswered(HEADER.tx_id, outcome, "01000173158")

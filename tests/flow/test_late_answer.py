@@ -28,7 +28,8 @@ OTHER = st.Tx(s.OTHER_TX, DocumentKind.SMART_CARD)
 
 PRINT_EVENTS = {ev.OperatorConfirmed}
 VOID_EVENTS = {ev.OperatorVoid, ev.OperatorRejected, ev.OperatorCancelled}
-ANY_STATE_EVENTS = {ev.TamperDetected, ev.AnswerUnverifiable, ev.CommitAnswered, ev.VoidAnswered, ev.ClockTicked}
+ANY_STATE_EVENTS = {ev.TamperDetected, ev.AnswerUnverifiable, ev.CommitAnswered, ev.VoidAnswered, ev.ClockTicked,
+                    ev.OfflineIssueAnswered}
 """Taken in every state with a day without leaving it (`anywhere`); a ClosingExtended also moves the day."""
 
 OPERATOR_EVENTS = {
@@ -39,6 +40,9 @@ OPERATOR_EVENTS = {
     ev.MinutesEntered, ev.ReprintMinutes,
 }
 """What only a person at the terminal causes; everything else (answers, deadlines, devices, the clock) just happens."""
+
+PERMIT_EVENTS = (ev.PermitReceived, ev.PermitActivationReceived, ev.PermitEndReceived)
+"""The district's permit messages: taken in any state with a day, they change only the day's permits."""
 
 HAPPENINGS = [event for event in s.EVENTS if type(event) not in OPERATOR_EVENTS]
 CHANGES = (fx.PrintSlip, fx.SendCommit, fx.SendVoid, fx.SendReserve, fx.ResendReserve, fx.Count)
@@ -159,6 +163,11 @@ def test_each_event_in_the_late_answer_state(state: st.AnsweredLate, event: ev.E
     elif isinstance(taken, ev.InstructionsReceived):
         instructed = dataclasses.replace(DAY, instructions=taken.instructions)
         assert result.refusal is None and result.state == dataclasses.replace(state, day=instructed)
+        assert not any(isinstance(e, CHANGES) for e in result.effects)
+    elif isinstance(taken, PERMIT_EVENTS) and result.refusal is None:
+        assert not isinstance(result.state, st.Starting)
+        permits = result.state.day.permits
+        assert result.state == dataclasses.replace(state, day=dataclasses.replace(DAY, permits=permits))
         assert not any(isinstance(e, CHANGES) for e in result.effects)
     else:
         assert result.refusal is not None, f"{kind.__name__} was accepted in AnsweredLate"

@@ -29,6 +29,7 @@ from firmware_app.flow.notices import (
     SlipNotPrinted,
     ZeroReportFailed,
 )
+from firmware_app.flow.offline import offline_now
 from firmware_app.flow.step import step
 from firmware_app.identity.verdict import FaceProblem
 from hal.printer import PrintStage
@@ -95,6 +96,16 @@ def test_a_slip_is_printed_only_for_an_eligible_answer_already_held(state: st.St
             assert prints[0].inquiry_code == state.inquiry_code
         case st.PrintInterrupted() | st.RecoveryDecision():
             assert prints[0].inquiry_code == state.inquiry_code
+            assert prints[0].offline is state.tx.offline
+        case st.CheckingOffline() | st.SnapshotHit():
+            clear = isinstance(taken, ev.OfflineChecked) and taken.verdict is ev.OfflineVerdict.CLEAR
+            allowed = isinstance(state, st.SnapshotHit) and isinstance(taken, ev.OfflineHitAllowed)
+            assert clear or allowed, "an OFFLINE slip only for a clear check or the head's decision on a hit"
+            assert isinstance(taken, ev.OfflineHitAllowed) or (isinstance(taken, ev.OfflineChecked)
+                                                               and taken.tx_id == state.tx_id)
+            [record] = [e for e in step(state, event).effects if isinstance(e, fx.RecordOfflineIssue)]
+            assert prints[0].offline and prints[0].inquiry_code == record.offline_code
+            assert record.snapshot_hit is allowed
         case _:
             pytest.fail(f"PrintSlip from {type(state).__name__} on {type(event).__name__}")
 
@@ -103,9 +114,14 @@ def test_a_slip_is_printed_only_for_an_eligible_answer_already_held(state: st.St
 def test_a_reserve_is_sent_only_after_confirmation_and_a_ready_printer(state: st.State, event: ev.Event) -> None:
     result = step(state, event)
     taken = meant(state, event)
-    if any(isinstance(e, fx.SendReserve) for e in result.effects):
+    if any(isinstance(e, fx.SendReserve | fx.CheckOffline) for e in result.effects):
+        if isinstance(state, st.CheckingOffline | st.SnapshotHit):
+            assert offline_now(state.day) is None, "a voter checked offline is asked of the center only once back"
+            return
         assert isinstance(state, st.CheckingPrinter) and isinstance(taken, ev.PrinterChecked)
         assert taken.status.can_print and taken.tx_id == state.tx_id
+        offline = any(isinstance(e, fx.CheckOffline) for e in result.effects)
+        assert offline is (offline_now(state.day) is not None), "offline exactly when a permit is in use"
     if isinstance(result.state, st.CheckingPrinter) and not isinstance(state, st.CheckingPrinter):
         confirmed = (isinstance(state, st.AwaitingConfirmation) and isinstance(taken, ev.OperatorConfirmed)
                      and state.face in {st.FaceVerdict.MATCH, st.FaceVerdict.UNAVAILABLE})
@@ -345,7 +361,7 @@ def test_an_extension_moves_the_closing_time_in_any_state_until_the_polls_close(
     if isinstance(state, st.Starting | st.Closing | st.AfterClose):
         assert result.refusal is not None and result.state is state and result.effects == ()
         return
-    assert result.state == dataclasses.replace(state, day=dataclasses.replace(DAY, closes_at=until))
+    assert result.state == dataclasses.replace(state, day=dataclasses.replace(state.day, closes_at=until))
     assert result.effects == (fx.RecordExtension(until), fx.Show(Extended(until)))
 
 

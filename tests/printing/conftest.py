@@ -18,6 +18,8 @@ from protocol.messages import DocumentKind
 
 INQUIRY_CODE = "123456784"
 """A fixed code with a valid Verhoeff check digit, so rendered slips can be compared with golden images."""
+OFFLINE_CODE = "01004273155"
+"""A fixed offline code (slot 1, sequence 42) with a valid check digit."""
 
 
 @dataclass
@@ -44,9 +46,10 @@ def line(tmp_path: Path) -> Iterator[Line]:
         virtual.stop()
 
 
-def slip_content(*, reprint: bool = False, training: bool = False) -> SlipContent:
+def slip_content(*, reprint: bool = False, training: bool = False, offline: bool = False,
+                 inquiry_code: str = INQUIRY_CODE) -> SlipContent:
     return SlipContent(
-        inquiry_code=INQUIRY_CODE,
+        inquiry_code=inquiry_code,
         branch="B-0042",
         terminal="T-07",
         serial=123,
@@ -54,4 +57,5 @@ def slip_content(*, reprint: bool = False, training: bool = False) -> SlipConten
         issued_at=datetime(2026, 11, 29, 11, 5, tzinfo=UTC),
         reprint=reprint,
         training=training,
+        offline=offline,
     )

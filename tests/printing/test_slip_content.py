@@ -17,7 +17,8 @@ from hal.printer import TEXT_CELL_WIDTH_DOTS, Align, Cut, QrCode, Raster, TextLi
 from protocol.inquiry_code import group_inquiry_code
 from protocol.messages import CloseCounts, DocumentKind
 from protocol.national_code import to_persian_digits
-from tests.printing.conftest import INQUIRY_CODE, slip_content
+from protocol.offline_code import group_offline_code
+from tests.printing.conftest import INQUIRY_CODE, OFFLINE_CODE, slip_content
 
 ZERO = CloseCounts(0, 0, 0, 0, 0, 0, 0, 0)
 
@@ -41,6 +42,9 @@ def test_persian_digits_replace_only_ascii_digits() -> None:
         ({"issued_at": datetime(2026, 11, 29, 11, 5)}, "timezone-aware"),
         ({"serial": 0}, "start at 1"),
         ({"branch": "شعبه"}, "printable ASCII"),
+        ({"offline": True}, "offline code"),
+        ({"inquiry_code": OFFLINE_CODE}, "inquiry code"),
+        ({"offline": True, "inquiry_code": OFFLINE_CODE[:-1] + "0"}, "offline code"),
     ],
 )
 def test_bad_slip_content_is_refused_with_a_clear_error(change: dict[str, Any], message: str) -> None:
@@ -79,6 +83,19 @@ def test_reprint_and_training_are_marked_in_latin_top_and_bottom(width: int) -> 
     assert texts.count("TRAINING - NOT VALID") == 2
     plain = compose_slip(slip_content(), width)
     assert not {"*** REPRINT ***", "TRAINING - NOT VALID"} & {e.text for e in plain.elements if isinstance(e, TextLine)}
+
+
+@pytest.mark.parametrize("width", [GENERIC_80.dots_per_line, GENERIC_58.dots_per_line])
+def test_an_offline_slip_says_offline_top_and_bottom_and_carries_its_offline_code(width: int) -> None:
+    document = compose_slip(slip_content(offline=True, inquiry_code=OFFLINE_CODE), width)
+    texts = [e.text for e in document.elements if isinstance(e, TextLine)]
+    assert texts.count("OFFLINE") == 2 and texts[0] == "OFFLINE" and texts[-1] == "OFFLINE"
+    assert group_offline_code(OFFLINE_CODE) in texts and group_inquiry_code(INQUIRY_CODE) not in texts
+    assert [e.data for e in document.elements if isinstance(e, QrCode)] == [OFFLINE_CODE]
+    inverted = [e for e in document.elements if isinstance(e, Raster)][1]
+    assert inverted.width_dots <= width
+    assert "offline" in document.title
+    assert "OFFLINE" not in {e.text for e in compose_slip(slip_content(), width).elements if isinstance(e, TextLine)}
 
 
 @pytest.mark.parametrize("kind", list(DocumentKind))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ from drivers.escpos.profiles import BASIC_58, GENERIC_58, GENERIC_80, PrinterPro
 from firmware_app.slip import ReportHeader, compose_closing_report, compose_slip, compose_zero_report
 from hal.printer import PrintDocument, Printed
 from protocol.messages import CloseCounts
-from tests.printing.conftest import INQUIRY_CODE, open_line, slip_content
+from tests.printing.conftest import INQUIRY_CODE, OFFLINE_CODE, open_line, slip_content
 from tests.printing.golden_images import assert_matches_golden, differing_pixels
 
 SLIP_BUDGET_BYTES = 8 * 1024
@@ -35,7 +36,10 @@ def print_through_line(document: PrintDocument, profile: PrinterProfile, out_dir
         virtual.stop()
 
 
-VARIANTS = {"normal": {}, "reprint": {"reprint": True}, "training": {"training": True}}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "normal": {}, "reprint": {"reprint": True}, "training": {"training": True},
+    "offline": {"offline": True, "inquiry_code": OFFLINE_CODE},
+}
 
 
 @pytest.mark.parametrize("profile", [GENERIC_80, GENERIC_58], ids=lambda p: f"{p.paper_mm}mm")

@@ -428,9 +428,11 @@ JOURNALED: frozenset[type[Effect]] = frozenset({
     ef.SendReserve, ef.ResendReserve, ef.SendCommit, ef.SendVoid, ef.SendOpen, ef.SendClose, ef.PrintSlip,
     ef.PrintReport, ef.RecordStage, ef.RecordExtension, ef.SetPolls, ef.Count, ef.Alarm,
     ef.RecordBranchCommitted, ef.RecordInstructions, ef.RecordMinutes, ef.PrintMinutes, ef.SendMinutes,
-    ef.RecordMinutesAnswer,
+    ef.RecordMinutesAnswer, ef.RecordReconciled, ef.RecordPermit, ef.RecordPermitActivation, ef.RecordPermitCodeFailed,
+    ef.RecordPermitEnd, ef.RecordPermitStoodDown, ef.CheckOffline, ef.RecordOfflineIssue, ef.SendOfflineIssue,
 })
-"""The minutes' effects are tested in tests/runtime/test_minutes_journal.py."""
+"""The minutes' effects are tested in tests/runtime/test_minutes_journal.py, the OFFLINE slips' in
+tests/runtime/test_offline_journal.py."""
 
 
 def test_the_effects_with_a_journal_part_are_the_ones_tested_here() -> None:

@@ -43,7 +43,7 @@ def test_a_notice_is_its_key_its_params_and_its_persian() -> None:
 
 def test_every_action_is_one_flow_event() -> None:
     given = Given(Typed("0012345679", DocumentKind.BIRTH_CERTIFICATE), OverrideReason.PHOTO_OUTDATED,
-                  counted(day_election("D01"), 3), "operator")
+                  counted(day_election("D01"), 3), "operator+head", permit_code="1234-5678")
     made = {name: type(spec.event(datetime.now(UTC), given)).__name__ for name, spec in ACTIONS.items()}
     assert len(set(made.values())) == len(made), f"two buttons stand for one event: {made}"
 
@@ -68,8 +68,9 @@ def test_a_void_after_a_print_that_may_have_come_out_needs_the_head_of_branch_li
     assert isinstance(interrupted, st.PrintInterrupted) and isinstance(decision, st.RecoveryDecision)
     print_or_void = dataclasses.replace(decision, question=st.RecoveryQuestion.PRINT_OR_VOID, reprint=False)
     came_out = dataclasses.replace(decision, question=st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True)
-    voids = ["resume", "reject", "override", "cancel", "void"]
-    always = ["resume", "override"]
+    permits = ["activate_permit", "allow_offline_hit"]
+    voids = ["resume", "reject", "override", "cancel", "void", *permits]
+    always = ["resume", "override", *permits]
     cases: list[tuple[st.State, list[str]]] = [
         (dataclasses.replace(interrupted, reprint=True), voids),
         (dataclasses.replace(interrupted, reprint=False), always),

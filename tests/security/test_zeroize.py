@@ -49,7 +49,8 @@ def _journal_rows(device: Path) -> tuple[list[str], list[bytes], int]:
 
 
 def _secrets(device: Path) -> list[str]:
-    return sorted(name for name in ("tls.key", "signing.key", PINS_FILE, "voter-hash.key") if (device / name).exists())
+    return sorted(name for name in ("tls.key", "signing.key", "permit.key", PINS_FILE,
+                                          "voter-hash.key") if (device / name).exists())
 
 
 def test_zeroize_before_the_close_is_acknowledged_is_refused(
@@ -59,7 +60,7 @@ def test_zeroize_before_the_close_is_acknowledged_is_refused(
     assert cli.main(["zeroize", "--dir", str(device)]) == cli.REFUSED
     err = capsys.readouterr().err
     assert f"REFUSED {Problem.CLOSE_NOT_ACKNOWLEDGED.value}" in err and "--force" in err, err
-    assert _secrets(device) == [PINS_FILE, "signing.key", "tls.key", "voter-hash.key"], "something was wiped anyway"
+    assert _secrets(device) == ["permit.key", PINS_FILE, "signing.key", "tls.key", "voter-hash.key"], "something was wiped anyway"
     assert _journal_rows(device)[0] == [VOTER_HASH]
 
 
@@ -68,7 +69,7 @@ def test_zeroize_without_a_journal_is_refused(tmp_path: Path, capsys: pytest.Cap
     assert cli.main(["init", "--dir", str(device), "--terminal", "T-z"]) == 0
     assert cli.main(["zeroize", "--dir", str(device)]) == cli.REFUSED
     assert f"REFUSED {Problem.NO_JOURNAL.value}" in capsys.readouterr().err
-    assert _secrets(device) == ["signing.key", "tls.key"]
+    assert _secrets(device) == ["permit.key", "signing.key", "tls.key"]
 
 
 def test_forced_zeroize_wipes_before_acknowledgement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,7 +86,7 @@ def test_zeroize_after_the_close_is_acknowledged_wipes_keys_secret_and_personal_
 ) -> None:
     device = _device(tmp_path, close_acknowledged=True)
     assert cli.main(["zeroize", "--dir", str(device)]) == 0
-    assert "4 files wiped" in capsys.readouterr().out
+    assert "5 files wiped" in capsys.readouterr().out
     assert _secrets(device) == []
     hashes, payloads, audit = _journal_rows(device)
     assert hashes == [""] and payloads == [b"", b""], "personal data left in the journal"

@@ -1,0 +1,111 @@
+"""The district's permits, activations and ends, from the broker or provisioning, as the flow events they mean."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from firmware_app.flow.events import PermitActivationReceived, PermitEndReceived, PermitReceived
+from firmware_app.flow.permits import HeldPermit
+from firmware_app.runtime.settings import RuntimeSettings
+from protocol.codec import ProtocolError
+from protocol.compact import check_jws
+from protocol.permit import PermitLedger, TerminalIdentity, judge_permit
+from protocol.seal import (
+    PERMIT_ACTIVATION_TYPE,
+    PERMIT_END_TYPE,
+    PERMIT_TYPE,
+    SIGNATURE_ALG,
+    open_permit,
+    open_permit_activation,
+    open_permit_end,
+    open_permit_secrets,
+)
+
+log = logging.getLogger(__name__)
+
+PermitEvent = PermitReceived | PermitActivationReceived | PermitEndReceived
+
+
+@dataclass(frozen=True)
+class PermitMessageRefused:
+    """A permit, activation or end that does not verify, is not this terminal's, or cannot be opened here."""
+
+    reason: str
+    kind: str
+
+
+def permit_kind(payload: bytes) -> str | None:
+    """'permit', 'activation' or 'end' if the bytes have the shape of that signed message; None otherwise."""
+    try:
+        token = payload.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    for kind, typ in (("permit", PERMIT_TYPE), ("activation", PERMIT_ACTIVATION_TYPE), ("end", PERMIT_END_TYPE)):
+        if check_jws(token, alg=SIGNATURE_ALG, typ=typ) is None:
+            return kind
+    return None
+
+
+def permit_event(payload: bytes, settings: RuntimeSettings, now: datetime) -> PermitEvent | PermitMessageRefused:
+    """The message verified with the district's key (the center's signing key) and, for a permit, judged this
+    terminal's and its secrets opened with the terminal's permit key. Whether an activation or an end is taken
+    (window, reuse, lock-out) is the flow's to judge."""
+    kind = permit_kind(payload)
+    key = settings.center_signing_key
+    match kind:
+        case "permit":
+            held = hold_permit(payload, settings)
+            return held if isinstance(held, PermitMessageRefused) else PermitReceived(held, payload)
+        case "activation":
+            activation = open_permit_activation(payload, key)
+            if isinstance(activation, ProtocolError):
+                return PermitMessageRefused(str(activation), "activation")
+            return PermitActivationReceived(activation, now)
+        case "end":
+            end = open_permit_end(payload, key)
+            if isinstance(end, ProtocolError):
+                return PermitMessageRefused(str(end), "end")
+            return PermitEndReceived(end)
+        case _:
+            return PermitMessageRefused("not a permit, activation or end", "permit")
+
+
+def hold_permit(signed: bytes, settings: RuntimeSettings, ledger: PermitLedger | None = None
+                ) -> HeldPermit | PermitMessageRefused:
+    """A signed permit verified, judged this terminal's, and its secrets opened with the terminal's permit key."""
+    permit = open_permit(signed, settings.center_signing_key)
+    if isinstance(permit, ProtocolError):
+        return PermitMessageRefused(str(permit), "permit")
+    me = permit_identity(settings)
+    refused = judge_permit(permit, me)
+    if refused is not None:
+        return PermitMessageRefused(refused.value, "permit")
+    if settings.permit_key is None:
+        return PermitMessageRefused("this terminal has no permit key (provisioned before permits)", "permit")
+    secrets = open_permit_secrets(permit, me.terminal, settings.permit_key)
+    if isinstance(secrets, ProtocolError):
+        return PermitMessageRefused(f"secrets: {secrets}", "permit")
+    return HeldPermit(permit, secrets, me, ledger if ledger is not None else PermitLedger())
+
+
+def held_permits(journaled: Iterable[tuple[bytes, PermitLedger]], settings: RuntimeSettings
+                 ) -> tuple[HeldPermit, ...]:
+    """The permits the journal holds, each opened again with its rebuilt ledger. One that no longer opens (the
+    permit key replaced since: a re-provisioned device) is left out and logged; its slips stay journaled."""
+    held: list[HeldPermit] = []
+    for signed, ledger in journaled:
+        opened = hold_permit(signed, settings, ledger)
+        if isinstance(opened, PermitMessageRefused):
+            log.error("a journaled permit no longer opens: %s", opened.reason)
+            continue
+        held.append(opened)
+    return tuple(held)
+
+
+def permit_identity(settings: RuntimeSettings) -> TerminalIdentity:
+    identity = settings.identity
+    return TerminalIdentity(identity.terminal, identity.branch, identity.district)
+
