@@ -27,6 +27,16 @@ def check_jws(token: str, *, alg: str, typ: str) -> ProtocolError | None:
     return _exact(header, {"alg": alg, "typ": typ}, {"kid": _KEY_THUMBPRINT}, ProblemKind.BAD_SIGNATURE, "jws")
 
 
+def is_signed_as(payload: bytes, *, alg: str, typ: str) -> bool:
+    """Whether the bytes have the shape `check_jws` accepts for this type: how a receiver tells message types
+    apart before it verifies the one that matched."""
+    try:
+        token = payload.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return check_jws(token, alg=alg, typ=typ) is None
+
+
 def check_jwe(token: str, *, alg: str, enc: str) -> ProtocolError | None:
     """None if `token` is a compact JWE with key agreement (no encrypted key) whose header is exactly
     {alg, enc, epk} and whose ephemeral key is an X25519 public key; otherwise why not."""

@@ -10,7 +10,7 @@ from firmware_app.runtime.bounds import extension_problem, issued_problem
 from firmware_app.runtime.permit_intake import PermitEvent, PermitMessageRefused, permit_event, permit_kind
 from firmware_app.runtime.settings import RuntimeSettings
 from protocol.codec import ProtocolError
-from protocol.compact import check_jws
+from protocol.compact import is_signed_as
 from protocol.seal import INSTRUCTIONS_TYPE, SIGNATURE_ALG, open_counting_instructions, open_extension
 
 
@@ -44,8 +44,4 @@ def broadcast_event(payload: bytes, settings: RuntimeSettings, now: datetime
 
 
 def _is_instructions(payload: bytes) -> bool:
-    try:
-        token = payload.decode("ascii")
-    except UnicodeDecodeError:
-        return False
-    return check_jws(token, alg=SIGNATURE_ALG, typ=INSTRUCTIONS_TYPE) is None
+    return is_signed_as(payload, alg=SIGNATURE_ALG, typ=INSTRUCTIONS_TYPE)

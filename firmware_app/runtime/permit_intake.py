@@ -11,7 +11,7 @@ from firmware_app.flow.events import PermitActivationReceived, PermitEndReceived
 from firmware_app.flow.permits import HeldPermit
 from firmware_app.runtime.settings import RuntimeSettings
 from protocol.codec import ProtocolError
-from protocol.compact import check_jws
+from protocol.compact import is_signed_as
 from protocol.permit import PermitLedger, TerminalIdentity, judge_permit
 from protocol.seal import (
     PERMIT_ACTIVATION_TYPE,
@@ -39,12 +39,8 @@ class PermitMessageRefused:
 
 def permit_kind(payload: bytes) -> str | None:
     """'permit', 'activation' or 'end' if the bytes have the shape of that signed message; None otherwise."""
-    try:
-        token = payload.decode("ascii")
-    except UnicodeDecodeError:
-        return None
     for kind, typ in (("permit", PERMIT_TYPE), ("activation", PERMIT_ACTIVATION_TYPE), ("end", PERMIT_END_TYPE)):
-        if check_jws(token, alg=SIGNATURE_ALG, typ=typ) is None:
+        if is_signed_as(payload, alg=SIGNATURE_ALG, typ=typ):
             return kind
     return None
 
