@@ -40,7 +40,7 @@ PGBENCH_VOTERS = 200_000
 PGBENCH_VALUES = {
     "voter": "md5(:v::text)", "tx": "('p' || :tx)", "training": "false", "code": "(:code)::text",
     "document": "'smart_card'", "terminal": "'t-pgbench'", "branch": "'b-pgbench'", "district": "'d-pgbench'",
-    "at": "now()", "status": "'eligible'", "born_by": "date '2008-06-12'",
+    "at": "now()", "status": "'eligible'", "born_by": "date '2008-06-12'", "tag": "(:tx)::bigint",
 }
 """pgbench's values for the reserve statement's parameters (random voters of PGBENCH_VOTERS, so a few are held)."""
 

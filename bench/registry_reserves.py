@@ -111,7 +111,7 @@ def _pgbench(cluster: PostgresCluster, dbname: str, voters: int, clients: Sequen
                  .replace("%(document)s", "'smart_card'").replace("%(terminal)s", "'t-pgbench'")
                  .replace("%(branch)s", "'b-pgbench'").replace("%(district)s", "'d-pgbench'")
                  .replace("%(at)s", "now()").replace("%(status)s", "'eligible'")
-                 .replace("%(born_by)s", "date '2008-06-12'"))
+                 .replace("%(born_by)s", "date '2008-06-12'").replace("%(tag)s", "(:tx)::bigint"))
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "reserve.sql"
         script.write_text(f"\\set v random(1, {voters})\n\\set tx random(1, 1000000000000000)\n"

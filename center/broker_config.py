@@ -15,6 +15,7 @@ from protocol.topics import (
     broadcast_topic,
     permits_subscription,
     request_topic,
+    snapshot_subscription,
     status_topic,
     telemetry_topic,
 )
@@ -132,6 +133,7 @@ def render_terminal_acl(district: str) -> str:
         f"pattern read {answer_topic(district, own)}",
         f"pattern read {broadcast_topic(district)}",
         f"pattern read {permits_subscription(district)}",
+        f"pattern read {snapshot_subscription(district)}",
     ]
     return "\n".join([*lines, ""])
 
@@ -139,8 +141,8 @@ def render_terminal_acl(district: str) -> str:
 def render_center_acl(district: str, names: Iterable[str]) -> str:
     """Each center identity in `names` (username = certificate CN: every worker's `<instance>-w<index>`, and
     any tool identity such as the broadcaster's) reads every request (through its shared subscription: the
-    read check applies to the message topic), answers every terminal, reads telemetry and status, and writes
-    the broadcast. A center certificate whose name is not listed gets nothing."""
+    read check applies to the message topic), answers every terminal, reads telemetry and status, writes the
+    broadcast and the permits, and reads and writes the snapshot (its publisher clears the versions it replaced). A center certificate whose name is not listed gets nothing."""
     any_terminal = "+"
     lines = [f"# {PREFIX} center's ACL of district {district}: rendered by center.broker_config, do not edit"]
     for name in sorted(set(names)):
@@ -155,6 +157,7 @@ def render_center_acl(district: str, names: Iterable[str]) -> str:
             f"topic read {status_topic(district, any_terminal)}",
             f"topic write {broadcast_topic(district)}",
             f"topic write {permits_subscription(district)}",
+            f"topic readwrite {snapshot_subscription(district)}",
         ]
     return "\n".join([*lines, ""])
 

@@ -22,6 +22,7 @@ from center.permit_command import add_permit_parser, permit_command
 from center.registry import Registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
+from center.snapshot_publisher import SnapshotPublisher
 from center.storage import open_database
 from center.synthetic_roll import RollShares, generate_roll
 from center.voter_key import national_voter_key, registry_key, write_national_voter_key
@@ -295,13 +296,18 @@ def _serve(config_path: Path) -> int:
     with workers:
         log.info("serving district %s with %d worker processes of %d workers each on %s:%d",
                  config.district, config.worker_processes, config.workers, config.broker.host, config.broker.port)
+        snapshots = SnapshotPublisher.from_config(config)
         if view is not None:
             view.start()
+        if snapshots is not None:
+            snapshots.start()
         try:
             notifier.ready()
-            died = _supervise(workers, notifier, stop, view=view)
+            died = _supervise(workers, notifier, stop, view=view, snapshots=snapshots)
             notifier.stopping()
         finally:
+            if snapshots is not None:
+                snapshots.stop()
             if view is not None:
                 view.stop()
     status = workers.status()
@@ -310,12 +316,16 @@ def _serve(config_path: Path) -> int:
 
 
 def _supervise(service: CenterService | WorkerProcesses, notifier: SystemdNotifier, stop: threading.Event,
-               interval: float | None = None, view: DistrictView | None = None) -> bool:
+               interval: float | None = None, view: DistrictView | None = None,
+               snapshots: SnapshotPublisher | None = None) -> bool:
     """Feed the watchdog while `service` lives (for the worker processes: while their supervisor runs, which starts
-    again any that ends) and the district `view`, if any; True (the process must end, for systemd to start it
-    again) when one has died."""
+    again any that ends), the district `view` and the snapshot publisher, if any; True (the process must end, for
+    systemd to start it again) when one has died."""
     period = watchdog_interval() if interval is None else interval
     while not stop.wait(period):
+        if snapshots is not None and not snapshots.alive():
+            log.critical("the snapshot publisher has died; ending the process so that systemd restarts it")
+            return True
         if view is not None and not view.alive():
             log.critical("the district view (fleet intake or dashboard) has died; ending the process so that "
                          "systemd restarts it")

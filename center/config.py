@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import tomllib
@@ -13,6 +14,7 @@ from typing import Any
 from center.storage import PostgresSettings, RegistryLocation
 from protocol.messages import NAME_PATTERN
 from protocol.mqtt import BrokerAddress, TlsFiles
+from protocol.voted_snapshot import MAX_TAG_BITS, MIN_TAG_BITS
 
 MAX_WORKERS = 64
 """Worker sessions of one worker process (`workers`)."""
@@ -90,6 +92,29 @@ class CenterConfig:
     minutes: MinutesConfig | None = None
     """With `[minutes]`, the district's election bundle: the minutes are checked against it, aggregated by it
     (`kiosk-center minutes export`) and shown on the dashboard."""
+    snapshot: SnapshotConfig | None = None
+    """With `[snapshot]`, `kiosk-center serve` also publishes the "already voted" snapshot for the district's
+    terminals (center.snapshot_publisher; its own session, `<instance>-snapshot`)."""
+
+
+class SnapshotScope(enum.StrEnum):
+    DISTRICT = "district"
+    """The voters committed in this district: small, and blind to the voters who go to another district."""
+    NATION = "nation"
+    """Every voter committed in the country (the registry is national): catches more, costs far more traffic."""
+
+
+@dataclass(frozen=True)
+class SnapshotConfig:
+    """`[snapshot]`: which voters (`scope`), a new version every `interval_s` seconds, a FULL version every
+    `full_every` versions (a DELTA between), the tags' width (`tag_bits`: false hits about n / 2^tag_bits), and
+    how far behind the clock a version stops (`lag_s`), so a commit still under way is never left out of a delta."""
+
+    scope: SnapshotScope = SnapshotScope.DISTRICT
+    interval_s: int = 900
+    full_every: int = 8
+    tag_bits: int = 32
+    lag_s: int = 30
 
 
 @dataclass(frozen=True)
@@ -252,7 +277,10 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     fleet_table = top.table("fleet")
     dashboard_table = top.table("dashboard")
     minutes_table = top.table("minutes")
+    snapshot_table = top.table("snapshot")
     top.refuse_unknown()
+    snapshot = (_snapshot(_Reader(snapshot_table, "snapshot.", base_dir, problems), problems)
+                if snapshot_table is not None else None)
     minutes = (_minutes(_Reader(minutes_table, "minutes.", base_dir, problems), problems)
                if minutes_table is not None else None)
     fleet = _fleet(_Reader(fleet_table, "fleet.", base_dir, problems), problems) if fleet_table is not None else None
@@ -294,7 +322,7 @@ def parse_center_config(data: dict[str, Any], base_dir: Path) -> CenterConfig | 
     return CenterConfig(
         district, instance, election_day, database, signing_key, sealing_key, broker, tls, workers, group,
         enrolment_ca, request_window, rate, quota, voter_key, worker_processes=processes, fleet=fleet,
-        dashboard=dashboard, minutes=minutes,
+        dashboard=dashboard, minutes=minutes, snapshot=snapshot,
     )
 
 
@@ -313,6 +341,20 @@ def _fleet(section: _Reader, problems: list[str]) -> FleetConfig:
     offline_after_s = section.integer("offline_after_s", 5, 3_600, 90)
     section.refuse_unknown(ignoring={"opening"})
     return FleetConfig(opening, approved, keep, offline_after_s)
+
+
+def _snapshot(section: _Reader, problems: list[str]) -> SnapshotConfig:
+    given = section.keys()
+    scope_text = section.text("scope") if "scope" in given else SnapshotScope.DISTRICT.value
+    if scope_text not in {scope.value for scope in SnapshotScope}:
+        problems.append(f"snapshot.scope: {scope_text!r} is neither district nor nation")
+        scope_text = SnapshotScope.DISTRICT.value
+    config = SnapshotConfig(SnapshotScope(scope_text), section.integer("interval_s", 5, 86_400, 900),
+                            section.integer("full_every", 1, 1_000, 8),
+                            section.integer("tag_bits", MIN_TAG_BITS, MAX_TAG_BITS, 32),
+                            section.integer("lag_s", 0, 600, 30))
+    section.refuse_unknown(ignoring={"scope"})
+    return config
 
 
 def _minutes(section: _Reader, problems: list[str]) -> MinutesConfig:

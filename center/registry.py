@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from center.eligibility import VoterRecord, VoterStatus, ineligible_reason, latest_birth_date_of_age
 from center.reconcile import (
     Decision,
@@ -42,6 +44,7 @@ from center.storage import (
     VoterRow,
 )
 from center.storage.sqlite import SqliteStorage
+from center.voted_snapshot import snapshot_key
 from protocol.codec import encode_minutes, minutes_hash
 from protocol.inquiry_code import new_inquiry_code
 from protocol.messages import (
@@ -56,6 +59,7 @@ from protocol.messages import (
 from protocol.minutes import Minutes
 from protocol.national_code import NationalCode, keyed_hash
 from protocol.offline_code import OfflineIssue
+from protocol.voted_snapshot import Tags, voter_tag64
 
 __all__ = [
     "ANSWERS_KEPT", "IN_FLIGHT", "MINUTES_KEPT", "AlreadyVoided", "AnsweredRequest", "Clock", "Duplicate", "Ineligible",
@@ -169,6 +173,7 @@ class Registry:
         self.election_day = election_day
         self._gate = RollGate(VoterStatus.ELIGIBLE.value, latest_birth_date_of_age(election_day))
         self._voter_key = voter_key
+        self._snapshot_key = snapshot_key(voter_key, election_day)
         self._clock = clock
         self._answers_kept = answers_kept
         self._storage = SqliteStorage(storage) if isinstance(storage, Path) else storage
@@ -193,7 +198,7 @@ class Registry:
         voter = self._hash(claim.national_code)
         for _ in range(_CODE_ATTEMPTS):
             row = NewReservation(claim.tx_id, voter, claim.training, new_inquiry_code(), claim.document.value,
-                                 claim.requester, self._clock())
+                                 claim.requester, self._clock(), self._tag(claim.national_code))
             found = self._storage.reserve(row, self._gate)
             reason = ineligible_reason(_record(claim.national_code, found.roll), self.election_day)
             if reason is not None:
@@ -284,7 +289,7 @@ class Registry:
         tx_id = offline_tx_id(issue)
         for _ in range(_CODE_ATTEMPTS):
             row = NewReservation(tx_id, voter, False, new_inquiry_code(), issue.document.value, requester,
-                                 issue.issued_at)
+                                 issue.issued_at, self._tag(code))
             found = self._storage.reserve(row, self._gate)
             reason = ineligible_reason(_record(code, found.roll), self.election_day)
             if reason is not None:
@@ -319,6 +324,13 @@ class Registry:
         return VoterHeldElsewhere(OtherSlip(held.district, held.branch, held.terminal, held.first_at, committed,
                                             inquiry_code=held.inquiry_code))
 
+    def snapshot_tags(self, district: str | None, after: datetime | None, until: datetime) -> Tags:
+        """The 64-bit snapshot tags (protocol.voted_snapshot.voter_tag64, lowest bit cleared) of the voters whose
+        slips were committed in (`after`, `until`], of `district` or (None) of the nation: a snapshot's FULL
+        version (`after` None) or its DELTA."""
+        stored = np.fromiter(self._storage.committed_tags(district, after, until), dtype=np.int64)
+        return stored.astype(np.uint64) << np.uint64(1)
+
     def answered_request(self, request_id: str) -> AnsweredRequest | None:
         """The stored answer to a request id, if the center answered it and still keeps it (see ANSWERS_KEPT)."""
         return self._storage.answered_request(request_id)
@@ -346,6 +358,9 @@ class Registry:
     def voter_of(self, code: NationalCode) -> str:
         """The keyed hash the registry keeps for this code (to find a voter's reservations)."""
         return self._hash(code)
+
+    def _tag(self, code: NationalCode) -> int:
+        return voter_tag64(self._snapshot_key, code) >> 1
 
     def _hash(self, code: NationalCode) -> str:
         return keyed_hash(self._voter_key, code)

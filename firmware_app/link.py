@@ -13,6 +13,7 @@ from protocol.topics import (
     broadcast_topic,
     permits_subscription,
     request_topic,
+    snapshot_subscription,
     telemetry_topic,
 )
 
@@ -27,12 +28,15 @@ class LinkReceiver(Protocol):
 
     def broadcast_arrived(self, payload: bytes) -> None: ...
 
+    def snapshot_arrived(self, payload: bytes) -> None: ...
+
     def connection_changed(self, connected: bool) -> None: ...
 
 
 class CenterLink:
     """Publishes on this terminal's request topic; from `start`, hands every answer, unverified, to the receiver,
-    and so every district broadcast and every permit message of the terminal's branch (they verify in the loop).
+    and so every district broadcast, every permit message of the terminal's branch and every part of the district's
+    "already voted" snapshot (they verify in the loop).
 
     `answer_tap`, if given, also sees every answer as it came off the wire, before the receiver (a test's record)."""
 
@@ -46,14 +50,16 @@ class CenterLink:
         self._answers = answer_topic(identity.district, identity.terminal)
         self._broadcast = broadcast_topic(identity.district)
         self._permits = permits_subscription(identity.district, identity.branch)
+        self._snapshot = snapshot_subscription(identity.district)
         self._answer_tap = answer_tap
         self._on_answer: Callable[[bytes], None] = _before_start
         self._on_broadcast: Callable[[bytes], None] = _before_start
+        self._on_snapshot: Callable[[bytes], None] = _before_start
         self._on_connection: Callable[[bool], None] = _before_start
         self._session = MqttSession(
             client_id=f"terminal-{identity.terminal}",
             broker=broker,
-            subscriptions=[self._answers, self._broadcast, self._permits],
+            subscriptions=[self._answers, self._broadcast, self._permits, self._snapshot],
             on_message=self._message,
             on_connection=self._connection,
             tls=tls,
@@ -68,6 +74,7 @@ class CenterLink:
         """Connect (and keep reconnecting); answers, broadcasts and connection changes go to `receiver`."""
         self._on_answer = receiver.answer_arrived
         self._on_broadcast = receiver.broadcast_arrived
+        self._on_snapshot = receiver.snapshot_arrived
         self._on_connection = receiver.connection_changed
         self._session.start()
 
@@ -99,6 +106,8 @@ class CenterLink:
             self._on_answer(payload)
         elif topic == self._broadcast or topic.startswith(self._permits.removesuffix("#")):
             self._on_broadcast(payload)
+        elif topic.startswith(self._snapshot.removesuffix("#")):
+            self._on_snapshot(payload)
 
     def _connection(self, connected: bool) -> None:
         if self._status is not None:

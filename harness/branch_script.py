@@ -56,6 +56,7 @@ class BranchScript:
         self._while_paper_out = while_paper_out
         self._first, self._second = terminals
         self._rng = random.Random(seed)
+        self._served: list[tuple[DemoTerminal, VoterRecord]] = []
         self._say = narrate
         self._genuine = itertools.cycle([case for case in faces if case.genuine])
         self._impostors = iter([case for case in faces if not case.genuine])
@@ -66,6 +67,19 @@ class BranchScript:
             for reason in (IneligibleReason.DECEASED, IneligibleReason.DISQUALIFIED, IneligibleReason.UNDER_AGE)
         }
 
+    @property
+    def served(self) -> list[tuple[DemoTerminal, VoterRecord]]:
+        """The ordinary voters who got a slip, and where."""
+        return list(self._served)
+
+    def next_voter(self) -> VoterRecord:
+        """An eligible voter of the roll who has not come yet."""
+        return next(self._eligible)
+
+    def present(self, where: DemoTerminal, record: VoterRecord) -> st.State:
+        """The voter (a genuine face) steps in and the card goes in; the state after the face check."""
+        return self._present(where, record, next(self._genuine))
+
     def run(self, voters: int) -> None:
         served: list[tuple[DemoTerminal, VoterRecord, WrittenCase]] = []
         for index in range(voters):
@@ -73,6 +87,7 @@ class BranchScript:
             record, face = next(self._eligible), next(self._genuine)
             self._card_voter(where, record, face, "ordinary voter")
             served.append((where, record, face))
+            self._served.append((where, record))
         first_where, first_voter, first_face = served[0]
         other = self._second if first_where is self._first else self._first
         self._card_voter(other, first_voter, first_face, "the same voter tries again at the other terminal")

@@ -40,6 +40,7 @@ from harness.card.pki import make_pki
 from harness.card_desk import CardDesk, HandDesk, Vpcd
 from harness.dashboard import DashboardPlan, DistrictDashboard
 from harness.demo_minutes import DistrictMinutes, branch_minutes, district_minutes, minutes_lines, own_journal
+from harness.demo_outage import Outage, OutageReport
 from harness.district import VirtualDistrict
 from harness.invariants import violations
 from harness.lost_terminal import LostTerminal
@@ -85,6 +86,8 @@ class DemoReport:
     """The alerts the district's dashboard opened during the day, by condition."""
     minutes: DistrictMinutes
     """The district's aggregate of the branch minutes (B-0101's, entered after the close, unless `--serve`)."""
+    outage: OutageReport
+    """The center's outage under a district permit: OFFLINE slips, refusals, and how the district reconciled them."""
 
 
 class Engine(enum.StrEnum):
@@ -203,8 +206,10 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
             narrate(f"  {name} screen: {terminal.screen_url}  operator PIN {operator_pin}, head PIN {head_pin}")
         _open_polls(terminals, narrate)
         _power_cut(lost, board, narrate)
-        BranchScript(district, terminals, faces, seed, narrate,
-                     while_paper_out=functools.partial(_while_paper_out, board, narrate)).run(voters)
+        script = BranchScript(district, terminals, faces, seed, narrate,
+                              while_paper_out=functools.partial(_while_paper_out, board, narrate))
+        script.run(voters)
+        outage = Outage(district, terminals, script, BRANCH, narrate).run()
         _tamper(terminals[-1], board, narrate)
         if serve:
             _serve(district, terminals, faces, seed, narrate)
@@ -223,7 +228,7 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
         if own_pcscd is not None:
             own_pcscd.stop()
         district.stop()
-    return _report(district, terminals, out, board.url, alerts)
+    return _report(district, terminals, out, board.url, alerts, outage)
 
 
 def _provision_pins(path: Path) -> tuple[str, str]:
@@ -408,7 +413,7 @@ def _alerts_seen(board: DistrictDashboard) -> dict[str, int]:
 
 
 def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path, dashboard: str,
-            alerts: dict[str, int]) -> DemoReport:
+            alerts: dict[str, int], outage: OutageReport) -> DemoReport:
     evidence = [t.terminal.evidence() for t in terminals]
     counts = {counter: 0 for counter in Counter}
     for demo_terminal in terminals:
@@ -416,7 +421,7 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path,
             counts[counter] += value
     registry = district.registry()
     try:
-        found = violations(registry.reservations(), evidence)
+        found = violations(registry.reservations(), evidence, registry.offline_slips_of(district.district))
     finally:
         registry.close()
     found += _privacy_violations(district, out, [t.terminal for t in terminals])
@@ -429,7 +434,7 @@ def _report(district: VirtualDistrict, terminals: list[DemoTerminal], out: Path,
         reprinted=counts[Counter.REPRINTED], face_overrides=counts[Counter.FACE_OVERRIDES],
         unresolved=unresolved, invariants_ok=not found,
         violations=found, out=str(out), screens={t.name: t.terminal.screen_url for t in terminals},
-        dashboard=dashboard, alerts=alerts, minutes=district_minutes(district),
+        dashboard=dashboard, alerts=alerts, minutes=district_minutes(district), outage=outage,
     )
 
 
@@ -470,6 +475,11 @@ def _print_summary(report: DemoReport) -> None:
         print(f"    - {problem}")
     alerts = ", ".join(f"{condition} {count}" for condition, count in report.alerts.items()) or "none"
     print(f"  dashboard alerts     {alerts}")
+    outage = report.outage
+    reconciled = ", ".join(f"{outcome} {count}" for outcome, count in outage.reconciled.items()) or "none"
+    print(f"  outage under permit  {outage.offline_slips} OFFLINE slips; refused: {outage.snapshot_hits_refused} "
+          f"snapshot hit, {outage.already_issued_here} already issued here, {outage.over_limit} over the limit")
+    print(f"  reconciled           {reconciled} ({outage.double_votes} double votes found)")
     print(f"Branch minutes aggregated by the district center {report.minutes.district}")
     for line in minutes_lines(report.minutes):
         print(line)

@@ -6,22 +6,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
 from center.broadcast import publish_extension
-from center.config import CenterConfig, MinutesConfig
+from center.config import CenterConfig, MinutesConfig, SnapshotConfig, SnapshotScope
 from center.eligibility import VoterRecord
 from center.enroll import CenterKeys as EnrolmentKeys
 from center.enroll import EnrolRefusal, sign_election
-from center.enrolled import EnrolledTerminals
-from center.registry import Registry, ReservationState
+from center.enrolled import EnrolledTerminals, permit_keys
+from center.permit_book import PERMITS_FOLDER, PermitBook
+from center.permits import IssuedPermit, broadcast_activation, issue_permit
+from center.registry import Registry, ReservationState, utc_now
 from center.roll import RollRefused
 from center.service import CenterService
+from center.snapshot_publisher import IDENTITY_SUFFIX as SNAPSHOT_IDENTITY_SUFFIX
+from center.snapshot_publisher import Published, SnapshotPublisher
 from center.storage import RegistryDatabase, RegistryLocation, open_database
 from center.synthetic_roll import generate_roll
+from center.voted_snapshot import snapshot_key
 from center.voter_key import registry_key
 from harness.broker import Broker
 from harness.card.pki import make_pki
@@ -30,9 +35,13 @@ from harness.pki import make_district_pki, provision_terminal
 from protocol.messages import CountingInstructions
 from protocol.minutes import ElectionBundle
 from protocol.mqtt import MqttSession
+from protocol.permit import ActivationPath, Permit
 from protocol.seal import generate_sealing_key, generate_signing_key, public_part, sign_counting_instructions
-from protocol.topics import broadcast_topic
+from protocol.topics import broadcast_topic, permit_topic
 from provisioning.installed import Installation
+
+SNAPSHOT_SETTINGS = SnapshotConfig(SnapshotScope.DISTRICT, interval_s=86_400, full_every=8, tag_bits=32, lag_s=0)
+"""The virtual district's snapshot: its first version at start, then each when the caller asks."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,10 @@ class VirtualDistrict:
         self.enrolled = EnrolledTerminals(self.pki.ca.folder)
         """What enrolment recorded in the CA folder; the center reads a new terminal's record at its first request."""
         self.center: CenterService | None = None
+        self.snapshots: SnapshotPublisher | None = None
+        """The district's "already voted" snapshot publisher (from `start`); the demo makes each version itself."""
+        self.permits = PermitBook(self.pki.ca.folder / PERMITS_FOLDER, self.keys.signing, self.keys.sealing)
+        """The district's permits on file, as `kiosk-center permit issue` keeps them (the center replays against it)."""
 
     @property
     def config(self) -> CenterConfig:
@@ -120,6 +133,53 @@ class VirtualDistrict:
     def start(self) -> None:
         self.broker.start()
         self.start_center()
+        self._start_snapshots()
+
+    def _start_snapshots(self) -> None:
+        identity = f"{self._config.instance}-{SNAPSHOT_IDENTITY_SUFFIX}"
+        database = open_database(self.registry_location)
+        registry = Registry(database.session(), self.election_day, voter_key=self.voter_key)
+        self.snapshots = SnapshotPublisher(self.district, registry, self.broker.center_address,
+                                           self.pki.center_workers.files(identity), identity, self.keys.signing,
+                                           SNAPSHOT_SETTINGS, utc_now, database)
+        self.snapshots.start()
+        if not self.snapshots.wait_connected(10):
+            raise RuntimeError("the snapshot publisher could not reach the broker")
+
+    def publish_snapshot(self) -> Published:
+        """A new version of the "already voted" snapshot now (the publisher's own schedule is a day)."""
+        if self.snapshots is None:
+            raise RuntimeError("the district is not started")
+        published = self.snapshots.publish_round()
+        if published is None:
+            raise RuntimeError("the snapshot version was not published")
+        return published
+
+    def issue_permit(self, branch: str, terminals: list[str], until: datetime, max_slips: int) -> IssuedPermit:
+        """A permit for the branch's `terminals` from now to `until`, as `kiosk-center permit issue --publish` makes
+        it: kept in the district's book, and published retained on the branch's permit topic."""
+        keys = permit_keys(self.enrolled, terminals, branch)
+        if isinstance(keys, str):
+            raise RuntimeError(f"no permit for {branch}: {keys}")
+        now = datetime.now(UTC)
+        issued = issue_permit(district=self.district, branch=branch, terminals=keys, not_before=now,
+                              not_after=until, max_slips=max_slips, activations=3, paths=list(ActivationPath),
+                              snapshot_key=snapshot_key(self.voter_key, self.election_day),
+                              district_key=self.keys.signing, now=now)
+        self.permits.add(issued)
+        self._publish_permit(issued.permit, "permit", issued.signed)
+        return issued
+
+    def activate_permit(self, issued: IssuedPermit, activation: int, life: timedelta) -> None:
+        """Activation `activation` broadcast to the branch (`kiosk-center permit activate`)."""
+        signed = broadcast_activation(issued.permit, activation, self.keys.signing, datetime.now(UTC), life)
+        self._publish_permit(issued.permit, "activation", signed)
+
+    def _publish_permit(self, permit: Permit, kind: str, payload: bytes) -> None:
+        with self.publisher(f"{self.district}-permits") as session:
+            if not session.publish(permit_topic(self.district, permit.branch, permit.permit_id, kind), payload,
+                                   retain=True, wait=10):
+                raise RuntimeError(f"the broker did not take the permit's {kind}")
 
     def start_center(self) -> None:
         self.center = CenterService(self._config, self.keys.signing, self.keys.sealing,
@@ -134,6 +194,9 @@ class VirtualDistrict:
             self.center = None
 
     def stop(self) -> None:
+        if self.snapshots is not None:
+            self.snapshots.stop()
+            self.snapshots = None
         self.stop_center()
         self.broker.stop()
         if self._inspection is not None:

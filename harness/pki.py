@@ -32,6 +32,7 @@ from center.pki import (
     issue_center_workers,
     issue_terminal,
 )
+from center.snapshot_publisher import IDENTITY_SUFFIX as SNAPSHOT_IDENTITY_SUFFIX
 from harness.broker import free_port
 from harness.election import day_election
 from protocol.minutes import ElectionBundle
@@ -84,6 +85,7 @@ def make_district_pki(folder: Path, district: str, center_keys: CenterKeys, csca
         _ok(issue_center_workers(ca, instance, CENTER_WORKERS, folder / "center", at))
         _ok(issue_center(ca, f"{instance}-{DEFAULT_IDENTITY_SUFFIX}", folder / "center", at))  # its fleet listener
         _ok(issue_center(ca, f"{instance}-{PERMITS_IDENTITY_SUFFIX}", folder / "center", at))  # its permit messages
+        _ok(issue_center(ca, f"{instance}-{SNAPSHOT_IDENTITY_SUFFIX}", folder / "center", at))  # its snapshot
     terminals_acl, center_acl = folder / "broker" / "terminals.acl", folder / "broker" / "center.acl"
     terminals_acl.write_text(render_terminal_acl(district))
     center_acl.write_text(render_center_acl(district, center_identities(ca)))

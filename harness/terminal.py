@@ -112,7 +112,7 @@ def evidence_from(work_dir: Path, terminal: str) -> TerminalEvidence:
     journal = Journal(work_dir / JOURNAL_FILE)
     try:
         return TerminalEvidence(terminal, journal.transactions(), journal.audit_entries(),
-                                LoggingPrinter(work_dir / "printer.jsonl").jobs())
+                                LoggingPrinter(work_dir / "printer.jsonl").jobs(), journal.offline_slips())
     finally:
         journal.close()
 
@@ -208,7 +208,7 @@ class VirtualTerminal(StepLog):
 
     def evidence(self) -> TerminalEvidence:
         found = evidence_from(self.plan.work_dir, self.plan.identity.terminal)
-        return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs())
+        return TerminalEvidence(found.terminal, found.transactions, found.audit, self.jobs(), found.offline)
 
 
 def _screen_plan(plan: TerminalPlan, camera: Camera | None) -> ScreenPlan:

@@ -1,5 +1,5 @@
-"""MQTT topic names of protocol v1: one subtree per terminal, one broadcast topic and one permits subtree per
-district."""
+"""MQTT topic names of protocol v1: one subtree per terminal, and per district one broadcast topic, one permits
+subtree and one "already voted" snapshot subtree."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 PREFIX = "vk/v1"
 _REQUEST_TOPIC = re.compile(r"vk/v1/([A-Za-z0-9-]+)/([A-Za-z0-9-]+)/req")
+_SNAPSHOT_TOPIC = re.compile(r"vk/v1/[A-Za-z0-9-]+/snapshot/([0-9]{1,10})/[0-9]{1,4}")
 
 
 def request_topic(district: str, terminal: str) -> str:
@@ -43,6 +44,22 @@ def permit_topic(district: str, branch: str, permit_id: str, kind: str) -> str:
 def permits_subscription(district: str, branch: str | None = None) -> str:
     """Every permit message of one branch (a terminal's subscription) or, without `branch`, of the district."""
     return f"{PREFIX}/{district}/permits/{branch or '+'}/#"
+
+
+def snapshot_topic(district: str, version: int, part: int) -> str:
+    """Where the district publishes one part of a version of its "already voted" snapshot, retained."""
+    return f"{PREFIX}/{district}/snapshot/{version}/{part}"
+
+
+def snapshot_subscription(district: str) -> str:
+    """Every retained part of the district's snapshot versions (a terminal's subscription, and the publisher's)."""
+    return f"{PREFIX}/{district}/snapshot/#"
+
+
+def snapshot_version_of_topic(topic: str) -> int | None:
+    """The version a snapshot topic names, or None if it is not one."""
+    match = _SNAPSHOT_TOPIC.fullmatch(topic)
+    return int(match.group(1)) if match else None
 
 
 def center_request_subscription(district: str, group: str = "center") -> str:

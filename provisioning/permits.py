@@ -6,11 +6,12 @@ import os
 import re
 from pathlib import Path
 
-from protocol.codec import MAX_PERMIT_BYTES, ProblemKind, ProtocolError
+from protocol.codec import MAX_PERMIT_BYTES, ProtocolError
 from protocol.compact import check_jws
 from protocol.messages import ID_PATTERN
-from protocol.permit import Permit, TerminalIdentity, judge_permit
-from protocol.seal import PERMIT_TYPE, SIGNATURE_ALG, open_permit, open_permit_secrets
+from protocol.permit import Permit, TerminalIdentity
+from protocol.permit_check import NotHeldReason, PermitNotHeld, check_permit_here
+from protocol.seal import PERMIT_TYPE, SIGNATURE_ALG
 from provisioning.installed import Installation
 from provisioning.refusals import Problem, ProvisioningRefusal
 
@@ -31,18 +32,11 @@ def install_permit(installation: Installation, signed: bytes) -> Permit | Provis
         shape = "not ASCII"
     if shape is not None:
         return ProvisioningRefusal(Problem.PERMIT_UNREADABLE, f"not a signed permit: {shape}")
-    permit = open_permit(signed.strip(), installation.center_signing_key)
-    if isinstance(permit, ProtocolError):
-        problem = Problem.PERMIT_NOT_SIGNED if permit.kind is ProblemKind.BAD_SIGNATURE else Problem.PERMIT_UNREADABLE
-        return ProvisioningRefusal(problem, str(permit))
     me = TerminalIdentity(installation.terminal, installation.branch, installation.district)
-    refused = judge_permit(permit, me)
-    if refused is not None:
-        return ProvisioningRefusal(Problem.PERMIT_FOREIGN, refused.value)
-    if installation.permit_key is None:
-        return ProvisioningRefusal(Problem.NO_PERMIT_KEY, str(installation.folder))
-    if isinstance(open_permit_secrets(permit, me.terminal, installation.permit_key), ProtocolError):
-        return ProvisioningRefusal(Problem.PERMIT_FOREIGN, "its secrets are not sealed to this device's key")
+    checked = check_permit_here(signed.strip(), installation.center_signing_key, me, installation.permit_key)
+    if isinstance(checked, PermitNotHeld):
+        return ProvisioningRefusal(_PROBLEMS[checked.reason], _detail(checked, installation))
+    permit = checked.permit
     folder = installation.folder / PERMITS
     folder.mkdir(mode=0o750, exist_ok=True)
     path = folder / f"{permit.permit_id}{PERMIT_SUFFIX}"
@@ -54,6 +48,25 @@ def install_permit(installation: Installation, signed: bytes) -> Permit | Provis
             os.fsync(file.fileno())
         staging.replace(path)
     return permit
+
+
+_PROBLEMS = {
+    NotHeldReason.NOT_SIGNED: Problem.PERMIT_NOT_SIGNED,
+    NotHeldReason.UNREADABLE: Problem.PERMIT_UNREADABLE,
+    NotHeldReason.FOREIGN: Problem.PERMIT_FOREIGN,
+    NotHeldReason.NO_PERMIT_KEY: Problem.NO_PERMIT_KEY,
+    NotHeldReason.SEALED_ELSEWHERE: Problem.PERMIT_FOREIGN,
+}
+
+
+def _detail(refused: PermitNotHeld, installation: Installation) -> str:
+    match refused.reason:
+        case NotHeldReason.NO_PERMIT_KEY:
+            return str(installation.folder)
+        case NotHeldReason.SEALED_ELSEWHERE:
+            return "its secrets are not sealed to this device's key"
+        case _:
+            return refused.detail
 
 
 def provisioned_permits(folder: Path) -> tuple[bytes, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -124,6 +124,9 @@ class NewReservation:
     document: str
     requester: Requester
     at: datetime
+    snapshot_tag: int
+    """The voter's tag of the day for the "already voted" snapshot, its top 63 bits (protocol.voted_snapshot's
+    64-bit tag shifted right once, so it fits a signed 64-bit column); a snapshot keeps at most its top 36 bits."""
 
 
 @dataclass(frozen=True)
@@ -256,17 +259,22 @@ class RegistryStorage(Protocol):
         """Every row, in the order they were made."""
         ...
 
+    def committed_tags(self, district: str | None, after: datetime | None, until: datetime) -> Iterator[int]:
+        """The snapshot tags (NewReservation.snapshot_tag) of the slips committed in (`after`, `until`], not
+        training, of `district` (None: the nation), streamed rather than fetched at once."""
+        ...
+
     def close(self) -> None: ...
 
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "reservations": ("district",),
+    "reservations": ("district", "snapshot_tag"),
     "poll_events": ("district",),
     "answered_requests": ("district", "seq"),
     "answered_per_terminal": ("district",),
 }
 """Columns older versions' tables lack: `seq` came with pruning, `district` with keying terminals by district and
-name (terminal names are unique only within a district)."""
+name (terminal names are unique only within a district), `snapshot_tag` with the "already voted" snapshot."""
 
 
 def refuse_outdated(where: str, found: Iterable[tuple[str, str]]) -> None:

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import psycopg
@@ -80,7 +80,8 @@ _SCHEMA: tuple[LiteralString, ...] = (
         voided_at timestamptz,
         void_reason text,
         reprints integer NOT NULL DEFAULT 0,
-        made bigint GENERATED ALWAYS AS IDENTITY
+        made bigint GENERATED ALWAYS AS IDENTITY,
+        snapshot_tag bigint
     )""",
     """CREATE UNIQUE INDEX IF NOT EXISTS one_live_reservation_per_voter
         ON reservations (voter, training) WHERE state <> 'VOIDED'""",
@@ -152,11 +153,15 @@ _INDEXES: tuple[LiteralString, ...] = (
     # Only a commit adds to it (a reserve's row is not COMMITTED yet): the closing answer's count of a branch.
     """CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch)
         WHERE state = 'COMMITTED' AND NOT training""",
+    # The "already voted" snapshot's deltas: the slips committed since the last version.
+    """CREATE INDEX IF NOT EXISTS committed_in_order ON reservations (committed_at)
+        WHERE state = 'COMMITTED' AND NOT training""",
 )
 _OFFLINE_LOCK = 0x766B4F46  # "vkOF": with hashtext(permit/code), one session at a time replays an offline slip
 _OFFLINE_COLUMNS: LiteralString = ("permit_id, offline_code, digest, outcome, tx_id, terminal, branch, district,"
                                    " issued_at, voter, faults, other, ineligible, record, received_at")
 _OFFLINE_SELECT: LiteralString = "SELECT " + _OFFLINE_COLUMNS + " FROM offline_slips"
+_TAG_BATCH = 50_000
 _MINUTES_LOCK = 0x766B4D49  # "vkMI": with hashtext(district/branch), one session at a time records a branch's minutes
 _COLUMNS_OF: LiteralString = """
 SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -173,9 +178,9 @@ WITH roll AS (
     SELECT birth_date, name, status FROM voters WHERE voter = %(voter)s
 ), inserted AS (
     INSERT INTO reservations
-        (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
+        (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at, snapshot_tag)
     SELECT %(tx)s, %(voter)s, %(training)s, %(code)s, %(document)s, %(terminal)s, %(branch)s, %(district)s,
-           'RESERVED', %(at)s
+           'RESERVED', %(at)s, %(tag)s
     FROM roll WHERE status = %(status)s AND birth_date <= %(born_by)s
     ON CONFLICT DO NOTHING
     RETURNING tx_id, voter, inquiry_code, terminal, branch, district, state, reserved_at
@@ -359,7 +364,8 @@ class PostgresStorage:
         who = row.requester
         values = {"tx": row.tx_id, "voter": row.voter, "training": row.training, "code": row.inquiry_code,
                   "document": row.document, "terminal": who.terminal, "branch": who.branch,
-                  "district": who.district, "at": row.at, "status": gate.status, "born_by": gate.born_by}
+                  "district": who.district, "at": row.at, "status": gate.status, "born_by": gate.born_by,
+                  "tag": row.snapshot_tag}
         birth_date, name, status, tx_id, voter, inquiry_code, terminal, branch, district, state, first_at = (
             self._one(RESERVE_STATEMENT, values))
         roll = None if status is None else VoterRow(row.voter, birth_date, name, status)
@@ -389,6 +395,19 @@ class PostgresStorage:
         rows = self._all("SELECT kind, detail FROM poll_events WHERE district = %s AND terminal = %s"
                          " ORDER BY at, made", (district, terminal))
         return [(kind, detail) for kind, detail in rows]
+
+    def committed_tags(self, district: str | None, after: datetime | None, until: datetime) -> Iterator[int]:
+        """Through a server-side cursor, in batches, so a national snapshot is never fetched at once."""
+        query: LiteralString = ("SELECT snapshot_tag FROM reservations WHERE state = 'COMMITTED' AND NOT training"
+                                " AND committed_at > %(after)s AND committed_at <= %(until)s"
+                                " AND snapshot_tag IS NOT NULL AND (%(district)s::text IS NULL OR district = %(district)s)")
+        values = {"after": after or datetime.min.replace(tzinfo=UTC), "until": until, "district": district}
+        with (self._checks.unavailable_on_errors(), self._connection() as conn, conn.transaction(),
+              conn.cursor(name="committed_tags") as cursor):
+            cursor.itersize = _TAG_BATCH
+            cursor.execute(query, values)
+            for (tag,) in cursor:
+                yield int(tag)
 
     def committed_count(self, district: str, branch: str) -> int:
         row = self._one("SELECT count(*) FROM reservations WHERE district = %s AND branch = %s"

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS reservations (
     committed_at TEXT,
     voided_at TEXT,
     void_reason TEXT,
-    reprints INTEGER NOT NULL DEFAULT 0
+    reprints INTEGER NOT NULL DEFAULT 0,
+    snapshot_tag INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_reservation_per_voter
     ON reservations (voter, training) WHERE state != 'VOIDED';
@@ -115,6 +116,8 @@ _INDEXES = """
 CREATE INDEX IF NOT EXISTS answers_of_district_terminal ON answered_requests (district, terminal, seq);
 CREATE INDEX IF NOT EXISTS poll_events_of_district_terminal ON poll_events (district, terminal, at);
 CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch)
+    WHERE state = 'COMMITTED' AND training = 0;
+CREATE INDEX IF NOT EXISTS committed_in_order ON reservations (committed_at)
     WHERE state = 'COMMITTED' AND training = 0
 """
 # First request wins: a live reservation of the voter, or an earlier row of this transaction, is
@@ -122,8 +125,8 @@ CREATE INDEX IF NOT EXISTS committed_of_branch ON reservations (district, branch
 # just before, in the same transaction: in-process, a statement costs no round trip.)
 _RESERVE = """
 INSERT INTO reservations
-    (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?)
+    (tx_id, voter, training, inquiry_code, document, terminal, branch, district, state, reserved_at, snapshot_tag)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?)
 ON CONFLICT (voter, training) WHERE state != 'VOIDED' DO UPDATE SET state = state
 ON CONFLICT (tx_id) DO UPDATE SET state = state
 RETURNING tx_id, voter, inquiry_code, terminal, branch, district, state, COALESCE(committed_at, reserved_at)
@@ -222,7 +225,7 @@ class SqliteStorage:
             return ReserveFound(roll, None)
         who = row.requester
         values = (row.tx_id, row.voter, int(row.training), row.inquiry_code, row.document, who.terminal,
-                  who.branch, who.district, format_time(row.at))
+                  who.branch, who.district, format_time(row.at), row.snapshot_tag)
         try:
             held = self._one(_RESERVE, values)
         except sqlite3.IntegrityError as exc:
@@ -259,6 +262,16 @@ class SqliteStorage:
             (district, terminal),
         )
         return [(kind, detail) for kind, detail in rows]
+
+    def committed_tags(self, district: str | None, after: datetime | None, until: datetime) -> Iterator[int]:
+        query = ("SELECT snapshot_tag FROM reservations WHERE state = 'COMMITTED' AND training = 0"
+                 " AND committed_at > ? AND committed_at <= ? AND snapshot_tag IS NOT NULL")
+        values: tuple[str, ...] = ("" if after is None else format_time(after), format_time(until))
+        if district is not None:
+            query += " AND district = ?"
+            values = (*values, district)
+        for (tag,) in self._db.execute(query, values):
+            yield int(tag)
 
     def committed_count(self, district: str, branch: str) -> int:
         row = self._one("SELECT count(*) FROM reservations WHERE district = ? AND branch = ? AND state = 'COMMITTED'"

@@ -216,10 +216,12 @@ class RecordPermitStoodDown:
 
 @dataclass(frozen=True)
 class CheckOffline:
-    """Check the voter against this terminal's slips and the snapshot; the answer is OfflineChecked."""
+    """Check the voter against this terminal's slips and the snapshot, whose tags are under the permit's
+    `snapshot_key`; the answer is OfflineChecked."""
 
     tx_id: str
     document: Document = field(repr=False)
+    snapshot_key: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,11 @@ def offline_now(day: PollsDay) -> HeldPermit | None:
     return active_permit(day.permits)
 
 
-def check_voter(tx_id: str, document: Document, day: PollsDay) -> Step[CheckingOffline]:
-    """Instead of asking the center: check the voter against this terminal's slips and the snapshot."""
-    return Step(CheckingOffline(tx_id, document, day=day), (CheckOffline(tx_id, document), Show(Say.CHECKING_OFFLINE)))
+def check_voter(tx_id: str, document: Document, day: PollsDay, held: HeldPermit) -> Step[CheckingOffline]:
+    """Instead of asking the center: check the voter against this terminal's slips and the snapshot (its tags are
+    under the snapshot key the permit in use carries)."""
+    check = CheckOffline(tx_id, document, held.secrets.snapshot_key)
+    return Step(CheckingOffline(tx_id, document, day=day), (check, Show(Say.CHECKING_OFFLINE)))
 
 
 # --- the permits, in any state with a day ------------------------------------------------------------------------

@@ -199,8 +199,9 @@ def checking_printer(state: CheckingPrinter, event: Event
             if not status.can_print:
                 return Step(PrinterNotReady(state.tx_id, state.document, status, day=state.day),
                             (Show(PrinterUnready(status)), Indicate(Signal.FAULT)))
-            if offline_now(state.day) is not None:
-                return check_voter(state.tx_id, state.document, state.day)
+            held = offline_now(state.day)
+            if held is not None:
+                return check_voter(state.tx_id, state.document, state.day, held)
             return ask_center(state.tx_id, state.document, state.day)
         case OperatorCancelled() | CardRemoved():
             return _document_withdrawn(state, event)

@@ -48,9 +48,11 @@ from firmware_app.flow.effects import (
 )
 from firmware_app.flow.events import Event, OfflineChecked, OfflineVerdict, TxStage
 from firmware_app.flow.states import ReportKind
+from firmware_app.identity.document import Document
 from firmware_app.runtime import requests
 from firmware_app.runtime.minutes import build_minutes, election_of
 from firmware_app.runtime.settings import RuntimeSettings
+from firmware_app.runtime.snapshots import VotedSnapshots
 from firmware_app.slip import SlipContent
 from firmware_app.store.journal import Journal, OutboxEntry
 from firmware_app.store.minutes import RecordedMinutes
@@ -71,6 +73,7 @@ from protocol.minutes import ElectionBundle, Minutes
 from protocol.national_code import keyed_hash
 from protocol.offline_code import OfflineIssue
 from protocol.seal import seal_national_code, sign_offline_issue
+from protocol.voted_snapshot import voter_tag64
 
 
 class JournalInconsistentError(Exception):
@@ -127,7 +130,8 @@ Device = ReadCard | CheckPrinter | CheckFace | RunSelfTest | StartDeadline | Can
 Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | PostBack | Device
 
 
-def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, at: datetime) -> Action | None:
+def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, at: datetime,
+                   snapshots: VotedSnapshots | None = None) -> Action | None:
     """Write what the effect needs to the journal (inside the caller's transaction); return what the shell must
     then do, or None when the journal write is the whole effect."""
     match effect:
@@ -186,10 +190,8 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
         case RecordPermitStoodDown(permit_id=permit_id):
             journal.permit_event(permit_id, PermitEventKind.STOOD_DOWN, at)
             return None
-        case CheckOffline(tx_id=tx_id, document=document):
-            voter = keyed_hash(settings.voter_key, document.national_code)
-            verdict = OfflineVerdict.ISSUED_HERE if journal.voter_has_slip(voter) else OfflineVerdict.CLEAR
-            return PostBack(OfflineChecked(tx_id, verdict, 0, at))
+        case CheckOffline(tx_id=tx_id, document=document, snapshot_key=snapshot_key):
+            return PostBack(_offline_check(tx_id, document, snapshot_key, journal, settings, snapshots, at))
         case RecordOfflineIssue() as issued:
             _record_offline_issue(issued, journal, settings, at)
             return None
@@ -257,6 +259,18 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             return LogAlarm(kind, detail)
         case _:
             assert_never(effect)
+
+
+def _offline_check(tx_id: str, document: Document, snapshot_key: bytes, journal: Journal,
+                   settings: RuntimeSettings, snapshots: VotedSnapshots | None, at: datetime) -> OfflineChecked:
+    """This terminal's slips first (a slip here is a refusal), then the snapshot (a hit goes to the head of branch)."""
+    voter = keyed_hash(settings.voter_key, document.national_code)
+    if journal.voter_has_slip(voter):
+        return OfflineChecked(tx_id, OfflineVerdict.ISSUED_HERE, 0, at)
+    if snapshots is None:
+        return OfflineChecked(tx_id, OfflineVerdict.CLEAR, 0, at)
+    found = snapshots.check(voter_tag64(snapshot_key, document.national_code))
+    return OfflineChecked(tx_id, OfflineVerdict.SNAPSHOT_HIT if found.hit else OfflineVerdict.CLEAR, found.version, at)
 
 
 def _record_offline_issue(issued: RecordOfflineIssue, journal: Journal, settings: RuntimeSettings,

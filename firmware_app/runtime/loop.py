@@ -38,6 +38,7 @@ from firmware_app.runtime.permit_intake import held_permits
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.runtime.shell import Shell
+from firmware_app.runtime.snapshots import VotedSnapshots
 from firmware_app.store.journal import Journal
 from hal.buttons import ButtonEvent
 from protocol.codec import ProtocolError
@@ -63,6 +64,11 @@ ActionDone = Callable[[Step[State] | ActionNotTaken], None]
 class _Received:
     payload: bytes
     broadcast: bool
+
+
+@dataclass(frozen=True)
+class _SnapshotChunkArrived:
+    payload: bytes
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class _Stop:
     pass
 
 
-_Message = (Event | _Received | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _FactsWanted
+_Message = (Event | _Received | _SnapshotChunkArrived | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _FactsWanted
             | _Stop)
 
 
@@ -159,6 +165,8 @@ class Runtime:
         """Bugs met by the loop (each audited as an alarm); the operator screen and telemetry show it."""
         self._alarms: collections.Counter[str] = collections.Counter()
         self._link = LinkFigures()
+        self.snapshots = VotedSnapshots(settings.identity.district, settings.center_signing_key)
+        """The "already voted" snapshots the district published, for the check before an OFFLINE slip."""
         self._shell = Shell(settings, devices, channel, display, self.post, self.device_fault, self._faults,
                             connected)
 
@@ -186,6 +194,9 @@ class Runtime:
 
     def broadcast_arrived(self, payload: bytes) -> None:
         self._queue.put(_Received(payload, broadcast=True))
+
+    def snapshot_arrived(self, payload: bytes) -> None:
+        self._queue.put(_SnapshotChunkArrived(payload))
 
     def connection_changed(self, connected: bool) -> None:
         if connected:
@@ -283,6 +294,8 @@ class Runtime:
         match message:
             case _Received(payload=payload, broadcast=broadcast):
                 (self._broadcast if broadcast else self._answer)(payload)
+            case _SnapshotChunkArrived(payload=payload):
+                self._snapshot_chunk(payload)
             case _CardChanged(change=CardEvent.INSERTED):
                 self._dispatch(CardInserted())
             case _CardChanged(change=CardEvent.REMOVED):
@@ -364,6 +377,22 @@ class Runtime:
             return
         self._dispatch(taken)
 
+    def _snapshot_chunk(self, payload: bytes) -> None:
+        """A part of the district's "already voted" snapshot: refused ones (a signature, a conflict, a foreign
+        scope) are audited and alarmed; a version installed is audited with its size."""
+        outcome = self.snapshots.take(payload)
+        if outcome.refusal is not None:
+            log.warning("ALARM: refused a snapshot chunk: %s", outcome.refusal)
+            self._alarms["snapshot_refused"] += 1
+            with self.journal.atomic():
+                self.journal.audit(self._clock(), "snapshot_refused", {"reason": outcome.refusal})
+        elif outcome.installed is not None:
+            held = outcome.installed
+            with self.journal.atomic():
+                self.journal.audit(self._clock(), "snapshot_installed", {
+                    "version": held.version, "voters": len(held.voters),
+                    "committed_until": held.committed_until.isoformat()})
+
     def _resend_unanswered(self) -> None:
         """Commits, voids, poll reports and the minutes are re-sent until answered; a reserve only when the flow says."""
         for entry in self.journal.unanswered():
@@ -399,7 +428,8 @@ class Runtime:
             if answered is not None:
                 self.journal.mark_answered(answered, at)
             self.journal.audit(at, "step", detail)
-            actions = [(effect, journal_effect(effect, self.journal, self.settings, at)) for effect in result.effects]
+            actions = [(effect, journal_effect(effect, self.journal, self.settings, at, self.snapshots))
+                       for effect in result.effects]
         self._faults.reached(f"journaled {type(event).__name__}")
         self._state = result.state
         if result.refusal is not None:

@@ -12,16 +12,15 @@ from firmware_app.flow.permits import HeldPermit
 from firmware_app.runtime.settings import RuntimeSettings
 from protocol.codec import ProtocolError
 from protocol.compact import is_signed_as
-from protocol.permit import PermitLedger, TerminalIdentity, judge_permit
+from protocol.permit import PermitLedger, TerminalIdentity
+from protocol.permit_check import PermitNotHeld, check_permit_here
 from protocol.seal import (
     PERMIT_ACTIVATION_TYPE,
     PERMIT_END_TYPE,
     PERMIT_TYPE,
     SIGNATURE_ALG,
-    open_permit,
     open_permit_activation,
     open_permit_end,
-    open_permit_secrets,
 )
 
 log = logging.getLogger(__name__)
@@ -72,19 +71,11 @@ def permit_event(payload: bytes, settings: RuntimeSettings, now: datetime) -> Pe
 def hold_permit(signed: bytes, settings: RuntimeSettings, ledger: PermitLedger | None = None
                 ) -> HeldPermit | PermitMessageRefused:
     """A signed permit verified, judged this terminal's, and its secrets opened with the terminal's permit key."""
-    permit = open_permit(signed, settings.center_signing_key)
-    if isinstance(permit, ProtocolError):
-        return PermitMessageRefused(str(permit), "permit")
     me = permit_identity(settings)
-    refused = judge_permit(permit, me)
-    if refused is not None:
-        return PermitMessageRefused(refused.value, "permit")
-    if settings.permit_key is None:
-        return PermitMessageRefused("this terminal has no permit key (provisioned before permits)", "permit")
-    secrets = open_permit_secrets(permit, me.terminal, settings.permit_key)
-    if isinstance(secrets, ProtocolError):
-        return PermitMessageRefused(f"secrets: {secrets}", "permit")
-    return HeldPermit(permit, secrets, me, ledger if ledger is not None else PermitLedger())
+    checked = check_permit_here(signed, settings.center_signing_key, me, settings.permit_key)
+    if isinstance(checked, PermitNotHeld):
+        return PermitMessageRefused(checked.detail, "permit")
+    return HeldPermit(checked.permit, checked.secrets, me, ledger if ledger is not None else PermitLedger())
 
 
 def held_permits(journaled: Iterable[tuple[bytes, PermitLedger]], settings: RuntimeSettings

@@ -9,13 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from joserfc.jwk import OKPKey
 
 from center.permits import IssuedPermit, broadcast_activation, end_permit, issue_permit
 from center.reconcile import Replayed, VoterFree, permit_faults, reconcile
 from center.voted_snapshot import build_chunks, sign_chunks
+from firmware_app.runtime.snapshots import VotedSnapshots
 from harness.fuzz import FuzzTarget, mutate
 from protocol.codec import ProtocolError, decode_chunk_manifest, encode_chunk_manifest
+from protocol.enrolment import permit_key_extension, permit_key_of, signing_key_extension, signing_key_of
 from protocol.messages import DocumentKind
 from protocol.national_code import NationalCode, complete_national_code
 from protocol.offline_code import OfflineIssue, offline_code, parse_offline_code
@@ -149,7 +155,52 @@ def targets() -> Sequence[FuzzTarget]:
         tags = decode_tags(manifest, body)
         return tags if isinstance(tags, str) else receive(SnapshotState("D01"), SnapshotChunk(manifest, body))
 
+    snapshots = VotedSnapshots("D01", center)
+    stream = sign_chunks(chunks, world.center_key) + sign_chunks(
+        build_chunks(tags[:50], scope="D01", chunk_kind=ChunkKind.DELTA, version=4, tag_bits=24, committed_until=AT,
+                     issued_at=AT), world.center_key)
+
+    def make_stream(rng: random.Random) -> bytes:
+        """The terminal's intake fed retained parts in any order, one of them mutated."""
+        order = rng.sample(stream, len(stream))
+        hurt = rng.randrange(len(order))
+        order[hurt] = mutate(rng, order[hurt], _BASE64)
+        return b"\x00PART\x00".join(order)
+
+    def feed_stream(data: bytes) -> object:
+        held = VotedSnapshots("D01", center)
+        outcomes = [held.take(part) for part in data.split(b"\x00PART\x00")]
+        return outcomes, held.check(int(tags[0])), snapshots.take(data)
+
+    tls_key = ec.generate_private_key(ec.SECP256R1())
+    csr_signing, csr_permit = generate_signing_key(), generate_sealing_key()
+    tls_public = tls_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    extensions = (signing_key_extension(ME.terminal, tls_public, csr_signing),
+                  permit_key_extension(ME.terminal, csr_signing, csr_permit))
+
+    def make_csr(rng: random.Random) -> bytes:
+        """A CSR, signed by its own key, whose signing-key or permit-key extension was mutated."""
+        hurt = rng.randrange(len(extensions))
+        builder = x509.CertificateSigningRequestBuilder().subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ME.terminal)]))
+        for index, extension in enumerate(extensions):
+            value = mutate(rng, extension.value) if index == hurt else extension.value
+            builder = builder.add_extension(x509.UnrecognizedExtension(extension.oid, value), critical=False)
+        return builder.sign(tls_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+    def feed_csr(data: bytes) -> object:
+        """As enrolment reads it: the signing key and its proof, then the permit key signed by that key."""
+        try:
+            csr = x509.load_pem_x509_csr(data)
+        except ValueError as exc:
+            return f"bad_csr: {exc}"
+        signing = signing_key_of(csr, ME.terminal)
+        return signing, None if signing is None else permit_key_of(csr, ME.terminal, signing)
+
     return [
+        FuzzTarget("offline.snapshot_stream", make_stream, feed_stream),
+        FuzzTarget("offline.csr_permit_key", make_csr, feed_csr),
         FuzzTarget("offline.permit", lambda rng: mutate(rng, world.issued.signed, _BASE64), feed_permit),
         FuzzTarget("offline.permit_activation", lambda rng: mutate(rng, rng.choice(activations), _BASE64),
                    feed_activation),

@@ -18,6 +18,8 @@ from center.config import (
     DashboardConfig,
     FleetConfig,
     MinutesConfig,
+    SnapshotConfig,
+    SnapshotScope,
     default_worker_processes,
     load_center_config,
 )
@@ -317,5 +319,39 @@ def test_the_minutes_table_names_the_districts_signed_election_bundle(tmp_path: 
 ])
 def test_a_wrong_minutes_table_is_refused_by_name(tmp_path: Path, change: Any, problem: str) -> None:
     refused = _load(tmp_path, GOOD.replace("[broker]", change(MINUTES) + "\n[broker]"))
+    assert isinstance(refused, ConfigRefused)
+    assert any(line.startswith(problem) for line in refused.problems), refused.problems
+
+
+SNAPSHOT = """
+[snapshot]
+scope = "nation"
+interval_s = 600
+full_every = 4
+tag_bits = 30
+lag_s = 10
+"""
+
+
+def test_the_snapshot_table_is_read_and_every_option_has_a_default(tmp_path: Path) -> None:
+    config = _load(tmp_path, GOOD.replace("[broker]", SNAPSHOT + "\n[broker]"))
+    assert isinstance(config, CenterConfig), config
+    assert config.snapshot == SnapshotConfig(SnapshotScope.NATION, 600, 4, 30, 10)
+    defaults = _load(tmp_path, GOOD.replace("[broker]", "[snapshot]\n\n[broker]"))
+    assert isinstance(defaults, CenterConfig) and defaults.snapshot == SnapshotConfig()
+    plain = _load(tmp_path, GOOD)
+    assert isinstance(plain, CenterConfig) and plain.snapshot is None
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda text: text.replace('"nation"', '"province"'), "snapshot.scope: 'province' is neither"),
+    (lambda text: text.replace("interval_s = 600", "interval_s = 1"), "snapshot.interval_s: must be from 5"),
+    (lambda text: text.replace("full_every = 4", "full_every = 0"), "snapshot.full_every: must be from 1"),
+    (lambda text: text.replace("tag_bits = 30", "tag_bits = 40"), "snapshot.tag_bits: must be from 20 to 36"),
+    (lambda text: text.replace("lag_s = 10", "lag_s = -1"), "snapshot.lag_s: must be from 0"),
+    (lambda text: text.replace("[snapshot]", "[snapshot]\nkey = 1"), "snapshot.key: unknown option"),
+])
+def test_a_wrong_snapshot_table_is_refused_by_name(tmp_path: Path, change: Any, problem: str) -> None:
+    refused = _load(tmp_path, GOOD.replace("[broker]", change(SNAPSHOT) + "\n[broker]"))
     assert isinstance(refused, ConfigRefused)
     assert any(line.startswith(problem) for line in refused.problems), refused.problems

@@ -42,7 +42,7 @@ def _printed_offline(day: st.PollsDay = s.OFFLINE_DAY, tx_id: str = s.TX) -> Ste
     """A voter confirmed with a ready printer, checked clear, while offline: the OFFLINE slip is printing."""
     checking = step(st.CheckingPrinter(tx_id, s.CARD, day=day), ev.PrinterChecked(tx_id, s.READY))
     assert isinstance(checking.state, st.CheckingOffline)
-    assert fx.CheckOffline(tx_id, s.CARD) in checking.effects
+    assert fx.CheckOffline(tx_id, s.CARD, _held(day).secrets.snapshot_key) in checking.effects
     assert not any(isinstance(e, fx.SendReserve) for e in checking.effects), "the center is not asked"
     return step(checking.state, ev.OfflineChecked(tx_id, ev.OfflineVerdict.CLEAR, 7, AT))
 

@@ -198,7 +198,8 @@ def _the_day_ends_with_the_branch_minutes(report: DemoReport, lines: list[str], 
     summed = {(e.election, c.candidate): c.votes for e in report.minutes.elections for c in e.candidates}
     assert summed == entered, f"the district's totals {summed} are not the minutes entered {entered}"
     [president] = report.minutes.elections
-    assert president.in_box == president.committed_slips == report.issued, "a ballot in the box for each slip"
+    assert president.in_box == president.committed_slips == report.issued - report.outage.double_votes, (
+        "a ballot in the box for each slip the center holds committed (a double vote's second slip is not one)")
     assert president.turnout_percent == "100.00"
     assert report.minutes.counted == ["B-0101"] and LOST_BRANCH in report.minutes.missing, report.minutes
     assert report.minutes.flags == [], "figures that pass every check, from one terminal of the branch: no flag"
@@ -206,6 +207,22 @@ def _the_day_ends_with_the_branch_minutes(report: DemoReport, lines: list[str], 
     assert carried["missing"] == report.minutes.missing and carried["flags"] == []
     assert {(c["candidate"], c["votes"]) for c in carried["elections"][0]["candidates"]} == {
         (candidate, votes) for (_, candidate), votes in entered.items()}, carried
+
+
+def _the_outage_is_handled_under_a_permit_and_reconciled(report: DemoReport, lines: list[str]) -> None:
+    """Both terminals go OFFLINE under the district's permit; the snapshot catches a voter of the morning, the
+    journal a voter again at the same terminal, the limit the third slip; the voter who went to both terminals is
+    found as a double vote, and the rest issued, all in the JSON report."""
+    outage = report.outage
+    assert (outage.offline_slips, outage.snapshot_hits_refused, outage.already_issued_here, outage.over_limit) == (
+        3, 1, 1, 1), outage
+    assert outage.reconciled == {"double_vote": 1, "issued": 2} and outage.double_votes == 1, outage
+    assert outage.snapshot_voters > 0, "the snapshot held the morning's voters"
+    assert sum("OFFLINE under the permit" in line for line in lines) == 2, "both terminals activated by the code"
+    doubles = [line for line in lines if line.startswith("  double vote found: T-0101-")]
+    assert len(doubles) == 1 and ("after T-0101-1" in doubles[0] or "after T-0101-2" in doubles[0]), doubles
+    carried = json.loads(json.dumps(asdict(report), ensure_ascii=False))["outage"]
+    assert carried["reconciled"] == {"double_vote": 1, "issued": 2} and carried["offline_slips"] == 3
 
 
 def _serves_its_screen(screen: Screen) -> dict[str, Any]:
@@ -247,10 +264,13 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert report.violations == [] and report.invariants_ok, "\n".join(lines)
     assert sorted(served) == sorted(report.screens) == ["T-0101-1", "T-0101-2"], "each screen, printed at start"
     assert len(set(report.screens.values())) == 2, "each terminal's screen on a port of its own"
-    assert (report.duplicates_refused, report.ineligible, report.rejected_documents) == (1, 3, 1)
+    assert (report.duplicates_refused, report.ineligible, report.rejected_documents) == (1 + 2, 3, 1), (
+        "the voter again online, and offline the snapshot's hit and the voter issued a slip here already")
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
-    assert report.issued == 4 + 4, "ordinary voters, the override, the typed code, the retry and the reprint"
+    assert report.issued == 4 + 4 + 3, "ordinary voters, the override, the typed code, the retry, the reprint, and " \
+                                       "the outage's OFFLINE slips"
     assert report.unresolved == 0
+    _the_outage_is_handled_under_a_permit_and_reconciled(report, lines)
     _the_day_ends_with_the_branch_minutes(report, lines, tmp_path / "demo")
     assert {"printer", "tamper", "not_opened", "offline"} <= set(report.alerts), report.alerts
     assert browsed, "the browser never saw the dashboard while the paper was out and the lost terminal offline"
@@ -278,7 +298,8 @@ def test_the_same_day_runs_on_postgresql_the_national_engine(pcscd: Pcscd, tmp_p
                       registry=Engine.POSTGRESQL)
     assert any(line.startswith("Registry: PostgreSQL") for line in lines), lines[:3]
     assert report.violations == [] and report.invariants_ok, "\n".join(lines)
-    assert report.issued == 2 + 4 and report.duplicates_refused == 1 and report.unresolved == 0
+    assert report.issued == 2 + 4 + 3 and report.duplicates_refused == 1 + 2 and report.unresolved == 0
+    assert report.outage.reconciled == {"double_vote": 1, "issued": 2}, report.outage
     assert not (tmp_path / "demo" / "district" / "registry.db").exists(), "the SQLite registry was used"
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from center.voted_snapshot import build_chunks, sign_chunks
 from firmware_app.flow import effects as fx
 from firmware_app.flow.events import OfflineChecked, OfflineVerdict, TxStage
 from firmware_app.identity.document import Document
 from firmware_app.runtime.journaling import JournalInconsistentError, PostBack, Publish, journal_effect
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
+from firmware_app.runtime.snapshots import VotedSnapshots
 from firmware_app.store.journal import Journal
 from firmware_app.store.offline import OfflineSlip
 from protocol.codec import ProtocolError
@@ -31,13 +33,16 @@ from protocol.seal import (
     public_part,
     unseal_national_code,
 )
+from protocol.voted_snapshot import ChunkKind, voter_tag64
 
 OPENS = datetime(2026, 6, 12, 3, 30, tzinfo=UTC)
 AT = OPENS + timedelta(hours=14)
 SEALING = generate_sealing_key()
 TERMINAL_KEY = generate_signing_key()
+CENTER_KEY = generate_signing_key()
+SNAPSHOT_KEY = b"s" * 32
 SETTINGS = RuntimeSettings(
-    TerminalIdentity(terminal="T-0101", branch="B-0101", district="D01"), False, public_part(generate_signing_key()),
+    TerminalIdentity(terminal="T-0101", branch="B-0101", district="D01"), False, public_part(CENTER_KEY),
     public_part(SEALING), TERMINAL_KEY, b"k" * 32, "0", "0" * 64, "0" * 64, OPENS, OPENS + timedelta(hours=11), {},
 )
 PERMIT_ID = "c" * 32
@@ -52,9 +57,9 @@ def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "journal.db")
 
 
-def _do(journal: Journal, effect: fx.Effect) -> object:
+def _do(journal: Journal, effect: fx.Effect, snapshots: VotedSnapshots | None = None) -> object:
     with journal.atomic():
-        return journal_effect(effect, journal, SETTINGS, AT)
+        return journal_effect(effect, journal, SETTINGS, AT, snapshots)
 
 
 def _issue(journal: Journal, tx_id: str = "a" * 32) -> None:
@@ -123,14 +128,41 @@ def test_a_replay_of_a_slip_without_a_record_rolls_the_step_back(journal: Journa
 
 
 def test_the_check_of_a_voter_reads_this_terminals_transactions(journal: Journal) -> None:
-    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT)) == PostBack(
-        OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT))
+    check = fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY)
+    assert _do(journal, check) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT))
     _issue(journal)
-    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT)) == PostBack(
-        OfflineChecked("b" * 32, OfflineVerdict.ISSUED_HERE, 0, AT))
+    assert _do(journal, check) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.ISSUED_HERE, 0, AT))
     _do(journal, fx.RecordStage("a" * 32, TxStage.VOIDED))
-    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT)) == PostBack(
+    assert _do(journal, check) == PostBack(
         OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT)), "a voided slip does not count"
+
+
+def _snapshots(*voters: NationalCode, scope: str = "D01", version: int = 40) -> VotedSnapshots:
+    held = VotedSnapshots("D01", public_part(CENTER_KEY))
+    tags = [voter_tag64(SNAPSHOT_KEY, voter) for voter in voters]
+    chunks = build_chunks(tags, scope=scope, chunk_kind=ChunkKind.FULL, version=version, tag_bits=24,
+                          committed_until=AT - timedelta(minutes=10), issued_at=AT - timedelta(minutes=9))
+    for wire in sign_chunks(chunks, CENTER_KEY):
+        assert held.take(wire).refusal is None
+    return held
+
+
+def test_a_voter_the_snapshot_holds_is_a_hit_naming_its_version_and_a_stranger_is_clear(journal: Journal) -> None:
+    snapshots = _snapshots(VOTER)
+    check = fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY)
+    assert _do(journal, check, snapshots) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.SNAPSHOT_HIT, 40, AT))
+    stranger = Document(DocumentKind.SMART_CARD, NationalCode(complete_national_code("002345678")))
+    assert _do(journal, fx.CheckOffline("c" * 32, stranger, SNAPSHOT_KEY), snapshots) == PostBack(
+        OfflineChecked("c" * 32, OfflineVerdict.CLEAR, 40, AT))
+
+
+def test_the_snapshot_is_read_with_the_permits_key_and_a_slip_here_comes_first(journal: Journal) -> None:
+    snapshots = _snapshots(VOTER, scope="nation", version=7)
+    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, b"x" * 32), snapshots) == PostBack(
+        OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 7, AT)), "under another key the voter's tag is another"
+    _issue(journal)
+    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY), snapshots) == PostBack(
+        OfflineChecked("b" * 32, OfflineVerdict.ISSUED_HERE, 0, AT))
 
 
 @pytest.mark.parametrize(("outcome", "stage"), [(OfflineOutcome.ISSUED, TxStage.ISSUED),
