@@ -14,6 +14,9 @@ const HEAD_REASONS = {
   override: "تأیید با وجود عدم تطابق چهره به رمز رئیس شعبه نیاز دارد؛ این تأیید ثبت و در صورتجلسه شمرده می‌شود.",
   resume: "ادامهٔ رأی‌گیری پس از توقف به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
   void: "ممکن است تعرفه‌ای از چاپگر بیرون آمده باشد؛ ابطال آن به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
+  activate_permit: "کار آفلاین تنها با مجوز ستاد و رمز رئیس شعبه آغاز می‌شود؛ این فعال‌سازی ثبت و به ستاد گزارش می‌شود.",
+  allow_offline_hit: "صدور تعرفه برای کسی که در فهرست «رأی داده‌اند» ستاد است به رمز رئیس شعبه نیاز دارد؛ "
+    + "ثبت می‌شود و ستاد هنگام تطبیق آن را بررسی می‌کند.",
 };
 const SIGN_IN_PROBLEMS = { wrong_pin: "رمز نادرست است", locked_out: "ورود موقتاً قفل است",
   no_pin_set: "برای این نقش رمزی تعریف نشده است" };
@@ -35,7 +38,7 @@ function el(tag, attributes, ...children) {
 function button(label, action, style, extra) {
   const press = () => {
     const needsHead = screen.snapshot && (screen.snapshot.head_actions || []).includes(action);
-    if (needsHead) withHead(action, HEAD_REASONS[action] || HEAD_REASONS.void);
+    if (needsHead) withHead(action, HEAD_REASONS[action] || HEAD_REASONS.void, extra);
     else act(action, extra ? extra() : {});
   };
   return el("button", { type: "button", class: style || null, "data-action": action, onclick: press }, label);
@@ -155,6 +158,7 @@ async function connect() {
 function render(snapshot) {
   screen.snapshot = snapshot;
   renderStatus(snapshot.status);
+  renderOffline(snapshot.state);
   if (snapshot.seen !== screen.seen) {
     screen.seen = snapshot.seen;
     clearAlert();
@@ -172,6 +176,18 @@ function render(snapshot) {
       .map((n) => n.textContent));
     notices.replaceChildren(...snapshot.notices.filter((n) => !shown.has(n.text))
       .map((n) => el("p", { class: "notice", "data-key": n.key }, n.text)));
+  }
+}
+
+function renderOffline(state) {
+  // Unmistakable while the terminal issues OFFLINE slips under the district's permit, on every screen.
+  const banner = document.getElementById("offline");
+  const offline = state.day && state.day.offline;
+  banner.hidden = !offline;
+  document.body.classList.toggle("offline", Boolean(offline));
+  if (offline) {
+    banner.textContent = `آفلاین با مجوز ستاد — تعرفهٔ ${offline.issued} از ${offline.limit}، تا ساعت `
+      + `${offline.until_clock}`;
   }
 }
 
@@ -210,7 +226,8 @@ async function act(action, extra) {
 
 const notices = () => el("div", { id: "notices" });
 const section = (...children) => el("section", {}, ...children);
-const code = (state) => el("p", {}, "کد استعلام: ", el("span", { class: "big", dir: "ltr" }, state.inquiry_code));
+const code = (state) => el("p", {}, state.offline_slip ? "کد آفلاین: " : "کد استعلام: ",
+  el("span", { class: "big", dir: "ltr" }, state.inquiry_code));
 const wait = (title) => () => section(el("h1", {}, title), notices());
 const person = (state) => [el("p", { class: "big", id: "voter-name" }, state.name || "—"),
   el("p", {}, `سال تولد: ${state.birth_year || "—"}، مدرک: ${DOCUMENTS[state.document] || state.document}`)];
@@ -270,6 +287,18 @@ function typedCodeEntry() {
   return el("div", {}, el("h2", {}, "ورود دستی کد ملی"), kinds, input, keypad(input, check), feedback,
     el("div", { class: "buttons" }, button("ثبت کد ملی", "type_code", "primary",
       () => ({ text: input.value, document: kind }))));
+}
+
+// The district's permit for offline operation: its phone code, typed by the head of branch between voters.
+function permitCodeEntry(state) {
+  if (!state.day || !state.day.permits_held || state.day.offline) return null;
+  const input = el("input", { id: "permit-code", inputmode: "numeric", autocomplete: "off", maxlength: "11",
+    "aria-label": "کد فعال‌سازی مجوز آفلاین" });
+  return el("div", { id: "permit-entry", class: "permit-entry" }, el("h2", {}, "فعال‌سازی مجوز آفلاین"),
+    el("p", {}, "ستاد پاسخ نمی‌دهد؟ کدی را که ستاد تلفنی می‌خواند رئیس شعبه اینجا وارد کند."),
+    input, keypad(input, () => {}),
+    el("div", { class: "buttons" }, button("فعال‌سازی با رمز رئیس شعبه", "activate_permit", "danger",
+      () => ({ code: input.value }))));
 }
 
 // --- the branch minutes: entered twice, by two officials, each on a blank form ------------------------
@@ -437,11 +466,24 @@ const VIEWS = {
   SendingMinutes: minutesRecorded,
   MinutesSent: minutesRecorded,
   MinutesConflict: minutesRecorded,
-  Idle: () => el("section", { class: "columns" },
+  Idle: (state) => el("section", { class: "columns" },
     el("div", {}, el("h1", {}, "کارت ملی هوشمند را در کارت‌خوان بگذارید"),
       el("p", {}, "برای شناسنامه یا کارت ملی قدیمی، کد ملی را دستی وارد کنید."), notices(),
-      el("div", { class: "buttons" }, button("توقف موقت", "suspend"), button("پایان رأی‌گیری", "close_polls", "danger"))),
+      el("div", { class: "buttons" }, button("توقف موقت", "suspend"), button("پایان رأی‌گیری", "close_polls", "danger")),
+      permitCodeEntry(state)),
     typedCodeEntry()),
+  CheckingOffline: (state) => section(el("h1", {}, "آفلاین: بررسی رأی‌دهنده…"), ...person(state),
+    el("p", {}, "در تعرفه‌های همین دستگاه و فهرست «رأی داده‌اند» ستاد؛ از ستاد پرسیده نمی‌شود."), notices(),
+    el("div", { class: "buttons" }, button("انصراف", "cancel"))),
+  SnapshotHit: (state) => section(el("h1", { id: "snapshot-hit" }, "ممکن است پیش‌تر رأی داده باشد"), ...person(state),
+    notices(),
+    el("p", { class: "muted" }, `نسخهٔ فهرست: ${state.snapshot_version}. این فهرست گاهی کسی را که رأی نداده است `
+      + "نیز نشان می‌دهد؛ صدور تعرفه ثبت و هنگام تطبیق بررسی می‌شود."),
+    el("div", { class: "buttons" }, button("رد: تعرفه صادر نشود", "reject", "primary"),
+      button("صدور با تأیید رئیس شعبه", "allow_offline_hit", "danger"))),
+  OfflineRefused: (state) => section(el("h1", {}, "تعرفهٔ آفلاین صادر نمی‌شود"),
+    el("p", { class: "notice bad big-text", id: "offline-refusal", "data-key": state.notice.key }, state.notice.text),
+    notices(), el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
   DocumentRejected: (state) => section(el("h1", {}, "مدرک پذیرفته نشد"),
     el("p", { class: "notice bad", "data-key": state.notice.key }, state.notice.text), notices(),
     el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
@@ -469,8 +511,8 @@ const VIEWS = {
     el("p", { class: "notice bad big-text", id: "refusal", "data-key": state.notice.key }, state.notice.text),
     el("p", { class: "reminder" }, REMINDER), notices(),
     el("div", { class: "buttons" }, button("متوجه شدم", "dismiss", "primary"))),
-  Printing: (state) => section(el("h1", {}, state.reprint ? "چاپ دوبارهٔ تعرفه…" : "در حال چاپ تعرفه…"), code(state),
-    notices()),
+  Printing: (state) => section(el("h1", {}, state.reprint ? "چاپ دوبارهٔ تعرفه…"
+    : state.offline_slip ? "در حال چاپ تعرفهٔ آفلاین…" : "در حال چاپ تعرفه…"), code(state), notices()),
   PrintInterrupted: (state) => section(el("h1", {}, "چاپ تعرفه ناموفق بود"), code(state),
     el("p", { class: "notice bad" }, state.printer ? state.printer.text : "چاپ پیش از راه‌اندازی دوباره قطع شد"),
     el("p", {}, "کاغذ را بگذارید و درِ چاپگر را ببندید، سپس «تلاش دوباره»؛ اگر رأی‌دهنده رفته است «ابطال»."),
@@ -487,7 +529,7 @@ const VIEWS = {
 
 // --- the head of branch, for an action that needs two officials ----------------------------------
 
-function withHead(action, reason) {
+function withHead(action, reason, extra) {
   const dialog = document.getElementById("head-dialog");
   document.getElementById("head-reason").textContent = reason;
   dialog.dataset.action = action;
@@ -506,7 +548,8 @@ function withHead(action, reason) {
     } }, r.text))]));
   document.getElementById("head-ok").onclick = async () => {
     if (!choices.hidden && chosen === null) { problem.textContent = "دلیل تأیید را برگزینید"; return; }
-    const data = await act(action, { head_pin: ascii(pin.value), ...(choices.hidden ? {} : { reason: chosen }) });
+    const data = await act(action, { ...(extra ? extra() : {}), head_pin: ascii(pin.value),
+      ...(choices.hidden ? {} : { reason: chosen }) });
     pin.value = "";
     if (data && data.head_refused) {
       problem.textContent = SIGN_IN_PROBLEMS[data.head_refused] || "رمز رئیس شعبه پذیرفته نشد";
