@@ -17,9 +17,11 @@ from firmware_app.flow.events import (
     MinutesEntered,
     OperatorConfirmed,
     OperatorRetry,
+    PermitCodeTyped,
     SlipCameOut,
     SlipMissing,
 )
+from firmware_app.flow.offline import offline_now
 from firmware_app.identity.document import Document
 from hal.printer import PrintStage
 from harness.election import counted
@@ -45,19 +47,23 @@ class ProcessPlan:
     fail_first_print: bool
     minutes: bool = False
     """After the voter: close the polls and have two officials enter the minutes, until the district has them."""
+    permit_code: str | None = None
+    """The phone code of a district permit for this terminal (published on the broker): the head of branch types it
+    before the voter, who then gets an OFFLINE slip, replayed to the center until it is recorded."""
 
     @classmethod
     def load(cls, path: Path) -> ProcessPlan:
         data = json.loads(path.read_text())
         return cls(Path(data["work_dir"]), Path(data["provisioning"]), data["broker_port"], data["national_code"],
                    data["kill_at"], Path(data["trace"]) if data["trace"] else None, data["fail_first_print"],
-                   data.get("minutes", False))
+                   data.get("minutes", False), data.get("permit_code"))
 
 
 def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: bool, minutes: bool = False,
-            timeout: float = 60.0) -> None:
+            timeout: float = 60.0, permit_code: str | None = None) -> None:
     """Play the operator until the voter is served and nothing is left open, whatever the restart found; with
-    `minutes`, then the close and the minutes until the district has recorded them."""
+    `minutes`, then the close and the minutes until the district has recorded them; with `permit_code`, the head
+    of branch first activates the permit (unless the journal already has it in use)."""
     served = bool(terminal.transactions())
     figures = counted(terminal.plan.installation.election.bundle, 1)
     acted_on: st.State | None = None
@@ -66,6 +72,13 @@ def _settle(terminal: VirtualTerminal, code: NationalCode, fail_first_print: boo
         state = terminal.state
         if state is acted_on:
             time.sleep(0.02)
+            continue
+        if permit_code is not None and isinstance(state, st.Idle) and not served and offline_now(state.day) is None:
+            if state.day.permits:
+                terminal.post(PermitCodeTyped("head", permit_code, terminal.clock()))
+                acted_on = state
+            else:
+                time.sleep(0.02)  # the permit has not come from the broker yet
             continue
         match state:
             case st.PollsNotOpen():
@@ -141,7 +154,8 @@ def main() -> None:
     terminal = VirtualTerminal(terminal_plan, faults=faults)
     terminal.start()
     try:
-        _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print, plan.minutes)
+        _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print, plan.minutes,
+                permit_code=plan.permit_code)
         if plan.minutes:
             faults.wait_quiet()
     finally:

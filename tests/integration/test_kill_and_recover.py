@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,4 +146,63 @@ def test_every_kill_point_between_the_close_and_the_districts_answer_recovers_th
             registry.close()
         found += _minutes_violations(district, tmp_path / name, name)
         failures += [f"#{index} {point}: {problem}" for problem in found]
+    assert not failures, "\n".join(failures)
+
+
+def test_every_kill_point_of_an_offline_slip_and_its_replay_recovers_it_recorded_once(
+    district: VirtualDistrict, voters: Voters, tmp_path: Path
+) -> None:
+    """Under a district permit the head of branch activates it, the voter gets an OFFLINE slip, and its record is
+    replayed until the district records it. The process is killed at each point from the activation on and
+    restarted: in the end the district holds exactly one record of the terminal's OFFLINE slip, issued, none lost
+    and none twice, and the branch is consistent."""
+    def plan(name: str, kill_at: int | None, trace: Path | None, code: str) -> dict[str, object]:
+        provisioning = tmp_path / name / "provisioning"
+        if not provisioning.exists():
+            district.provision(name, f"B-{name}", provisioning)
+            issued = district.issue_permit(f"B-{name}", [name], datetime.now(UTC) + timedelta(hours=2), max_slips=3)
+            (tmp_path / f"{name}.code").write_text(issued.phone_code(1))
+        return {"work_dir": str(tmp_path / name), "provisioning": str(provisioning),
+                "broker_port": district.broker.address.port, "national_code": code, "kill_at": kill_at,
+                "trace": str(trace) if trace else None, "fail_first_print": False,
+                "permit_code": (tmp_path / f"{name}.code").read_text()}
+
+    def offline_violations(name: str) -> list[str]:
+        evidence = evidence_from(tmp_path / name, name)
+        registry = district.registry()
+        try:
+            records = [r for r in registry.offline_slips_of(district.district) if r.terminal == name]
+            found = violations(registry.reservations(), [evidence], records)
+        finally:
+            registry.close()
+        issued = [slip for slip in evidence.offline if slip.outcome is not None]
+        if len(records) != 1 or records[0].outcome.value != "issued":
+            found.append(f"the district holds {[r.outcome.value for r in records]} for the terminal, not one issued")
+        if len(issued) != 1:
+            found.append(f"the journal holds {len(issued)} reconciled OFFLINE slips, not one")
+        return found
+
+    trace = tmp_path / "dry-run.trace"
+    dry = _run(tmp_path / "dry.json", plan("KO-dry", None, trace, voters.eligible().national_code.digits))
+    assert dry.returncode == 0, dry.stderr.decode()[-2000:]
+    assert not offline_violations("KO-dry")
+    points = [line.split(" ", 1)[1] for line in trace.read_text().splitlines()]
+    activation = next(index for index, point in enumerate(points, start=1) if point == "journaled PermitCodeTyped")
+    swept = list(enumerate(points, start=1))[activation - 1:]
+    assert {"journaled OfflineChecked", "done PrintSlip", "done SendOfflineIssue",
+            "journaled OfflineIssueAnswered"} <= {point for _, point in swept}, swept
+
+    failures: list[str] = []
+    for index, point in swept:
+        name = f"KO-{index:03d}"
+        code = voters.eligible().national_code.digits
+        killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", code))
+        if killed.returncode != -signal.SIGKILL:
+            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
+            continue
+        recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, code))
+        if recovered.returncode != 0:
+            failures.append(f"#{index} {point}: recovery failed: {recovered.stderr.decode()[-800:]}")
+            continue
+        failures += [f"#{index} {point}: {problem}" for problem in offline_violations(name)]
     assert not failures, "\n".join(failures)
