@@ -73,6 +73,10 @@ class InProcessCenter:
     def stop(self) -> None:
         self.receiver = None
 
+    def tell_peers(self, permit_id: str, sequence: int, payload: bytes) -> bool:
+        """The bench's terminal is never offline under a permit."""
+        return False
+
     def publish_request(self, payload: bytes) -> bool:
         started = time.perf_counter()
         reply = self.responder.handle(request_topic(IDENTITY.district, IDENTITY.terminal), payload)

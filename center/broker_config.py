@@ -13,6 +13,7 @@ from protocol.topics import (
     PREFIX,
     answer_topic,
     broadcast_topic,
+    peer_slips_subscription,
     permits_subscription,
     request_topic,
     snapshot_subscription,
@@ -134,6 +135,8 @@ def render_terminal_acl(district: str) -> str:
         f"pattern read {broadcast_topic(district)}",
         f"pattern read {permits_subscription(district)}",
         f"pattern read {snapshot_subscription(district)}",
+        f"pattern write {PREFIX}/{district}/offline/{own}/#",
+        f"pattern read {peer_slips_subscription(district)}",
     ]
     return "\n".join([*lines, ""])
 

@@ -68,15 +68,16 @@ def open_district_view(config: CenterConfig) -> DistrictView | None:
     return DistrictView(fleet, server, results)
 
 
-def _results(config: CenterConfig) -> ResultsSource | None:
-    """With `[minutes]`, the results from the registry; a bundle that does not load is logged and the results
-    section says they are unavailable (the rest of the day goes on)."""
+def _results(config: CenterConfig) -> ResultsSource:
+    """The registry's view for the dashboard: the OFFLINE slips' reconciliation always, and with `[minutes]` the
+    results; a bundle that does not load is logged and the results section says they are unavailable (the rest of
+    the day goes on)."""
     if config.minutes is None:
-        return None
+        return ResultsSource(config, None)
     bundle = configured_bundle(config)
     if isinstance(bundle, BundleRefused):
         log.error("the dashboard shows no results: %s", bundle.detail)
-        return None
+        return ResultsSource(config, None)
     return ResultsSource(config, bundle)
 
 

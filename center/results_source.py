@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from center.config import CenterConfig
 from center.election_bundle import DistrictBundle
 from center.enrolled import EnrolledTerminal, EnrolledTerminals
+from center.reconcile import ReconcileRecord
 from center.registry import MinutesRow, Registry
 from center.results import DistrictResults, ReceivedMinutes, closing_issued, district_results
 from center.storage import PostgresSettings, RegistryDatabase, open_database
@@ -61,36 +62,57 @@ def _received(row: MinutesRow) -> ReceivedMinutes:
                            row.received_at, row.before_closing)
 
 
-def open_registry(config: CenterConfig, database: RegistryDatabase) -> Registry:
-    """A registry session for reading, keyed as the workers key it."""
-    voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
-                 else national_voter_key(config.voter_key))
+def open_registry(config: CenterConfig, database: RegistryDatabase, voter_key: bytes | None = None) -> Registry:
+    """A registry session for reading, keyed as the workers key it (`voter_key`: that key, if the caller holds it
+    already; else read as the workers read it)."""
+    if voter_key is None:
+        voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
+                     else national_voter_key(config.voter_key))
     return Registry(database.session(), config.election_day, voter_key=voter_key)
 
 
 class ResultsSource:
-    """The results for the dashboard: one registry session, opened at the first look and read by one thread at a
-    time, at most once every `fresh_s` (the same results meanwhile); None when they cannot be read (logged)."""
+    """The results and the OFFLINE slips' reconciliation for the dashboard: one registry session, opened at the
+    first look and read by one thread at a time, each at most once every `fresh_s` (the same meanwhile); None when
+    they cannot be read (logged). Without an election bundle there are no results, only the reconciliation."""
 
-    def __init__(self, config: CenterConfig, bundle: DistrictBundle, fresh_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, config: CenterConfig, bundle: DistrictBundle | None, fresh_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic, *, voter_key: bytes | None = None) -> None:
         self._config = config
         self._bundle = bundle
         self._enrolled: Mapping[str, EnrolledTerminal] = (
             EnrolledTerminals(config.enrolment_ca) if config.enrolment_ca is not None else {})
-        self._fresh_s, self._clock = fresh_s, clock
+        self._fresh_s, self._clock, self._voter_key = fresh_s, clock, voter_key
         self._lock = threading.Lock()
         self._opened: tuple[RegistryDatabase, Registry] | None = None
         self._last: tuple[float, DistrictResults | None] | None = None
+        self._last_offline: tuple[float, list[ReconcileRecord] | None] | None = None
+
+    def reconciliation(self) -> list[ReconcileRecord] | None:
+        """The district's records of OFFLINE slips, in the order they came."""
+        with self._lock:
+            now = self._clock()
+            if self._last_offline is not None and now - self._last_offline[0] < self._fresh_s:
+                return self._last_offline[1]
+            try:
+                found: list[ReconcileRecord] | None = self._registry().offline_slips_of(self._config.district)
+            except Exception:  # the registry away: the page says so, the log says why
+                log.exception("the district's OFFLINE slips could not be read")
+                found = None
+            self._last_offline = (now, found)
+            return found
 
     def results(self) -> DistrictResults | None:
+        if self._bundle is None:
+            return None
+        bundle = self._bundle
         with self._lock:
             now = self._clock()
             if self._last is not None and now - self._last[0] < self._fresh_s:
                 return self._last[1]
             try:
                 registry = self._registry()
-                found: DistrictResults | None = read_results(registry, self._config.district, self._bundle,
+                found: DistrictResults | None = read_results(registry, self._config.district, bundle,
                                                              self._enrolled).results
             except Exception:  # the registry away, a row that does not read: the page says so, the log says why
                 log.exception("the district's results could not be read")
@@ -105,7 +127,7 @@ class ResultsSource:
                 location = replace(location, pool_size=1)
             database = open_database(location)
             try:
-                self._opened = (database, open_registry(self._config, database))
+                self._opened = (database, open_registry(self._config, database, self._voter_key))
             except BaseException:
                 database.close()
                 raise

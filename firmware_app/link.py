@@ -11,6 +11,8 @@ from protocol.mqtt import BrokerAddress, MqttSession, TlsFiles
 from protocol.topics import (
     answer_topic,
     broadcast_topic,
+    peer_slip_topic,
+    peer_slips_subscription,
     permits_subscription,
     request_topic,
     snapshot_subscription,
@@ -30,13 +32,16 @@ class LinkReceiver(Protocol):
 
     def snapshot_arrived(self, payload: bytes) -> None: ...
 
+    def peer_slip_arrived(self, topic: str, payload: bytes) -> None: ...
+
     def connection_changed(self, connected: bool) -> None: ...
 
 
 class CenterLink:
     """Publishes on this terminal's request topic; from `start`, hands every answer, unverified, to the receiver,
-    and so every district broadcast, every permit message of the terminal's branch and every part of the district's
-    "already voted" snapshot (they verify in the loop).
+    and so every district broadcast, every permit message of the terminal's branch, every part of the district's
+    "already voted" snapshot and every OFFLINE slip the district's terminals tell their peers (they verify in the
+    loop).
 
     `answer_tap`, if given, also sees every answer as it came off the wire, before the receiver (a test's record)."""
 
@@ -51,15 +56,18 @@ class CenterLink:
         self._broadcast = broadcast_topic(identity.district)
         self._permits = permits_subscription(identity.district, identity.branch)
         self._snapshot = snapshot_subscription(identity.district)
+        self._peers = peer_slips_subscription(identity.district)
+        self._identity = identity
         self._answer_tap = answer_tap
         self._on_answer: Callable[[bytes], None] = _before_start
         self._on_broadcast: Callable[[bytes], None] = _before_start
         self._on_snapshot: Callable[[bytes], None] = _before_start
+        self._on_peer_slip: Callable[[str, bytes], None] = _before_start_on
         self._on_connection: Callable[[bool], None] = _before_start
         self._session = MqttSession(
             client_id=f"terminal-{identity.terminal}",
             broker=broker,
-            subscriptions=[self._answers, self._broadcast, self._permits, self._snapshot],
+            subscriptions=[self._answers, self._broadcast, self._permits, self._snapshot, self._peers],
             on_message=self._message,
             on_connection=self._connection,
             tls=tls,
@@ -75,6 +83,7 @@ class CenterLink:
         self._on_answer = receiver.answer_arrived
         self._on_broadcast = receiver.broadcast_arrived
         self._on_snapshot = receiver.snapshot_arrived
+        self._on_peer_slip = receiver.peer_slip_arrived
         self._on_connection = receiver.connection_changed
         self._session.start()
 
@@ -99,6 +108,11 @@ class CenterLink:
     def publish_request(self, payload: bytes) -> bool:
         return self._session.publish(self._request_topic, payload)
 
+    def tell_peers(self, permit_id: str, sequence: int, payload: bytes) -> bool:
+        """One of this terminal's OFFLINE slips, retained on its own topic for its permit's other terminals."""
+        topic = peer_slip_topic(self._identity.district, self._identity.terminal, permit_id, sequence)
+        return self._session.publish(topic, payload, retain=True)
+
     def _message(self, topic: str, payload: bytes) -> None:
         if topic == self._answers:
             if self._answer_tap is not None:
@@ -108,6 +122,8 @@ class CenterLink:
             self._on_broadcast(payload)
         elif topic.startswith(self._snapshot.removesuffix("#")):
             self._on_snapshot(payload)
+        elif topic.startswith(self._peers.removesuffix("#")):
+            self._on_peer_slip(topic, payload)
 
     def _connection(self, connected: bool) -> None:
         if self._status is not None:
@@ -120,4 +136,8 @@ class CenterLink:
 
 
 def _before_start(_delivered: object) -> None:
+    """Nothing arrives before `start`: the session connects only then."""
+
+
+def _before_start_on(_topic: str, _delivered: object) -> None:
     """Nothing arrives before `start`: the session connects only then."""

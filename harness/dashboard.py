@@ -11,10 +11,12 @@ from center.dashboard.app import DashboardContext, build_app
 from center.dashboard.guard import own_hosts
 from center.dashboard.server import DashboardServer, ServerTls
 from center.dashboard.staff import StaffDesk, load_staff, set_password
+from center.election_bundle import BundleRefused, configured_bundle
 from center.fleet import FleetService, FleetSettings
 from center.fleet.rules import RuleSettings
 from center.fleet.settings import default_identity
 from center.pki import KeyAndCertificate, issue_dashboard
+from center.results_source import ResultsSource
 from harness.broker import free_port
 from harness.district import VirtualDistrict
 
@@ -58,7 +60,12 @@ class DistrictDashboard:
             raise RuntimeError(f"the dashboard's certificate was refused: {issued}")
         self.ca_file = district.pki.ca.ca_path
         """The district CA a staff browser must trust to open the dashboard."""
-        context = DashboardContext(self.fleet, StaffDesk(load_staff(staff_file)), own_hosts(HOSTS, port))
+        bundle = configured_bundle(config)
+        self.results = ResultsSource(config, None if isinstance(bundle, BundleRefused) else bundle, fresh_s=1.0,
+                                     voter_key=district.voter_key)
+        """The registry's view: the district's results and the reconciliation of its OFFLINE slips."""
+        context = DashboardContext(self.fleet, StaffDesk(load_staff(staff_file)), own_hosts(HOSTS, port),
+                                   results=self.results)
         self.server = DashboardServer(build_app(context), HOSTS[0], port, ServerTls(issued.cert_file, issued.key_file))
 
     @property
@@ -74,4 +81,5 @@ class DistrictDashboard:
 
     def stop(self) -> None:
         self.server.stop()
+        self.results.close()
         self.fleet.stop()

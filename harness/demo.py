@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from center.dashboard.reconcile_view import reconcile_view
 from center.fleet.rules import IRAN, Condition
 from center.storage import PostgresSettings
 from drivers.pcsc.reader import PcscCardReader
@@ -210,6 +211,7 @@ def _run_day(voters: int, seed: int, out: Path, narrate: Narrate, pcscd: Vpcd | 
                               while_paper_out=functools.partial(_while_paper_out, board, narrate))
         script.run(voters)
         outage = Outage(district, terminals, script, BRANCH, narrate).run()
+        _dashboard_reconciled(board, narrate)
         _tamper(terminals[-1], board, narrate)
         if serve:
             _serve(district, terminals, faces, seed, narrate)
@@ -339,6 +341,18 @@ def _dashboard(district: VirtualDistrict, out: Path) -> DistrictDashboard:
     board = DistrictDashboard(district, plan)
     board.start()
     return board
+
+
+def _dashboard_reconciled(board: DistrictDashboard, say: Narrate) -> None:
+    """What the district's staff read of the outage on the dashboard (the page draws this same view)."""
+    shown = reconcile_view(board.results.reconciliation())
+    if not shown["available"]:
+        say(f"the district dashboard cannot show the reconciliation: {shown['text']}")
+        return
+    for branch in shown["branches"]:
+        say(f"the district dashboard, reconciliation of {branch['branch']} ({branch['colour']}): {branch['text']}")
+    for double in shown["double_votes"]:
+        say(f"  double vote on the dashboard: {double['text']}")
 
 
 def _tamper(where: DemoTerminal, board: DistrictDashboard, say: Narrate) -> None:
@@ -478,7 +492,8 @@ def _print_summary(report: DemoReport) -> None:
     outage = report.outage
     reconciled = ", ".join(f"{outcome} {count}" for outcome, count in outage.reconciled.items()) or "none"
     print(f"  outage under permit  {outage.offline_slips} OFFLINE slips; refused: {outage.snapshot_hits_refused} "
-          f"snapshot hit, {outage.already_issued_here} already issued here, {outage.over_limit} over the limit")
+          f"snapshot hit, {outage.already_issued_here} issued here, {outage.issued_at_branch} issued at the "
+          f"branch's other terminal, {outage.over_limit} over the limit")
     print(f"  reconciled           {reconciled} ({outage.double_votes} double votes found)")
     print(f"Branch minutes aggregated by the district center {report.minutes.district}")
     for line in minutes_lines(report.minutes):

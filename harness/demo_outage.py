@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from center.eligibility import VoterRecord
+from center.permits import IssuedPermit
 from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorDismissed, OperatorRejected, PermitCodeTyped
 from firmware_app.flow.notices import PermitRefused, Say
@@ -17,7 +18,9 @@ from firmware_app.flow.offline import offline_now
 from harness.branch_script import BranchScript, DemoTerminal, Narrate
 from harness.district import VirtualDistrict
 from protocol.national_code import to_persian_digits
+from protocol.peer_slip import peer_key
 from protocol.permit import PermitRefusal
+from protocol.voted_snapshot import voter_tag64
 
 PERMIT_HOURS = 3
 MAX_SLIPS = 2
@@ -36,6 +39,8 @@ class OutageReport:
     offline_slips: int
     snapshot_hits_refused: int
     already_issued_here: int
+    issued_at_branch: int
+    """Refused because the branch's other terminal had told of its OFFLINE slip of the voter."""
     over_limit: int
     reconciled: dict[str, int] = field(default_factory=dict)
     """The district's records of the OFFLINE slips by outcome (issued, double_vote, ...)."""
@@ -61,6 +66,8 @@ class Outage:
         self._say(f"the district publishes its \"already voted\" snapshot, version {snapshot.version} "
                   f"({snapshot.voters} voters since the last, {snapshot.wire_bytes} bytes, signed); both terminals "
                   "install it")
+        late = self._script.next_voter()
+        self._online_voter(self._first, late)
         self._district.stop_center()
         self._say("  -- the district center stops answering; the broker still works --")
         issued = self._district.issue_permit(self._branch, [self._first.name, self._second.name],
@@ -75,7 +82,7 @@ class Outage:
         for where in (self._first, self._second):
             self._activate(where, to_persian_digits(code))
         try:
-            self._voters()
+            self._voters(late, issued)
         finally:
             self._district.start_center()
         self._say("  -- the district center answers again: the terminals replay their OFFLINE slips --")
@@ -89,14 +96,29 @@ class Outage:
             raise RuntimeError(f"{where.name} did not go offline under the permit: {step.refusal}")
         self._say(f"{where.name}: the head of branch types the code (Persian digits): OFFLINE under the permit")
 
-    def _voters(self) -> None:
+    def _online_voter(self, where: DemoTerminal, record: VoterRecord) -> None:
+        """Served on the live check, after the snapshot was made: no snapshot can know of this slip yet."""
+        state = self._script.present(where, record)
+        if isinstance(state, st.AwaitingConfirmation):
+            where.panel.confirm()
+            state = where.terminal.wait_for((st.Committing, st.VoterRefused, st.NoAnswer), timeout=20)
+        if isinstance(state, st.Committing):
+            where.terminal.wait_for(st.Idle, timeout=15)
+        where.desk.take_back()
+        self._say(f"{where.name}: a voter served on the live check after the snapshot was made: "
+                  + (f"slip issued, inquiry code {state.inquiry_code}" if isinstance(state, st.Committing)
+                     else type(state).__name__))
+
+    def _voters(self, late: VoterRecord, issued: IssuedPermit) -> None:
         first, second = self._first, self._second
         newcomer = self._script.next_voter()
         self._offline_voter(first, newcomer, "a voter while the center is silent")
+        self._told(second, newcomer, issued)
         earlier = next(record for where, record in self._script.served if where is first)
         self._offline_voter(second, earlier, "a voter who got a slip at the other terminal this morning")
-        self._offline_voter(second, newcomer, "the first offline voter again, at the other terminal (the terminals "
-                                              "cannot see each other's OFFLINE slips)")
+        self._offline_voter(second, newcomer, "the first offline voter again, at the other terminal")
+        self._offline_voter(second, late, "the voter served on the live check just before the outage (newer than "
+                                          "the snapshot; online slips are not told to peers)")
         self._offline_voter(first, newcomer, "the same voter back at the first terminal")
         self._offline_voter(first, self._script.next_voter(), "another voter")
         self._offline_voter(first, self._script.next_voter(), "one voter more than the permit allows")
@@ -121,6 +143,10 @@ class Outage:
                 terminal.act(OperatorDismissed())
                 self._counts["over_limit"] += 1
                 outcome = "refused: the permit's limit is reached; this terminal goes back to the live check"
+            case st.OfflineRefused(notice=Say.OFFLINE_ISSUED_AT_BRANCH):
+                terminal.act(OperatorDismissed())
+                self._counts["issued_at_branch"] += 1
+                outcome = "refused: the branch's other terminal told of its OFFLINE slip of this voter"
             case st.OfflineRefused(notice=Say.OFFLINE_ALREADY_ISSUED):
                 terminal.act(OperatorDismissed())
                 self._counts["already_issued_here"] += 1
@@ -149,7 +175,15 @@ class Outage:
                       f"permit {record.permit_id[:8]}: kept for the district, never dropped")
         return OutageReport(permit_id, version, voters, self._counts["offline_slips"],
                             self._counts["snapshot_hits_refused"], self._counts["already_issued_here"],
-                            self._counts["over_limit"], dict(sorted(outcomes.items())), len(doubles))
+                            self._counts["issued_at_branch"], self._counts["over_limit"], dict(sorted(outcomes.items())), len(doubles))
+
+
+    @staticmethod
+    def _told(where: DemoTerminal, record: VoterRecord, issued: IssuedPermit) -> None:
+        """Until the other terminal has the line that tells of the voter's OFFLINE slip (over the broker)."""
+        tag = voter_tag64(issued.secrets.snapshot_key, record.national_code)
+        where.terminal.wait_until(lambda: where.terminal.runtime.peers.issued_by(
+            issued.permit.permit_id, peer_key(issued.secrets), tag) is not None, timeout=20)
 
 
 def _installed(where: DemoTerminal, version: int) -> bool:

@@ -1,5 +1,5 @@
 """MQTT topic names of protocol v1: one subtree per terminal, and per district one broadcast topic, one permits
-subtree and one "already voted" snapshot subtree."""
+subtree, one "already voted" snapshot subtree and one subtree of the terminals' OFFLINE slips told to their peers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 PREFIX = "vk/v1"
 _REQUEST_TOPIC = re.compile(r"vk/v1/([A-Za-z0-9-]+)/([A-Za-z0-9-]+)/req")
+_PEER_SLIP_TOPIC = re.compile(r"vk/v1/[A-Za-z0-9-]+/offline/([A-Za-z0-9-]+)/[0-9a-f]{32}/[0-9]{1,4}")
 _SNAPSHOT_TOPIC = re.compile(r"vk/v1/[A-Za-z0-9-]+/snapshot/([0-9]{1,10})/[0-9]{1,4}")
 
 
@@ -60,6 +61,22 @@ def snapshot_version_of_topic(topic: str) -> int | None:
     """The version a snapshot topic names, or None if it is not one."""
     match = _SNAPSHOT_TOPIC.fullmatch(topic)
     return int(match.group(1)) if match else None
+
+
+def peer_slip_topic(district: str, terminal: str, permit_id: str, sequence: int) -> str:
+    """Where a terminal tells its permit's other terminals of one of its OFFLINE slips, retained (its own subtree:
+    the ACL lets it write nowhere else there)."""
+    return f"{PREFIX}/{district}/offline/{terminal}/{permit_id}/{sequence}"
+
+
+def peer_slips_subscription(district: str) -> str:
+    return f"{PREFIX}/{district}/offline/#"
+
+
+def terminal_of_peer_slip_topic(topic: str) -> str | None:
+    """The terminal a peer slip's topic names (the one the broker let publish there), or None if it is not one."""
+    match = _PEER_SLIP_TOPIC.fullmatch(topic)
+    return match.group(1) if match else None
 
 
 def center_request_subscription(district: str, group: str = "center") -> str:

@@ -22,11 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from center.dashboard.guard import foreign
 from center.dashboard.metrics import exposition, metrics_registry
+from center.dashboard.reconcile_view import reconcile_view
 from center.dashboard.results_view import results_view
 from center.dashboard.staff import Session, SignInRefused, StaffDesk
 from center.dashboard.view import snapshot_view
 from center.fleet.alerts import Alert, AuditDetail, AuditKind
 from center.fleet.snapshot import FleetSnapshot
+from center.reconcile import ReconcileRecord
 from center.results import DistrictResults
 
 STATIC = Path(__file__).parent / "static"
@@ -69,6 +71,8 @@ class ResultsView(Protocol):
     they cannot be had (no election bundle, the registry away)."""
 
     def results(self) -> DistrictResults | None: ...
+
+    def reconciliation(self) -> list[ReconcileRecord] | None: ...
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,9 @@ def build_app(context: DashboardContext) -> Starlette:
         return JSONResponse(snapshot_view(await run_in_threadpool(fleet.snapshot)))
 
     def shown_results() -> dict[str, Any]:
-        return results_view(context.results.results() if context.results is not None else None)
+        source = context.results
+        return {**results_view(source.results() if source is not None else None),
+                "offline": reconcile_view(source.reconciliation() if source is not None else None)}
 
     async def results(request: Request) -> Response:
         if signed_in(request) is None:

@@ -13,7 +13,7 @@ from firmware_app.identity.document import Document
 from hal.indicators import Signal
 from protocol.messages import CountingInstructions, DocumentKind, MinutesOutcome, OfflineOutcome, VoidReason
 from protocol.minutes import MinutesFigures
-from protocol.permit import ActivationPath
+from protocol.permit import ActivationPath, PermitSecrets
 
 
 class Counter(enum.StrEnum):
@@ -216,12 +216,13 @@ class RecordPermitStoodDown:
 
 @dataclass(frozen=True)
 class CheckOffline:
-    """Check the voter against this terminal's slips and the snapshot, whose tags are under the permit's
-    `snapshot_key`; the answer is OfflineChecked."""
+    """Check the voter against this terminal's slips, the OFFLINE slips the permit's other terminals told of, and
+    the snapshot (tags under the permit's snapshot key); the answer is OfflineChecked."""
 
     tx_id: str
     document: Document = field(repr=False)
-    snapshot_key: bytes = field(repr=False)
+    permit_id: str
+    secrets: PermitSecrets = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,20 @@ class RecordOfflineIssue:
     snapshot_version: int
     snapshot_hit: bool
     at: datetime
+    secrets: PermitSecrets = field(repr=False)
+    """The permit's: the line that tells its other terminals of the slip is made with them, beside the record."""
 
 
 @dataclass(frozen=True)
 class SendOfflineIssue:
     """The OFFLINE slip is out: its record goes to the center through the outbox, replayed until answered."""
+
+    tx_id: str
+
+
+@dataclass(frozen=True)
+class TellPeers:
+    """The OFFLINE slip is out: the permit's other terminals are told (the line journaled with its record)."""
 
     tx_id: str
 
@@ -339,6 +349,7 @@ Effect = (
     | CheckOffline
     | RecordOfflineIssue
     | SendOfflineIssue
+    | TellPeers
     | PrintSlip
     | SetPolls
     | StartDeadline

@@ -349,6 +349,8 @@ class OfflineVerdict(enum.StrEnum):
     CLEAR = "clear"
     ISSUED_HERE = "issued_here"
     """The journal holds a slip (or one under way) of this voter from this terminal today."""
+    ISSUED_AT_BRANCH = "issued_at_branch"
+    """Another terminal of the permit told of an OFFLINE slip of this voter (protocol.peer_slip)."""
     SNAPSHOT_HIT = "snapshot_hit"
     """The "already voted" snapshot holds the voter's tag: they may have voted elsewhere."""
 

@@ -80,6 +80,7 @@ class Say(enum.StrEnum):
     SNAPSHOT_HIT = "snapshot_hit"
     SNAPSHOT_HIT_ALLOWED = "snapshot_hit_allowed"
     OFFLINE_ALREADY_ISSUED = "offline_already_issued"
+    OFFLINE_ISSUED_AT_BRANCH = "offline_issued_at_branch"
 
 
 class Component(enum.StrEnum):

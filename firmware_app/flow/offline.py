@@ -53,9 +53,9 @@ def offline_now(day: PollsDay) -> HeldPermit | None:
 
 
 def check_voter(tx_id: str, document: Document, day: PollsDay, held: HeldPermit) -> Step[CheckingOffline]:
-    """Instead of asking the center: check the voter against this terminal's slips and the snapshot (its tags are
-    under the snapshot key the permit in use carries)."""
-    check = CheckOffline(tx_id, document, held.secrets.snapshot_key)
+    """Instead of asking the center: check the voter against this terminal's slips, its permit's other terminals'
+    and the snapshot (its tags under the snapshot key the permit in use carries)."""
+    check = CheckOffline(tx_id, document, held.permit_id, held.secrets)
     return Step(CheckingOffline(tx_id, document, day=day), (check, Show(Say.CHECKING_OFFLINE)))
 
 

@@ -61,6 +61,10 @@ def checking_offline(state: CheckingOffline, event: Event) -> Step[CheckingOffli
         case OfflineChecked(verdict=OfflineVerdict.ISSUED_HERE):
             return Step(OfflineRefused(state.tx_id, Say.OFFLINE_ALREADY_ISSUED, day=state.day),
                         (Count(Counter.DUPLICATES_REFUSED), Show(Say.OFFLINE_ALREADY_ISSUED), Indicate(Signal.REFUSED)))
+        case OfflineChecked(verdict=OfflineVerdict.ISSUED_AT_BRANCH):
+            return Step(OfflineRefused(state.tx_id, Say.OFFLINE_ISSUED_AT_BRANCH, day=state.day),
+                        (Count(Counter.DUPLICATES_REFUSED), Show(Say.OFFLINE_ISSUED_AT_BRANCH),
+                         Indicate(Signal.REFUSED)))
         case OfflineChecked(verdict=OfflineVerdict.SNAPSHOT_HIT, snapshot_version=version):
             return Step(SnapshotHit(state.tx_id, state.document, version, day=state.day),
                         (Show(Say.SNAPSHOT_HIT), Indicate(Signal.FAULT)))
@@ -120,6 +124,6 @@ def issue(tx_id: str, document: Document, snapshot_version: int, hit: bool, at: 
     code = offline_code(held.secrets.activation_key, held.permit_id, held.me.terminal, held.slot, sequence)
     day = dataclasses.replace(day, permits=replaced(day.permits, held.slip_issued()))
     record = RecordOfflineIssue(tx_id, document, held.permit_id, activation, sequence, code, snapshot_version, hit,
-                                at)
+                                at, held.secrets)
     printing = print_slip(Tx(tx_id, document.kind, offline=True), code, reprint=False, day=day)
     return Step(printing.state, (record, Indicate(Signal.ELIGIBLE), *printing.effects))

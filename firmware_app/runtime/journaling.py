@@ -45,12 +45,14 @@ from firmware_app.flow.effects import (
     SetPolls,
     Show,
     StartDeadline,
+    TellPeers,
 )
 from firmware_app.flow.events import Event, OfflineChecked, OfflineVerdict, TxStage
 from firmware_app.flow.states import ReportKind
 from firmware_app.identity.document import Document
 from firmware_app.runtime import requests
 from firmware_app.runtime.minutes import build_minutes, election_of
+from firmware_app.runtime.peer_slips import PeerSlips
 from firmware_app.runtime.settings import RuntimeSettings
 from firmware_app.runtime.snapshots import VotedSnapshots
 from firmware_app.slip import SlipContent
@@ -72,6 +74,8 @@ from protocol.messages import (
 from protocol.minutes import ElectionBundle, Minutes
 from protocol.national_code import keyed_hash
 from protocol.offline_code import OfflineIssue
+from protocol.peer_slip import PeerSlip, encode_peer_slip, peer_key
+from protocol.permit import PermitSecrets
 from protocol.seal import seal_national_code, sign_offline_issue
 from protocol.voted_snapshot import voter_tag64
 
@@ -119,6 +123,15 @@ class PostBack:
 
 
 @dataclass(frozen=True)
+class TellPeersJob:
+    """Tell the permit's other terminals of an OFFLINE slip that is out (the line journaled with its record)."""
+
+    permit_id: str
+    sequence: int
+    line: bytes
+
+
+@dataclass(frozen=True)
 class LogAlarm:
     kind: AlarmKind
     detail: str
@@ -127,11 +140,11 @@ class LogAlarm:
 Device = ReadCard | CheckPrinter | CheckFace | RunSelfTest | StartDeadline | CancelDeadline | Show | Indicate
 """Effects that need nothing from the journal: the shell carries them out as they are."""
 
-Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | PostBack | Device
+Action = Publish | PrintSlipJob | PrintReportJob | PrintMinutesJob | LogAlarm | PostBack | TellPeersJob | Device
 
 
 def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, at: datetime,
-                   snapshots: VotedSnapshots | None = None) -> Action | None:
+                   snapshots: VotedSnapshots | None = None, peers: PeerSlips | None = None) -> Action | None:
     """Write what the effect needs to the journal (inside the caller's transaction); return what the shell must
     then do, or None when the journal write is the whole effect."""
     match effect:
@@ -190,11 +203,17 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
         case RecordPermitStoodDown(permit_id=permit_id):
             journal.permit_event(permit_id, PermitEventKind.STOOD_DOWN, at)
             return None
-        case CheckOffline(tx_id=tx_id, document=document, snapshot_key=snapshot_key):
-            return PostBack(_offline_check(tx_id, document, snapshot_key, journal, settings, snapshots, at))
+        case CheckOffline(tx_id=tx_id, document=document, permit_id=permit_id, secrets=secrets):
+            return PostBack(_offline_check(tx_id, document, permit_id, secrets, journal, settings, snapshots, peers,
+                                           at))
         case RecordOfflineIssue() as issued:
             _record_offline_issue(issued, journal, settings, at)
             return None
+        case TellPeers(tx_id=tx_id):
+            kept, line = journal.offline_slip(tx_id), journal.peer_line(tx_id)
+            if kept is None or line is None:
+                raise JournalInconsistentError(f"no offline issue record or peer line for {tx_id}")
+            return TellPeersJob(kept.permit_id, kept.sequence, line)
         case SendOfflineIssue(tx_id=tx_id):
             offline = journal.offline_slip(tx_id)
             if offline is None:
@@ -261,15 +280,20 @@ def journal_effect(effect: Effect, journal: Journal, settings: RuntimeSettings, 
             assert_never(effect)
 
 
-def _offline_check(tx_id: str, document: Document, snapshot_key: bytes, journal: Journal,
-                   settings: RuntimeSettings, snapshots: VotedSnapshots | None, at: datetime) -> OfflineChecked:
-    """This terminal's slips first (a slip here is a refusal), then the snapshot (a hit goes to the head of branch)."""
+def _offline_check(tx_id: str, document: Document, permit_id: str, secrets: PermitSecrets, journal: Journal,
+                   settings: RuntimeSettings, snapshots: VotedSnapshots | None, peers: PeerSlips | None,
+                   at: datetime) -> OfflineChecked:
+    """This terminal's slips first and then its permit's other terminals' OFFLINE slips (either is a refusal), then
+    the snapshot (a hit goes to the head of branch)."""
     voter = keyed_hash(settings.voter_key, document.national_code)
     if journal.voter_has_slip(voter):
         return OfflineChecked(tx_id, OfflineVerdict.ISSUED_HERE, 0, at)
+    tag = voter_tag64(secrets.snapshot_key, document.national_code)
+    if peers is not None and peers.issued_by(permit_id, peer_key(secrets), tag) is not None:
+        return OfflineChecked(tx_id, OfflineVerdict.ISSUED_AT_BRANCH, 0, at)
     if snapshots is None:
         return OfflineChecked(tx_id, OfflineVerdict.CLEAR, 0, at)
-    found = snapshots.check(voter_tag64(snapshot_key, document.national_code))
+    found = snapshots.check(tag)
     return OfflineChecked(tx_id, OfflineVerdict.SNAPSHOT_HIT if found.hit else OfflineVerdict.CLEAR, found.version, at)
 
 
@@ -289,6 +313,9 @@ def _record_offline_issue(issued: RecordOfflineIssue, journal: Journal, settings
     journal.set_stage(issued.tx_id, TxStage.ELIGIBLE, at, inquiry_code=issued.offline_code)
     journal.record_offline_slip(OfflineSlip(issued.tx_id, issued.permit_id, issued.sequence, issued.offline_code,
                                             signed, None), at)
+    told = PeerSlip(issued.permit_id, identity.terminal, issued.sequence,
+                    voter_tag64(issued.secrets.snapshot_key, document.national_code), issued.at)
+    journal.record_peer_line(issued.tx_id, encode_peer_slip(told, peer_key(issued.secrets)))
 
 
 def _held_minutes(journal: Journal) -> RecordedMinutes:

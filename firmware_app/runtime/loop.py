@@ -34,6 +34,7 @@ from firmware_app.runtime.broadcasts import BroadcastRefused, broadcast_event
 from firmware_app.runtime.facts import LinkFigures, LoopFacts
 from firmware_app.runtime.faults import FaultPoints, NoFaults
 from firmware_app.runtime.journaling import Publish, journal_effect
+from firmware_app.runtime.peer_slips import PeerSlips
 from firmware_app.runtime.permit_intake import held_permits
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
@@ -44,6 +45,7 @@ from hal.buttons import ButtonEvent
 from protocol.codec import ProtocolError
 from protocol.faults import fault_place
 from protocol.messages import Answer, DocumentKind, MinutesAnswer, RequestKind
+from protocol.peer_slip import peer_key
 from protocol.seal import open_answer
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,12 @@ class _Received:
 
 @dataclass(frozen=True)
 class _SnapshotChunkArrived:
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class _PeerSlipArrived:
+    topic: str
     payload: bytes
 
 
@@ -126,7 +134,7 @@ class _Stop:
     pass
 
 
-_Message = (Event | _Received | _SnapshotChunkArrived | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _FactsWanted
+_Message = (Event | _Received | _SnapshotChunkArrived | _PeerSlipArrived | _CardChanged | _Pressed | _Tick | _DeviceFault | _Action | _Audit | _FactsWanted
             | _Stop)
 
 
@@ -167,6 +175,8 @@ class Runtime:
         self._link = LinkFigures()
         self.snapshots = VotedSnapshots(settings.identity.district, settings.center_signing_key)
         """The "already voted" snapshots the district published, for the check before an OFFLINE slip."""
+        self.peers = PeerSlips(settings.identity.terminal)
+        """The OFFLINE slips other terminals of the district told of, for the same check."""
         self._shell = Shell(settings, devices, channel, display, self.post, self.device_fault, self._faults,
                             connected)
 
@@ -197,6 +207,9 @@ class Runtime:
 
     def snapshot_arrived(self, payload: bytes) -> None:
         self._queue.put(_SnapshotChunkArrived(payload))
+
+    def peer_slip_arrived(self, topic: str, payload: bytes) -> None:
+        self._queue.put(_PeerSlipArrived(topic, payload))
 
     def connection_changed(self, connected: bool) -> None:
         if connected:
@@ -296,6 +309,8 @@ class Runtime:
                 (self._broadcast if broadcast else self._answer)(payload)
             case _SnapshotChunkArrived(payload=payload):
                 self._snapshot_chunk(payload)
+            case _PeerSlipArrived(topic=topic, payload=payload):
+                self._peer_slip(topic, payload)
             case _CardChanged(change=CardEvent.INSERTED):
                 self._dispatch(CardInserted())
             case _CardChanged(change=CardEvent.REMOVED):
@@ -393,6 +408,23 @@ class Runtime:
                     "version": held.version, "voters": len(held.voters),
                     "committed_until": held.committed_until.isoformat()})
 
+    def _peer_slip(self, topic: str, payload: bytes) -> None:
+        """Another terminal's OFFLINE slip, checked at once against a permit held here; a refused line is audited
+        and alarmed (only a broken or hostile terminal of the district sends one)."""
+        state = self._state
+        permits = {} if isinstance(state, Starting) else {held.permit_id: held for held in state.day.permits}
+
+        def key_of(permit_id: str) -> bytes | None:
+            held = permits.get(permit_id)
+            return None if held is None else peer_key(held.secrets)
+
+        refused = self.peers.take(topic, payload, key_of)
+        if refused is not None:
+            log.warning("ALARM: refused a peer's OFFLINE slip line: %s", refused)
+            self._alarms["peer_slip_refused"] += 1
+            with self.journal.atomic():
+                self.journal.audit(self._clock(), "peer_slip_refused", {"reason": refused})
+
     def _resend_unanswered(self) -> None:
         """Commits, voids, poll reports and the minutes are re-sent until answered; a reserve only when the flow says."""
         for entry in self.journal.unanswered():
@@ -428,7 +460,7 @@ class Runtime:
             if answered is not None:
                 self.journal.mark_answered(answered, at)
             self.journal.audit(at, "step", detail)
-            actions = [(effect, journal_effect(effect, self.journal, self.settings, at, self.snapshots))
+            actions = [(effect, journal_effect(effect, self.journal, self.settings, at, self.snapshots, self.peers))
                        for effect in result.effects]
         self._faults.reached(f"journaled {type(event).__name__}")
         self._state = result.state

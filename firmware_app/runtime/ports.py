@@ -19,6 +19,10 @@ class RequestChannel(Protocol):
 
     def publish_request(self, payload: bytes) -> bool: ...
 
+    def tell_peers(self, permit_id: str, sequence: int, payload: bytes) -> bool:
+        """One of this terminal's OFFLINE slips for its permit's other terminals (protocol.peer_slip)."""
+        ...
+
 
 class OperatorDisplay(Protocol):
     """Where the operator is told things: a typed notice (the screen or the log renders it with `flow.texts`)."""

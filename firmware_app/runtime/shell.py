@@ -34,6 +34,7 @@ from firmware_app.runtime.journaling import (
     PrintReportJob,
     PrintSlipJob,
     Publish,
+    TellPeersJob,
 )
 from firmware_app.runtime.ports import Devices, OperatorDisplay, RequestChannel
 from firmware_app.runtime.settings import RuntimeSettings
@@ -109,6 +110,9 @@ class Shell:
                 log.warning("alarm: %s %s", kind.value, detail)
             case PostBack(event=event):
                 self._post(event)
+            case TellPeersJob(permit_id=permit_id, sequence=sequence, line=line):
+                if not self._channel.tell_peers(permit_id, sequence, line):
+                    log.info("OFFLINE slip %d not told to the permit's other terminals: the broker is away", sequence)
             case _:
                 assert_never(action)
 

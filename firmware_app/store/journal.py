@@ -169,6 +169,12 @@ class Journal:
     def offline_slips(self) -> list[OfflineSlip]:
         return offline_book.slips(self.conn)
 
+    def record_peer_line(self, tx_id: str, line: bytes) -> None:
+        offline_book.record_peer_line(self.conn, tx_id, line)
+
+    def peer_line(self, tx_id: str) -> bytes | None:
+        return offline_book.peer_line(self.conn, tx_id)
+
     def offline_slip(self, tx_id: str) -> OfflineSlip | None:
         return next((slip for slip in self.offline_slips() if slip.tx_id == tx_id), None)
 

@@ -29,6 +29,10 @@ BEFORE UPDATE OF tx_id, permit_id, sequence, offline_code, record, recorded_at O
 BEGIN SELECT RAISE(ABORT, 'an offline issue record is never replaced'); END;
 CREATE TRIGGER IF NOT EXISTS offline_slip_not_deleted BEFORE DELETE ON offline_slips
 BEGIN SELECT RAISE(ABORT, 'an offline issue record is never deleted'); END;
+CREATE TABLE IF NOT EXISTS peer_lines (
+    tx_id TEXT PRIMARY KEY REFERENCES offline_slips (tx_id),
+    line BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS permits (
     permit_id TEXT PRIMARY KEY,
     signed BLOB NOT NULL,
@@ -51,7 +55,9 @@ CREATE TRIGGER IF NOT EXISTS permit_event_not_deleted BEFORE DELETE ON permit_ev
 BEGIN SELECT RAISE(ABORT, 'a permit event is never deleted'); END;
 """
 """A record, once journaled, is the evidence of its slip: it never changes and is never deleted; a sequence number
-is used once under its permit."""
+is used once under its permit. `peer_lines` keeps, beside each record, the line that tells the permit's other
+terminals of the slip once it is out (protocol.peer_slip): made while the national code is in hand, sent after the
+print, again after a restart."""
 
 
 class PermitEventKind(enum.StrEnum):
@@ -72,6 +78,15 @@ class OfflineSlip:
     offline_code: str
     record: bytes
     outcome: OfflineOutcome | None
+
+
+def record_peer_line(conn: sqlite3.Connection, tx_id: str, line: bytes) -> None:
+    conn.execute("INSERT INTO peer_lines (tx_id, line) VALUES (?, ?)", (tx_id, line))
+
+
+def peer_line(conn: sqlite3.Connection, tx_id: str) -> bytes | None:
+    row = conn.execute("SELECT line FROM peer_lines WHERE tx_id = ?", (tx_id,)).fetchone()
+    return None if row is None else bytes(row[0])
 
 
 def record(conn: sqlite3.Connection, slip: OfflineSlip, at: datetime) -> None:

@@ -18,6 +18,7 @@ from joserfc.jwk import OKPKey
 from center.permits import IssuedPermit, broadcast_activation, end_permit, issue_permit
 from center.reconcile import Replayed, VoterFree, permit_faults, reconcile
 from center.voted_snapshot import build_chunks, sign_chunks
+from firmware_app.runtime.peer_slips import PeerSlips
 from firmware_app.runtime.snapshots import VotedSnapshots
 from harness.fuzz import FuzzTarget, mutate
 from protocol.codec import ProtocolError, decode_chunk_manifest, encode_chunk_manifest
@@ -25,6 +26,7 @@ from protocol.enrolment import permit_key_extension, permit_key_of, signing_key_
 from protocol.messages import DocumentKind
 from protocol.national_code import NationalCode, complete_national_code
 from protocol.offline_code import OfflineIssue, offline_code, parse_offline_code
+from protocol.peer_slip import PeerSlip, encode_peer_slip, parse_peer_slip, peer_key
 from protocol.permit import (
     ActivationPath,
     PermitLedger,
@@ -47,6 +49,7 @@ from protocol.seal import (
     seal_national_code,
     sign_offline_issue,
 )
+from protocol.topics import peer_slip_topic
 from protocol.voted_snapshot import ChunkKind, SnapshotChunk, SnapshotState, decode_tags, receive
 
 AT = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -198,7 +201,19 @@ def targets() -> Sequence[FuzzTarget]:
         signing = signing_key_of(csr, ME.terminal)
         return signing, None if signing is None else permit_key_of(csr, ME.terminal, signing)
 
+    peer = peer_key(world.issued.secrets)
+    lines = [encode_peer_slip(PeerSlip(permit.permit_id, "T-0102", n, n * 7919, AT), peer) for n in (1, 2, 3)]
+
+    def feed_peer_line(data: bytes) -> object:
+        """As the terminal takes a line off the broker under a permit it holds, then checks a voter with it."""
+        peers = PeerSlips(ME.terminal)
+        refused = peers.take(peer_slip_topic(ME.district, "T-0102", permit.permit_id, 1), data,
+                             lambda permit_id: peer if permit_id == permit.permit_id else None)
+        return refused, parse_peer_slip(data), peers.issued_by(permit.permit_id, peer, 7919)
+
     return [
+        FuzzTarget("offline.peer_line", lambda rng: mutate(rng, rng.choice(lines), b"0123456789abcdef v-TZ:."),
+                   feed_peer_line),
         FuzzTarget("offline.snapshot_stream", make_stream, feed_stream),
         FuzzTarget("offline.csr_permit_key", make_csr, feed_csr),
         FuzzTarget("offline.permit", lambda rng: mutate(rng, world.issued.signed, _BASE64), feed_permit),

@@ -103,6 +103,9 @@ class SnapshotTap:
     def connection_changed(self, connected: bool) -> None:
         """Not watched."""
 
+    def peer_slip_arrived(self, topic: str, payload: bytes) -> None:
+        """No terminal is offline here."""
+
     def snapshot_arrived(self, payload: bytes) -> None:
         with self._changed:
             outcome = self.snapshots.take(payload)

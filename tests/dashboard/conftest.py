@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from center.fleet.model import TerminalRecord
 from center.fleet.rules import IRAN, RuleSettings
 from center.fleet.store import beside_registry, open_fleet_store
 from center.pki import KeyAndCertificate, issue_dashboard
+from center.reconcile import ReconcileRecord
 from center.results import DistrictResults
 from harness.broker import free_port
 from harness.browser import headless_chromium
@@ -42,12 +43,16 @@ BRANCHES = {"T-1": "B-101", "T-2": "B-101", "T-3": "B-102", "T-4": "B-103"}
 
 @dataclass
 class HeldResults:
-    """The results the dashboard is given (center.dashboard.app.ResultsView), set by the test."""
+    """The results and OFFLINE slips the dashboard is given (center.dashboard.app.ResultsView), set by the test."""
 
     value: DistrictResults | None = None
+    offline: list[ReconcileRecord] | None = field(default_factory=list)
 
     def results(self) -> DistrictResults | None:
         return self.value
+
+    def reconciliation(self) -> list[ReconcileRecord] | None:
+        return self.offline
 
 
 @dataclass

@@ -42,7 +42,8 @@ def _printed_offline(day: st.PollsDay = s.OFFLINE_DAY, tx_id: str = s.TX) -> Ste
     """A voter confirmed with a ready printer, checked clear, while offline: the OFFLINE slip is printing."""
     checking = step(st.CheckingPrinter(tx_id, s.CARD, day=day), ev.PrinterChecked(tx_id, s.READY))
     assert isinstance(checking.state, st.CheckingOffline)
-    assert fx.CheckOffline(tx_id, s.CARD, _held(day).secrets.snapshot_key) in checking.effects
+    held = _held(day)
+    assert fx.CheckOffline(tx_id, s.CARD, held.permit_id, held.secrets) in checking.effects
     assert not any(isinstance(e, fx.SendReserve) for e in checking.effects), "the center is not asked"
     return step(checking.state, ev.OfflineChecked(tx_id, ev.OfflineVerdict.CLEAR, 7, AT))
 
@@ -166,6 +167,7 @@ def test_a_printed_offline_slip_goes_to_the_outbox_and_the_next_voter_need_not_w
     result = step(printing, ev.PrintSucceeded(s.TX))
     assert isinstance(result.state, st.Idle)
     assert fx.SendOfflineIssue(s.TX) in result.effects and fx.Count(fx.Counter.ISSUED) in result.effects
+    assert fx.TellPeers(s.TX) in result.effects, "the permit's other terminals are told once the slip is out"
     assert not any(isinstance(e, fx.SendCommit | fx.StartDeadline) for e in result.effects)
 
 
@@ -207,6 +209,14 @@ def test_a_voter_with_a_slip_of_this_terminal_is_refused_and_counted() -> None:
     assert fx.Count(fx.Counter.DUPLICATES_REFUSED) in result.effects
     assert not any(isinstance(e, fx.PrintSlip) for e in result.effects)
     assert isinstance(step(result.state, ev.OperatorDismissed()).state, st.Idle)
+
+
+def test_a_voter_another_terminal_of_the_permit_served_offline_is_refused_and_counted() -> None:
+    checking = st.CheckingOffline(s.TX, s.CARD, day=s.OFFLINE_DAY)
+    result = step(checking, ev.OfflineChecked(s.TX, ev.OfflineVerdict.ISSUED_AT_BRANCH, 7, AT))
+    assert result.state == st.OfflineRefused(s.TX, Say.OFFLINE_ISSUED_AT_BRANCH, day=s.OFFLINE_DAY)
+    assert fx.Count(fx.Counter.DUPLICATES_REFUSED) in result.effects
+    assert not any(isinstance(e, fx.PrintSlip | fx.RecordOfflineIssue) for e in result.effects)
 
 
 def test_a_snapshot_hit_needs_the_head_and_is_alarmed_or_refused() -> None:
@@ -267,6 +277,7 @@ def test_a_restart_mid_print_of_an_offline_slip_asks_and_replays_once_it_came_ou
     assert isinstance(started.state, st.RecoveryDecision) and started.state.tx.offline
     came_out = step(started.state, ev.SlipCameOut())
     assert fx.SendOfflineIssue(s.TX) in came_out.effects and isinstance(came_out.state, st.Idle)
+    assert fx.TellPeers(s.TX) in came_out.effects, "after a restart too"
     missing = step(started.state, ev.SlipMissing())
     assert [e for e in missing.effects if isinstance(e, fx.PrintSlip)] == [
         fx.PrintSlip(s.TX, s.OFFLINE_CODE, s.CARD.kind, True, offline=True)]

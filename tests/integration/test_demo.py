@@ -139,9 +139,10 @@ class Board:
         assert (page_status, status) == (200, 200), (page_status, status, signed)
         cookie = {"Cookie": cookies[0].split(";")[0]}
         _, raw, _ = call("api/snapshot", headers=cookie)
+        _, results, _ = call("api/results", headers=cookie)
         _, metrics, _ = call("metrics", headers=cookie)
         found: dict[str, Any] = json.loads(raw)
-        return found, page + signed + raw + metrics
+        return found, page + signed + raw + results + metrics
 
 
 def _staff_see_paper_out_and_offline_red(board: Board) -> None:
@@ -151,12 +152,12 @@ def _staff_see_paper_out_and_offline_red(board: Board) -> None:
         page = Page(browser, board.url)
         browser.get(board.url)
         page.sign_in(board.staff, board.password)
-        paper = page.find('[data-terminal="T-0101-2"][data-colour="red"]')
+        paper = page.find('#branches [data-terminal="T-0101-2"][data-colour="red"]')
         assert "چاپگر: کاغذ تمام شده" in paper.text, paper.text
-        offline = page.find(f'[data-terminal="{LOST_TERMINAL}"][data-colour="red"]')
+        offline = page.find(f'#branches [data-terminal="{LOST_TERMINAL}"][data-colour="red"]')
         assert "بی‌ارتباط: پیام خداحافظی کارگزار" in offline.text, offline.text
-        assert page.find('[data-terminal="T-0101-1"]').get_attribute("data-colour") != "red"
-        page.text_of('[data-branch="B-0102"]', "شعبه باز نشده")
+        assert page.find('#branches [data-terminal="T-0101-1"]').get_attribute("data-colour") != "red"
+        page.text_of('#branches [data-branch="B-0102"]', "شعبه باز نشده")
         page.screenshot("dashboard-demo")
     finally:
         browser.quit()
@@ -214,13 +215,16 @@ def _the_outage_is_handled_under_a_permit_and_reconciled(report: DemoReport, lin
     journal a voter again at the same terminal, the limit the third slip; the voter who went to both terminals is
     found as a double vote, and the rest issued, all in the JSON report."""
     outage = report.outage
-    assert (outage.offline_slips, outage.snapshot_hits_refused, outage.already_issued_here, outage.over_limit) == (
-        3, 1, 1, 1), outage
+    assert (outage.offline_slips, outage.snapshot_hits_refused, outage.already_issued_here, outage.issued_at_branch,
+            outage.over_limit) == (3, 1, 1, 1, 1), outage
     assert outage.reconciled == {"double_vote": 1, "issued": 2} and outage.double_votes == 1, outage
     assert outage.snapshot_voters > 0, "the snapshot held the morning's voters"
     assert sum("OFFLINE under the permit" in line for line in lines) == 2, "both terminals activated by the code"
     doubles = [line for line in lines if line.startswith("  double vote found: T-0101-")]
-    assert len(doubles) == 1 and ("after T-0101-1" in doubles[0] or "after T-0101-2" in doubles[0]), doubles
+    assert len(doubles) == 1 and doubles[0].startswith("  double vote found: T-0101-2") and (
+        "after T-0101-1" in doubles[0]), "the OFFLINE slip of the voter served online just before the outage"
+    assert any(line.startswith("the district dashboard, reconciliation of B-0101 (red)") for line in lines), lines
+    assert sum(line.startswith("  double vote on the dashboard: ") for line in lines) == 1
     carried = json.loads(json.dumps(asdict(report), ensure_ascii=False))["outage"]
     assert carried["reconciled"] == {"double_vote": 1, "issued": 2} and carried["offline_slips"] == 3
 
@@ -264,11 +268,11 @@ def test_a_polling_day_keeps_every_rule_and_counts_each_case(
     assert report.violations == [] and report.invariants_ok, "\n".join(lines)
     assert sorted(served) == sorted(report.screens) == ["T-0101-1", "T-0101-2"], "each screen, printed at start"
     assert len(set(report.screens.values())) == 2, "each terminal's screen on a port of its own"
-    assert (report.duplicates_refused, report.ineligible, report.rejected_documents) == (1 + 2, 3, 1), (
-        "the voter again online, and offline the snapshot's hit and the voter issued a slip here already")
+    assert (report.duplicates_refused, report.ineligible, report.rejected_documents) == (1 + 3, 3, 1), (
+        "the voter again online, and offline the snapshot's hit, a slip here already and one at the other terminal")
     assert (report.operator_rejected, report.voided, report.reprinted, report.face_overrides) == (1, 1, 1, 1)
-    assert report.issued == 4 + 4 + 3, "ordinary voters, the override, the typed code, the retry, the reprint, and " \
-                                       "the outage's OFFLINE slips"
+    assert report.issued == 4 + 4 + 1 + 3, "ordinary voters, the override, the typed code, the retry, the reprint, " \
+                                           "the voter just before the outage, and the outage's OFFLINE slips"
     assert report.unresolved == 0
     _the_outage_is_handled_under_a_permit_and_reconciled(report, lines)
     _the_day_ends_with_the_branch_minutes(report, lines, tmp_path / "demo")
@@ -298,7 +302,7 @@ def test_the_same_day_runs_on_postgresql_the_national_engine(pcscd: Pcscd, tmp_p
                       registry=Engine.POSTGRESQL)
     assert any(line.startswith("Registry: PostgreSQL") for line in lines), lines[:3]
     assert report.violations == [] and report.invariants_ok, "\n".join(lines)
-    assert report.issued == 2 + 4 + 3 and report.duplicates_refused == 1 + 2 and report.unresolved == 0
+    assert report.issued == 2 + 4 + 1 + 3 and report.duplicates_refused == 1 + 3 and report.unresolved == 0
     assert report.outage.reconciled == {"double_vote": 1, "issued": 2}, report.outage
     assert not (tmp_path / "demo" / "district" / "registry.db").exists(), "the SQLite registry was used"
 

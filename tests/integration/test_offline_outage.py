@@ -7,7 +7,9 @@ replayed and stale activations, forged and old snapshots, all refused by a runni
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,15 +20,18 @@ from center.registry import Duplicate, Requester, ReserveClaim
 from center.voted_snapshot import build_chunks, sign_chunks
 from firmware_app.flow import states as st
 from firmware_app.flow.events import OperatorConfirmed, OperatorDismissed, OperatorRejected, PermitCodeTyped
-from firmware_app.flow.notices import PermitRefused
+from firmware_app.flow.notices import PermitRefused, Say
 from firmware_app.flow.offline import offline_now
 from harness.district import VirtualDistrict
-from harness.terminal import VirtualTerminal, evidence_from
+from harness.pki import terminal_credentials
+from harness.terminal import TerminalPlan, VirtualTerminal, evidence_from
 from protocol.messages import DocumentKind
+from protocol.mqtt import MqttSession
+from protocol.peer_slip import PeerSlip, encode_peer_slip, peer_key
 from protocol.permit import PermitRefusal
 from protocol.seal import generate_signing_key
-from protocol.topics import permit_topic, snapshot_topic
-from protocol.voted_snapshot import ChunkKind
+from protocol.topics import peer_slip_topic, permit_topic, snapshot_topic
+from protocol.voted_snapshot import ChunkKind, voter_tag64
 from tests.integration.conftest import TerminalFactory, Voters, card_of
 
 pytestmark = pytest.mark.real_peer
@@ -195,3 +200,79 @@ def test_forged_foreign_replayed_and_stale_district_messages_reach_a_running_ter
         "neither the forged nor the old version replaced the one held"
     alarms = [d for d in _audit(terminal, "alarm")]
     assert any(d.get("alarm") == "offline_activated" for d in alarms), alarms
+
+
+@pytest.fixture
+def branch_pair(district: VirtualDistrict, tmp_path: Path) -> Iterator[tuple[VirtualTerminal, VirtualTerminal]]:
+    """Two terminals of one branch, each with its own certificate, on the district's broker."""
+    made = []
+    for name in ("T-PAIR-1", "T-PAIR-2"):
+        installation = district.provision(name, "B-PAIR", tmp_path / name / "provisioning")
+        terminal = VirtualTerminal(TerminalPlan(installation, tmp_path / name, district.broker.address))
+        terminal.start()
+        terminal.open_polls()
+        made.append(terminal)
+    try:
+        yield made[0], made[1]
+    finally:
+        for terminal in made:
+            terminal.stop()
+
+
+def test_a_voter_served_offline_at_one_terminal_is_refused_at_the_branchs_other_and_lines_cannot_be_forged(
+    district: VirtualDistrict, voters: Voters, branch_pair: tuple[VirtualTerminal, VirtualTerminal], tmp_path: Path
+) -> None:
+    first, second = branch_pair
+    names = [first.plan.identity.terminal, second.plan.identity.terminal]
+    district.stop_center()
+    try:
+        issued = district.issue_permit("B-PAIR", names, datetime.now(UTC) + timedelta(hours=2), 3)
+        for terminal in (first, second):
+            terminal.wait_until(lambda t=terminal: _holds(t, issued.permit.permit_id), timeout=20)  # type: ignore[misc]
+            terminal.act(PermitCodeTyped("head", issued.phone_code(1), terminal.clock()))
+            assert _offline(terminal)
+        voter = voters.eligible()
+        assert isinstance(_present(first, voter), st.Idle), "an OFFLINE slip at the first terminal"
+        second.wait_until(lambda: bool(second.runtime.peers.issued_by(
+            issued.permit.permit_id, peer_key(issued.secrets),
+            voter_tag64(issued.secrets.snapshot_key, voter.national_code))), timeout=20)
+        refused = _present(second, voter)
+        assert isinstance(refused, st.OfflineRefused) and refused.notice is Say.OFFLINE_ISSUED_AT_BRANCH, refused
+        second.act(OperatorDismissed())
+        assert not any(job.complete for job in second.jobs() if any("OFFLINE" in t for t in job.text))
+
+        other = voters.eligible()
+        tag = voter_tag64(issued.secrets.snapshot_key, other.national_code)
+        permit_id = issued.permit.permit_id
+
+        def line(terminal: str, key: bytes) -> bytes:
+            return encode_peer_slip(PeerSlip(permit_id, terminal, 9, tag, datetime.now(UTC)), key)
+
+        forger = "T-PAIR-3"
+        before = len(_audit(first, "peer_slip_refused"))
+        session = MqttSession(client_id=forger, broker=district.broker.address, subscriptions=[],
+                              on_message=lambda _t, _p: None,
+                              tls=terminal_credentials(district.pki, tmp_path / "forger", forger))
+        session.start()
+        try:
+            assert session.wait_connected(10)
+            for topic, payload in [
+                (peer_slip_topic(district.district, names[0], permit_id, 9), line(names[0], peer_key(issued.secrets))),
+                (peer_slip_topic(district.district, forger, permit_id, 9), line(names[0], peer_key(issued.secrets))),
+                (peer_slip_topic(district.district, forger, permit_id, 8), line(forger, b"k" * 32)),
+            ]:
+                assert session.publish(topic, payload, wait=10)
+        finally:
+            session.stop()
+        first.wait_until(lambda: len(_audit(first, "peer_slip_refused")) >= before + 2, timeout=20)
+        reasons = [d["reason"] for d in _audit(first, "peer_slip_refused")[before:]]
+        assert reasons == [f"the line names {names[0]}, its topic {forger}",
+                           "its MAC does not hold under the permit's key"], (
+            f"the broker must drop the line on another terminal's topic: {reasons}")
+        assert first.runtime.peers.issued_by(permit_id, peer_key(issued.secrets), tag) is None
+        assert isinstance(_present(first, other), st.Idle), "a forged line keeps no one from a slip"
+    finally:
+        district.start_center()
+    for terminal in (first, second):
+        terminal.wait_until(lambda t=terminal: all(s.outcome is not None for s in t.evidence().offline),  # type: ignore[misc]
+                            timeout=RECONCILE_WAIT_S)

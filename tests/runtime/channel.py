@@ -22,6 +22,8 @@ class InMemoryChannel:
         self._changed = threading.Condition()
         self._offered: list[bytes] = []
         self._published: list[bytes] = []
+        self.told_peers: list[tuple[str, int, bytes]] = []
+        """The OFFLINE slips told to the permit's other terminals: permit, sequence and line."""
 
     def publish_request(self, payload: bytes) -> bool:
         if self._watch is not None:
@@ -35,6 +37,12 @@ class InMemoryChannel:
         if delivered and self.respond is not None:
             self.respond(payload)
         return delivered
+
+    def tell_peers(self, permit_id: str, sequence: int, payload: bytes) -> bool:
+        with self._changed:
+            self.told_peers.append((permit_id, sequence, payload))
+            self._changed.notify_all()
+        return self.connected
 
     @property
     def offered(self) -> list[bytes]:

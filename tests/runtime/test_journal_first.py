@@ -430,6 +430,7 @@ JOURNALED: frozenset[type[Effect]] = frozenset({
     ef.RecordBranchCommitted, ef.RecordInstructions, ef.RecordMinutes, ef.PrintMinutes, ef.SendMinutes,
     ef.RecordMinutesAnswer, ef.RecordReconciled, ef.RecordPermit, ef.RecordPermitActivation, ef.RecordPermitCodeFailed,
     ef.RecordPermitEnd, ef.RecordPermitStoodDown, ef.CheckOffline, ef.RecordOfflineIssue, ef.SendOfflineIssue,
+    ef.TellPeers,
 })
 """The minutes' effects are tested in tests/runtime/test_minutes_journal.py, the OFFLINE slips' in
 tests/runtime/test_offline_journal.py."""

@@ -15,7 +15,14 @@ from center.voted_snapshot import build_chunks, sign_chunks
 from firmware_app.flow import effects as fx
 from firmware_app.flow.events import OfflineChecked, OfflineVerdict, TxStage
 from firmware_app.identity.document import Document
-from firmware_app.runtime.journaling import JournalInconsistentError, PostBack, Publish, journal_effect
+from firmware_app.runtime.journaling import (
+    JournalInconsistentError,
+    PostBack,
+    Publish,
+    TellPeersJob,
+    journal_effect,
+)
+from firmware_app.runtime.peer_slips import PeerSlips
 from firmware_app.runtime.settings import RuntimeSettings, TerminalIdentity
 from firmware_app.runtime.snapshots import VotedSnapshots
 from firmware_app.store.journal import Journal
@@ -24,7 +31,8 @@ from protocol.codec import ProtocolError
 from protocol.messages import DocumentKind, OfflineIssueBody, OfflineOutcome, RequestKind
 from protocol.national_code import NationalCode, complete_national_code
 from protocol.offline_code import OfflineIssue, offline_code
-from protocol.permit import ActivationPath, PermitLedger
+from protocol.peer_slip import PeerSlip, encode_peer_slip, holds, parse_peer_slip, peer_key
+from protocol.permit import ActivationPath, PermitLedger, PermitSecrets
 from protocol.seal import (
     generate_sealing_key,
     generate_signing_key,
@@ -33,6 +41,7 @@ from protocol.seal import (
     public_part,
     unseal_national_code,
 )
+from protocol.topics import peer_slip_topic
 from protocol.voted_snapshot import ChunkKind, voter_tag64
 
 OPENS = datetime(2026, 6, 12, 3, 30, tzinfo=UTC)
@@ -41,6 +50,7 @@ SEALING = generate_sealing_key()
 TERMINAL_KEY = generate_signing_key()
 CENTER_KEY = generate_signing_key()
 SNAPSHOT_KEY = b"s" * 32
+SECRETS = PermitSecrets(b"a" * 32, SNAPSHOT_KEY)
 SETTINGS = RuntimeSettings(
     TerminalIdentity(terminal="T-0101", branch="B-0101", district="D01"), False, public_part(CENTER_KEY),
     public_part(SEALING), TERMINAL_KEY, b"k" * 32, "0", "0" * 64, "0" * 64, OPENS, OPENS + timedelta(hours=11), {},
@@ -57,21 +67,22 @@ def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "journal.db")
 
 
-def _do(journal: Journal, effect: fx.Effect, snapshots: VotedSnapshots | None = None) -> object:
+def _do(journal: Journal, effect: fx.Effect, snapshots: VotedSnapshots | None = None,
+        peers: PeerSlips | None = None) -> object:
     with journal.atomic():
-        return journal_effect(effect, journal, SETTINGS, AT, snapshots)
+        return journal_effect(effect, journal, SETTINGS, AT, snapshots, peers)
 
 
 def _issue(journal: Journal, tx_id: str = "a" * 32) -> None:
     _do(journal, fx.RecordPermit(PERMIT_ID, b"signed permit"))
-    _do(journal, fx.RecordOfflineIssue(tx_id, DOCUMENT, PERMIT_ID, 1, 1, CODE, 3, True, AT))
+    _do(journal, fx.RecordOfflineIssue(tx_id, DOCUMENT, PERMIT_ID, 1, 1, CODE, 3, True, AT, SECRETS))
 
 
 def test_the_permits_ledger_is_rebuilt_from_its_events_and_slips(journal: Journal) -> None:
     _do(journal, fx.RecordPermit(PERMIT_ID, b"signed permit"))
     _do(journal, fx.RecordPermitCodeFailed(PERMIT_ID))
     _do(journal, fx.RecordPermitActivation(PERMIT_ID, 1, ActivationPath.PHONE_CODE))
-    _do(journal, fx.RecordOfflineIssue("a" * 32, DOCUMENT, PERMIT_ID, 1, 1, CODE, 0, False, AT))
+    _do(journal, fx.RecordOfflineIssue("a" * 32, DOCUMENT, PERMIT_ID, 1, 1, CODE, 0, False, AT, SECRETS))
     _do(journal, fx.RecordPermitEnd(PERMIT_ID, AT + timedelta(hours=2)))
     _do(journal, fx.RecordPermitEnd(PERMIT_ID, AT + timedelta(hours=1)))
     assert journal.permits() == [(b"signed permit", PermitLedger(frozenset({1}), 1, 1, AT + timedelta(hours=1), 1))]
@@ -128,7 +139,7 @@ def test_a_replay_of_a_slip_without_a_record_rolls_the_step_back(journal: Journa
 
 
 def test_the_check_of_a_voter_reads_this_terminals_transactions(journal: Journal) -> None:
-    check = fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY)
+    check = fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, SECRETS)
     assert _do(journal, check) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT))
     _issue(journal)
     assert _do(journal, check) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.ISSUED_HERE, 0, AT))
@@ -149,19 +160,19 @@ def _snapshots(*voters: NationalCode, scope: str = "D01", version: int = 40) -> 
 
 def test_a_voter_the_snapshot_holds_is_a_hit_naming_its_version_and_a_stranger_is_clear(journal: Journal) -> None:
     snapshots = _snapshots(VOTER)
-    check = fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY)
+    check = fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, SECRETS)
     assert _do(journal, check, snapshots) == PostBack(OfflineChecked("b" * 32, OfflineVerdict.SNAPSHOT_HIT, 40, AT))
     stranger = Document(DocumentKind.SMART_CARD, NationalCode(complete_national_code("002345678")))
-    assert _do(journal, fx.CheckOffline("c" * 32, stranger, SNAPSHOT_KEY), snapshots) == PostBack(
+    assert _do(journal, fx.CheckOffline("c" * 32, stranger, PERMIT_ID, SECRETS), snapshots) == PostBack(
         OfflineChecked("c" * 32, OfflineVerdict.CLEAR, 40, AT))
 
 
 def test_the_snapshot_is_read_with_the_permits_key_and_a_slip_here_comes_first(journal: Journal) -> None:
     snapshots = _snapshots(VOTER, scope="nation", version=7)
-    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, b"x" * 32), snapshots) == PostBack(
+    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, PermitSecrets(b"a" * 32, b"x" * 32)), snapshots) == PostBack(
         OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 7, AT)), "under another key the voter's tag is another"
     _issue(journal)
-    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, SNAPSHOT_KEY), snapshots) == PostBack(
+    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, SECRETS), snapshots) == PostBack(
         OfflineChecked("b" * 32, OfflineVerdict.ISSUED_HERE, 0, AT))
 
 
@@ -184,3 +195,41 @@ def test_a_record_of_a_slip_the_journal_does_not_hold_rolls_the_step_back(journa
         journal.set_offline_outcome(SLIP.tx_id, OfflineOutcome.ISSUED, AT)
         journal_effect(fx.RecordReconciled("c" * 32, OfflineOutcome.ISSUED), journal, SETTINGS, AT)
     assert [slip.outcome for slip in journal.offline_slips()] == [None], "the whole step rolled back"
+
+
+def _peers_told(*slips: tuple[str, NationalCode, bytes]) -> PeerSlips:
+    """The lines of other terminals (name, voter, MAC key), as they came off the broker."""
+    peers = PeerSlips("T-0101")
+    for sequence, (terminal, voter, key) in enumerate(slips, start=1):
+        line = encode_peer_slip(PeerSlip(PERMIT_ID, terminal, sequence, voter_tag64(SNAPSHOT_KEY, voter), AT), key)
+        assert peers.take(peer_slip_topic("D01", terminal, PERMIT_ID, sequence), line, lambda _p: None) is None
+    return peers
+
+
+def test_a_voter_another_terminal_of_the_permit_told_of_is_refused_before_the_snapshot(journal: Journal) -> None:
+    peers = _peers_told(("T-0102", VOTER, peer_key(SECRETS)))
+    check = fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, SECRETS)
+    assert _do(journal, check, _snapshots(VOTER), peers) == PostBack(
+        OfflineChecked("b" * 32, OfflineVerdict.ISSUED_AT_BRANCH, 0, AT))
+    other_permit = fx.CheckOffline("b" * 32, DOCUMENT, "d" * 32, SECRETS)
+    assert _do(journal, other_permit, None, peers) == PostBack(
+        OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT)), "lines of another permit do not count"
+
+
+def test_a_line_whose_mac_does_not_hold_never_counts(journal: Journal) -> None:
+    peers = _peers_told(("T-0102", VOTER, b"w" * 32))
+    assert _do(journal, fx.CheckOffline("b" * 32, DOCUMENT, PERMIT_ID, SECRETS), None, peers) == PostBack(
+        OfflineChecked("b" * 32, OfflineVerdict.CLEAR, 0, AT))
+
+
+def test_the_line_is_journaled_with_the_record_and_told_once_the_slip_is_out(journal: Journal) -> None:
+    _issue(journal)
+    told = _do(journal, fx.TellPeers("a" * 32))
+    assert isinstance(told, TellPeersJob) and (told.permit_id, told.sequence) == (PERMIT_ID, 1)
+    parsed = parse_peer_slip(told.line)
+    assert not isinstance(parsed, ProtocolError)
+    slip, body, mac = parsed
+    assert (slip.terminal, slip.tag) == ("T-0101", voter_tag64(SNAPSHOT_KEY, VOTER))
+    assert holds(body, mac, peer_key(SECRETS)) and VOTER.digits.encode() not in told.line
+    with pytest.raises(JournalInconsistentError):
+        _do(journal, fx.TellPeers("f" * 32))

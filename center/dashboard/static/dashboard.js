@@ -84,7 +84,27 @@ function draw(view) {
     el("li", { "data-reason": r.reason }, `ردشده، ${r.text}: ${r.count}`)));
 }
 
+function drawOffline(view) {
+  $("#offline-unavailable").hidden = view.available;
+  $("#offline-body").hidden = !view.available;
+  if (!view.available) { $("#offline-unavailable").textContent = view.text; return; }
+  $("#offline-summary").replaceChildren(...view.summary.map((t) =>
+    el("li", { "data-offline": t.key }, t.label, el("span", { class: "value" }, t.text))));
+  $("#no-offline").hidden = view.branches.length > 0;
+  $("#offline-branches").replaceChildren(...view.branches.map((b) =>
+    el("li", { "data-branch": b.branch, "data-colour": b.colour, class: b.colour },
+      el("span", { class: "id" }, b.branch), ` — ${b.text} (آخرین ${b.last})`)));
+  $("#double-votes").replaceChildren(...view.double_votes.map((d) =>
+    el("li", { "data-branch": d.branch, "data-terminal": d.terminal, "data-code": d.code }, d.text)));
+  $("#no-double-votes").hidden = view.double_votes.length > 0;
+  $("#offline-faults").replaceChildren(...view.faults.map((f) =>
+    el("li", { "data-branch": f.branch, "data-code": f.code },
+      el("span", { class: "id" }, `${f.branch} / ${f.terminal}`), ` — ${f.text} (${f.at})`)));
+  $("#no-offline-faults").hidden = view.faults.length > 0;
+}
+
 function drawResults(view) {
+  if (view.offline) drawOffline(view.offline);
   $("#results-unavailable").hidden = view.available;
   $("#results-body").hidden = !view.available;
   if (!view.available) { $("#results-unavailable").textContent = view.text; return; }
