@@ -39,6 +39,8 @@ from provisioning.installed import Installation
 from provisioning.pins import PinHash, Role
 
 JOURNAL_FILE = "journal.db"
+SNAPSHOT_FOLDER = "snapshot"
+"""Beside the journal: the "already voted" snapshot's signed parts, kept across a restart."""
 VOTER_KEY_FILE = "voter-hash.key"
 BIRTH_FILE = "birth"
 """The last birth number the terminal announced to its district (firmware_app.telemetry.birth)."""
@@ -208,7 +210,7 @@ def assemble(settings: RuntimeSettings, journal: Path, devices: Devices, display
                             lambda: _recorded_minutes(opened))
         display = _Displays((display, model))
     runtime = Runtime(settings, opened, link, devices, display, clock, faults, connected=lambda: link.connected,
-                      heartbeat=heartbeat or _no_heartbeat)
+                      heartbeat=heartbeat or _no_heartbeat, snapshot_folder=journal.parent / SNAPSHOT_FOLDER)
     reporter = _reporter(settings, runtime, link, devices, clock, telemetry) if telemetry is not None else None
     if reporter is not None:
         poke = reporter.poke

@@ -163,6 +163,8 @@ class CloseCounts:
     operator_rejected: int = field(metadata={"min": 0})
     rejected_documents: int = field(metadata={"min": 0})
     face_overrides: int = field(metadata={"min": 0})
+    offline_issued: int = field(default=0, metadata={"min": 0})
+    """Of `issued`, the OFFLINE slips under a district permit."""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ COUNTERS: dict[str, str] = {
     "operator_rejected": "ردشده به تشخیص کاربر",
     "rejected_documents": "مدرک ردشده",
     "face_overrides": "تأیید با وجود عدم تطابق چهره",
+    "offline_issued": "تعرفهٔ آفلاین",
 }
 
 FLAGS: dict[Flag, str] = {

@@ -27,6 +27,8 @@ class Counter(enum.StrEnum):
     OPERATOR_REJECTED = "operator_rejected"
     REJECTED_DOCUMENTS = "rejected_documents"
     FACE_OVERRIDES = "face_overrides"
+    OFFLINE_ISSUED = "offline_issued"
+    """Of the slips issued, those issued OFFLINE under a district permit."""
 
 
 class AlarmKind(enum.StrEnum):

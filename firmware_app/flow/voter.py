@@ -386,7 +386,8 @@ def commit(tx: Tx, code: str, day: PollsDay, *, reprinted: bool) -> Step[Committ
     OFFLINE slip's record goes to the outbox, replayed until the center answers; the next voter need not wait."""
     counts: tuple[Effect, ...] = (Count(Counter.REPRINTED),) if reprinted else ()
     if tx.offline:
-        return Step(Idle(day=day), (SendOfflineIssue(tx.tx_id), TellPeers(tx.tx_id), Count(Counter.ISSUED), *counts,
+        return Step(Idle(day=day), (SendOfflineIssue(tx.tx_id), TellPeers(tx.tx_id), Count(Counter.ISSUED),
+                                    Count(Counter.OFFLINE_ISSUED), *counts,
                                     Show(Say.ISSUED_OFFLINE), Indicate(Signal.READY)))
     return Step(Committing(tx, code, day=day),
                 (SendCommit(tx.tx_id, code), Count(Counter.ISSUED), *counts, StartDeadline(tx.tx_id, DeadlineKind.COMMIT),

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from firmware_app.flow.effects import Alarm
 from firmware_app.flow.events import (
@@ -156,7 +157,10 @@ class Runtime:
         faults: FaultPoints | None = None,
         connected: Callable[[], bool] = lambda: True,
         heartbeat: Callable[[], None] = lambda: None,
+        snapshot_folder: Path | None = None,
     ) -> None:
+        """`snapshot_folder`: where the "already voted" snapshot's parts are kept across a restart (None: in
+        memory only)."""
         self.settings = settings
         self.journal = journal
         self._channel = channel
@@ -173,7 +177,7 @@ class Runtime:
         """Bugs met by the loop (each audited as an alarm); the operator screen and telemetry show it."""
         self._alarms: collections.Counter[str] = collections.Counter()
         self._link = LinkFigures()
-        self.snapshots = VotedSnapshots(settings.identity.district, settings.center_signing_key)
+        self.snapshots = VotedSnapshots(settings.identity.district, settings.center_signing_key, snapshot_folder)
         """The "already voted" snapshots the district published, for the check before an OFFLINE slip."""
         self.peers = PeerSlips(settings.identity.terminal)
         """The OFFLINE slips other terminals of the district told of, for the same check."""

@@ -9,14 +9,17 @@ particular order when the terminal subscribes, so a delta that comes before the 
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from joserfc.jwk import OKPKey
 
 from protocol.codec import ProtocolError
 from protocol.seal import open_snapshot_chunk
 from protocol.voted_snapshot import (
+    ChunkKind,
     HeldSnapshot,
     SnapshotChunk,
     SnapshotRefusal,
@@ -24,8 +27,11 @@ from protocol.voted_snapshot import (
     receive,
 )
 
+log = logging.getLogger(__name__)
+
 NATION_SCOPE = "nation"
 """The scope of a national snapshot; a district's own is named by the district."""
+CHUNK_SUFFIX = ".chunk"
 MAX_STASHED_BYTES = 16 * 1024 * 1024
 """Deltas kept aside while the version they follow is still arriving; beyond this the oldest are dropped (a later
 FULL version brings the terminal up to date again)."""
@@ -64,10 +70,16 @@ class VotedSnapshots:
     """The snapshots held, one per scope the district may publish (its own district, the nation). Used only on the
     loop's thread."""
 
-    def __init__(self, district: str, center_key: OKPKey) -> None:
+    def __init__(self, district: str, center_key: OKPKey, folder: Path | None = None) -> None:
+        """`folder`: where each part taken is kept as it came (signed), so that a terminal restarted while the
+        broker is away still holds its snapshot; read back, and verified again, at once."""
         self._key = center_key
         self._states = {scope: SnapshotState(scope) for scope in (district, NATION_SCOPE)}
         self._stash: list[SnapshotChunk] = []
+        self._folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._reload(folder)
 
     def take(self, payload: bytes) -> ChunkOutcome:
         """Verify and take one chunk as it came off the wire; an empty payload (a retained chunk cleared by the
@@ -77,7 +89,33 @@ class VotedSnapshots:
         chunk = open_snapshot_chunk(payload, self._key)
         if isinstance(chunk, ProtocolError):
             return ChunkOutcome(None, str(chunk))
-        return self._take(chunk)
+        outcome = self._take(chunk)
+        if self._folder is not None and outcome.taken in {ChunkTaken.INSTALLED, ChunkTaken.PENDING,
+                                                          ChunkTaken.STASHED}:
+            self._keep(self._folder, chunk, payload, outcome.taken is ChunkTaken.INSTALLED)
+        return outcome
+
+    def _keep(self, folder: Path, chunk: SnapshotChunk, payload: bytes, installed: bool) -> None:
+        """The part on disk in one rename; once a FULL version is installed, the parts of the versions before it
+        go (the deltas after a FULL need it and it alone)."""
+        m = chunk.manifest
+        path = folder / f"{m.scope}-{m.version:010d}-{m.part:04d}{CHUNK_SUFFIX}"
+        staging = path.with_suffix(".new")
+        staging.write_bytes(payload)
+        staging.replace(path)
+        if installed and m.chunk_kind is ChunkKind.FULL:
+            for kept in folder.glob(f"{m.scope}-*{CHUNK_SUFFIX}"):
+                if int(kept.name.removesuffix(CHUNK_SUFFIX).split("-")[-2]) < m.version:
+                    kept.unlink(missing_ok=True)
+
+    def _reload(self, folder: Path) -> None:
+        """Every part kept, oldest version first, taken again as if it came off the wire; one that no longer
+        verifies (altered on disk, or the district's key replaced) is removed."""
+        for path in sorted(folder.glob(f"*{CHUNK_SUFFIX}")):
+            chunk = open_snapshot_chunk(path.read_bytes(), self._key)
+            if isinstance(chunk, ProtocolError) or self._take(chunk).refusal is not None:
+                log.error("a kept snapshot part %s no longer holds; removed", path.name)
+                path.unlink(missing_ok=True)
 
     def check(self, tag64: int) -> SnapshotCheck:
         """The voter's tag against every snapshot held; the version named is the newest held."""

@@ -27,6 +27,7 @@ COUNT_LABELS: dict[str, str] = {
     "operator_rejected": "ردشده توسط کاربر",
     "rejected_documents": "مدرک ردشده",
     "face_overrides": "تأیید کاربر با وجود عدم تطابق چهره",
+    "offline_issued": "رسید آفلاین با مجوز ستاد",
 }
 ZERO_COUNTS = CloseCounts(0, 0, 0, 0, 0, 0, 0, 0)
 

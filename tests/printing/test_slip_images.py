@@ -67,7 +67,7 @@ def test_zero_report_renders_as_its_golden_image(tmp_path: Path) -> None:
 
 def test_closing_report_renders_as_its_golden_image(tmp_path: Path) -> None:
     counts = CloseCounts(issued=512, reprinted=3, voided=2, duplicates_refused=7, ineligible=4, operator_rejected=1, rejected_documents=9,
-                         face_overrides=1)
+                         face_overrides=1, offline_issued=6)
     page = print_through_line(compose_closing_report(HEADER, counts, GENERIC_58.dots_per_line), GENERIC_58, tmp_path)
     assert_matches_golden(page, "closing-report-58mm.png", tmp_path)
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from center.voted_snapshot import build_chunks, sign_chunks
-from firmware_app.runtime.snapshots import MAX_STASHED_BYTES, NATION_SCOPE, ChunkTaken, VotedSnapshots
+from firmware_app.runtime.snapshots import (
+    CHUNK_SUFFIX,
+    MAX_STASHED_BYTES,
+    NATION_SCOPE,
+    ChunkTaken,
+    VotedSnapshots,
+)
 from protocol.seal import generate_signing_key, public_part
 from protocol.voted_snapshot import ChunkKind
 
@@ -108,3 +115,36 @@ def test_deltas_kept_aside_are_bounded() -> None:
             assert held.take(payload).taken is ChunkTaken.STASHED
     assert sum(len(chunk.body) for chunk in held._stash) <= MAX_STASHED_BYTES
     assert held.held() == ()
+
+
+def test_a_restarted_terminal_holds_its_snapshot_from_disk_and_keeps_only_what_the_newest_full_needs(
+        tmp_path: Path) -> None:
+    wire, voters = _day()
+    held = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    for payload in wire:
+        held.take(payload)
+    again = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    (snapshot,) = again.held()
+    assert snapshot.version == 12 and all(again.check(_tag(n)).hit for n in voters)
+    newer = _version([_tag(n) for n in range(600, 610)], 20, ChunkKind.FULL)
+    for payload in newer:
+        assert again.take(payload).taken is ChunkTaken.INSTALLED
+    kept = sorted(path.name for path in tmp_path.glob(f"*{CHUNK_SUFFIX}"))
+    assert kept == [f"D01-{20:010d}-0000{CHUNK_SUFFIX}"], kept
+    third = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    assert [h.version for h in third.held()] == [20] and not third.check(_tag(1)).hit
+
+
+def test_a_part_altered_on_disk_is_refused_and_removed_and_the_rest_still_holds(tmp_path: Path) -> None:
+    held = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    for payload in _version([_tag(n) for n in range(10)], 5, ChunkKind.FULL):
+        held.take(payload)
+    for payload in _version([_tag(n) for n in range(10, 20)], 6, ChunkKind.DELTA):
+        held.take(payload)
+    delta = next(path for path in tmp_path.glob(f"*{CHUNK_SUFFIX}") if f"-{6:010d}-" in path.name)
+    data = bytearray(delta.read_bytes())
+    data[-1] ^= 1
+    delta.write_bytes(bytes(data))
+    again = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    assert [h.version for h in again.held()] == [5], "the altered delta is not taken"
+    assert not delta.exists() and again.check(_tag(3)).hit and not again.check(_tag(13)).hit
