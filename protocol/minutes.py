@@ -195,6 +195,9 @@ class Minutes:
     checks: tuple[CheckResult, ...] = field(metadata={"max_items": 4 * MAX_ELECTIONS})
     entered_at: datetime
     training: bool
+    offline_slips: int = field(default=0, metadata=_figure())
+    """Of `slips_issued`, the OFFLINE slips under a district permit: the center reconciles them afterwards, and a
+    double vote found there is a ballot in the box without a committed slip."""
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:

@@ -27,6 +27,7 @@ from firmware_app.flow.events import (
     InstructionsReceived,
     MinutesEntered,
     OfflineIssueAnswered,
+    PermitActivationAccepted,
     PermitActivationReceived,
     PermitCodeTyped,
     PermitEndReceived,
@@ -73,7 +74,7 @@ def anywhere(state: S, event: Event) -> Step[S]:
             return activation_received(state, event)
         case PermitEndReceived():
             return end_received(state, event)
-        case PermitCodeTyped():
+        case PermitCodeTyped() | PermitActivationAccepted():
             return refuse(state, "a permit is activated between voters", Say.PERMIT_WHEN_IDLE)
         case AnswerUnverifiable(reason=reason):
             return Step(state, (Alarm(AlarmKind.UNVERIFIABLE_ANSWER, reason), Show(Say.ANSWER_FORGED)))

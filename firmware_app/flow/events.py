@@ -374,6 +374,14 @@ class PermitCodeTyped:
 
 
 @dataclass(frozen=True)
+class PermitActivationAccepted:
+    """The head of branch takes the district's broadcast activation (signed in for it: `official`)."""
+
+    official: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PermitActivationReceived:
     """The district's signed broadcast activation of a permit (verified with the district's key)."""
 
@@ -478,6 +486,7 @@ Event = (
     | PermitReceived
     | PermitCodeTyped
     | PermitActivationReceived
+    | PermitActivationAccepted
     | PermitEndReceived
     | OfflineChecked
     | OfflineHitAllowed

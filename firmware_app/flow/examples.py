@@ -251,6 +251,7 @@ EVENTS: list[ev.Event] = [
                                 AT),
     ev.PermitActivationReceived(PermitActivation(PERMIT.permit_id, "D01", "B-0101", 2, AT.replace(hour=6),
                                                  AT.replace(hour=6, minute=15)), AT),
+    ev.PermitActivationAccepted("operator+head", AT),
     ev.PermitEndReceived(PermitEnd(PERMIT.permit_id, "D01", "B-0101", AT, AT)),
     *(ev.OfflineChecked(TX, verdict, 7, AT) for verdict in ev.OfflineVerdict),
     ev.OfflineChecked(TX, ev.OfflineVerdict.CLEAR, 7, AT.replace(hour=21)),

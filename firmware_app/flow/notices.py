@@ -77,6 +77,8 @@ class Say(enum.StrEnum):
     PERMIT_HELD = "permit_held"
     NO_PERMIT = "no_permit"
     PERMIT_WHEN_IDLE = "permit_when_idle"
+    PERMIT_ACTIVATION_OFFERED = "permit_activation_offered"
+    NO_ACTIVATION_OFFERED = "no_activation_offered"
     SNAPSHOT_HIT = "snapshot_hit"
     SNAPSHOT_HIT_ALLOWED = "snapshot_hit_allowed"
     OFFLINE_ALREADY_ISSUED = "offline_already_issued"

@@ -19,13 +19,14 @@ from firmware_app.flow.effects import (
     Show,
 )
 from firmware_app.flow.events import (
+    PermitActivationAccepted,
     PermitActivationReceived,
     PermitCodeTyped,
     PermitEndReceived,
     PermitReceived,
 )
 from firmware_app.flow.notices import PermitRefused, Say
-from firmware_app.flow.permits import HeldPermit, active_permit, held_permit, replaced
+from firmware_app.flow.permits import HeldPermit, active_permit, held_permit, offered_permit, replaced
 from firmware_app.flow.states import (
     CheckingOffline,
     DayState,
@@ -76,8 +77,8 @@ def permit_received(state: S, event: PermitReceived) -> Step[S]:
 
 
 def activation_received(state: S, event: PermitActivationReceived) -> Step[S]:
-    """The district's broadcast activation: taken between voters as at any other moment (an open voter's
-    transaction goes on the way it began)."""
+    """The district's broadcast activation, in any state: judged now, and if it holds, offered to the head of
+    branch, who takes it between voters (PermitActivationAccepted). Nothing goes offline without the head."""
     held = held_permit(state.day.permits, event.activation.permit_id)
     if held is None:
         return refuse(state, "activation of a permit not held")
@@ -86,7 +87,23 @@ def activation_received(state: S, event: PermitActivationReceived) -> Step[S]:
     judged = judge_broadcast_activation(held.permit, event.activation, held.ledger, held.me, event.at)
     if isinstance(judged, PermitRefusal):
         return refuse(state, f"broadcast activation refused: {judged.value}")
-    return _activate(state, held, judged)
+    day = dataclasses.replace(state.day, permits=replaced(state.day.permits, held.offer(event.activation)))
+    return Step(dataclasses.replace(state, day=day), (Show(Say.PERMIT_ACTIVATION_OFFERED),))
+
+
+def activation_accepted(state: Idle, event: PermitActivationAccepted) -> Step[Idle]:
+    """The head of branch takes the offered broadcast activation, judged again now (its life may have run out)."""
+    if offline_now(state.day) is not None:
+        return refuse(state, "already offline under a permit")
+    held = offered_permit(state.day.permits)
+    if held is None or held.offered is None:
+        return refuse(state, "no broadcast activation offered", Say.NO_ACTIVATION_OFFERED)
+    judged = judge_broadcast_activation(held.permit, held.offered, held.ledger, held.me, event.at)
+    if isinstance(judged, PermitRefusal):
+        day = dataclasses.replace(state.day, permits=replaced(
+            state.day.permits, dataclasses.replace(held, offered=None)))
+        return Step(Idle(day=day), (Show(PermitRefused(judged)), Indicate(Signal.REFUSED)))
+    return _activate(state, held, judged, event.official)
 
 
 def end_received(state: S, event: PermitEndReceived) -> Step[S]:

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from protocol.permit import Activated, Permit, PermitLedger, PermitSecrets, TerminalIdentity
+from protocol.permit import Activated, Permit, PermitActivation, PermitLedger, PermitSecrets, TerminalIdentity
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,9 @@ class HeldPermit:
     secrets: PermitSecrets = field(repr=False)
     me: TerminalIdentity
     ledger: PermitLedger = field(default_factory=PermitLedger)
+    offered: PermitActivation | None = None
+    """The district's broadcast activation, judged valid when it came, waiting for the head of branch to take it
+    (not journaled: the broker delivers the retained activation again after a restart)."""
 
     @property
     def permit_id(self) -> str:
@@ -32,8 +35,11 @@ class HeldPermit:
 
     def activated(self, activation: Activated) -> HeldPermit:
         ledger = self.ledger
-        return dataclasses.replace(self, ledger=dataclasses.replace(
+        return dataclasses.replace(self, offered=None, ledger=dataclasses.replace(
             ledger, used_activations=ledger.used_activations | {activation.activation}, active=activation.activation))
+
+    def offer(self, activation: PermitActivation) -> HeldPermit:
+        return dataclasses.replace(self, offered=activation)
 
     def stood_down(self) -> HeldPermit:
         """Back to the live check: the activation in use is spent; another needs a new code or broadcast."""
@@ -57,6 +63,11 @@ class HeldPermit:
 def active_permit(permits: tuple[HeldPermit, ...]) -> HeldPermit | None:
     """The permit the terminal runs offline under now, if any (at most one is active at a time)."""
     return next((held for held in permits if held.ledger.active is not None), None)
+
+
+def offered_permit(permits: tuple[HeldPermit, ...]) -> HeldPermit | None:
+    """A permit whose broadcast activation waits for the head of branch, if any."""
+    return next((held for held in permits if held.offered is not None), None)
 
 
 def held_permit(permits: tuple[HeldPermit, ...], permit_id: str) -> HeldPermit | None:

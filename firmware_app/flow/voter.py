@@ -50,6 +50,7 @@ from firmware_app.flow.events import (
     OperatorRejected,
     OperatorRetry,
     OperatorVoid,
+    PermitActivationAccepted,
     PermitCodeTyped,
     PrinterChecked,
     PrintSucceeded,
@@ -67,7 +68,7 @@ from firmware_app.flow.notices import (
     Say,
     SlipNotPrinted,
 )
-from firmware_app.flow.offline import check_voter, code_typed, offline_now
+from firmware_app.flow.offline import activation_accepted, check_voter, code_typed, offline_now
 from firmware_app.flow.polls import close_when_due
 from firmware_app.flow.states import (
     AnsweredLate,
@@ -118,6 +119,8 @@ def idle(state: Idle, event: Event) -> Step[Idle | AwaitingConfirmation | Docume
             return _typed(state, event)
         case PermitCodeTyped():
             return code_typed(state, event)
+        case PermitActivationAccepted():
+            return activation_accepted(state, event)
         case SuspendRequested():
             return Step(PollsSuspended(day=state.day), (SetPolls(PollsPhase.SUSPENDED), Show(Say.POLLS_SUSPENDED)))
         case ClosePollsRequested(at=at):

@@ -29,12 +29,13 @@ def build_minutes(settings: RuntimeSettings, journal: Journal, figures: MinutesF
     center gave at closing (that check is not made while the closing is unacknowledged); a failed check is
     recorded, never a reason to refuse."""
     election = election_of(settings)
-    issued = journal.counts()[Counter.ISSUED]
+    counts = journal.counts()
+    issued = counts[Counter.ISSUED]
     committed = journal.branch_committed()
     minutes = Minutes(
         bundle_hash=election.bundle_hash, figures=figures, officials=officials, slips_issued=issued,
         center_committed=committed, checks=check_minutes(figures, election.bundle, issued, committed),
-        entered_at=at, training=settings.training,
+        entered_at=at, training=settings.training, offline_slips=counts[Counter.OFFLINE_ISSUED],
     )
     size = len(encode_minutes(minutes))
     if size > MAX_MINUTES_BYTES:

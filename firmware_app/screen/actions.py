@@ -22,6 +22,7 @@ from firmware_app.flow.events import (
     OperatorRetry,
     OperatorVoid,
     OverrideReason,
+    PermitActivationAccepted,
     PermitCodeTyped,
     ReprintClosingReport,
     ReprintMinutes,
@@ -149,6 +150,8 @@ ACTIONS: dict[str, ActionSpec] = {
     "reprint_minutes": ActionSpec(lambda _at, _: ReprintMinutes()),
     "activate_permit": ActionSpec(_permit_code, needs_head=_always, brings=Brings.PERMIT_CODE),
     "allow_offline_hit": ActionSpec(lambda at, _: OfflineHitAllowed(at), needs_head=_always),
+    "accept_permit_activation": ActionSpec(lambda at, given: PermitActivationAccepted(given.official, at),
+                                           needs_head=_always),
 }
 """Every button of the page, by the name it posts, and the one flow event it stands for."""
 LARGEST_BODY = max(spec.body_max for spec in ACTIONS.values())

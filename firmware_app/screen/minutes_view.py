@@ -49,6 +49,7 @@ def _elections(bundle: ElectionBundle) -> list[Json]:
 
 def _recorded(minutes: Minutes, minutes_hash: str) -> Json:
     return {"hash": minutes_hash, "officials": list(minutes.officials), "slips_issued": minutes.slips_issued,
+            "offline_slips": minutes.offline_slips,
             "center_committed": minutes.center_committed, "training": minutes.training,
             "entered_at": jalali(minutes.entered_at), "failed": len(minutes.failed),
             "checks": [_check(result) for result in minutes.checks]}

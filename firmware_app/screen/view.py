@@ -13,6 +13,7 @@ from firmware_app.flow import states as st
 from firmware_app.flow import texts
 from firmware_app.flow.notices import FaceResult, Notice, Say
 from firmware_app.flow.offline import offline_now
+from firmware_app.flow.permits import offered_permit
 from firmware_app.identity.document import Document
 from firmware_app.identity.verdict import FaceVerdict
 from hal.printer import PrinterStatus
@@ -92,7 +93,8 @@ def state_view(state: st.State) -> Json:
     if not isinstance(state, st.Starting):
         view["day"] = {"opens_at": jalali(state.day.opens_at), "closes_at": jalali(state.day.closes_at),
                        "opens_clock": texts.clock(state.day.opens_at), "closes_clock": texts.clock(state.day.closes_at),
-                       "permits_held": len(state.day.permits), "offline": _offline(state.day)}
+                       "permits_held": len(state.day.permits), "offline": _offline(state.day),
+                       "activation_offered": offered_permit(state.day.permits) is not None}
     view.update(_fields(state))
     return view
 

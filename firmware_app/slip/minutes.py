@@ -49,7 +49,9 @@ def compose_minutes(header: ReportHeader, minutes: Minutes, minutes_hash: str, b
     elements += [text_raster("بررسی‌ها", LABEL_PX, width, bold=True)]
     elements += _checks(minutes.checks, bundle, width)
     committed = minutes.center_committed
-    elements += _lines([f"رسیدهای صادرشده این دستگاه: {_digits(minutes.slips_issued)}",
+    offline = ([f"از آن‌ها آفلاین با مجوز ستاد: {_digits(minutes.offline_slips)}"] if minutes.offline_slips
+               else [])
+    elements += _lines([f"رسیدهای صادرشده این دستگاه: {_digits(minutes.slips_issued)}", *offline,
                         "رسیدهای ثبت‌شده در ستاد برای شعبه: " + (_digits(committed) if committed is not None
                                                               else "نامعلوم؛ پایان رأی‌گیری تأیید نشده بود")],
                        width)

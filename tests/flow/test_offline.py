@@ -127,10 +127,28 @@ def test_a_code_outside_the_window_is_refused(at: datetime, refusal: str) -> Non
     assert result.refusal == f"permit code refused: {refusal}"
 
 
-def test_a_broadcast_activation_activates_and_a_stale_or_replayed_one_is_refused() -> None:
+def test_a_broadcast_activation_is_offered_and_taken_only_by_the_head_of_branch() -> None:
     broadcast = PermitActivation(PERMIT.permit_id, "D01", "B-0101", 2, AT, AT + timedelta(minutes=15))
-    result = step(st.Idle(day=s.PERMIT_DAY), ev.PermitActivationReceived(broadcast, AT + timedelta(minutes=1)))
+    offered = step(st.Idle(day=s.PERMIT_DAY), ev.PermitActivationReceived(broadcast, AT + timedelta(minutes=1)))
+    assert offered.effects == (fx.Show(Say.PERMIT_ACTIVATION_OFFERED),), "nothing goes offline on its own"
+    assert isinstance(offered.state, st.Idle) and offline_now(offered.state.day) is None
+    busy = st.CheckingPrinter(s.TX, s.CARD, day=offered.state.day)
+    assert step(busy, ev.PermitActivationAccepted("operator+head", AT)).refusal is not None, "between voters only"
+    result = step(offered.state, ev.PermitActivationAccepted("operator+head", AT + timedelta(minutes=2)))
     assert result.effects[0] == fx.RecordPermitActivation(PERMIT.permit_id, 2, ActivationPath.BROADCAST)
+    assert isinstance(result.state, st.Idle) and offline_now(result.state.day) is not None
+    assert any(isinstance(e, fx.Alarm) and "operator+head" in e.detail for e in result.effects)
+    late = step(offered.state, ev.PermitActivationAccepted("operator+head", AT + timedelta(minutes=20)))
+    assert isinstance(late.state, st.Idle) and offline_now(late.state.day) is None, "its life ran out meanwhile"
+    assert fx.Show(PermitRefused(PermitRefusal.STALE_ACTIVATION)) in late.effects
+    nothing = step(st.Idle(day=s.PERMIT_DAY), ev.PermitActivationAccepted("operator+head", AT))
+    assert nothing.refusal == "no broadcast activation offered"
+
+
+def test_a_stale_or_replayed_broadcast_activation_is_refused() -> None:
+    broadcast = PermitActivation(PERMIT.permit_id, "D01", "B-0101", 2, AT, AT + timedelta(minutes=15))
+    offered = step(st.Idle(day=s.PERMIT_DAY), ev.PermitActivationReceived(broadcast, AT + timedelta(minutes=1)))
+    result = step(offered.state, ev.PermitActivationAccepted("operator+head", AT + timedelta(minutes=1)))
     back = step(result.state, ev.CommitAnswered(s.OTHER_TX, CommitOutcome.COMMITTED)).state
     replayed = step(back, ev.PermitActivationReceived(broadcast, AT + timedelta(minutes=2)))
     assert replayed.refusal == "broadcast activation refused: reused_code"

@@ -19,7 +19,13 @@ from center.permits import broadcast_activation
 from center.registry import Duplicate, Requester, ReserveClaim
 from center.voted_snapshot import build_chunks, sign_chunks
 from firmware_app.flow import states as st
-from firmware_app.flow.events import OperatorConfirmed, OperatorDismissed, OperatorRejected, PermitCodeTyped
+from firmware_app.flow.events import (
+    OperatorConfirmed,
+    OperatorDismissed,
+    OperatorRejected,
+    PermitActivationAccepted,
+    PermitCodeTyped,
+)
 from firmware_app.flow.notices import PermitRefused, Say
 from firmware_app.flow.offline import offline_now
 from harness.district import VirtualDistrict
@@ -56,6 +62,11 @@ def _holds(terminal: VirtualTerminal, permit_id: str) -> bool:
 def _offline(terminal: VirtualTerminal) -> bool:
     state = terminal.state
     return isinstance(state, st.Idle) and offline_now(state.day) is not None
+
+
+def _offered(terminal: VirtualTerminal) -> bool:
+    state = terminal.state
+    return isinstance(state, st.Idle) and any(held.offered is not None for held in state.day.permits)
 
 
 def _present(terminal: VirtualTerminal, record: VoterRecord) -> st.State:
@@ -96,7 +107,10 @@ def test_an_outage_at_two_branches_under_permits_is_bounded_and_every_slip_is_re
         first.act(PermitCodeTyped("head", by_phone.phone_code(1), first.clock()))
         district.activate_permit(by_broadcast, 1, timedelta(minutes=10))
         first.wait_until(lambda: _offline(first))
-        second.wait_until(lambda: _offline(second), timeout=20)
+        second.wait_until(lambda: _offered(second), timeout=20)
+        assert not _offline(second), "a broadcast activation waits for the head of branch"
+        second.act(PermitActivationAccepted("head", second.clock()))
+        assert _offline(second)
 
         hit = _present(second, morning)
         assert isinstance(hit, st.SnapshotHit) and hit.snapshot_version == snapshot.version, hit

@@ -96,3 +96,11 @@ def test_names_the_font_cannot_draw_or_too_long_for_the_paper_still_print() -> N
     document = minutes(bundle=bundle)
     printed = compose_minutes(HEADER, document, minutes_hash(document), bundle, False, GENERIC_58.dots_per_line)
     assert all(e.width_dots <= GENERIC_58.dots_per_line for e in printed.elements if isinstance(e, Raster))
+
+
+def test_the_offline_slips_are_printed_on_a_line_of_their_own_only_when_there_are_some() -> None:
+    plain = compose_minutes(HEADER, minutes(), "ab" * 32, BUNDLE, False, GENERIC_58.dots_per_line)
+    offline = compose_minutes(HEADER, dataclasses.replace(minutes(), offline_slips=3), "ab" * 32, BUNDLE, False,
+                              GENERIC_58.dots_per_line)
+    rasters = [sum(isinstance(e, Raster) for e in doc.elements) for doc in (plain, offline)]
+    assert rasters[1] == rasters[0] + 1, rasters

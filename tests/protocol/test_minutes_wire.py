@@ -148,6 +148,9 @@ def test_the_minutes_round_trip_and_their_hash_is_over_the_canonical_bytes() -> 
     assert decode_minutes(encode_minutes(minutes)) == minutes
     assert minutes_hash(minutes) == hashlib.sha256(encode_minutes(minutes)).hexdigest()
     assert minutes_hash(dataclasses.replace(minutes, slips_issued=431)) != minutes_hash(minutes)
+    offline = dataclasses.replace(minutes, offline_slips=12)
+    assert decode_minutes(encode_minutes(offline)) == offline and minutes_hash(offline) != minutes_hash(minutes), \
+        "the OFFLINE slips are part of what the officials' minutes say"
     unknown = _minutes(center=None)
     assert decode_minutes(encode_minutes(unknown)) == unknown
     assert not [c for c in unknown.checks if c.check is Check.BOX_WITHIN_CENTER], "the center's count is unknown"

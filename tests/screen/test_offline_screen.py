@@ -111,3 +111,29 @@ def test_the_head_of_branch_activates_the_permit_and_the_page_says_offline_until
     terminal.wait_until(lambda: all(slip.outcome is not None for slip in terminal.evidence().offline), timeout=60)
     kinds = [json.dumps(detail) for kind, detail in audit_kinds(terminal) if kind == "alarm"]
     assert any("offline_activated" in alarm for alarm in kinds), kinds
+
+
+def test_the_districts_broadcast_activation_waits_on_the_page_for_the_head_of_branch(
+    district: VirtualDistrict, voters: Voters, start_terminal: StartTerminal, browser: webdriver.Chrome
+) -> None:
+    terminal = start_terminal("S-BCAST")
+    name = terminal.plan.identity.terminal
+    district.stop_center()
+    try:
+        issued = district.issue_permit(terminal.plan.identity.branch, [name], datetime.now(UTC) + timedelta(hours=2),
+                                       max_slips=1)
+        terminal.wait_until(lambda: _holds_permit(terminal), timeout=20)
+        district.activate_permit(issued, 1, timedelta(minutes=10))
+        page = Page(browser, terminal)
+        page.sign_in()
+        page.find("#permit-offered", timeout=20)
+        assert not page.driver.find_element("id", "offline").is_displayed(), "not offline before the head takes it"
+        page.screenshot("offline-activation-offered")
+        page.press("accept_permit_activation")
+        _head_signs(page, HEAD_PIN)
+        page.wait_text("#offline", "آفلاین")
+        official = [detail.get("official") for kind, detail in audit_kinds(terminal)
+                    if kind == "step" and detail.get("event") == "PermitActivationAccepted"]
+        assert official == ["operator+head"], official
+    finally:
+        district.start_center()

@@ -15,6 +15,8 @@ const HEAD_REASONS = {
   resume: "ادامهٔ رأی‌گیری پس از توقف به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
   void: "ممکن است تعرفه‌ای از چاپگر بیرون آمده باشد؛ ابطال آن به رمز رئیس شعبه نیاز دارد و ثبت می‌شود.",
   activate_permit: "کار آفلاین تنها با مجوز ستاد و رمز رئیس شعبه آغاز می‌شود؛ این فعال‌سازی ثبت و به ستاد گزارش می‌شود.",
+  accept_permit_activation: "ستاد مجوز کار آفلاین را فعال کرده است؛ آغاز کار آفلاین به رمز رئیس شعبه نیاز دارد "
+    + "و ثبت و به ستاد گزارش می‌شود.",
   allow_offline_hit: "صدور تعرفه برای کسی که در فهرست «رأی داده‌اند» ستاد است به رمز رئیس شعبه نیاز دارد؛ "
     + "ثبت می‌شود و ستاد هنگام تطبیق آن را بررسی می‌کند.",
 };
@@ -292,6 +294,11 @@ function typedCodeEntry() {
 // The district's permit for offline operation: its phone code, typed by the head of branch between voters.
 function permitCodeEntry(state) {
   if (!state.day || !state.day.permits_held || state.day.offline) return null;
+  if (state.day.activation_offered) {
+    return el("div", { id: "permit-offered", class: "permit-entry" }, el("h2", {}, "فعال‌سازی مجوز آفلاین از ستاد"),
+      el("p", {}, "ستاد مجوز کار آفلاین این شعبه را فعال کرده است. اگر ستاد پاسخ نمی‌دهد، رئیس شعبه آن را بپذیرد."),
+      el("div", { class: "buttons" }, button("آغاز کار آفلاین با رمز رئیس شعبه", "accept_permit_activation", "danger")));
+  }
   const input = el("input", { id: "permit-code", inputmode: "numeric", autocomplete: "off", maxlength: "11",
     "aria-label": "کد فعال‌سازی مجوز آفلاین" });
   return el("div", { id: "permit-entry", class: "permit-entry" }, el("h2", {}, "فعال‌سازی مجوز آفلاین"),
@@ -429,6 +436,7 @@ function minutesRecorded(state) {
   if (recorded) {
     parts.push(el("p", {}, `واردکنندگان: ${recorded.officials.map((o) => ROLES[o] || o).join(" و ")}، در ${recorded.entered_at}`),
       el("p", {}, `تعرفه‌های صادرشدهٔ این دستگاه: ${fa(recorded.slips_issued)}`
+        + (recorded.offline_slips ? `، از آن‌ها آفلاین: ${fa(recorded.offline_slips)}` : "")
         + (recorded.center_committed === null ? "؛ شمار ستاد برای شعبه هنوز نرسیده است"
           : `؛ تعرفه‌های ثبت‌شدهٔ ستاد برای شعبه: ${fa(recorded.center_committed)}`)),
       el("ul", { id: "minutes-checks", class: "checks" }, ...recorded.checks.map((check) => el("li", {
