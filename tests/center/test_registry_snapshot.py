@@ -25,17 +25,10 @@ from tests.center.sample import (
     UNLISTED,
     VOTER_KEY,
 )
+from tests.center.test_registry_offline import Clock
 
 START = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
 OTHER_DISTRICT = Requester("t-x1", "branch-x", "d-other")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

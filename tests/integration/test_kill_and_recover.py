@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,6 +78,29 @@ def test_every_kill_point_recovers_to_a_consistent_branch(
     assert not failures, "\n".join(failures)
 
 
+Plan = Callable[[str, int | None, Path | None, str], dict[str, object]]
+"""A process plan: terminal name, the kill point (None: run to the end), the trace file, the voter's code."""
+
+
+def _sweep(swept: list[tuple[int, str]], prefix: str, tmp_path: Path, plan: Plan, code: Callable[[], str],
+           problems: Callable[[str], list[str]]) -> list[str]:
+    """Each point: a terminal of its own killed there, restarted with the same voter, then its problems."""
+    failures: list[str] = []
+    for index, point in swept:
+        name = f"{prefix}-{index:03d}"
+        voter = code()
+        killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", voter))
+        if killed.returncode != -signal.SIGKILL:
+            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
+            continue
+        recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, voter))
+        if recovered.returncode != 0:
+            failures.append(f"#{index} {point}: recovery failed: {recovered.stderr.decode()[-800:]}")
+            continue
+        failures += [f"#{index} {point}: {problem}" for problem in problems(name)]
+    return failures
+
+
 def _minutes_violations(district: VirtualDistrict, work_dir: Path, terminal: str) -> list[str]:
     """The district holds exactly the one set of minutes the terminal journaled, recorded; none left to send."""
     journal = Journal(work_dir / JOURNAL_FILE)
@@ -127,25 +151,15 @@ def test_every_kill_point_between_the_close_and_the_districts_answer_recovers_th
     swept = list(enumerate(points, start=1))[closing - 1:]
     assert len(swept) >= 15 and any(point == "done SendMinutes" for _, point in swept), swept
 
-    failures: list[str] = []
-    for index, point in swept:
-        name = f"KM-{index:03d}"
-        code = voters.eligible().national_code.digits
-        killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", code))
-        if killed.returncode != -signal.SIGKILL:
-            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
-            continue
-        recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, code))
-        if recovered.returncode != 0:
-            failures.append(f"#{index} {point}: recovery failed: {recovered.stderr.decode()[-800:]}")
-            continue
+    def found(name: str) -> list[str]:
         registry = district.registry()
         try:
-            found = violations(registry.reservations(), [evidence_from(tmp_path / name, name)])
+            problems = violations(registry.reservations(), [evidence_from(tmp_path / name, name)])
         finally:
             registry.close()
-        found += _minutes_violations(district, tmp_path / name, name)
-        failures += [f"#{index} {point}: {problem}" for problem in found]
+        return problems + _minutes_violations(district, tmp_path / name, name)
+
+    failures = _sweep(swept, "KM", tmp_path, plan, lambda: voters.eligible().national_code.digits, found)
     assert not failures, "\n".join(failures)
 
 
@@ -192,17 +206,6 @@ def test_every_kill_point_of_an_offline_slip_and_its_replay_recovers_it_recorded
     assert {"journaled OfflineChecked", "done PrintSlip", "done SendOfflineIssue",
             "journaled OfflineIssueAnswered"} <= {point for _, point in swept}, swept
 
-    failures: list[str] = []
-    for index, point in swept:
-        name = f"KO-{index:03d}"
-        code = voters.eligible().national_code.digits
-        killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", code))
-        if killed.returncode != -signal.SIGKILL:
-            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
-            continue
-        recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, code))
-        if recovered.returncode != 0:
-            failures.append(f"#{index} {point}: recovery failed: {recovered.stderr.decode()[-800:]}")
-            continue
-        failures += [f"#{index} {point}: {problem}" for problem in offline_violations(name)]
+    failures = _sweep(swept, "KO", tmp_path, plan, lambda: voters.eligible().national_code.digits,
+                      offline_violations)
     assert not failures, "\n".join(failures)

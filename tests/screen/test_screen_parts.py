@@ -68,7 +68,7 @@ def test_a_void_after_a_print_that_may_have_come_out_needs_the_head_of_branch_li
     assert isinstance(interrupted, st.PrintInterrupted) and isinstance(decision, st.RecoveryDecision)
     print_or_void = dataclasses.replace(decision, question=st.RecoveryQuestion.PRINT_OR_VOID, reprint=False)
     came_out = dataclasses.replace(decision, question=st.RecoveryQuestion.DID_SLIP_COME_OUT, reprint=True)
-    permits = ["activate_permit", "allow_offline_hit"]
+    permits = ["activate_permit", "allow_offline_hit", "accept_permit_activation"]
     voids = ["resume", "reject", "override", "cancel", "void", *permits]
     always = ["resume", "override", *permits]
     cases: list[tuple[st.State, list[str]]] = [
