@@ -19,17 +19,17 @@ from center.district_view import DistrictView, open_district_view
 from center.enroll import DEFAULT_VALIDITY, Assignment, EnrolRefusal, enroll, load_center_keys
 from center.minutes_command import minutes_command
 from center.permit_command import add_permit_parser, permit_command
-from center.registry import Registry
+from center.results_source import open_registry
 from center.roll import RollRefused, read_roll, write_roll
 from center.service import CenterService
 from center.snapshot_publisher import SnapshotPublisher
 from center.storage import open_database
 from center.synthetic_roll import RollShares, generate_roll
-from center.voter_key import national_voter_key, registry_key, write_national_voter_key
+from center.voter_key import write_national_voter_key
 from center.worker_processes import WorkerProcesses
 from protocol import logs
 from protocol.sd_notify import SystemdNotifier, watchdog_interval
-from protocol.seal import generate_sealing_key, generate_signing_key, load_key, public_part, save_key
+from protocol.seal import generate_sealing_key, generate_signing_key, public_part, save_key
 
 log = logging.getLogger(__name__)
 
@@ -264,10 +264,8 @@ def _roll_load(config_path: Path, roll_path: Path) -> int:
     records = read_roll(roll_path)
     if isinstance(records, RollRefused):
         return _refused(f"roll {roll_path} refused, nothing loaded:", [str(p) for p in records.problems])
-    voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
-                 else national_voter_key(config.voter_key))
     database = open_database(config.database)
-    registry = Registry(database.session(), config.election_day, voter_key=voter_key)
+    registry = open_registry(config, database)
     try:
         loaded = registry.load_roll(records)
     finally:

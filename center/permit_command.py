@@ -16,7 +16,7 @@ from center.enrolled import EnrolledTerminals, permit_keys
 from center.permit_book import PERMITS_FOLDER, PermitBook, PermitFileError, PermitOnFile
 from center.permits import IssuedPermit, broadcast_activation, end_permit, issue_permit
 from center.voted_snapshot import snapshot_key
-from center.voter_key import national_voter_key, registry_key
+from center.voter_key import configured_voter_key
 from protocol.mqtt import MqttSession
 from protocol.permit import MAX_BROADCAST_LIFE, ActivationPath
 from protocol.seal import load_key
@@ -115,8 +115,7 @@ def _issue(district: _District, args: argparse.Namespace, now: datetime) -> int:
     keys = permit_keys(EnrolledTerminals(config.enrolment_ca), args.terminal, args.branch)
     if isinstance(keys, str):
         return _refused("permit issue refused:", [keys])
-    voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
-                 else national_voter_key(config.voter_key))
+    voter_key = configured_voter_key(config)
     paths = [ActivationPath(path) for path in args.path] or list(ActivationPath)
     try:
         issued = issue_permit(district=config.district, branch=args.branch, terminals=keys, not_before=window[0],

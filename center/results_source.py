@@ -16,10 +16,9 @@ from center.reconcile import ReconcileRecord
 from center.registry import MinutesRow, Registry
 from center.results import DistrictResults, ReceivedMinutes, closing_issued, district_results
 from center.storage import PostgresSettings, RegistryDatabase, open_database
-from center.voter_key import national_voter_key, registry_key
+from center.voter_key import configured_voter_key
 from protocol.codec import ProtocolError, decode_minutes
 from protocol.messages import RequestKind
-from protocol.seal import load_key
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,8 @@ def _received(row: MinutesRow) -> ReceivedMinutes:
 def open_registry(config: CenterConfig, database: RegistryDatabase, voter_key: bytes | None = None) -> Registry:
     """A registry session for reading, keyed as the workers key it (`voter_key`: that key, if the caller holds it
     already; else read as the workers read it)."""
-    if voter_key is None:
-        voter_key = (registry_key(load_key(config.sealing_key)) if config.voter_key is None
-                     else national_voter_key(config.voter_key))
-    return Registry(database.session(), config.election_day, voter_key=voter_key)
+    return Registry(database.session(), config.election_day,
+                    voter_key=voter_key if voter_key is not None else configured_voter_key(config))
 
 
 class ResultsSource:

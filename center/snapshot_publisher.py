@@ -21,9 +21,9 @@ from joserfc.jwk import OKPKey
 from center.broker_config import MAX_PACKET_BYTES
 from center.config import CenterConfig, SnapshotConfig, SnapshotScope
 from center.registry import Clock, Registry, utc_now
+from center.results_source import open_registry
 from center.storage import RegistryDatabase, RegistryUnavailableError, open_database
 from center.voted_snapshot import build_chunks, sign_chunks
-from center.voter_key import national_voter_key, registry_key
 from protocol.mqtt import BrokerAddress, MqttSession, TlsFiles
 from protocol.seal import load_key
 from protocol.topics import snapshot_subscription, snapshot_topic, snapshot_version_of_topic
@@ -146,10 +146,8 @@ class SnapshotPublisher:
         if settings is None:
             return None
         identity = f"{config.instance}-{IDENTITY_SUFFIX}"
-        voter_key = (national_voter_key(config.voter_key) if config.voter_key is not None
-                     else registry_key(load_key(config.sealing_key)))
         database = open_database(config.database)
-        registry = Registry(database.session(), config.election_day, utc_now, voter_key=voter_key)
+        registry = open_registry(config, database)
         tls = None if config.tls is None else config.tls.files(identity)
         return cls(config.district, registry, config.broker, tls, identity, load_key(config.signing_key), settings,
                    utc_now, database)

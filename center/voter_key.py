@@ -6,10 +6,16 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import OKPKey
+
+from protocol.seal import load_key
+
+if TYPE_CHECKING:
+    from center.config import CenterConfig
 
 _INFO = b"vk/v1 registry voter key"
 _KEY_BYTES = 32
@@ -23,6 +29,14 @@ def registry_key(sealing_key: OKPKey) -> bytes:
     if not isinstance(private, str):
         raise TypeError("the sealing key must be a private OKP key")
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(private.encode("ascii"))
+
+
+def configured_voter_key(config: CenterConfig) -> bytes:
+    """The voter key a center's configuration names: the national key file, or (none named) the key derived from
+    its sealing key. Every reader of the registry keys voters as its workers do with this."""
+    if config.voter_key is not None:
+        return national_voter_key(config.voter_key)
+    return registry_key(load_key(config.sealing_key))
 
 
 def write_national_voter_key(path: Path) -> None:
