@@ -135,7 +135,7 @@ def render_terminal_acl(district: str) -> str:
         f"pattern read {broadcast_topic(district)}",
         f"pattern read {permits_subscription(district)}",
         f"pattern read {snapshot_subscription(district)}",
-        f"pattern write {PREFIX}/{district}/offline/{own}/#",
+        f"pattern write {peer_slips_subscription(district, own)}",
         f"pattern read {peer_slips_subscription(district)}",
     ]
     return "\n".join([*lines, ""])
@@ -145,7 +145,8 @@ def render_center_acl(district: str, names: Iterable[str]) -> str:
     """Each center identity in `names` (username = certificate CN: every worker's `<instance>-w<index>`, and
     any tool identity such as the broadcaster's) reads every request (through its shared subscription: the
     read check applies to the message topic), answers every terminal, reads telemetry and status, writes the
-    broadcast and the permits, and reads and writes the snapshot (its publisher clears the versions it replaced). A center certificate whose name is not listed gets nothing."""
+    broadcast and the permits, and reads and writes the snapshot (its publisher clears the versions it replaced).
+    A center certificate whose name is not listed gets nothing."""
     any_terminal = "+"
     lines = [f"# {PREFIX} center's ACL of district {district}: rendered by center.broker_config, do not edit"]
     for name in sorted(set(names)):

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar, cast
 
 from center.config import CenterConfig
 from center.election_bundle import DistrictBundle
@@ -21,6 +22,7 @@ from protocol.codec import ProtocolError, decode_minutes
 from protocol.messages import RequestKind
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,39 +84,34 @@ class ResultsSource:
         self._fresh_s, self._clock, self._voter_key = fresh_s, clock, voter_key
         self._lock = threading.Lock()
         self._opened: tuple[RegistryDatabase, Registry] | None = None
-        self._last: tuple[float, DistrictResults | None] | None = None
-        self._last_offline: tuple[float, list[ReconcileRecord] | None] | None = None
+        self._kept: dict[str, tuple[float, object]] = {}
+        """Each read's time and what it gave (None: it failed), by what was read."""
 
     def reconciliation(self) -> list[ReconcileRecord] | None:
         """The district's records of OFFLINE slips, in the order they came."""
-        with self._lock:
-            now = self._clock()
-            if self._last_offline is not None and now - self._last_offline[0] < self._fresh_s:
-                return self._last_offline[1]
-            try:
-                found: list[ReconcileRecord] | None = self._registry().offline_slips_of(self._config.district)
-            except Exception:  # the registry away: the page says so, the log says why
-                log.exception("the district's OFFLINE slips could not be read")
-                found = None
-            self._last_offline = (now, found)
-            return found
+        district = self._config.district
+        return self._fresh("OFFLINE slips", lambda registry: registry.offline_slips_of(district))
 
     def results(self) -> DistrictResults | None:
-        if self._bundle is None:
-            return None
         bundle = self._bundle
+        if bundle is None:
+            return None
+        return self._fresh("results", lambda registry: read_results(registry, self._config.district, bundle,
+                                                                     self._enrolled).results)
+
+    def _fresh(self, what: str, read: Callable[[Registry], T]) -> T | None:
+        """`read` on the registry, at most once every `fresh_s` (what it gave meanwhile); None when it fails."""
         with self._lock:
             now = self._clock()
-            if self._last is not None and now - self._last[0] < self._fresh_s:
-                return self._last[1]
+            kept = self._kept.get(what)
+            if kept is not None and now - kept[0] < self._fresh_s:
+                return cast("T | None", kept[1])
             try:
-                registry = self._registry()
-                found: DistrictResults | None = read_results(registry, self._config.district, bundle,
-                                                             self._enrolled).results
+                found: T | None = read(self._registry())
             except Exception:  # the registry away, a row that does not read: the page says so, the log says why
-                log.exception("the district's results could not be read")
+                log.exception("the district's %s could not be read", what)
                 found = None
-            self._last = (now, found)
+            self._kept[what] = (now, found)
             return found
 
     def _registry(self) -> Registry:

@@ -62,7 +62,7 @@ class CenterLink:
         self._on_answer: Callable[[bytes], None] = _before_start
         self._on_broadcast: Callable[[bytes], None] = _before_start
         self._on_snapshot: Callable[[bytes], None] = _before_start
-        self._on_peer_slip: Callable[[str, bytes], None] = _before_start_on
+        self._on_peer_slip: Callable[[str, bytes], None] = _before_start
         self._on_connection: Callable[[bool], None] = _before_start
         self._session = MqttSession(
             client_id=f"terminal-{identity.terminal}",
@@ -135,9 +135,5 @@ class CenterLink:
         self._on_connection(connected)
 
 
-def _before_start(_delivered: object) -> None:
-    """Nothing arrives before `start`: the session connects only then."""
-
-
-def _before_start_on(_topic: str, _delivered: object) -> None:
+def _before_start(*_delivered: object) -> None:
     """Nothing arrives before `start`: the session connects only then."""

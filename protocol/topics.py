@@ -69,8 +69,10 @@ def peer_slip_topic(district: str, terminal: str, permit_id: str, sequence: int)
     return f"{PREFIX}/{district}/offline/{terminal}/{permit_id}/{sequence}"
 
 
-def peer_slips_subscription(district: str) -> str:
-    return f"{PREFIX}/{district}/offline/#"
+def peer_slips_subscription(district: str, terminal: str | None = None) -> str:
+    """Every OFFLINE slip told in the district (a terminal's subscription) or, given `terminal` (an ACL pattern's
+    `%u` too), that terminal's own subtree."""
+    return f"{PREFIX}/{district}/offline/{terminal}/#" if terminal else f"{PREFIX}/{district}/offline/#"
 
 
 def terminal_of_peer_slip_topic(topic: str) -> str | None:
