@@ -105,14 +105,20 @@ class VotedSnapshots:
         staging.replace(path)
         if installed and m.chunk_kind is ChunkKind.FULL:
             for kept in folder.glob(f"{m.scope}-*{CHUNK_SUFFIX}"):
-                if int(kept.name.removesuffix(CHUNK_SUFFIX).split("-")[-2]) < m.version:
+                version = kept.name.removesuffix(CHUNK_SUFFIX).split("-")[-2]
+                if not version.isdigit() or int(version) < m.version:
                     kept.unlink(missing_ok=True)
 
     def _reload(self, folder: Path) -> None:
         """Every part kept, oldest version first, taken again as if it came off the wire; one that no longer
         verifies (altered on disk, or the district's key replaced) is removed."""
         for path in sorted(folder.glob(f"*{CHUNK_SUFFIX}")):
-            chunk = open_snapshot_chunk(path.read_bytes(), self._key)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # a part the disk cannot give back: the terminal starts without it
+                log.error("a kept snapshot part %s cannot be read (%s)", path.name, exc)
+                continue
+            chunk = open_snapshot_chunk(data, self._key)
             if isinstance(chunk, ProtocolError) or self._take(chunk).refusal is not None:
                 log.error("a kept snapshot part %s no longer holds; removed", path.name)
                 path.unlink(missing_ok=True)

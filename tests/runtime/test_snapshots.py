@@ -123,7 +123,9 @@ def test_a_restarted_terminal_holds_its_snapshot_from_disk_and_keeps_only_what_t
     held = VotedSnapshots("D01", public_part(CENTER), tmp_path)
     for payload in wire:
         held.take(payload)
+    (tmp_path / f"D01-stray{CHUNK_SUFFIX}").write_bytes(b"not a part")
     again = VotedSnapshots("D01", public_part(CENTER), tmp_path)
+    assert not (tmp_path / f"D01-stray{CHUNK_SUFFIX}").exists(), "a file that is no part is removed at start"
     (snapshot,) = again.held()
     assert snapshot.version == 12 and all(again.check(_tag(n)).hit for n in voters)
     newer = _version([_tag(n) for n in range(600, 610)], 20, ChunkKind.FULL)
