@@ -1,13 +1,15 @@
 """Does telemetry move the reserve round trip? (issue 13: by no more than 10 % of its p99.) 2,000 simulated terminals,
 enrolled through the real path, each on its own mutual-TLS connection, paced at a voter rate the machine sustains,
 against the center's worker processes on a private PostgreSQL cluster; runs without and with the telemetry load,
-alternated: each terminal's signed health report every 30 s (staggered, QoS 0, through its own connection, signed
-when due) and at half the interval a burst, a quarter of the terminals reporting at once (their printers out of
-paper), taken by the center's fleet service in this process as `kiosk-center serve` runs it (its threads
-`--fleet-nice` steps below the workers, by default as the service's settings have it), its store in the run's
-PostgreSQL schema. (Without telemetry no fleet service runs: nothing would reach it.) Prints each run and the
-medians: reserves/s, reserve round trip p50/p95/p99, errors and no answers, the telemetry sent and what the fleet
-applied and refused, the CPU of each party, and the change of the p99 against the 10 % target."""
+alternated: each terminal's signed health report every 30 s (staggered, QoS 0, through its own connection) and at
+half the interval a burst, a quarter of the terminals reporting at once (their printers out of paper). Each report
+is composed and signed when due by its terminal's stand-in board (harness.loadgen.boards: a process of the driver's
+under SCHED_IDLE, since real boards are not on the center's cores; how late the reports went out is printed). The
+center's fleet service takes them in this process as `kiosk-center serve` runs it (its threads `--fleet-nice` steps
+below the workers and under SCHED_IDLE unless `--no-fleet-idle`, by default as the service's settings have it), its
+store in the run's PostgreSQL schema. (Without telemetry no fleet service runs: nothing would reach it.) Prints each
+run and the medians: reserves/s, reserve round trip p50/p95/p99, errors and no answers, the telemetry sent and what
+the fleet applied and refused, the CPU of each party, and the change of the p99 against the 10 % target."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def _one_run(district: LoadDistrict, cluster: PostgresCluster, args: argparse.Na
                 telemetry_interval_s=args.interval if telemetry else None,
                 telemetry_burst=args.burst if telemetry else 0.0)
     return district.run(location, args.processes, dealt, pace, postmaster, fleet_service=telemetry,
-                        fleet_nice=args.fleet_nice)
+                        fleet_nice=args.fleet_nice, fleet_idle=args.fleet_idle)
 
 
 def _trips(run: RunFigures) -> tuple[float, float, float]:
@@ -71,6 +73,14 @@ def _after_burst(run: RunFigures, burst_at: float) -> list[float]:
     return sorted(trip for d in run.report.drivers for trip, sent in zip(d.reserve_round_trips_ms, d.reserve_sent_at,
                                                                          strict=True)
                   if burst_at <= sent - start < burst_at + AFTER_BURST_S)
+
+
+def _slowest(run: RunFigures) -> list[tuple[float, float]]:
+    """The slowest 1 % of the reserves: (seconds into the window it was sent, round trip ms), by time sent."""
+    start = min(d.started_at for d in run.report.drivers)
+    trips = sorted(((trip, sent - start) for d in run.report.drivers
+                    for trip, sent in zip(d.reserve_round_trips_ms, d.reserve_sent_at, strict=True)), reverse=True)
+    return sorted((sent, trip) for trip, sent in trips[:max(1, len(trips) // 100)])
 
 
 def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
@@ -88,15 +98,20 @@ def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
         f"(the burst's moment): p50 {percentile(after, 50):.1f} ms, p99 {percentile(after, 99):.1f} ms, "
         f"max {after[-1] if after else math.nan:.1f} ms",
     ]
+    lines.append(f"  {'':<24} the slowest 1 % (s into the window: ms): "
+                 + ", ".join(f"{sent:.1f}: {trip:.0f}" for sent, trip in _slowest(run)))
     fleet = run.fleet
     if fleet is not None:
         parties.append(("fleet", fleet.cpu_s))
+        parties.append(("boards", report.boards_cpu_s))
         sent = report.count("reports_sent")
-        signing = sum(d.telemetry_cpu_s for d in report.drivers) * 1e6 / max(1, sent)
+        signing = report.boards_cpu_s * 1e6 / max(1, sent)
+        lags = report.report_lags_ms
         lines.append(
             f"  {'':<24} telemetry: {report.count('births_sent')} births and {report.count('reports_before')} first "
-            f"reports before the window; {sent} reports in it (burst {report.count('burst_sent')}), signed when due "
-            f"at {signing:.0f} µs of driver CPU each; fleet applied {fleet.applied}, stale {fleet.stale}, refused "
+            f"reports before the window; {sent} reports in it (burst {report.count('burst_sent')}), signed by the "
+            f"boards' processes at {signing:.0f} µs of CPU each, published p50 {percentile(lags, 50):.1f} ms, p99 "
+            f"{percentile(lags, 99):.1f} ms after falling due; fleet applied {fleet.applied}, stale {fleet.stale}, refused "
             f"{fleet.refused_total} {fleet.refused or ''}".rstrip() + f", quiet {fleet.drained_s:.1f} s after")
         lines.append(f"  {'':<24} fleet CPU s by thread: "
                      + ", ".join(f"{name} {spent:.1f}" for name, spent in fleet.cpu_by_thread.items() if spent >= 0.05))
@@ -134,12 +149,15 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=4, help="each worker process's registry pool")
     parser.add_argument("--fleet-nice", type=int, default=FleetSettings.nice,
                         help="how many nice steps the fleet's threads take below the workers (0: none)")
+    parser.add_argument("--fleet-idle", action=argparse.BooleanOptionalAction, default=FleetSettings.idle,
+                        help="the fleet's threads under SCHED_IDLE")
     args = parser.parse_args()
     print(f"telemetry against the reserve round trip: {args.terminals} terminals -> mosquitto (mutual TLS) -> "
           f"{args.processes} center worker processes -> PostgreSQL (durable commits), paced at {args.rate:.0f} "
           f"voters/s for {args.seconds:.0f} s a run; telemetry: a report every {args.interval:.0f} s from each "
           f"terminal, a burst of {args.burst:.0%} at {args.interval / 2:.0f} s; {args.runs} runs of each, "
-          f"alternated; the fleet's threads {args.fleet_nice} nice steps below the workers; {os.cpu_count()} cores, "
+          f"alternated; the fleet's threads {args.fleet_nice} nice steps below the workers"
+          f"{' and under SCHED_IDLE' if args.fleet_idle else ''}; {os.cpu_count()} cores, "
           f"{_machine()}", flush=True)
     without: list[RunFigures] = []
     with_telemetry: list[RunFigures] = []

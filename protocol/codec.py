@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -361,95 +363,141 @@ def _join(where: str, name: str) -> str:
 
 
 def _to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple):
-        return [_to_json(item) for item in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return format_time(value)
+    encode = _ENCODERS.get(type(value))
+    if encode is None:
+        encode = _ENCODERS[type(value)] = _encoder(type(value))
+    return encode(value)
+
+
+def _encoder(kind: type) -> Callable[[Any], Any]:
+    """How values of one type go on the wire, chosen once per type met (a message class: an object of its
+    fields; a tuple: a list; an enum: its value; a time: its text; anything else as it is)."""
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda value: {name: _to_json(getattr(value, name)) for name in names}
+    if issubclass(kind, tuple):
+        return lambda value: [_to_json(item) for item in value]
+    if issubclass(kind, enum.Enum):
+        return _enum_value
+    if issubclass(kind, datetime):
+        return format_time
+    return _as_it_is
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _as_it_is(value: Any) -> Any:
     return value
 
 
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}
+_Parser = Callable[[Any, str], Any]
+"""Parses one value from the wire at `where` (its path, for the refusal) or raises _RefusedError."""
+_DECODERS: dict[type, _Parser] = {}
+
+
 def _from_json(cls: type[T], obj: Any, where: str) -> T:
-    if not isinstance(obj, dict):
-        raise _RefusedError(ProblemKind.WRONG_TYPE, where or "message")
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    _exact_keys(obj, {f.name for f in fields}, where)
-    hints = _hints(cls)
-    values = {
-        f.name: _value(hints[f.name], obj[f.name], dict(f.metadata), _join(where, f.name)) for f in fields
-    }
-    return cls(**values)
+    parsed: T = _decoder(cls)(obj, where)
+    return parsed
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+def _decoder(cls: type) -> _Parser:
+    """The parser of a message class, made once from its fields' type hints and rules (reflecting on the class
+    at every parse was most of a parse's cost)."""
+    found = _DECODERS.get(cls)
+    if found is None:
+        found = _DECODERS[cls] = _class_parser(cls)
+    return found
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    """Type hints per message class, resolved once (they are a quarter of a parse otherwise)."""
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _class_parser(cls: type) -> _Parser:
+    fields = dataclasses.fields(cls)
+    hints = typing.get_type_hints(cls)
+    names = frozenset(f.name for f in fields)
+    plan = tuple((f.name, _parser(hints[f.name], dict(f.metadata))) for f in fields)
+
+    def parse(obj: Any, where: str) -> Any:
+        if not isinstance(obj, dict):
+            raise _RefusedError(ProblemKind.WRONG_TYPE, where or "message")
+        if obj.keys() != names:
+            _exact_keys(obj, set(names), where)
+        return cls(**{name: field(obj[name], _join(where, name)) for name, field in plan})
+
+    return parse
 
 
-def _value(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> Any:
+def _parser(hint: Any, rules: dict[str, Any]) -> _Parser:
+    """The parser of one field's values, by its type hint; the field's rules (bounds, pattern, length, items)."""
     if typing.get_origin(hint) is tuple:
-        return _items(hint, raw, rules, where)
+        return _items_parser(hint, rules)
     if isinstance(hint, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if raw is None:
-            return None
-        return _value(options[0], raw, rules, where)
+        inner = _parser(next(a for a in typing.get_args(hint) if a is not type(None)), rules)
+        return lambda raw, where: None if raw is None else inner(raw, where)
     if dataclasses.is_dataclass(hint):
-        return _from_json(hint, raw, where)  # type: ignore[arg-type]
+        return _decoder(hint)  # type: ignore[arg-type]
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(raw)
-        except ValueError:
-            raise _RefusedError(ProblemKind.BAD_VALUE, where) from None
+        return functools.partial(_enum, hint)
     if hint is datetime:
-        return _time(raw, where)
+        return _time
     if hint is bool:
-        if type(raw) is not bool:
-            raise _RefusedError(ProblemKind.WRONG_TYPE, where)
-        return raw
+        return _bool
     if hint is int:
-        return _int(raw, rules, where)
+        return functools.partial(_int, low=rules.get("min", -(2**31)), high=rules.get("max", 2**31))
     if hint is str:
-        return _str(raw, rules, where)
+        pattern = rules.get("pattern")
+        return functools.partial(_str, pattern=None if pattern is None else re.compile(pattern, re.ASCII),
+                                 longest=rules.get("max_length", 256))
     raise TypeError(f"protocol field type {hint!r} is not supported")
 
 
-def _items(hint: Any, raw: Any, rules: dict[str, Any], where: str) -> tuple[Any, ...]:
+def _items_parser(hint: Any, rules: dict[str, Any]) -> _Parser:
     """`tuple[X, ...]` on the wire: a list of at least `min_items` and at most `max_items` (default 64) of X; the
     field's other rules apply to each item."""
     item_hint, ellipsis = typing.get_args(hint)
     if ellipsis is not Ellipsis:
         raise TypeError(f"protocol field type {hint!r} is not supported")
-    if type(raw) is not list:
+    item = _parser(item_hint, rules)
+    fewest, most = rules.get("min_items", 0), rules.get("max_items", 64)
+
+    def parse(raw: Any, where: str) -> tuple[Any, ...]:
+        if type(raw) is not list:
+            raise _RefusedError(ProblemKind.WRONG_TYPE, where)
+        if not fewest <= len(raw) <= most:
+            raise _RefusedError(ProblemKind.BAD_VALUE, where)
+        return tuple(item(value, f"{where}[{index}]") for index, value in enumerate(raw))
+
+    return parse
+
+
+def _enum(hint: type[enum.Enum], raw: Any, where: str) -> enum.Enum:
+    try:
+        return hint(raw)
+    except ValueError:
+        raise _RefusedError(ProblemKind.BAD_VALUE, where) from None
+
+
+def _bool(raw: Any, where: str) -> bool:
+    if type(raw) is not bool:
         raise _RefusedError(ProblemKind.WRONG_TYPE, where)
-    if not rules.get("min_items", 0) <= len(raw) <= rules.get("max_items", 64):
-        raise _RefusedError(ProblemKind.BAD_VALUE, where)
-    return tuple(_value(item_hint, item, rules, f"{where}[{index}]") for index, item in enumerate(raw))
+    return raw
 
 
-def _int(raw: Any, rules: dict[str, Any], where: str) -> int:
+def _int(raw: Any, where: str, *, low: int, high: int) -> int:
     if type(raw) is not int:
         raise _RefusedError(ProblemKind.WRONG_TYPE, where)
-    if raw < rules.get("min", -(2**31)) or raw > rules.get("max", 2**31):
+    if raw < low or raw > high:
         raise _RefusedError(ProblemKind.BAD_VALUE, where)
     return raw
 
 
-def _str(raw: Any, rules: dict[str, Any], where: str) -> str:
+def _str(raw: Any, where: str, *, pattern: re.Pattern[str] | None, longest: int) -> str:
     if type(raw) is not str:
         raise _RefusedError(ProblemKind.WRONG_TYPE, where)
-    pattern = rules.get("pattern")
-    if pattern is not None and not re.fullmatch(pattern, raw, flags=re.ASCII):
+    if pattern is not None and not pattern.fullmatch(raw):
         raise _RefusedError(ProblemKind.BAD_VALUE, where)
-    if len(raw) > rules.get("max_length", 256):
+    if len(raw) > longest:
         raise _RefusedError(ProblemKind.BAD_VALUE, where)
     return raw
 

@@ -201,7 +201,7 @@ class FleetService:
                     self._records[terminal] = TerminalRecord(terminal, enrolment.branch, self.district)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
-        yield_to_voters(self._settings.nice)
+        yield_to_voters(self._settings.nice, self._settings.idle)
         now = self._clock()
         try:
             decision = take(topic, payload, self.district, self._enrolled, self._records.get, now)
@@ -239,7 +239,7 @@ class FleetService:
     def _evaluate_loop(self) -> None:
         """Each round waits for a change or `evaluate_every_s`, but never runs sooner than `evaluate_gap_s` after
         the last: under a flood of reports the rules must not take the intake's CPU."""
-        yield_to_voters(self._settings.nice)
+        yield_to_voters(self._settings.nice, self._settings.idle)
         while not self._stopping.is_set():
             self._wake.wait(self._settings.evaluate_every_s)
             if self._stopping.wait(self._settings.evaluate_gap_s):

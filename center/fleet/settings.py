@@ -36,6 +36,9 @@ class FleetSettings:
     nice: int = 10
     """The fleet's listener and rules run this many nice steps below the process (0: not lowered): telemetry
     never takes a core from a voter's reserve (a step is about 1.25 times less CPU when both want it)."""
+    idle: bool = True
+    """...and under SCHED_IDLE: they run only on a core that no worker wants, and a worker that wakes takes the
+    core at once (a nice value alone leaves the fleet a share of each core and a slice to finish)."""
 
 
 def default_identity(config: CenterConfig) -> str:

@@ -153,18 +153,22 @@ class LoadDistrict:
         return WorkerProcesses(self.config(location, processes), self.signing.as_pem(private=True),
                                self.sealing.as_pem(private=True), self.voter_key)
 
-    def fleet_service(self, location: RegistryLocation, nice: int | None = None) -> FleetService:
+    def fleet_service(self, location: RegistryLocation, nice: int | None = None, idle: bool | None = None
+                      ) -> FleetService:
         """The center's fleet service (not started), its store where `kiosk-center serve` puts it: the registry's
         PostgreSQL database (tables of its own, here in the run's schema) or an SQLite file beside the registry's;
-        its threads `nice` steps below the process (None: as the service's settings have it)."""
+        its threads `nice` steps below the process and under SCHED_IDLE or not (None: as the service's settings
+        have it)."""
         settings = FleetSettings(FLEET_IDENTITY, RuleSettings(self.election_day))
         if nice is not None:
             settings = dataclasses.replace(settings, nice=nice)
+        if idle is not None:
+            settings = dataclasses.replace(settings, idle=idle)
         return FleetService(self.config(location, 1), settings, self.enrolled)
 
     def run(self, location: RegistryLocation, processes: int, dealt: Deal, pace: Pace,
-            postgres_pid: int | None = None, *, fleet_service: bool = False, fleet_nice: int | None = None
-            ) -> RunFigures:
+            postgres_pid: int | None = None, *, fleet_service: bool = False, fleet_nice: int | None = None,
+            fleet_idle: bool | None = None) -> RunFigures:
         """Start the center on `location` with `processes` worker processes (and, with `fleet_service`, its fleet
         service in this process, as `kiosk-center serve` does), play `dealt`, stop the center. The CPU is counted
         from the go, once every terminal is connected (and the fleet's intake has fallen quiet)."""
@@ -185,7 +189,7 @@ class LoadDistrict:
             center = stack.enter_context(self.center(location, processes))
             if not center.wait_connected(120):
                 raise RuntimeError(f"the center's worker processes did not connect: {center.status()}")
-            watch = (stack.enter_context(FleetWatch(self.fleet_service(location, fleet_nice))) if fleet_service
+            watch = (stack.enter_context(FleetWatch(self.fleet_service(location, fleet_nice, fleet_idle))) if fleet_service
                      else None)
             report = play(self.broker.address, self.fleet, dealt, pace, begin)
             time.sleep(0.5)
@@ -200,7 +204,8 @@ class LoadDistrict:
 def play(broker_address: BrokerAddress, fleet: Sequence[Path], dealt: Deal, pace: Pace,
          before_go: Callable[[], None] | None = None) -> LoadReport:
     """Play `dealt` with `pace.drivers` driver processes, each a share of the fleet, started together once every
-    one is connected (and `before_go` has returned)."""
+    one is connected (and `before_go` has returned). The drivers are not daemons, since each may start its
+    boards' process (harness.loadgen.boards); they are joined, or killed, before this returns."""
     context = multiprocessing.get_context("spawn")
     ready: multiprocessing.Queue[tuple[int, int]] = context.Queue()
     done: multiprocessing.Queue[DriverReport] = context.Queue()
@@ -213,8 +218,8 @@ def play(broker_address: BrokerAddress, fleet: Sequence[Path], dealt: Deal, pace
                         None if pace.max_active is None else max(1, pace.max_active // drivers),
                         pace.telemetry_interval_s, pace.telemetry_burst, number / drivers)
              for number in range(drivers)]
-    processes = [context.Process(target=run, args=(spec, ready, go, done), name=f"loadgen-driver-{spec.number}",
-                                 daemon=True) for spec in specs]
+    processes = [context.Process(target=run, args=(spec, ready, go, done), name=f"loadgen-driver-{spec.number}")
+                 for spec in specs]
     for process in processes:
         process.start()
     try:

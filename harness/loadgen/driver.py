@@ -97,7 +97,10 @@ class Driver:
             self._terminals.append(SimulatedTerminal(installation, steps))
         self.report.terminals = len(self._terminals)
         self._telemetry = (None if spec.telemetry_interval_s is None else
-                           DriverTelemetry(self._terminals, self.report, self._flush))
+                           DriverTelemetry(self._terminals, spec.folders, self.report, self._flush))
+        if self._telemetry is not None:
+            self._selector.register(self._telemetry.boards.results.fileno(), selectors.EVENT_READ,
+                                    self._telemetry.take_signed)
         self._deadlines: list[tuple[float, int, SimulatedTerminal]] = []
         self._sequence = 0
         self._idle: deque[SimulatedTerminal] = deque()
@@ -190,6 +193,8 @@ class Driver:
                 wait = min(wait, max(0.0, report_at - time.monotonic()))
             self._poll(wait)
         report.cpu_s = time.process_time() - cpu
+        if telemetry is not None:
+            telemetry.finish(self._poll)
         report.duplicates_skipped += sum(len(t.steps) for t in self._waiting)
         self._stop_starting = True
         for terminal in self._terminals:
@@ -268,6 +273,9 @@ class Driver:
 
     def _poll(self, timeout: float) -> None:
         for key, mask in self._selector.select(timeout):
+            if not isinstance(key.data, SimulatedTerminal):
+                key.data()
+                continue
             terminal: SimulatedTerminal = key.data
             client = terminal.client
             if mask & selectors.EVENT_READ:

@@ -8,20 +8,25 @@ from collections.abc import Callable, Sequence
 import paho.mqtt.client as mqtt
 
 from hal.printer import PrinterState
+from harness.loadgen.boards import Boards, BoardsDone
 from harness.loadgen.report import DriverReport
 from harness.loadgen.telemetry import TelemetryPlan, TerminalTelemetry, birth_now
 from harness.loadgen.terminal import SimulatedTerminal
 
-REPORTS_AT_ONCE = 4
-"""Health reports signed and sent in one turn of the driver's loop at most (a ms or two): a burst is spread over
-many turns, so that answers are still read between them and the loop never stalls on it."""
+REPORTS_AT_ONCE = 64
+"""Health reports handed to the boards in one turn of the driver's loop at most (each a put on a queue): a burst
+is spread over a few turns, so that answers are still read between them."""
+_FINISH_S = 30.0
 
 
 class DriverTelemetry:
-    """Made with the driver's terminals (each gets its reporter, of this run's birth); `flush` writes out what a
-    terminal's client has queued. Counts what it sends, and the CPU it spends sending in the window, in `report`."""
+    """Made with the driver's terminals (each gets its reporter, of this run's birth) and their installation
+    folders (the boards' process loads the same keys); `flush` writes out what a terminal's client has queued.
+    In the window, a report due is ordered from the boards (`harness.loadgen.boards`) and published on the
+    terminal's own connection when it comes back signed. Counts what it sends, how late, and the boards' CPU, in
+    `report`."""
 
-    def __init__(self, terminals: Sequence[SimulatedTerminal], report: DriverReport,
+    def __init__(self, terminals: Sequence[SimulatedTerminal], folders: Sequence[str], report: DriverReport,
                  flush: Callable[[SimulatedTerminal], None]) -> None:
         birth = birth_now()
         for terminal in terminals:
@@ -29,12 +34,16 @@ class DriverTelemetry:
         self._terminals = list(terminals)
         self._report = report
         self._flush = flush
-        self._reporting: list[SimulatedTerminal] = []
+        self._reporting: list[int] = []
         self._plan: TelemetryPlan | None = None
+        self._asked = 0
+        self._done = False
+        self.boards = Boards(folders)
 
     def announce(self, poll: Callable[[float], None], timeout: float) -> None:
-        """As a terminal does on connecting, each connected one's birth (retained, QoS 1) and first health report;
-        returns once the broker acknowledged every birth (or after `timeout`)."""
+        """As a terminal does on connecting, each connected one's birth (retained, QoS 1) and first health report
+        (both signed here, before the window); returns once the broker acknowledged every birth (or after
+        `timeout`)."""
         births = []
         for terminal in self._terminals:
             if terminal.telemetry is None or not terminal.subscribed:
@@ -45,7 +54,9 @@ class DriverTelemetry:
                 births.append(info)
             else:
                 self._report.errors[f"birth publish refused ({info.rc})"] += 1
-            self._report.reports_before += self._send(terminal)
+            telemetry = terminal.telemetry
+            self._report.reports_before += self._publish(
+                terminal, telemetry.report(terminal.counts, terminal.last_rtt_ms))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not all(info.is_published() for info in births):
             poll(0.1)
@@ -53,7 +64,8 @@ class DriverTelemetry:
 
     def start(self, interval_s: float, burst: float, phase: float, started: float) -> None:
         """The window begins at `started` (monotonic): the connected terminals report from now on."""
-        self._reporting = [t for t in self._terminals if t.telemetry is not None and t.subscribed]
+        self._reporting = [index for index, t in enumerate(self._terminals)
+                           if t.telemetry is not None and t.subscribed]
         if self._reporting:
             self._plan = TelemetryPlan(len(self._reporting), interval_s, burst, phase, started)
 
@@ -61,26 +73,48 @@ class DriverTelemetry:
         return None if self._plan is None else self._plan.next_at()
 
     def send_due(self, now: float) -> None:
-        """Sign and send the reports due by `now` (at most REPORTS_AT_ONCE; the rest at the next turn)."""
+        """Order from the boards the reports due by `now` (at most REPORTS_AT_ONCE; the rest at the next turn)."""
         at = self.next_at()
         if self._plan is None or at is None or at > now:
             return
-        spent = time.thread_time()
-        for index, change in self._plan.due(now, REPORTS_AT_ONCE):
-            terminal = self._reporting[index]
-            if change and terminal.telemetry is not None:
-                terminal.telemetry.printer = PrinterState.NO_PAPER
-            if self._send(terminal):
-                self._report.reports_sent += 1
-                self._report.burst_sent += change
-        self._report.telemetry_cpu_s += time.thread_time() - spent
+        for place, change in self._plan.due(now, REPORTS_AT_ONCE):
+            index = self._reporting[place]
+            terminal = self._terminals[index]
+            telemetry = terminal.telemetry
+            assert telemetry is not None
+            if change:
+                telemetry.printer = PrinterState.NO_PAPER
+            self.boards.ask(telemetry.order(index, terminal.counts, terminal.last_rtt_ms, now, change))
+            self._asked += 1
 
-    def _send(self, terminal: SimulatedTerminal) -> bool:
-        """Sign the terminal's next health report now and send it (QoS 0, on its own telemetry topic)."""
+    def take_signed(self) -> None:
+        """Publish what the boards have signed (the driver's selector saw their connection readable)."""
+        for item in self.boards.take():
+            if isinstance(item, BoardsDone):
+                self._report.telemetry_cpu_s = item.cpu_s
+                self._done = True
+                continue
+            terminal = self._terminals[item.index]
+            if self._publish(terminal, item.payload):
+                self._report.reports_sent += 1
+                self._report.burst_sent += item.change
+                self._report.report_lags_ms.append((time.monotonic() - item.due) * 1000)
+
+    def finish(self, poll: Callable[[float], None]) -> None:
+        """After the window: publish every report already ordered, then end the boards' process."""
+        self.boards.stop()
+        deadline = time.monotonic() + _FINISH_S
+        while not self._done and time.monotonic() < deadline:
+            poll(0.05)
+        if not self._done:
+            self._report.errors["the boards did not finish in time"] += 1
+        self.boards.join()
+
+    def _publish(self, terminal: SimulatedTerminal, payload: bytes) -> bool:
+        """A signed health report on the terminal's own telemetry topic (QoS 0)."""
         telemetry = terminal.telemetry
         assert telemetry is not None
-        info = terminal.client.publish(telemetry.topic, telemetry.report(terminal.counts, terminal.last_rtt_ms),
-                                       qos=0)
+        info = terminal.client.publish(telemetry.topic, payload, qos=0)
         self._flush(terminal)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self._report.errors[f"telemetry publish refused ({info.rc})"] += 1

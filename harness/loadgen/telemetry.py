@@ -67,8 +67,9 @@ def close_counts(counts: Counter[str]) -> CloseCounts:
 
 
 class TerminalTelemetry:
-    """One simulated terminal's reporter: the birth of its connection, its reports numbered within that birth,
-    signed with the terminal's own key when made (its real cost), and its printer's state."""
+    """One simulated terminal's reporter: the birth of its connection, its reports numbered within that birth
+    (each ordered when due, for its board to compose and sign with the terminal's own key), and its printer's
+    state."""
 
     def __init__(self, installation: Installation, birth: int) -> None:
         self.installation = installation
@@ -89,17 +90,48 @@ class TerminalTelemetry:
                                 datetime.now(UTC))
         return sign_telemetry(status, who.signing_key)
 
-    def report(self, counts: Counter[str], link_rtt_ms: float | None) -> bytes:
-        """The next health report of this birth, signed now."""
-        who = self.installation
+    def order(self, index: int, counts: Counter[str], link_rtt_ms: float | None, due: float, change: bool
+              ) -> ReportOrder:
+        """What the next health report of this birth says, for its board to compose and sign."""
         self.seq += 1
-        board = Board(self._boot_id, int(time.monotonic() - self._booted))
-        made = health_report(who.terminal, who.branch, who.district, self.birth, self.seq, datetime.now(UTC),
-                             printer=self.printer, counters=close_counts(counts),
-                             link_rtt_ms=None if link_rtt_ms is None else min(round(link_rtt_ms), 600_000),
-                             clock_offset_ms=None if link_rtt_ms is None else self._offset_ms, board=board,
-                             config_hash=self._config_hash)
-        return sign_telemetry(made, who.signing_key)
+        return ReportOrder(index, self.birth, self.seq, datetime.now(UTC), self.printer, close_counts(counts),
+                           None if link_rtt_ms is None else min(round(link_rtt_ms), 600_000),
+                           None if link_rtt_ms is None else self._offset_ms,
+                           Board(self._boot_id, int(time.monotonic() - self._booted)), self._config_hash, due, change)
+
+    def report(self, counts: Counter[str], link_rtt_ms: float | None) -> bytes:
+        """The next health report of this birth, signed now, here."""
+        return signed_report(self.order(0, counts, link_rtt_ms, time.monotonic(), False), self.installation)
+
+
+@dataclass(frozen=True)
+class ReportOrder:
+    """Everything a simulated terminal's next health report says (picklable: it goes to the board's process), and
+    when it fell due (monotonic, the same clock in every process)."""
+
+    index: int
+    """The terminal's place in its driver."""
+    birth: int
+    seq: int
+    at: datetime
+    printer: PrinterState
+    counters: CloseCounts
+    link_rtt_ms: int | None
+    clock_offset_ms: int | None
+    board: Board
+    config_hash: str
+    due: float
+    change: bool
+    """Whether it is the report of the burst's change (the printer out of paper)."""
+
+
+def signed_report(order: ReportOrder, installation: Installation) -> bytes:
+    """The report `order` describes, composed as the real reporter composes it and signed with the terminal's key."""
+    who = installation
+    made = health_report(who.terminal, who.branch, who.district, order.birth, order.seq, order.at,
+                         printer=order.printer, counters=order.counters, link_rtt_ms=order.link_rtt_ms,
+                         clock_offset_ms=order.clock_offset_ms, board=order.board, config_hash=order.config_hash)
+    return sign_telemetry(made, who.signing_key)
 
 
 def birth_now() -> int:

@@ -45,6 +45,8 @@ def test_the_fleet_intake_applies_every_report_the_load_generator_sends(tmp_path
         "each terminal announces its birth and first report on connecting"
     assert report.count("reports_sent") >= 2 * TERMINALS, "the terminals did not report every second"
     assert report.count("burst_sent") == TERMINALS // 2
+    assert len(report.report_lags_ms) == report.count("reports_sent") and report.boards_cpu_s > 0, \
+        "the boards' processes signed each report of the window and said what it cost them"
     assert fleet.refused == {}, f"the fleet intake refused telemetry of the load generator: {fleet.refused}"
     assert fleet.applied == report.count("reports_sent") and fleet.stale == 0, \
         f"{report.count('reports_sent')} reports sent in the window, {fleet.applied} applied, {fleet.stale} stale"

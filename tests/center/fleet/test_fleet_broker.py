@@ -22,6 +22,7 @@ import pytest
 from center.fleet import FleetService, FleetSettings
 from center.fleet.alerts import AlertState, AuditKind
 from center.fleet.model import Outcome, RefusalReason, TerminalRecord
+from center.fleet.priority import thread_idle
 from center.fleet.rules import Condition, RuleSettings
 from center.fleet.store import broken_at
 from protocol.mqtt import MqttSession
@@ -105,6 +106,9 @@ def test_birth_and_reports_are_kept_and_a_stale_will_after_a_newer_birth_is_igno
                if thread.native_id is not None and (thread.name == "fleet-rules" or thread.name.startswith("paho"))}
     assert lowered and set(lowered.values()) == {min(19, process + fleet.service.settings.nice)}, \
         f"the fleet's listener and rules run below the workers: {lowered}"
+    idle = {thread.name: thread_idle(thread.native_id) for thread in threading.enumerate()
+            if thread.native_id is not None and thread.name in lowered}
+    assert fleet.service.settings.idle and all(idle.values()), f"the fleet's threads run under SCHED_IDLE: {idle}"
 
 
 def test_the_will_of_a_sigkilled_terminal_marks_it_offline(fleet: Fleet, tmp_path: Path) -> None:

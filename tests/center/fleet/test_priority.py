@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import threading
 
-from center.fleet.priority import MOST_NICE, thread_nice, yield_to_voters
+from center.fleet.priority import MOST_NICE, thread_idle, thread_nice, yield_to_voters
 
 
 def _in_thread(*steps: int) -> list[int]:
@@ -33,3 +33,20 @@ def test_no_more_than_the_nicest_and_zero_is_left_as_it_is() -> None:
     process = os.getpriority(os.PRIO_PROCESS, os.getpid())
     assert _in_thread(40) == [MOST_NICE]
     assert _in_thread(0) == [process]
+
+
+def test_idle_puts_the_calling_thread_alone_under_sched_idle() -> None:
+    seen: list[bool] = []
+
+    def run() -> None:
+        yield_to_voters(0, idle=True)
+        seen.append(thread_idle(threading.get_native_id()))
+        yield_to_voters(0, idle=False)
+        seen.append(thread_idle(threading.get_native_id()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen == [True, True], "the thread is under SCHED_IDLE, and a later call leaves it there"
+    assert not thread_idle(threading.get_native_id()), "the calling thread (and so the process) is left as it was"
+    assert os.sched_getscheduler(os.getpid()) == os.SCHED_OTHER
