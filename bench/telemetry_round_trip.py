@@ -67,20 +67,22 @@ def _trips(run: RunFigures) -> tuple[float, float, float]:
     return percentile(trips, 50), percentile(trips, 95), percentile(trips, 99)
 
 
+def _sent_and_trips(run: RunFigures) -> list[tuple[float, float]]:
+    """Each answered reserve: (seconds into the window it was sent, its round trip in ms)."""
+    start = min(d.started_at for d in run.report.drivers)
+    return [(sent - start, trip) for d in run.report.drivers
+            for trip, sent in zip(d.reserve_round_trips_ms, d.reserve_sent_at, strict=True)]
+
+
 def _after_burst(run: RunFigures, burst_at: float) -> list[float]:
     """The round trips of the reserves sent from `burst_at` seconds into the window, for AFTER_BURST_S."""
-    start = min(d.started_at for d in run.report.drivers)
-    return sorted(trip for d in run.report.drivers for trip, sent in zip(d.reserve_round_trips_ms, d.reserve_sent_at,
-                                                                         strict=True)
-                  if burst_at <= sent - start < burst_at + AFTER_BURST_S)
+    return sorted(trip for sent, trip in _sent_and_trips(run) if burst_at <= sent < burst_at + AFTER_BURST_S)
 
 
 def _slowest(run: RunFigures) -> list[tuple[float, float]]:
     """The slowest 1 % of the reserves: (seconds into the window it was sent, round trip ms), by time sent."""
-    start = min(d.started_at for d in run.report.drivers)
-    trips = sorted(((trip, sent - start) for d in run.report.drivers
-                    for trip, sent in zip(d.reserve_round_trips_ms, d.reserve_sent_at, strict=True)), reverse=True)
-    return sorted((sent, trip) for trip, sent in trips[:max(1, len(trips) // 100)])
+    trips = sorted(_sent_and_trips(run), key=lambda sent_trip: sent_trip[1], reverse=True)
+    return sorted(trips[:max(1, len(trips) // 100)])
 
 
 def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:

@@ -14,17 +14,14 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from pathlib import Path
 from queue import Empty
 
 from center.fleet.priority import yield_to_voters
 from harness.loadgen.telemetry import ReportOrder, signed_report
-from provisioning.installed import load_installation
-from provisioning.refusals import ProvisioningRefusal
+from harness.loadgen.terminal import load_installations
 
 _START_S = 60.0
 _ORPHAN_CHECK_S = 1.0
@@ -90,13 +87,7 @@ def serve(folders: tuple[str, ...], orders: Queue[ReportOrder | None], results: 
     on None, send BoardsDone and end; and end if its driver is gone."""
     driver = os.getppid()
     yield_to_voters(0, idle=True)
-    now = datetime.now(UTC)
-    installations = []
-    for folder in folders:
-        installation = load_installation(Path(folder), now)
-        if isinstance(installation, ProvisioningRefusal):
-            raise RuntimeError(f"the terminal in {folder} does not load: {installation}")
-        installations.append(installation)
+    installations = load_installations(folders)
     results.send("ready")
     cpu: float | None = None
     while True:

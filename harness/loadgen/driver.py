@@ -13,10 +13,8 @@ import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -26,7 +24,7 @@ from paho.mqtt.properties import Properties
 from harness.loadgen.plan import Step, Visit
 from harness.loadgen.report import DriverReport
 from harness.loadgen.reporting import DriverTelemetry
-from harness.loadgen.terminal import SimulatedTerminal, Try
+from harness.loadgen.terminal import SimulatedTerminal, Try, load_installations
 from protocol.codec import ProtocolError
 from protocol.messages import (
     AnswerBody,
@@ -46,8 +44,6 @@ from protocol.mqtt import BrokerAddress
 from protocol.national_code import NationalCode
 from protocol.seal import open_answer, seal_national_code
 from protocol.topics import answer_topic
-from provisioning.installed import load_installation
-from provisioning.refusals import ProvisioningRefusal
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +85,7 @@ class Driver:
         self.report = DriverReport()
         self._selector = selectors.DefaultSelector()
         self._terminals: list[SimulatedTerminal] = []
-        now = datetime.now(UTC)
-        for folder, steps in zip(spec.folders, spec.steps, strict=True):
-            installation = load_installation(Path(folder), now)
-            if isinstance(installation, ProvisioningRefusal):
-                raise RuntimeError(f"the terminal in {folder} does not load: {installation}")
+        for installation, steps in zip(load_installations(spec.folders), spec.steps, strict=True):
             self._terminals.append(SimulatedTerminal(installation, steps))
         self.report.terminals = len(self._terminals)
         self._telemetry = (None if spec.telemetry_interval_s is None else

@@ -36,7 +36,6 @@ class DriverTelemetry:
         self._flush = flush
         self._reporting: list[int] = []
         self._plan: TelemetryPlan | None = None
-        self._asked = 0
         self._done = False
         self.boards = Boards(folders)
 
@@ -85,7 +84,6 @@ class DriverTelemetry:
             if change:
                 telemetry.printer = PrinterState.NO_PAPER
             self.boards.ask(telemetry.order(index, terminal.counts, terminal.last_rtt_ms, now, change))
-            self._asked += 1
 
     def take_signed(self) -> None:
         """Publish what the boards have signed (the driver's selector saw their connection readable)."""

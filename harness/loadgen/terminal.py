@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 import ssl
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -17,7 +19,20 @@ from protocol.messages import DocumentKind, Request, RequestBody, RequestHeader,
 from protocol.national_code import NationalCode
 from protocol.seal import seal_national_code, sign_request
 from protocol.topics import request_topic
-from provisioning.installed import Installation
+from provisioning.installed import Installation, load_installation
+from provisioning.refusals import ProvisioningRefusal
+
+
+def load_installations(folders: Sequence[str]) -> list[Installation]:
+    """The installed terminals in `folders`, in order; raises if one does not load."""
+    now = datetime.now(UTC)
+    found = []
+    for folder in folders:
+        installation = load_installation(Path(folder), now)
+        if isinstance(installation, ProvisioningRefusal):
+            raise RuntimeError(f"the terminal in {folder} does not load: {installation}")
+        found.append(installation)
+    return found
 
 
 @dataclass
