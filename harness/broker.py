@@ -45,9 +45,9 @@ class Broker:
         data_dir = work_dir / "broker-data"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = work_dir / "mosquitto.conf"
-        # Started as root, mosquitto drops to its own user before reading its TLS files, and that user cannot
-        # enter pytest's 0700 folders; the plaintext mode keeps its former behaviour.
-        user = getpass.getuser() if tls is not None and os.geteuid() == 0 else None
+        # Started as root, mosquitto drops to its own user, which cannot enter pytest's (or tempfile's) 0700
+        # folders: it could neither read its TLS files nor save its state there. It runs as the caller instead.
+        user = getpass.getuser() if os.geteuid() == 0 else None
         settings = BrokerSettings(self.address.host, self.address.port, data_dir, tls, user)
         self.config_path.write_text(render_mosquitto_conf(settings))
         self.tls = tls
