@@ -156,8 +156,7 @@ def main() -> None:
     try:
         _settle(terminal, NationalCode(plan.national_code), plan.fail_first_print, plan.minutes,
                 permit_code=plan.permit_code)
-        if plan.minutes:
-            faults.wait_quiet()
+        faults.wait_quiet()  # the last step's effects all done, so that each run of a plan ends at the same point
     finally:
         terminal.stop()
 

@@ -30,6 +30,12 @@ def _run(plan_path: Path, plan: dict[str, object]) -> subprocess.CompletedProces
                           capture_output=True, timeout=120, check=False)
 
 
+def _not_killed(index: int, point: str, run: subprocess.CompletedProcess[bytes], trace: Path) -> str:
+    """The failure line of a run that ended before its kill point, with the last points it passed."""
+    passed = trace.read_text().splitlines()[-3:] if trace.exists() else []
+    return f"#{index} {point}: not killed (exit {run.returncode}); its last points: {passed}"
+
+
 @pytest.mark.parametrize("scenario", ["whole_voter", "paper_out_mid_slip"])
 def test_every_kill_point_recovers_to_a_consistent_branch(
     scenario: str, district: VirtualDistrict, voters: Voters, tmp_path: Path
@@ -57,7 +63,7 @@ def test_every_kill_point_recovers_to_a_consistent_branch(
         name = f"{prefix}-{index:03d}"
         killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace"))
         if killed.returncode != -signal.SIGKILL:
-            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
+            failures.append(_not_killed(index, point, killed, tmp_path / f"{name}.trace"))
             continue
         recovered = _run(tmp_path / f"{name}-recover.json", {
             **plan(name, None, None),
@@ -91,7 +97,7 @@ def _sweep(swept: list[tuple[int, str]], prefix: str, tmp_path: Path, plan: Plan
         voter = code()
         killed = _run(tmp_path / f"{name}-kill.json", plan(name, index, tmp_path / f"{name}.trace", voter))
         if killed.returncode != -signal.SIGKILL:
-            failures.append(f"#{index} {point}: not killed (exit {killed.returncode})")
+            failures.append(_not_killed(index, point, killed, tmp_path / f"{name}.trace"))
             continue
         recovered = _run(tmp_path / f"{name}-recover.json", plan(name, None, None, voter))
         if recovered.returncode != 0:
