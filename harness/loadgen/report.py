@@ -60,6 +60,8 @@ class DriverReport:
     reports (not part of `cpu_s`)."""
     report_lags_ms: list[float] = field(default_factory=list)
     """How long after it fell due each of those reports was published (the boards' queue and signing)."""
+    collector_pauses_ms: list[float] = field(default_factory=list)
+    """Each pass of the cyclic garbage collector in the driver's window: the loop times no answer while one runs."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,16 @@ class LoadReport:
         """Every driver's report lags, sorted."""
         return sorted(lag for d in self.drivers for lag in d.report_lags_ms)
 
+    @property
+    def collector_passes(self) -> int:
+        """The cyclic collector's passes in the drivers' windows."""
+        return sum(len(d.collector_pauses_ms) for d in self.drivers)
+
+    @property
+    def longest_collector_pause_ms(self) -> float:
+        """The drivers' longest collector pass in the window (0 when none ran)."""
+        return max((pause for d in self.drivers for pause in d.collector_pauses_ms), default=0.0)
+
     def lines(self) -> list[str]:
         """The report as printed."""
         trips = self.reserve_round_trips_ms
@@ -151,6 +163,8 @@ class LoadReport:
             f"{self.count('late_answers')}",
             "errors: " + (", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"),
             "no answers: " + (", ".join(f"{k} {v}" for k, v in sorted(self.no_answers.items())) or "none"),
+            f"the drivers' garbage collector: {self.collector_passes} passes in the window, the longest "
+            f"{self.longest_collector_pause_ms:.1f} ms",
         ]
         if self.count("births_sent") or self.count("reports_sent"):
             sent = max(1, self.count("reports_sent"))

@@ -66,3 +66,6 @@ def test_a_load_run_reports_what_the_registry_holds(tmp_path: Path, fresh_locati
     assert answered >= report.count("requests_answered") and reserves >= report.count("reserves_answered")
     if not report.no_answers:  # no try was sent again, so the center answered each request once
         assert (answered, reserves) == (report.count("requests_answered"), report.count("reserves_answered"))
+    printed = any("garbage collector" in line for line in report.lines())
+    assert report.collector_passes > 0 and report.longest_collector_pause_ms > 0 and printed, \
+        "the drivers did not say how long their garbage collector held up the loop that times the answers"
