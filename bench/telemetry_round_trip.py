@@ -7,7 +7,9 @@ is composed and signed when due by its terminal's stand-in board (harness.loadge
 under SCHED_IDLE, since real boards are not on the center's cores; how late the reports went out is printed). The
 center's fleet service takes them in this process as `kiosk-center serve` runs it (its threads `--fleet-nice` steps
 below the workers and under SCHED_IDLE unless `--no-fleet-idle`, by default as the service's settings have it), its
-store in the run's PostgreSQL schema. (Without telemetry no fleet service runs: nothing would reach it.) Prints each
+store in the run's PostgreSQL schema. (Without telemetry no fleet service runs: nothing would reach it. With
+`--terminals-only` a third kind of run sends the terminals' telemetry with no fleet service, which tells the
+simulated terminals' share of the change from the center's.) Prints each
 run and the medians: reserves/s, reserve round trip p50/p95/p99, errors and no answers, the telemetry sent and what
 the fleet applied and refused, the CPU of each party; and the change of the median of the runs' p99s against the
 10 % target (the p99 of all the runs' reserves pooled is printed beside it: the slowest run of either kind, one
@@ -49,8 +51,9 @@ def _machine() -> str:
 
 
 def _one_run(district: LoadDistrict, cluster: PostgresCluster, args: argparse.Namespace, seed: int,
-             telemetry: bool) -> RunFigures:
-    """One run on a new schema of the cluster (registry and, with telemetry, the fleet's store)."""
+             telemetry: bool, fleet: bool) -> RunFigures:
+    """One run on a new schema of the cluster (registry and, with the fleet service, the fleet's store); with
+    `telemetry` and not `fleet`, the terminals send their telemetry and no center takes it in."""
     location = PostgresSettings(cluster.fresh_schema(), args.pool_size)
     postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
     visits = math.ceil(args.rate * args.seconds * 1.05) + 50
@@ -60,7 +63,7 @@ def _one_run(district: LoadDistrict, cluster: PostgresCluster, args: argparse.Na
     pace = Pace(rate=args.rate, seconds=args.seconds, drivers=args.drivers,
                 telemetry_interval_s=args.interval if telemetry else None,
                 telemetry_burst=args.burst if telemetry else 0.0)
-    return district.run(location, args.processes, dealt, pace, postmaster, fleet_service=telemetry,
+    return district.run(location, args.processes, dealt, pace, postmaster, fleet_service=fleet,
                         fleet_nice=args.fleet_nice, fleet_idle=args.fleet_idle)
 
 
@@ -105,6 +108,10 @@ def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
     ]
     lines.append(f"  {'':<24} the slowest 1 % (s into the window: ms): "
                  + ", ".join(f"{sent:.1f}: {trip:.0f}" for sent, trip in _slowest(run)))
+    if report.count("reports_sent") and run.fleet is None:
+        parties.append(("boards", report.boards_cpu_s))
+        lines.append(f"  {'':<24} telemetry: {report.count('reports_sent')} reports sent in the window, no fleet "
+                     "service taking them in")
     fleet = run.fleet
     if fleet is not None:
         parties.append(("fleet", fleet.cpu_s))
@@ -160,6 +167,10 @@ def main() -> None:
                         help="how many nice steps the fleet's threads take below the workers (0: none)")
     parser.add_argument("--fleet-idle", action=argparse.BooleanOptionalAction, default=FleetSettings.idle,
                         help="the fleet's threads under SCHED_IDLE")
+    parser.add_argument("--terminals-only", action="store_true",
+                        help="a third kind of run between the two: the terminals send their telemetry, no fleet "
+                             "service takes it in (the broker drops it), to tell the terminals' share of the change "
+                             "(simulated here on the same cores) from the center's")
     args = parser.parse_args()
     print(f"telemetry against the reserve round trip: {args.terminals} terminals -> mosquitto (mutual TLS) -> "
           f"{args.processes} center worker processes -> PostgreSQL (durable commits), paced at {args.rate:.0f} "
@@ -169,7 +180,11 @@ def main() -> None:
           f"{' and under SCHED_IDLE' if args.fleet_idle else ''}; {os.cpu_count()} cores, "
           f"{_machine()}", flush=True)
     without: list[RunFigures] = []
+    terminals_only: list[RunFigures] = []
     with_telemetry: list[RunFigures] = []
+    kinds = [(False, False, without, "without telemetry"), (True, True, with_telemetry, "with telemetry")]
+    if args.terminals_only:
+        kinds.insert(1, (True, False, terminals_only, "terminals' telemetry only"))
     with tempfile.TemporaryDirectory(prefix="vk-bench-") as tmp, ExitStack() as stack:
         cluster = stack.enter_context(PostgresCluster(settings=BENCH_SETTINGS))
         started = time.perf_counter()
@@ -178,15 +193,20 @@ def main() -> None:
         print(f"  enrolled {args.terminals} terminals through the real path in {time.perf_counter() - started:.0f} s",
               flush=True)
         for number in range(1, args.runs + 1):
-            for telemetry, runs in ((False, without), (True, with_telemetry)):
-                run = _one_run(district, cluster, args, 2 * number - 1 + telemetry, telemetry)
+            for place, (telemetry, fleet, runs, kind) in enumerate(kinds):
+                run = _one_run(district, cluster, args, len(kinds) * (number - 1) + place + 1, telemetry, fleet)
                 runs.append(run)
-                label = f"run {number} {'with' if telemetry else 'without'} telemetry"
+                label = f"run {number} {kind}"
                 for line in _run_lines(label, run, args.interval / 2):
                     print(line, flush=True)
     print(f"medians of {args.runs} ({_machine()}):")
     line, p99_without, pooled_without = _medians("without telemetry", without)
     print(line)
+    if terminals_only:
+        line, p99_terminals, _ = _medians("terminals' telemetry only", terminals_only)
+        print(line)
+        print(f"  {'':<24} the terminals' part alone (their sending, the boards' signing and the broker, no fleet "
+              f"service): {(p99_terminals - p99_without) / p99_without:+.1%} on the median p99")
     line, p99_with, pooled_with = _medians("with telemetry", with_telemetry)
     print(line)
     sent = sum(run.report.count("reports_sent") for run in with_telemetry)
