@@ -98,19 +98,19 @@ def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
     parties = [("center", run.center_process_cpu_s), ("broker", run.broker_cpu_s),
                ("PostgreSQL", run.postgres_cpu_s or 0.0), ("loadgen", report.loadgen_cpu_s)]
     lines = [
-        f"  {label:<24} {report.reserves_per_s:5.1f} reserves/s over {report.elapsed_s:.0f} s; reserve round trip "
+        f"  {label:<26} {report.reserves_per_s:5.1f} reserves/s over {report.elapsed_s:.0f} s; reserve round trip "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms; errors {dict(report.errors) or 'none'}, "
         f"no answers {dict(report.no_answers) or 'none'}",
-        f"  {'':<24} the {len(after)} reserves sent {burst_at:.0f}-{burst_at + AFTER_BURST_S:.0f} s into the window "
+        f"  {'':<26} the {len(after)} reserves sent {burst_at:.0f}-{burst_at + AFTER_BURST_S:.0f} s into the window "
         f"(the burst's moment): p50 {percentile(after, 50):.1f} ms, p99 {percentile(after, 99):.1f} ms, "
         f"max {after[-1] if after else math.nan:.1f} ms; the drivers' longest garbage collector pass "
         f"{report.longest_collector_pause_ms:.1f} ms",
     ]
-    lines.append(f"  {'':<24} the slowest 1 % (s into the window: ms): "
+    lines.append(f"  {'':<26} the slowest 1 % (s into the window: ms): "
                  + ", ".join(f"{sent:.1f}: {trip:.0f}" for sent, trip in _slowest(run)))
     if report.count("reports_sent") and run.fleet is None:
         parties.append(("boards", report.boards_cpu_s))
-        lines.append(f"  {'':<24} telemetry: {report.count('reports_sent')} reports sent in the window, no fleet "
+        lines.append(f"  {'':<26} telemetry: {report.count('reports_sent')} reports sent in the window, no fleet "
                      "service taking them in")
     fleet = run.fleet
     if fleet is not None:
@@ -120,14 +120,14 @@ def _run_lines(label: str, run: RunFigures, burst_at: float) -> list[str]:
         signing = report.boards_cpu_s * 1e6 / max(1, sent)
         lags = report.report_lags_ms
         lines.append(
-            f"  {'':<24} telemetry: {report.count('births_sent')} births and {report.count('reports_before')} first "
+            f"  {'':<26} telemetry: {report.count('births_sent')} births and {report.count('reports_before')} first "
             f"reports before the window; {sent} reports in it (burst {report.count('burst_sent')}), signed by the "
             f"boards' processes at {signing:.0f} µs of CPU each, published p50 {percentile(lags, 50):.1f} ms, p99 "
             f"{percentile(lags, 99):.1f} ms after falling due; fleet applied {fleet.applied}, stale {fleet.stale}, refused "
             f"{fleet.refused_total} {fleet.refused or ''}".rstrip() + f", quiet {fleet.drained_s:.1f} s after")
-        lines.append(f"  {'':<24} fleet CPU s by thread: "
+        lines.append(f"  {'':<26} fleet CPU s by thread: "
                      + ", ".join(f"{name} {spent:.1f}" for name, spent in fleet.cpu_by_thread.items() if spent >= 0.05))
-    lines.append(f"  {'':<24} CPU s over the {window:.0f} s played: "
+    lines.append(f"  {'':<26} CPU s over the {window:.0f} s played: "
                  + ", ".join(f"{name} {spent:.1f}" for name, spent in parties)
                  + f"; cores busy {sum(spent for _, spent in parties) / window:.2f} of {os.cpu_count()}")
     return lines
@@ -145,7 +145,7 @@ def _medians(label: str, runs: list[RunFigures]) -> tuple[str, float, float]:
     p99 = statistics.median(p99s)
     pooled = sorted(trip for run in runs for trip in run.report.reserve_round_trips_ms)
     pooled_p99 = percentile(pooled, 99)
-    line = (f"  {label:<24} {statistics.median(rates):5.1f} reserves/s; p50 {statistics.median(p50s):.1f} ms, "
+    line = (f"  {label:<26} {statistics.median(rates):5.1f} reserves/s; p50 {statistics.median(p50s):.1f} ms, "
             f"p95 {statistics.median(p95s):.1f} ms, p99 {p99:.1f} ms (runs: {', '.join(f'{p:.1f}' for p in p99s)}); "
             f"the {len(pooled)} reserves pooled: p99 {pooled_p99:.1f} ms; "
             f"errors {dict(errors) or 'none'}, no answers {dict(no_answers) or 'none'}")
@@ -205,17 +205,17 @@ def main() -> None:
     if terminals_only:
         line, p99_terminals, _ = _medians("terminals' telemetry only", terminals_only)
         print(line)
-        print(f"  {'':<24} the terminals' part alone (their sending, the boards' signing and the broker, no fleet "
+        print(f"  {'':<26} the terminals' part alone (their sending, the boards' signing and the broker, no fleet "
               f"service): {(p99_terminals - p99_without) / p99_without:+.1%} on the median p99")
     line, p99_with, pooled_with = _medians("with telemetry", with_telemetry)
     print(line)
     sent = sum(run.report.count("reports_sent") for run in with_telemetry)
     applied = sum(run.fleet.applied for run in with_telemetry if run.fleet is not None)
     refused = sum(run.fleet.refused_total for run in with_telemetry if run.fleet is not None)
-    print(f"  {'':<24} telemetry in all runs: {sent} reports sent in the windows, {applied} applied by the fleet, "
+    print(f"  {'':<26} telemetry in all runs: {sent} reports sent in the windows, {applied} applied by the fleet, "
           f"{refused} refused")
     pooled = (pooled_with - pooled_without) / pooled_without
-    print(f"  {'':<24} the p99 of all the runs' reserves pooled: {pooled_with:.1f} ms with telemetry against "
+    print(f"  {'':<26} the p99 of all the runs' reserves pooled: {pooled_with:.1f} ms with telemetry against "
           f"{pooled_without:.1f} ms without: {pooled:+.1%} (the slowest run of either kind decides it)")
     change = (p99_with - p99_without) / p99_without
     print(f"reserve round trip p99, the median of the runs', with telemetry {p99_with:.1f} ms against "
