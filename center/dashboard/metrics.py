@@ -84,6 +84,10 @@ def _intake(shot: FleetSnapshot) -> Iterator[Metric]:
     for reason in RefusalReason:
         refused.add_metric([shot.district, reason.value], shot.intake.refused.get(reason, 0))
     yield refused
+    unsaved = CounterMetricFamily(f"{PREFIX}_unsaved", "Applied telemetry messages the fleet store did not keep",
+                                  labels=["district"])
+    unsaved.add_metric([shot.district], shot.intake.unsaved)
+    yield unsaved
 
 
 def metrics_registry(snapshot: Callable[[], FleetSnapshot]) -> CollectorRegistry:

@@ -66,7 +66,6 @@ REFUSALS: dict[RefusalReason, str] = {
     RefusalReason.BAD_SIGNATURE: "امضای نامعتبر",
     RefusalReason.MALFORMED: "قالب نادرست",
     RefusalReason.CROSS_TERMINAL: "به نام دستگاه دیگر",
-    RefusalReason.STORE_UNAVAILABLE: "پایگاه داده در دسترس نبود",
     RefusalReason.HANDLER_FAULT: "خطای درونی",
 }
 COUNTERS: dict[str, str] = {

@@ -83,6 +83,7 @@ def _intake(snapshot: FleetSnapshot) -> Json:
     return {
         "applied": texts.digits(counts.outcomes.get(Outcome.APPLIED, 0)),
         "stale": texts.digits(counts.outcomes.get(Outcome.STALE, 0)),
+        "unsaved": counts.unsaved, "unsaved_text": texts.digits(counts.unsaved),
         "refused": [{"reason": reason.value, "text": texts.REFUSALS[reason], "count": texts.digits(count)}
                     for reason, count in sorted(counts.refused.items()) if count],
     }

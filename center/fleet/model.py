@@ -23,7 +23,6 @@ class RefusalReason(enum.StrEnum):
     MALFORMED = "malformed"
     CROSS_TERMINAL = "cross_terminal"
     """Signed by the topic's terminal, but naming another terminal, branch or district than its enrolment."""
-    STORE_UNAVAILABLE = "store_unavailable"
     HANDLER_FAULT = "handler_fault"
     """The intake itself raised: a bug, alarmed; the message is dropped and the listener goes on."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -22,6 +23,7 @@ from center.fleet.store import (
     AuditEntry,
     FleetStoreError,
     PayloadCache,
+    Save,
     StoredFleet,
     alert_detail,
     alert_of,
@@ -93,7 +95,7 @@ DELETE FROM fleet_reports WHERE district = %(district)s AND terminal = %(termina
 
 class PostgresFleetStore:
     """A small pool of its own (the evaluator, the dashboard), and one connection for the intake's saves;
-    connections in autocommit, each write one transaction. The intake's connection commits asynchronously
+    connections in autocommit, each write one transaction (the intake's, a batch of saves). The intake's connection commits asynchronously
     (`synchronous_commit = off`): a crash of the database may lose its last fraction of a second of reports, which
     each terminal's next report restores, and the intake never waits on the disk the registry's reservations
     need. Alerts and the audit chain commit durably. The audit chain of a district is appended under an advisory
@@ -146,8 +148,22 @@ class PostgresFleetStore:
         return StoredFleet(records, [HourCounts(t, h, int(i), int(d)) for t, h, i, d in hours],
                            [alert_of(row) for row in alerts])
 
-    def save(self, record: TerminalRecord, report: HealthReport | None, at: datetime) -> None:
-        """One statement on the intake's connection (see the class)."""
+    def save(self, saves: Sequence[Save]) -> None:
+        """One transaction on the intake's connection (see the class), its statements pipelined: each run of
+        saves of one kind (a status alone, or with a report) is one `executemany`."""
+        if not saves:
+            return
+        try:
+            with self._intake.connection() as conn, conn.transaction():
+                cursor = conn.cursor()
+                for with_report, run in itertools.groupby(saves, key=lambda save: save.report is not None):
+                    cursor.executemany(_SAVE_WITH_REPORT if with_report else _SAVE_RECORD,
+                                       [self._values(save) for save in run])
+        except (psycopg.Error, TimeoutError) as exc:
+            raise FleetStoreError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _values(self, save: Save) -> dict[str, object]:
+        record, report, at = save.record, save.report, save.at
         values: dict[str, object] = {
             "district": self._district, "terminal": record.terminal, "branch": record.branch,
             "status": self._payloads.of(record.status), "status_heard_at": record.status_heard_at,
@@ -157,11 +173,7 @@ class PostgresFleetStore:
             values.update({"at": at, "birth": report.birth, "seq": report.seq, "report": self._payloads.of(report),
                            "hour": hour_of(at), "issued": report.counters.issued,
                            "duplicates": report.counters.duplicates_refused, "older_kept": self._keep - 1})
-        try:
-            with self._intake.connection() as conn:
-                conn.execute(_SAVE_RECORD if report is None else _SAVE_WITH_REPORT, values)
-        except (psycopg.Error, TimeoutError) as exc:
-            raise FleetStoreError(f"{type(exc).__name__}: {exc}") from exc
+        return values
 
     def history(self, terminal: str, limit: int) -> list[tuple[datetime, HealthReport]]:
         with self._transaction() as conn:

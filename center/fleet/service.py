@@ -19,7 +19,8 @@ from center.fleet.priority import yield_to_voters
 from center.fleet.rules import findings
 from center.fleet.settings import FleetSettings, fleet_location
 from center.fleet.snapshot import FleetSnapshot, IntakeCounts, snapshot_of
-from center.fleet.store import FleetStore, FleetStoreError, open_fleet_store
+from center.fleet.store import FleetStore, FleetStoreError, Save, open_fleet_store
+from center.fleet.writer import IntakeWriter
 from center.registry import Clock, utc_now
 from protocol.mqtt import MqttSession
 from protocol.telemetry import HealthReport
@@ -27,6 +28,7 @@ from protocol.topics import status_topic, telemetry_topic
 
 log = logging.getLogger(__name__)
 Watcher = Callable[[], None]
+HISTORY_WAIT_S = 5.0
 
 
 def subscriptions(district: str) -> list[str]:
@@ -35,9 +37,10 @@ def subscriptions(district: str) -> list[str]:
 
 
 class FleetService:
-    """One listener thread (the MQTT session's) applies messages; one evaluator thread runs the rules every
-    `evaluate_every_s` and after each change, opening and closing alerts. Both only count and log what goes
-    wrong (a bad message, the store unreachable): neither stops for it."""
+    """One listener thread (the MQTT session's) applies messages to the fleet's view and hands their saves to the
+    writer's thread (`IntakeWriter`), which keeps them in batches; one evaluator thread runs the rules every
+    `evaluate_every_s` and after each change, opening and closing alerts. All of them only count and log what
+    goes wrong (a bad message, the store unreachable): none stops for it."""
 
     def __init__(self, config: CenterConfig, settings: FleetSettings, enrolled: Mapping[str, EnrolledTerminal],
                  clock: Clock = utc_now, store: FleetStore | None = None) -> None:
@@ -47,6 +50,7 @@ class FleetService:
         self._enrolled = enrolled
         self._clock = clock
         self._store = store
+        self._writer: IntakeWriter | None = None
         self._lock = threading.Lock()
         self._alerts_lock = threading.Lock()
         self._records: dict[str, TerminalRecord] = {}
@@ -86,6 +90,10 @@ class FleetService:
             self._hours = {(h.terminal, h.hour): h for h in stored.hours}
             self._alerts = {a.id: a for a in self._store.alerts(self._since - self._settings.closed_shown)}
         self._enrol_new()
+        self._writer = IntakeWriter(self._store.save, self._settings.save_batch, self._settings.save_gather_s,
+                                    self._settings.save_queue,
+                                    lambda: yield_to_voters(self._settings.nice, self._settings.idle))
+        self._writer.start()
         self.session.start()
         self._evaluator.start()
 
@@ -93,14 +101,18 @@ class FleetService:
         return self.session.wait_connected(timeout)
 
     def alive(self) -> bool:
-        return self.session.alive and self._evaluator.is_alive()
+        return (self.session.alive and self._evaluator.is_alive() and self._writer is not None
+                and self._writer.alive())
 
     def stop(self) -> None:
+        """Stop listening, keep the saves still queued, then close the store."""
         self._stopping.set()
         self._wake.set()
         self.session.stop()
         if self._evaluator.is_alive():
             self._evaluator.join(timeout=10)
+        if self._writer is not None:
+            self._writer.stop()
         if self._store is not None:
             self._store.close()
 
@@ -115,17 +127,22 @@ class FleetService:
     def snapshot(self) -> FleetSnapshot:
         with self._lock:
             records, hours = list(self._records.values()), list(self._hours.values())
-            intake = IntakeCounts(dict(self._outcomes), dict(self._refused))
+        intake = self.intake_counts()
         with self._alerts_lock:
             alerts = list(self._alerts.values())
         return snapshot_of(self.district, records, hours, alerts, intake, self._settings.rules, self._since,
                            self._clock())
 
     def intake_counts(self) -> IntakeCounts:
+        unsaved = 0 if self._writer is None else self._writer.unsaved
         with self._lock:
-            return IntakeCounts(dict(self._outcomes), dict(self._refused))
+            return IntakeCounts(dict(self._outcomes), dict(self._refused), unsaved)
 
     def history(self, terminal: str, limit: int = 20) -> list[tuple[datetime, HealthReport]]:
+        """The terminal's newest reports in the store, once the saves queued before this call are kept (or, after
+        `HISTORY_WAIT_S`, as the store has them)."""
+        if self._writer is not None:
+            self._writer.flush(HISTORY_WAIT_S)
         return self.store.history(terminal, limit)
 
     def acknowledge(self, alert_id: int, staff: str) -> Alert | None:
@@ -205,10 +222,6 @@ class FleetService:
         now = self._clock()
         try:
             decision = take(topic, payload, self.district, self._enrolled, self._records.get, now)
-            if isinstance(decision, Accepted):
-                self.store.save(decision.record, decision.report, now)
-        except FleetStoreError as exc:
-            decision = Refused(RefusalReason.STORE_UNAVAILABLE, type(exc).__name__)
         except Exception as exc:  # a bug in the intake: alarm, count, and go on with the next message
             log.exception("ALARM: the fleet intake raised on a message of %s", topic[:80])
             decision = Refused(RefusalReason.HANDLER_FAULT, type(exc).__name__)
@@ -233,6 +246,8 @@ class FleetService:
             log.warning("telemetry refused: %s (%s); %d so far for this reason", decision.reason.value,
                         decision.detail, seen)
         if isinstance(decision, Accepted):
+            if self._writer is not None:
+                self._writer.put(Save(decision.record, decision.report, now))
             self._wake.set()
             self._notify()
 

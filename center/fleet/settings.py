@@ -33,6 +33,13 @@ class FleetSettings:
     """Closed alerts stay in the feed this long."""
     closed_kept: int = 200
     """At most this many closed alerts in the feed."""
+    save_batch: int = 32
+    """The intake keeps at most this many saves in one transaction (a batch of 32 costs the database about half
+    what 32 one-report transactions do, and is short enough not to hold a core from the registry's commits)."""
+    save_gather_s: float = 0.1
+    """...waiting this long after the first of a batch for the others."""
+    save_queue: int = 20_000
+    """Saves waiting beyond this are dropped and counted unsaved (the store is down or far behind)."""
     nice: int = 10
     """The fleet's listener and rules run this many nice steps below the process (0: not lowered): telemetry
     never takes a core from a voter's reserve (a step is about 1.25 times less CPU when both want it)."""

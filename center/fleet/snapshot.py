@@ -19,6 +19,9 @@ class IntakeCounts:
 
     outcomes: Mapping[Outcome, int]
     refused: Mapping[RefusalReason, int]
+    unsaved: int = 0
+    """Applied messages the store did not keep (down, or far behind): the view holds them, and each terminal's
+    next report saves its record again."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from center.fleet.store import (
     AuditEntry,
     FleetStoreError,
     PayloadCache,
+    Save,
     StoredFleet,
     alert_detail,
     alert_of,
@@ -114,30 +115,37 @@ class SqliteFleetStore:
         return StoredFleet(records, [HourCounts(t, datetime.fromisoformat(h), i, d) for t, h, i, d in hours],
                            [alert_of(row) for row in alerts])
 
-    def save(self, record: TerminalRecord, report: HealthReport | None, at: datetime) -> None:
-        district, terminal = self._district, record.terminal
-        status, health = self._payloads.of(record.status), self._payloads.of(record.health)
+    def save(self, saves: Sequence[Save]) -> None:
+        if not saves:
+            return
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO fleet_terminals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (district, terminal) "
-                "DO UPDATE SET branch = excluded.branch, status = excluded.status, "
-                "status_heard_at = excluded.status_heard_at, health = excluded.health, heard_at = excluded.heard_at, "
-                "opened_at = excluded.opened_at, backlog = excluded.backlog",
-                (district, terminal, record.branch, status, stamp(record.status_heard_at),
-                 health, stamp(record.heard_at), stamp(record.opened_at),
-                 json.dumps(list(record.backlog))))
-            if report is None:
-                return
-            db.execute("INSERT INTO fleet_reports (district, terminal, received_at, birth, seq, report) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (district, terminal, format_time(at), report.birth, report.seq, self._payloads.of(report)))
-            db.execute("DELETE FROM fleet_reports WHERE district = ? AND terminal = ? AND id <= COALESCE(("
-                       "SELECT id FROM fleet_reports WHERE district = ? AND terminal = ? ORDER BY id DESC "
-                       "LIMIT 1 OFFSET ?), 0)", (district, terminal, district, terminal, self._keep))
-            db.execute("INSERT INTO fleet_hours VALUES (?, ?, ?, ?, ?) ON CONFLICT (district, terminal, hour) "
-                       "DO UPDATE SET issued = excluded.issued, duplicates_refused = excluded.duplicates_refused",
-                       (district, terminal, format_time(hour_of(at)), report.counters.issued,
-                        report.counters.duplicates_refused))
+            for save in saves:
+                self._save(db, save)
+
+    def _save(self, db: sqlite3.Connection, save: Save) -> None:
+        district, record, report, at = self._district, save.record, save.report, save.at
+        terminal = record.terminal
+        status, health = self._payloads.of(record.status), self._payloads.of(record.health)
+        db.execute(
+            "INSERT INTO fleet_terminals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (district, terminal) "
+            "DO UPDATE SET branch = excluded.branch, status = excluded.status, "
+            "status_heard_at = excluded.status_heard_at, health = excluded.health, heard_at = excluded.heard_at, "
+            "opened_at = excluded.opened_at, backlog = excluded.backlog",
+            (district, terminal, record.branch, status, stamp(record.status_heard_at),
+             health, stamp(record.heard_at), stamp(record.opened_at),
+             json.dumps(list(record.backlog))))
+        if report is None:
+            return
+        db.execute("INSERT INTO fleet_reports (district, terminal, received_at, birth, seq, report) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   (district, terminal, format_time(at), report.birth, report.seq, self._payloads.of(report)))
+        db.execute("DELETE FROM fleet_reports WHERE district = ? AND terminal = ? AND id <= COALESCE(("
+                   "SELECT id FROM fleet_reports WHERE district = ? AND terminal = ? ORDER BY id DESC "
+                   "LIMIT 1 OFFSET ?), 0)", (district, terminal, district, terminal, self._keep))
+        db.execute("INSERT INTO fleet_hours VALUES (?, ?, ?, ?, ?) ON CONFLICT (district, terminal, hour) "
+                   "DO UPDATE SET issued = excluded.issued, duplicates_refused = excluded.duplicates_refused",
+                   (district, terminal, format_time(hour_of(at)), report.counters.issued,
+                    report.counters.duplicates_refused))
 
     def history(self, terminal: str, limit: int) -> list[tuple[datetime, HealthReport]]:
         with self._transaction() as db:

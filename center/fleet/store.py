@@ -37,6 +37,16 @@ class StoredFleet:
 
 
 @dataclass(frozen=True)
+class Save:
+    """One message the intake applied, to be kept: the terminal's new record and, for a health report, the report
+    and when the center heard it (`at`)."""
+
+    record: TerminalRecord
+    report: HealthReport | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     seq: int
     at: datetime
@@ -49,9 +59,9 @@ class AuditEntry:
 class FleetStore(Protocol):
     def load(self) -> StoredFleet: ...
 
-    def save(self, record: TerminalRecord, report: HealthReport | None, at: datetime) -> None:
-        """Keep the terminal's latest record and, with a report, add it to its history (pruned to the newest
-        `keep`) and to the hour's counters, in one transaction."""
+    def save(self, saves: Sequence[Save]) -> None:
+        """In order, in one transaction: keep each terminal's latest record and, with a report, add it to its
+        history (pruned to the newest `keep`) and to the hour's counters."""
 
     def history(self, terminal: str, limit: int) -> list[tuple[datetime, HealthReport]]: ...
 

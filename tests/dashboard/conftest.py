@@ -20,7 +20,7 @@ from center.dashboard.staff import KdfParams, StaffDesk, load_staff, set_passwor
 from center.fleet import FleetService, FleetSettings
 from center.fleet.model import TerminalRecord
 from center.fleet.rules import IRAN, RuleSettings
-from center.fleet.store import beside_registry, open_fleet_store
+from center.fleet.store import Save, beside_registry, open_fleet_store
 from center.pki import KeyAndCertificate, issue_dashboard
 from center.reconcile import ReconcileRecord
 from center.results import DistrictResults
@@ -92,7 +92,7 @@ def _earlier_day(store_file: Path, district: str, terminal: Terminal, now: datet
         report = terminal.health()
         record = TerminalRecord(terminal.terminal, terminal.branch, district, terminal.status(), at, report, at,
                                 now - timedelta(hours=6), (0,))
-        store.save(record, report, at)
+        store.save([Save(record, report, at)])
     store.close()
 
 

@@ -115,4 +115,5 @@ def test_metrics_need_the_token_and_expose_the_dashboard_s_figures(dashboard: Da
     assert value("vk_fleet_day_count", counter="issued") == shot.totals.counters["issued"]
     assert value("vk_fleet_messages_total", outcome="applied") >= 8
     assert value("vk_fleet_refused_total", reason="bad_signature") == 0
+    assert value("vk_fleet_unsaved_total") == shot.intake.unsaved == 0
     assert sum(f.issued for f in shot.hours) == sum(s.value for s in samples if s.name == "vk_fleet_issued_in_hour")

@@ -79,7 +79,8 @@ function draw(view) {
   $("#no-openings").hidden = view.openings.length > 0;
   chart($("#issued-chart"), view.hours, "issued", "bar-rect", "تعرفهٔ صادرشده");
   chart($("#duplicates-chart"), view.hours, "duplicates", "dup-rect", "رأی تکراری ردشده");
-  $("#intake").textContent = `پذیرفته: ${view.intake.applied} — کهنه و نادیده: ${view.intake.stale}`;
+  $("#intake").textContent = `پذیرفته: ${view.intake.applied} — کهنه و نادیده: ${view.intake.stale}`
+    + (view.intake.unsaved ? ` — ذخیره‌نشده: ${view.intake.unsaved_text}` : "");
   $("#refused").replaceChildren(...view.intake.refused.map((r) =>
     el("li", { "data-reason": r.reason }, `ردشده، ${r.text}: ${r.count}`)));
 }

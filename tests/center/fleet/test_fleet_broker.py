@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +24,8 @@ from center.fleet.alerts import AlertState, AuditKind
 from center.fleet.model import Outcome, RefusalReason, TerminalRecord
 from center.fleet.priority import thread_idle
 from center.fleet.rules import Condition, RuleSettings
-from center.fleet.store import broken_at
+from center.fleet.sqlite_store import SqliteFleetStore
+from center.fleet.store import DEFAULT_KEEP, FleetStoreError, Save, broken_at, open_fleet_store
 from protocol.mqtt import MqttSession
 from protocol.seal import HEALTH_TYPE, generate_signing_key
 from protocol.telemetry import LinkState
@@ -77,6 +78,19 @@ def fleet(fleet_district: FleetDistrict, tmp_path: Path) -> Iterator[Fleet]:
     service.stop()
 
 
+class FlakyStore(SqliteFleetStore):
+    """The embedded store, whose saves fail while `down` is set (the database unreachable)."""
+
+    def __init__(self, path: Path, district: str) -> None:
+        super().__init__(path, district, DEFAULT_KEEP)
+        self.down = threading.Event()
+
+    def save(self, saves: Sequence[Save]) -> None:
+        if self.down.is_set():
+            raise FleetStoreError("OperationalError: the store is down")
+        super().save(saves)
+
+
 @contextlib.contextmanager
 def connected(fleet: Fleet, terminal: str) -> Iterator[MqttSession]:
     session = fleet.district.publisher(terminal)
@@ -103,12 +117,52 @@ def test_birth_and_reports_are_kept_and_a_stale_will_after_a_newer_birth_is_igno
     assert [report.seq for _, report in fleet.service.history("T-1")] == [1]
     process = os.getpriority(os.PRIO_PROCESS, os.getpid())
     lowered = {thread.name: os.getpriority(os.PRIO_PROCESS, thread.native_id) for thread in threading.enumerate()
-               if thread.native_id is not None and (thread.name == "fleet-rules" or thread.name.startswith("paho"))}
-    assert lowered and set(lowered.values()) == {min(19, process + fleet.service.settings.nice)}, \
-        f"the fleet's listener and rules run below the workers: {lowered}"
+               if thread.native_id is not None and (thread.name in ("fleet-rules", "fleet-writer")
+                                                   or thread.name.startswith("paho"))}
+    assert {"fleet-rules", "fleet-writer"} <= set(lowered) and any(name.startswith("paho") for name in lowered)
+    assert set(lowered.values()) == {min(19, process + fleet.service.settings.nice)}, \
+        f"the fleet's listener, writer and rules run below the workers: {lowered}"
     idle = {thread.name: thread_idle(thread.native_id) for thread in threading.enumerate()
             if thread.native_id is not None and thread.name in lowered}
     assert fleet.service.settings.idle and all(idle.values()), f"the fleet's threads run under SCHED_IDLE: {idle}"
+
+
+def test_reports_the_store_does_not_take_are_applied_counted_unsaved_and_the_next_report_is_kept(
+        fleet_district: FleetDistrict, tmp_path: Path) -> None:
+    one = Terminal("T-1", "B-1", fleet_district.district)
+    store = FlakyStore(tmp_path / "fleet.sqlite", fleet_district.district)
+    settings = FleetSettings(FLEET_IDENTITY, RuleSettings(ELECTION_DAY, approved_software=frozenset({APPROVED})))
+    service = FleetService(fleet_district.center_config(tmp_path / "registry.sqlite"), settings,
+                           {"T-1": one.enrolment()}, store=store)
+    service.start()
+    try:
+        assert service.wait_connected(10), "the fleet listener did not connect"
+        fleet = Fleet(fleet_district, service, Clock(), {"T-1": one})
+        with connected(fleet, "T-1") as session:
+            session.publish(status_topic(one.district, "T-1"), one.signed(one.status()), retain=True, wait=5)
+            session.publish(telemetry_topic(one.district, "T-1"), one.signed(one.health()), wait=5)
+            fleet.wait_applied(2)
+            assert [report.seq for _, report in service.history("T-1")] == [1]
+            store.down.set()
+            session.publish(telemetry_topic(one.district, "T-1"), one.signed(one.health(printer="no_paper")), wait=5)
+            fleet.wait_applied(3)
+            eventually(lambda: service.intake_counts().unsaved == 1,
+                       lambda: f"the lost save is not counted: {service.intake_counts()}")
+            seen = fleet.record("T-1").health
+            assert seen is not None and seen.seq == 2, "the view holds the report the store did not take"
+            assert service.snapshot().intake.unsaved == 1 and service.alive()
+            store.down.clear()
+            session.publish(telemetry_topic(one.district, "T-1"), one.signed(one.health()), wait=5)
+            fleet.wait_applied(4)
+            assert [report.seq for _, report in service.history("T-1")] == [3, 1], \
+                "the next report is kept; only the lost one's place in the history is missing"
+            assert service.intake_counts().unsaved == 1
+    finally:
+        service.stop()
+    again = open_fleet_store(tmp_path / "fleet.sqlite", fleet_district.district)
+    kept = again.load().records["T-1"].health
+    again.close()
+    assert kept is not None and kept.seq == 3
 
 
 def test_the_will_of_a_sigkilled_terminal_marks_it_offline(fleet: Fleet, tmp_path: Path) -> None:

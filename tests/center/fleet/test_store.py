@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ from center.fleet.figures import hour_of
 from center.fleet.intake import Accepted, take
 from center.fleet.model import TerminalRecord
 from center.fleet.rules import Condition, Finding, Subject
-from center.fleet.store import FleetLocation, FleetStoreError, broken_at, open_fleet_store
+from center.fleet.store import FleetLocation, FleetStoreError, Save, broken_at, open_fleet_store
 from center.storage import PostgresSettings
+from protocol.telemetry import LinkState
 from protocol.topics import telemetry_topic
 from tests.center.fleet.samples import Terminal
 
@@ -41,7 +43,7 @@ def test_records_history_and_hours_survive_a_reopen_and_history_is_pruned(
     for minute in range(6):
         terminal.issued += 2
         decision = _applied(terminal, held, NOW + timedelta(minutes=minute * 20), printer="no_paper")
-        store.save(decision.record, decision.report, NOW + timedelta(minutes=minute * 20))
+        store.save([Save(decision.record, decision.report, NOW + timedelta(minutes=minute * 20))])
         held = decision.record
     store.close()
     again = open_fleet_store(location, DISTRICT, keep=3)
@@ -55,6 +57,37 @@ def test_records_history_and_hours_survive_a_reopen_and_history_is_pruned(
     assert other.load().records == {}, "a district sees only its own terminals"
     other.close()
     again.close()
+
+
+def test_one_batch_of_saves_is_kept_in_order_and_all_or_nothing(fleet_location: Callable[[], FleetLocation]) -> None:
+    location = fleet_location()
+    store = open_fleet_store(location, DISTRICT, keep=2)
+    one, two = Terminal("T-1", "B-1", DISTRICT), Terminal("T-2", "B-1", DISTRICT)
+    held: dict[str, TerminalRecord | None] = {"T-1": None, "T-2": None}
+    batch = []
+    for terminal in (one, two, one, one, two):
+        terminal.issued += 5
+        decision = _applied(terminal, held[terminal.terminal], NOW)
+        held[terminal.terminal] = decision.record
+        batch.append(Save(decision.record, decision.report, NOW))
+    last_one = held["T-1"]
+    assert last_one is not None and last_one.status is not None
+    offline = dataclasses.replace(last_one, status=dataclasses.replace(last_one.status, state=LinkState.OFFLINE))
+    batch.append(Save(offline, None, NOW))
+    store.save(batch)
+    loaded = store.load()
+    assert loaded.records == {"T-1": offline, "T-2": held["T-2"]}, "the status saved after the reports is the last"
+    assert [report.seq for _, report in store.history("T-1", 10)] == [3, 2], "pruned within the batch"
+    assert [report.seq for _, report in store.history("T-2", 10)] == [2, 1]
+    assert {(h.terminal, h.issued) for h in loaded.hours} == {("T-1", 15), ("T-2", 10)}
+    one.birth += 1
+    good = _applied(one, offline, NOW)
+    broken = Save(dataclasses.replace(good.record, terminal="T-3", branch=None), None, NOW)  # type: ignore[arg-type]
+    with pytest.raises(FleetStoreError):
+        store.save([Save(good.record, good.report, NOW), broken])
+    assert store.load().records["T-1"] == offline, "a batch that fails keeps none of its saves"
+    assert [report.seq for _, report in store.history("T-1", 10)] == [3, 2]
+    store.close()
 
 
 def test_an_alert_opens_is_acknowledged_once_closes_and_every_step_is_in_the_audit_chain(
