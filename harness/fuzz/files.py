@@ -16,14 +16,22 @@ from protocol.seal import SIGNATURE_ALG, generate_signing_key
 
 _EXAMPLE = Path(__file__).resolve().parents[2] / "systemd" / "terminal.toml.example"
 _TOML_BYTES = b"[]{}=\"'.,#\n\\ 0123456789-:TtrueFalsenan inf_+ex"
-_CENTER = b"""district = "d-01"
+CENTER_SEED = b"""district = "d-01"
 instance = "center-2"
 election_day = 2026-06-12
-database = "registry.sqlite"
 signing_key = "keys/center-signing.pem"
 sealing_key = "keys/center-sealing.pem"
+enrolment_ca = "ca"
 workers = 4
+worker_processes = 2
 request_window_seconds = 300
+
+[registry]
+engine = "postgresql"
+dsn = "dbname=registry user=center"
+hosts = ["10.0.0.1:5432", "10.0.0.2:5432"]
+pool_size = 8
+voter_key = "keys/voter.key"
 
 [broker]
 host = "127.0.0.1"
@@ -31,8 +39,32 @@ port = 1883
 
 [broker.tls]
 ca_file = "ca.pem"
-cert_file = "center.pem"
-key_file = "center.key"
+cert_dir = "certs"
+
+[fleet]
+opening = "07:00"
+approved_software = ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+keep = 240
+offline_after_s = 90
+
+[dashboard]
+host = "0.0.0.0"
+port = 8443
+names = ["dashboard.d01.example"]
+cert_file = "tls/dashboard.pem"
+key_file = "tls/dashboard.key"
+staff_file = "staff.json"
+metrics_token_file = "metrics.token"
+
+[minutes]
+bundle_file = "election-bundle.jws"
+
+[snapshot]
+scope = "nation"
+interval_s = 900
+full_every = 8
+tag_bits = 32
+lag_s = 30
 """
 _VALUES = (b"1", b"-1", b"0", b"99999999999999999999", b"1.5", b"true", b"\"\"", b"\"x\"", b"[]", b"{}",
            b"[1, \"a\"]", b"2026-06-12", b"07:00:00", b"nan", b"inf", b"\"\\u0000\"", b"\"../../etc\"")
@@ -96,7 +128,7 @@ def targets() -> list[FuzzTarget]:
     return [
         FuzzTarget("files.terminal_config", lambda rng: _toml_input(rng, example),
                    lambda data: load_config(terminal_file.write(data))),
-        FuzzTarget("files.center_config", lambda rng: _toml_input(rng, _CENTER),
+        FuzzTarget("files.center_config", lambda rng: _toml_input(rng, CENTER_SEED),
                    lambda data: load_center_config(center_file.write(data))),
         _bundle_target(),
     ]

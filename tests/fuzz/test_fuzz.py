@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from center.config import CenterConfig, load_center_config
+from center.storage import PostgresSettings
 from harness.fuzz import FuzzTarget, all_targets, run_target
+from harness.fuzz.files import CENTER_SEED
 
 SEED = int(os.environ.get("KIOSK_FUZZ_SEED", "20261201"))
 INPUTS = int(os.environ.get("KIOSK_FUZZ_INPUTS", "3000"))
@@ -24,3 +28,12 @@ def test_no_input_escapes_the_parser(target: FuzzTarget) -> None:
     print(report)
     detail = "\n".join(f"input {data[:400]!r}:\n{trace}" for data, trace in report.escapes)
     assert report.escape_count == 0, f"{report}\n{detail}"
+
+
+def test_the_center_config_the_fuzzer_mutates_is_whole_and_accepted(tmp_path: Path) -> None:
+    """The fuzzer starts from a config with every section, so that its mutations reach each section's checks."""
+    (tmp_path / "center.toml").write_bytes(CENTER_SEED)
+    config = load_center_config(tmp_path / "center.toml")
+    assert isinstance(config, CenterConfig), config
+    assert isinstance(config.database, PostgresSettings) and config.tls is not None
+    assert None not in (config.fleet, config.dashboard, config.minutes, config.snapshot)
